@@ -1,0 +1,151 @@
+import type { Dec } from '../domain/money';
+import type { OrderIntent, OrderType, Side, TimeInForce } from '../domain/order';
+
+/**
+ * The broker port: everything the services need from Alpaca, in domain terms (decimals, not
+ * strings; our own status names). The Alpaca adapter and the ledger-only broker implement it.
+ * Every method throws BrokerError on failure, never an SDK error.
+ */
+
+export interface BrokerAccount {
+  accountNumber: string;
+  status: string;
+  currency: string;
+  cash: Dec;
+  equity: Dec;
+  lastEquity: Dec;
+  buyingPower: Dec;
+  portfolioValue: Dec;
+  patternDayTrader: boolean;
+  tradingBlocked: boolean;
+}
+
+export interface MarketClock {
+  isOpen: boolean;
+  timestamp: Date;
+  nextOpen: Date;
+  nextClose: Date;
+}
+
+export interface BrokerAsset {
+  symbol: string;
+  name: string;
+  exchange: string;
+  tradable: boolean;
+  fractionable: boolean;
+  shortable: boolean;
+  status: 'active' | 'inactive';
+}
+
+export interface Snapshot {
+  symbol: string;
+  lastPrice?: Dec;
+  bid?: Dec;
+  ask?: Dec;
+  prevClose?: Dec;
+  dayOpen?: Dec;
+  updatedAt?: Date;
+}
+
+/** Alpaca's order statuses, kept verbatim (the books map them to TradeStatus). */
+export type BrokerOrderStatus =
+  | 'new'
+  | 'accepted'
+  | 'pending_new'
+  | 'accepted_for_bidding'
+  | 'partially_filled'
+  | 'filled'
+  | 'done_for_day'
+  | 'canceled'
+  | 'expired'
+  | 'replaced'
+  | 'pending_cancel'
+  | 'pending_replace'
+  | 'stopped'
+  | 'rejected'
+  | 'suspended'
+  | 'calculated'
+  | 'held';
+
+export interface BrokerOrder {
+  id: string;
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  type: OrderType | string;
+  timeInForce: TimeInForce | string;
+  status: BrokerOrderStatus;
+  qty?: Dec;
+  notional?: Dec;
+  filledQty: Dec;
+  filledAvgPrice?: Dec;
+  limitPrice?: Dec;
+  stopPrice?: Dec;
+  extendedHours: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  submittedAt?: Date;
+  filledAt?: Date;
+  canceledAt?: Date;
+  failedAt?: Date;
+}
+
+export interface BrokerPosition {
+  symbol: string;
+  qty: Dec;
+  avgEntryPrice: Dec;
+  marketValue?: Dec;
+  currentPrice?: Dec;
+  lastdayPrice?: Dec;
+  unrealizedPl?: Dec;
+}
+
+/** One event from the trade_updates stream. `execution` is present on fill / partial_fill. */
+export interface TradeUpdateEvent {
+  event: string;
+  at: Date;
+  order: BrokerOrder;
+  execution?: { id: string; qty: Dec; price: Dec; positionQty?: Dec };
+}
+
+export interface PortfolioHistoryPoint {
+  at: Date;
+  equity: Dec;
+}
+
+export interface ListOrdersQuery {
+  status: 'open' | 'closed' | 'all';
+  after?: Date;
+  limit?: number;
+}
+
+export interface TradeUpdateSubscription {
+  /** Resolves once the stream is authorized and listening. */
+  ready: Promise<void>;
+  connected(): boolean;
+  close(): Promise<void>;
+}
+
+export interface TradeUpdateHandlers {
+  onUpdate(update: TradeUpdateEvent): void | Promise<void>;
+  onConnectionChange?(connected: boolean): void;
+}
+
+export interface Broker {
+  /** 'alpaca' or 'ledger' — the ledger-only broker answers read calls from the books and refuses orders. */
+  readonly kind: 'alpaca' | 'ledger';
+  getAccount(): Promise<BrokerAccount>;
+  getClock(): Promise<MarketClock>;
+  getAsset(symbol: string): Promise<BrokerAsset>;
+  listAssets(): Promise<BrokerAsset[]>;
+  getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>>;
+  submitOrder(intent: OrderIntent): Promise<BrokerOrder>;
+  /** Returns undefined when the broker has no order with this client_order_id. */
+  getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined>;
+  getOrder(orderId: string): Promise<BrokerOrder>;
+  listOrders(query: ListOrdersQuery): Promise<BrokerOrder[]>;
+  cancelOrder(orderId: string): Promise<void>;
+  listPositions(): Promise<BrokerPosition[]>;
+  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]>;
+  streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription;
+}

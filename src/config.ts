@@ -1,0 +1,232 @@
+import { validate as validateCron } from 'node-cron';
+import { z } from 'zod';
+
+/** The live trading host: refused unless ALPACA_ALLOW_LIVE=true, so a paper install can never trade real money by a typo. */
+export const ALPACA_LIVE_HOST = 'api.alpaca.markets';
+
+export type DatabaseKind = 'sqlite' | 'postgresql';
+
+export interface DatabaseTarget {
+  kind: DatabaseKind;
+  /** SQLite file path (or ':memory:'), or the PostgreSQL connection URL. */
+  url: string;
+}
+
+export interface Config {
+  slack: { botToken: string; appToken: string; apiUrl: string };
+  useAlpaca: boolean;
+  alpaca: {
+    keyId: string;
+    secretKey: string;
+    baseUrl: string;
+    dataUrl: string;
+    streamUrl: string;
+    dataFeed: 'iex' | 'sip';
+    allowLive: boolean;
+  };
+  database: DatabaseTarget;
+  port: number;
+  reconcileCron: string;
+  reconcileChannelId: string | undefined;
+  traderUserIds: readonly string[];
+  adminUserIds: readonly string[];
+  maxOrderNotional: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Every variable name the app reads; `.env.example` lists the same set (a test keeps them equal). */
+export const CONFIG_VARIABLES = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_API_URL',
+  'USE_ALPACA',
+  'ALPACA_API_KEY_ID',
+  'ALPACA_SECRET_KEY',
+  'ALPACA_BASE_URL',
+  'ALPACA_DATA_URL',
+  'ALPACA_STREAM_URL',
+  'ALPACA_DATA_FEED',
+  'ALPACA_ALLOW_LIVE',
+  'DATABASE_URL',
+  'PORT',
+  'RECONCILE_CRON',
+  'RECONCILE_CHANNEL_ID',
+  'TRADER_USER_IDS',
+  'ADMIN_USER_IDS',
+  'MAX_ORDER_NOTIONAL',
+  'LOG_LEVEL',
+] as const;
+
+/** Variables whose values must never be echoed, even in a validation error. */
+export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY'] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(blankToUndefined, z.string().trim().optional());
+
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .optional()
+      .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes')),
+  );
+
+const httpUrl = (fallback: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default(fallback)
+      .refine((v) => {
+        try {
+          return ['http:', 'https:'].includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) URL'),
+  );
+
+const userIdList = z.preprocess(
+  (v) => (typeof v === 'string' ? v : ''),
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine((ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)), 'must be Slack user ids (U… or W…) separated by commas'),
+);
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-')),
+  SLACK_APP_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string({ error: 'is required (an app-level token with connections:write)' }).startsWith('xapp-', 'must start with xapp-'),
+  ),
+  SLACK_API_URL: httpUrl('https://slack.com/api/'),
+  USE_ALPACA: booleanFlag(true),
+  ALPACA_API_KEY_ID: optionalString,
+  ALPACA_SECRET_KEY: optionalString,
+  ALPACA_BASE_URL: httpUrl('https://paper-api.alpaca.markets'),
+  ALPACA_DATA_URL: httpUrl('https://data.alpaca.markets'),
+  ALPACA_STREAM_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return ['ws:', 'wss:'].includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be a ws(s) URL')
+      .optional(),
+  ),
+  ALPACA_DATA_FEED: z.preprocess(blankToUndefined, z.enum(['iex', 'sip'], { error: 'must be iex or sip' }).default('iex')),
+  ALPACA_ALLOW_LIVE: booleanFlag(false),
+  DATABASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('sqlite:./data/slack-oms.sqlite')
+      .refine((v) => /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v), 'must be sqlite:<path> or postgres://…'),
+  ),
+  PORT: z.preprocess(blankToUndefined, z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000)),
+  RECONCILE_CRON: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('*/15 9-16 * * 1-5')
+      .refine((v) => validateCron(v), 'must be a valid cron expression (5 fields, or 6 with seconds)'),
+  ),
+  RECONCILE_CHANNEL_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789')
+      .optional(),
+  ),
+  TRADER_USER_IDS: userIdList,
+  ADMIN_USER_IDS: userIdList,
+  MAX_ORDER_NOTIONAL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('50000')
+      .refine((v) => /^\d+(\.\d{1,2})?$/.test(v) && Number(v) > 0, 'must be a positive dollar amount such as 50000'),
+  ),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  ),
+});
+
+function databaseTarget(url: string): DatabaseTarget {
+  return url.startsWith('sqlite:') ? { kind: 'sqlite', url: url.slice('sqlite:'.length) } : { kind: 'postgresql', url };
+}
+
+/** Derives the trade_updates stream URL from the REST host, as Alpaca serves both on one host. */
+function defaultStreamUrl(baseUrl: string): string {
+  const u = new URL(baseUrl);
+  return `${u.protocol === 'http:' ? 'ws:' : 'wss:'}//${u.host}/stream`;
+}
+
+/**
+ * Parses the environment once into a frozen Config. Throws ConfigError naming every bad
+ * variable; messages describe the rule broken and never echo a value.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${String(issue.path[0] ?? 'environment')}: ${issue.message}`);
+    }
+  }
+  const e = parsed.success ? parsed.data : undefined;
+  const useAlpaca = e?.USE_ALPACA ?? true;
+  if (useAlpaca) {
+    if (!blankToUndefined(env.ALPACA_API_KEY_ID)) problems.push('ALPACA_API_KEY_ID: is required unless USE_ALPACA=false (Alpaca paper key id)');
+    if (!blankToUndefined(env.ALPACA_SECRET_KEY)) problems.push('ALPACA_SECRET_KEY: is required unless USE_ALPACA=false (Alpaca paper secret)');
+  }
+  if (e && !e.ALPACA_ALLOW_LIVE && new URL(e.ALPACA_BASE_URL).hostname === ALPACA_LIVE_HOST) {
+    problems.push('ALPACA_BASE_URL: points at the LIVE trading host; this app trades paper money unless ALPACA_ALLOW_LIVE=true');
+  }
+  if (problems.length > 0 || !e) throw new ConfigError(problems);
+
+  return Object.freeze({
+    slack: Object.freeze({
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    }),
+    useAlpaca,
+    alpaca: Object.freeze({
+      keyId: e.ALPACA_API_KEY_ID ?? '',
+      secretKey: e.ALPACA_SECRET_KEY ?? '',
+      baseUrl: e.ALPACA_BASE_URL.replace(/\/+$/, ''),
+      dataUrl: e.ALPACA_DATA_URL.replace(/\/+$/, ''),
+      streamUrl: e.ALPACA_STREAM_URL ?? defaultStreamUrl(e.ALPACA_BASE_URL),
+      dataFeed: e.ALPACA_DATA_FEED,
+      allowLive: e.ALPACA_ALLOW_LIVE,
+    }),
+    database: Object.freeze(databaseTarget(e.DATABASE_URL)),
+    port: e.PORT,
+    reconcileCron: e.RECONCILE_CRON,
+    reconcileChannelId: e.RECONCILE_CHANNEL_ID,
+    traderUserIds: Object.freeze([...e.TRADER_USER_IDS]),
+    adminUserIds: Object.freeze([...e.ADMIN_USER_IDS]),
+    maxOrderNotional: e.MAX_ORDER_NOTIONAL,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,50 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type { Logger };
+
+const REDACTED = '[REDACTED]';
+
+/** Token shapes that must never reach a log line, whatever object or message carries them. */
+const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g];
+
+/**
+ * Structured JSON logs (one object per line). Known secrets are scrubbed from the serialized
+ * line itself, not just from named fields, because secrets leak through error messages and
+ * nested SDK objects whose shape we don't control.
+ */
+export function createLogger(options: {
+  level: string;
+  secrets: readonly string[];
+  destination?: DestinationStream;
+}): Logger {
+  const secrets = options.secrets.filter((s) => s.length >= 4);
+  const scrub = (line: string): string => {
+    let out = line;
+    for (const secret of secrets) out = out.split(secret).join(REDACTED);
+    for (const pattern of TOKEN_PATTERNS) out = out.replace(pattern, REDACTED);
+    return out;
+  };
+  return pino(
+    {
+      level: options.level,
+      base: { app: 'slack-oms' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          'headers.authorization',
+          'headers["APCA-API-KEY-ID"]',
+          'headers["APCA-API-SECRET-KEY"]',
+          '*.headers.authorization',
+          '*.headers["APCA-API-KEY-ID"]',
+          '*.headers["APCA-API-SECRET-KEY"]',
+          'token',
+          '*.token',
+        ],
+        censor: REDACTED,
+      },
+      hooks: { streamWrite: scrub },
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}
