@@ -1,3 +1,4 @@
+import { config as loadDotenv } from 'dotenv';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
@@ -72,7 +73,10 @@ const optionalString = z.preprocess(blankToUndefined, z.string().trim().optional
 
 const booleanFlag = (fallback: boolean) =>
   z.preprocess(
-    blankToUndefined,
+    (v) => {
+      const value = blankToUndefined(v);
+      return typeof value === 'string' ? value.trim().toLowerCase() : value;
+    },
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
       .optional()
@@ -182,6 +186,26 @@ function defaultStreamUrl(baseUrl: string): string {
 }
 
 /**
+ * Rules spanning several variables. Each variable is parsed on its own here so that these rules
+ * are still reported (and USE_ALPACA=false still honoured) when an unrelated variable is bad.
+ */
+function crossVariableProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const useAlpaca = envSchema.shape.USE_ALPACA.safeParse(env.USE_ALPACA);
+  if (!useAlpaca.success || useAlpaca.data) {
+    if (!blankToUndefined(env.ALPACA_API_KEY_ID)) problems.push('ALPACA_API_KEY_ID: is required unless USE_ALPACA=false (Alpaca paper key id)');
+    if (!blankToUndefined(env.ALPACA_SECRET_KEY)) problems.push('ALPACA_SECRET_KEY: is required unless USE_ALPACA=false (Alpaca paper secret)');
+  }
+  const baseUrl = envSchema.shape.ALPACA_BASE_URL.safeParse(env.ALPACA_BASE_URL);
+  const allowLive = envSchema.shape.ALPACA_ALLOW_LIVE.safeParse(env.ALPACA_ALLOW_LIVE);
+  // A trailing dot is the same host to DNS, so it must not slip past the comparison.
+  if (baseUrl.success && new URL(baseUrl.data).hostname.replace(/\.$/, '') === ALPACA_LIVE_HOST && !(allowLive.success && allowLive.data)) {
+    problems.push('ALPACA_BASE_URL: points at the LIVE trading host; this app trades paper money unless ALPACA_ALLOW_LIVE=true');
+  }
+  return problems;
+}
+
+/**
  * Parses the environment once into a frozen Config. Throws ConfigError naming every bad
  * variable; messages describe the rule broken and never echo a value.
  */
@@ -193,16 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       problems.push(`${String(issue.path[0] ?? 'environment')}: ${issue.message}`);
     }
   }
-  const e = parsed.success ? parsed.data : undefined;
-  const useAlpaca = e?.USE_ALPACA ?? true;
-  if (useAlpaca) {
-    if (!blankToUndefined(env.ALPACA_API_KEY_ID)) problems.push('ALPACA_API_KEY_ID: is required unless USE_ALPACA=false (Alpaca paper key id)');
-    if (!blankToUndefined(env.ALPACA_SECRET_KEY)) problems.push('ALPACA_SECRET_KEY: is required unless USE_ALPACA=false (Alpaca paper secret)');
-  }
-  if (e && !e.ALPACA_ALLOW_LIVE && new URL(e.ALPACA_BASE_URL).hostname === ALPACA_LIVE_HOST) {
-    problems.push('ALPACA_BASE_URL: points at the LIVE trading host; this app trades paper money unless ALPACA_ALLOW_LIVE=true');
-  }
-  if (problems.length > 0 || !e) throw new ConfigError(problems);
+  problems.push(...crossVariableProblems(env));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
 
   return Object.freeze({
     slack: Object.freeze({
@@ -210,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
     }),
-    useAlpaca,
+    useAlpaca: e.USE_ALPACA,
     alpaca: Object.freeze({
       keyId: e.ALPACA_API_KEY_ID ?? '',
       secretKey: e.ALPACA_SECRET_KEY ?? '',
@@ -229,4 +246,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxOrderNotional: e.MAX_ORDER_NOTIONAL,
     logLevel: e.LOG_LEVEL,
   });
+}
+
+/** The process's configuration: `.env` (when present) under the real environment, parsed once. */
+export function readConfig(): Config {
+  loadDotenv({ quiet: true });
+  return loadConfig(process.env);
+}
+
+/** Secret values the logger must scrub from every line. */
+export function secretValues(config: Config): string[] {
+  const secrets = [config.slack.botToken, config.slack.appToken, config.alpaca.keyId, config.alpaca.secretKey];
+  if (config.database.kind === 'postgresql') {
+    const password = new URL(config.database.url).password;
+    if (password) secrets.push(password, decodeURIComponent(password));
+  }
+  return secrets.filter(Boolean);
 }

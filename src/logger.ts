@@ -17,7 +17,11 @@ export function createLogger(options: {
   secrets: readonly string[];
   destination?: DestinationStream;
 }): Logger {
-  const secrets = options.secrets.filter((s) => s.length >= 4);
+  // The line is already JSON, so a secret holding a quote, backslash or control character
+  // appears there in its escaped form; scrub that form too.
+  const secrets = [
+    ...new Set(options.secrets.filter((s) => s.length >= 4).flatMap((s) => [s, JSON.stringify(s).slice(1, -1)])),
+  ];
   const scrub = (line: string): string => {
     let out = line;
     for (const secret of secrets) out = out.split(secret).join(REDACTED);

@@ -1,0 +1,348 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { describe, expect, it } from 'vitest';
+import { ALPACA_LIVE_HOST, CONFIG_VARIABLES, ConfigError, loadConfig, SECRET_VARIABLES } from '../src/config';
+
+// Distinctive fake secrets: if any of them shows up in an error message, a value leaked.
+const FAKE_BOT_TOKEN = 'xoxb-fake-bot-7h1s-1s-n0t-r3al';
+const FAKE_APP_TOKEN = 'xapp-fake-app-7h1s-1s-n0t-r3al';
+const FAKE_KEY_ID = 'PKFAKEKEYIDZZQQ9911';
+const FAKE_SECRET_KEY = 'fakeSecretKeyZZQQ9911abcdefghijklmnop';
+
+const REQUIRED_ENV = {
+  SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+  SLACK_APP_TOKEN: FAKE_APP_TOKEN,
+  ALPACA_API_KEY_ID: FAKE_KEY_ID,
+  ALPACA_SECRET_KEY: FAKE_SECRET_KEY,
+} as const;
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+/** The variable each problem names ("NAME: rule broken"). */
+function problemVariables(error: ConfigError): string[] {
+  return error.problems.map((problem) => problem.split(':')[0] ?? '').sort();
+}
+
+describe('loadConfig defaults', () => {
+  it('applies every default from the design table when only the required variables are set', () => {
+    const config = loadConfig({ ...REQUIRED_ENV });
+    expect(config).toEqual({
+      slack: { botToken: FAKE_BOT_TOKEN, appToken: FAKE_APP_TOKEN, apiUrl: 'https://slack.com/api/' },
+      useAlpaca: true,
+      alpaca: {
+        keyId: FAKE_KEY_ID,
+        secretKey: FAKE_SECRET_KEY,
+        baseUrl: 'https://paper-api.alpaca.markets',
+        dataUrl: 'https://data.alpaca.markets',
+        streamUrl: 'wss://paper-api.alpaca.markets/stream',
+        dataFeed: 'iex',
+        allowLive: false,
+      },
+      database: { kind: 'sqlite', url: './data/slack-oms.sqlite' },
+      port: 3000,
+      reconcileCron: '*/15 9-16 * * 1-5',
+      reconcileChannelId: undefined,
+      traderUserIds: [],
+      adminUserIds: [],
+      maxOrderNotional: '50000',
+      logLevel: 'info',
+    });
+  });
+
+  it('treats blank values as unset', () => {
+    const blanks = Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, '  ']));
+    expect(loadConfig({ ...blanks, ...REQUIRED_ENV })).toEqual(loadConfig({ ...REQUIRED_ENV }));
+  });
+
+  it('ignores variables it does not own', () => {
+    expect(loadConfig({ ...REQUIRED_ENV, HOME: '/root', PATH: '/usr/bin' })).toEqual(loadConfig({ ...REQUIRED_ENV }));
+  });
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({ ...REQUIRED_ENV, TRADER_USER_IDS: 'U0123ABC' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.slack)).toBe(true);
+    expect(Object.isFrozen(config.alpaca)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+    expect(Object.isFrozen(config.traderUserIds)).toBe(true);
+    expect(Object.isFrozen(config.adminUserIds)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('loadConfig errors', () => {
+  it('reports every missing required variable in one ConfigError', () => {
+    const error = configError({});
+    expect(problemVariables(error)).toEqual(['ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY', 'SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN']);
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY']) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.name).toBe('ConfigError');
+  });
+
+  it('names every bad variable at once, cross-variable rules included', () => {
+    const error = configError({
+      SLACK_APP_TOKEN: FAKE_APP_TOKEN,
+      ALPACA_API_KEY_ID: FAKE_KEY_ID,
+      ALPACA_SECRET_KEY: FAKE_SECRET_KEY,
+      ALPACA_BASE_URL: 'https://api.alpaca.markets',
+      PORT: '70000',
+      LOG_LEVEL: 'loud',
+      ALPACA_DATA_FEED: 'opra',
+      MAX_ORDER_NOTIONAL: '-5',
+    });
+    expect(problemVariables(error)).toEqual([
+      'ALPACA_BASE_URL',
+      'ALPACA_DATA_FEED',
+      'LOG_LEVEL',
+      'MAX_ORDER_NOTIONAL',
+      'PORT',
+      'SLACK_BOT_TOKEN',
+    ]);
+  });
+
+  it('never echoes a secret value, whether malformed or valid', () => {
+    const wrongShapeBot = 'xoxp-wrongshape-secret-QQ77ZZ';
+    const wrongShapeApp = 'xoxb-not-an-app-token-QQ77ZZ';
+    const error = configError({
+      SLACK_BOT_TOKEN: wrongShapeBot,
+      SLACK_APP_TOKEN: wrongShapeApp,
+      ALPACA_API_KEY_ID: FAKE_KEY_ID,
+      ALPACA_SECRET_KEY: FAKE_SECRET_KEY,
+      ALPACA_BASE_URL: 'https://api.alpaca.markets',
+      DATABASE_URL: 'mysql://trader:dbPassw0rdQQ77ZZ@db.example/oms',
+    });
+    expect(problemVariables(error)).toEqual(['ALPACA_BASE_URL', 'DATABASE_URL', 'SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN']);
+    const text = `${error.message}\n${error.problems.join('\n')}\n${String(error.stack)}\n${JSON.stringify(error)}`;
+    for (const secret of [wrongShapeBot, wrongShapeApp, FAKE_KEY_ID, FAKE_SECRET_KEY, 'dbPassw0rdQQ77ZZ', 'QQ77ZZ']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('keeps the secret variable list to the credentials', () => {
+    expect([...SECRET_VARIABLES].sort()).toEqual(['ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY', 'SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN']);
+  });
+
+  it('checks token prefixes', () => {
+    const error = configError({ ...REQUIRED_ENV, SLACK_BOT_TOKEN: FAKE_APP_TOKEN, SLACK_APP_TOKEN: FAKE_BOT_TOKEN });
+    expect(error.problems).toEqual(['SLACK_BOT_TOKEN: must start with xoxb-', 'SLACK_APP_TOKEN: must start with xapp-']);
+  });
+});
+
+describe('USE_ALPACA', () => {
+  it('needs no Alpaca keys in ledger-only mode', () => {
+    const config = loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_APP_TOKEN: FAKE_APP_TOKEN, USE_ALPACA: 'false' });
+    expect(config.useAlpaca).toBe(false);
+    expect(config.alpaca.keyId).toBe('');
+    expect(config.alpaca.secretKey).toBe('');
+  });
+
+  it('still honours USE_ALPACA=false when another variable is bad', () => {
+    const error = configError({ SLACK_APP_TOKEN: FAKE_APP_TOKEN, USE_ALPACA: 'false' });
+    expect(problemVariables(error)).toEqual(['SLACK_BOT_TOKEN']);
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+  ])('reads %s as %s', (value, expected) => {
+    expect(loadConfig({ ...REQUIRED_ENV, USE_ALPACA: value }).useAlpaca).toBe(expected);
+  });
+
+  it('rejects a value that is not a boolean', () => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, USE_ALPACA: 'maybe' }))).toEqual(['USE_ALPACA']);
+  });
+});
+
+describe('the live trading host', () => {
+  it('is the host Alpaca uses for real money', () => {
+    expect(ALPACA_LIVE_HOST).toBe('api.alpaca.markets');
+  });
+
+  it.each(['https://api.alpaca.markets', 'https://api.alpaca.markets/', 'https://API.Alpaca.Markets', 'https://api.alpaca.markets./'])(
+    'is refused at %s without ALPACA_ALLOW_LIVE',
+    (url) => {
+      const error = configError({ ...REQUIRED_ENV, ALPACA_BASE_URL: url });
+      expect(problemVariables(error)).toEqual(['ALPACA_BASE_URL']);
+      expect(error.message).toMatch(/LIVE/);
+      expect(error.message).toContain('ALPACA_ALLOW_LIVE=true');
+    },
+  );
+
+  it('is refused when ALPACA_ALLOW_LIVE=false', () => {
+    const error = configError({ ...REQUIRED_ENV, ALPACA_BASE_URL: 'https://api.alpaca.markets', ALPACA_ALLOW_LIVE: 'false' });
+    expect(problemVariables(error)).toEqual(['ALPACA_BASE_URL']);
+  });
+
+  it('is accepted with ALPACA_ALLOW_LIVE=true', () => {
+    const config = loadConfig({ ...REQUIRED_ENV, ALPACA_BASE_URL: 'https://api.alpaca.markets', ALPACA_ALLOW_LIVE: 'true' });
+    expect(config.alpaca.baseUrl).toBe('https://api.alpaca.markets');
+    expect(config.alpaca.allowLive).toBe(true);
+    expect(config.alpaca.streamUrl).toBe('wss://api.alpaca.markets/stream');
+  });
+});
+
+describe('URLs', () => {
+  it.each([
+    ['https://paper-api.alpaca.markets', 'wss://paper-api.alpaca.markets/stream'],
+    ['https://paper-api.alpaca.markets/', 'wss://paper-api.alpaca.markets/stream'],
+    ['http://127.0.0.1:4010', 'ws://127.0.0.1:4010/stream'],
+    ['http://localhost:8080/', 'ws://localhost:8080/stream'],
+  ])('derives the stream URL from ALPACA_BASE_URL=%s', (baseUrl, streamUrl) => {
+    expect(loadConfig({ ...REQUIRED_ENV, ALPACA_BASE_URL: baseUrl }).alpaca.streamUrl).toBe(streamUrl);
+  });
+
+  it('uses an explicit ALPACA_STREAM_URL as given', () => {
+    const config = loadConfig({ ...REQUIRED_ENV, ALPACA_BASE_URL: 'http://127.0.0.1:4010', ALPACA_STREAM_URL: 'ws://127.0.0.1:4999/other' });
+    expect(config.alpaca.streamUrl).toBe('ws://127.0.0.1:4999/other');
+  });
+
+  it('rejects a stream URL that is not ws(s)', () => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, ALPACA_STREAM_URL: 'https://paper-api.alpaca.markets/stream' }))).toEqual([
+      'ALPACA_STREAM_URL',
+    ]);
+  });
+
+  it('strips trailing slashes from the Alpaca REST URLs and adds one to the Slack API URL', () => {
+    const config = loadConfig({
+      ...REQUIRED_ENV,
+      SLACK_API_URL: 'http://127.0.0.1:5050/api',
+      ALPACA_BASE_URL: 'http://127.0.0.1:4010/',
+      ALPACA_DATA_URL: 'http://127.0.0.1:4011//',
+    });
+    expect(config.slack.apiUrl).toBe('http://127.0.0.1:5050/api/');
+    expect(config.alpaca.baseUrl).toBe('http://127.0.0.1:4010');
+    expect(config.alpaca.dataUrl).toBe('http://127.0.0.1:4011');
+  });
+
+  it.each(['SLACK_API_URL', 'ALPACA_BASE_URL', 'ALPACA_DATA_URL'])('rejects a non-http %s', (name) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, [name]: 'ftp://example.com' }))).toEqual([name]);
+    expect(problemVariables(configError({ ...REQUIRED_ENV, [name]: 'not a url' }))).toEqual([name]);
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it.each([
+    ['sqlite:./data/other.sqlite', { kind: 'sqlite', url: './data/other.sqlite' }],
+    ['sqlite::memory:', { kind: 'sqlite', url: ':memory:' }],
+    ['sqlite:/var/lib/slack-oms/oms.sqlite', { kind: 'sqlite', url: '/var/lib/slack-oms/oms.sqlite' }],
+    ['postgres://oms@127.0.0.1:5432/oms', { kind: 'postgresql', url: 'postgres://oms@127.0.0.1:5432/oms' }],
+    ['postgresql://oms:pw@db:5432/oms', { kind: 'postgresql', url: 'postgresql://oms:pw@db:5432/oms' }],
+  ])('accepts %s', (url, target) => {
+    expect(loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url }).database).toEqual(target);
+  });
+
+  it.each(['mysql://oms@db/oms', 'sqlite:', 'postgres://', './data/oms.sqlite', 'file:oms.sqlite'])('rejects %s', (url) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, DATABASE_URL: url }))).toEqual(['DATABASE_URL']);
+  });
+});
+
+describe('RECONCILE_CRON', () => {
+  it.each(['*/5 * * * *', '0 9-16 * * 1-5', '30 */15 9-16 * * 1-5'])('accepts %s', (cron) => {
+    expect(loadConfig({ ...REQUIRED_ENV, RECONCILE_CRON: cron }).reconcileCron).toBe(cron);
+  });
+
+  it.each(['garbage', '* * *', '61 * * * *', '* * * * * * *', '*/15 9-16 * * 8'])('rejects %s', (cron) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, RECONCILE_CRON: cron }))).toEqual(['RECONCILE_CRON']);
+  });
+});
+
+describe('other variables', () => {
+  it('parses user id lists separated by commas and/or spaces', () => {
+    const config = loadConfig({ ...REQUIRED_ENV, TRADER_USER_IDS: 'U0123ABC, U0456DEF ,W0789GHI', ADMIN_USER_IDS: 'U0123ABC U0999ZZZ' });
+    expect(config.traderUserIds).toEqual(['U0123ABC', 'U0456DEF', 'W0789GHI']);
+    expect(config.adminUserIds).toEqual(['U0123ABC', 'U0999ZZZ']);
+  });
+
+  it.each(['TRADER_USER_IDS', 'ADMIN_USER_IDS'])('rejects %s entries that are not Slack user ids', (name) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, [name]: 'U0123ABC,alice' }))).toEqual([name]);
+  });
+
+  it('reads the reconcile channel and rejects non-channel ids', () => {
+    expect(loadConfig({ ...REQUIRED_ENV, RECONCILE_CHANNEL_ID: 'C0123456789' }).reconcileChannelId).toBe('C0123456789');
+    expect(problemVariables(configError({ ...REQUIRED_ENV, RECONCILE_CHANNEL_ID: '#trading' }))).toEqual(['RECONCILE_CHANNEL_ID']);
+  });
+
+  it('reads PORT as a number, 0 included (ephemeral)', () => {
+    expect(loadConfig({ ...REQUIRED_ENV, PORT: '8080' }).port).toBe(8080);
+    expect(loadConfig({ ...REQUIRED_ENV, PORT: '0' }).port).toBe(0);
+  });
+
+  it.each(['-1', '65536', '80.5', 'http'])('rejects PORT=%s', (port) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, PORT: port }))).toEqual(['PORT']);
+  });
+
+  it('keeps MAX_ORDER_NOTIONAL as a decimal string', () => {
+    expect(loadConfig({ ...REQUIRED_ENV, MAX_ORDER_NOTIONAL: '12500.50' }).maxOrderNotional).toBe('12500.50');
+  });
+
+  it.each(['0', '-5', '1e6', '100.123', 'lots'])('rejects MAX_ORDER_NOTIONAL=%s', (value) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, MAX_ORDER_NOTIONAL: value }))).toEqual(['MAX_ORDER_NOTIONAL']);
+  });
+
+  it('reads ALPACA_DATA_FEED and LOG_LEVEL', () => {
+    const config = loadConfig({ ...REQUIRED_ENV, ALPACA_DATA_FEED: 'sip', LOG_LEVEL: 'debug' });
+    expect(config.alpaca.dataFeed).toBe('sip');
+    expect(config.logLevel).toBe('debug');
+  });
+});
+
+describe('.env.example', () => {
+  const exampleText = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+  /** Assignments, including commented-out ones such as `# ALPACA_STREAM_URL=…`. */
+  const listedNames = exampleText
+    .split('\n')
+    .map((line) => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+
+  it('lists exactly CONFIG_VARIABLES, each once', () => {
+    expect([...listedNames].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('gives each variable a comment line right above it', () => {
+    const lines = exampleText.split('\n');
+    for (const name of CONFIG_VARIABLES) {
+      const index = lines.findIndex((line) => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1] === name);
+      expect(lines[index - 1], name).toMatch(/^# \S/);
+    }
+  });
+
+  it('leaves ALPACA_STREAM_URL commented out so it is derived', () => {
+    const values = parseDotenv(exampleText);
+    expect(values).not.toHaveProperty('ALPACA_STREAM_URL');
+    expect(exampleText).toMatch(/^# ALPACA_STREAM_URL=wss:\/\/paper-api\.alpaca\.markets\/stream$/m);
+  });
+
+  it('shows the defaults: loading it is the same as setting only the credentials', () => {
+    const values = parseDotenv(exampleText);
+    const credentials = Object.fromEntries(SECRET_VARIABLES.map((name) => [name, values[name]]));
+    expect(loadConfig(values)).toEqual(loadConfig(credentials));
+  });
+
+  it('holds placeholders, not anything shaped like a real credential', () => {
+    const values = parseDotenv(exampleText);
+    expect(values.SLACK_BOT_TOKEN).toBe('xoxb-your-bot-token');
+    expect(values.SLACK_APP_TOKEN).toBe('xapp-your-app-level-token');
+    for (const name of SECRET_VARIABLES) {
+      expect(values[name], name).toMatch(/your-/);
+      expect(values[name], name).not.toMatch(/\d{6,}/);
+    }
+    expect(values.ALPACA_API_KEY_ID).not.toMatch(/^[PA]K[A-Z0-9]{10,}$/);
+  });
+});
