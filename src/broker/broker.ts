@@ -132,7 +132,7 @@ export interface TradeUpdateHandlers {
 }
 
 export interface Broker {
-  /** 'alpaca' or 'ledger' — the ledger-only broker answers read calls from the books and refuses orders. */
+  /** 'alpaca' or 'ledger' — the ledger-only broker makes no network calls: it answers the clock and symbol checks locally, returns empty lists, and refuses orders and the account with LedgerOnlyError. */
   readonly kind: 'alpaca' | 'ledger';
   getAccount(): Promise<BrokerAccount>;
   getClock(): Promise<MarketClock>;

@@ -1,3 +1,5 @@
+import type { Dec } from './money';
+
 /**
  * Broker failures in the vocabulary of a trader. `kind` drives what the app does next;
  * `ambiguous` means the order may or may not exist at the broker, so the caller must look it
@@ -25,6 +27,11 @@ export class BrokerError extends Error {
       brokerMessage?: string;
       ambiguous?: boolean;
       retryAfterMs?: number;
+      /** Alpaca's X-Request-ID, worth logging: it is the only handle Alpaca support can trace. */
+      requestId?: string;
+      /** The figures Alpaca gives with an insufficient-buying-power refusal, when it gives them. */
+      buyingPower?: Dec;
+      costBasis?: Dec;
     } = {},
   ) {
     super(message);

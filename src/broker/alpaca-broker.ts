@@ -1,0 +1,294 @@
+import { Alpaca, NotFoundError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
+import { BrokerError, type BrokerErrorKind } from '../domain/errors';
+import type { OrderIntent } from '../domain/order';
+import type { Logger } from '../logger';
+import { readErrorBody, toBrokerError, type BrokerRequestContext } from './alpaca-errors';
+import {
+  mapAccount,
+  mapAsset,
+  mapClock,
+  mapOrder,
+  mapPortfolioHistory,
+  mapPosition,
+  mapSnapshot,
+  mapTradeUpdate,
+  toPostOrderRequest,
+} from './alpaca-mapping';
+import type {
+  Broker,
+  BrokerAccount,
+  BrokerAsset,
+  BrokerOrder,
+  BrokerPosition,
+  ListOrdersQuery,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+  TradeUpdateHandlers,
+  TradeUpdateSubscription,
+} from './broker';
+
+export interface AlpacaBrokerOptions {
+  keyId: string;
+  secretKey: string;
+  /** Trading REST, e.g. https://paper-api.alpaca.markets */
+  baseUrl: string;
+  /** Market-data REST, e.g. https://data.alpaca.markets */
+  dataUrl: string;
+  /** trade_updates WebSocket, e.g. wss://paper-api.alpaca.markets/stream */
+  streamUrl: string;
+  dataFeed: 'iex' | 'sip';
+  logger: Logger;
+  /** Per-attempt REST deadline; the SDK's 30 s when unset. */
+  timeoutMs?: number;
+  /** Stream reconnect back-off (tests shorten it). */
+  reconnect?: { initialMs?: number; maxMs?: number };
+}
+
+/**
+ * Alpaca publishes no maximum for /v2/stocks/snapshots; the practical bound is the URL length
+ * (servers commonly stop at 8 KB). 400 symbols of up to 6 characters plus commas stay near
+ * 2.8 KB, so any realistic watch list is one request and a huge one is still safe.
+ */
+export const MAX_SYMBOLS_PER_SNAPSHOT_REQUEST = 400;
+
+/** Alpaca's largest page for GET /v2/orders. */
+const MAX_ORDERS_PAGE = 500;
+
+const OPERATIONAL_KINDS = new Set<BrokerErrorKind>(['unavailable', 'unauthorized', 'rate_limited']);
+
+const DEFAULT_RECONNECT_INITIAL_MS = 1_000;
+const DEFAULT_RECONNECT_MAX_MS = 30_000;
+
+/**
+ * The Broker port over @alpacahq/alpaca-trade-api v4. The SDK's facade keeps its 200/min rate
+ * limiter, its GET-only retries and `redirect: 'error'`; we only point its fixed hosts at the
+ * configured URLs and translate models and errors.
+ */
+export class AlpacaBroker implements Broker {
+  readonly kind = 'alpaca' as const;
+  private readonly alpaca: Alpaca;
+  private readonly logger: Logger;
+  private readonly secrets: readonly string[];
+
+  constructor(private readonly options: AlpacaBrokerOptions) {
+    this.logger = options.logger.child({ component: 'alpaca' });
+    this.secrets = [options.keyId, options.secretKey];
+    const log = this.logger;
+    this.alpaca = new Alpaca({
+      keyId: options.keyId,
+      secret: options.secretKey,
+      timeoutMs: options.timeoutMs,
+      redirect: 'error',
+      middleware: [hostRewrite(options.baseUrl, options.dataUrl)],
+      retry: {
+        onRetry: (e) => log.warn({ method: e.method, path: pathOf(e.url), status: e.status, attempt: e.attempt, delay_ms: Math.round(e.delayMs) }, 'retrying Alpaca request'),
+        onGiveUp: (e) => log.warn({ method: e.method, path: pathOf(e.url), status: e.status, attempts: e.attempt + 1 }, 'Alpaca request failed after retries'),
+      },
+    });
+  }
+
+  getAccount(): Promise<BrokerAccount> {
+    return this.call({ method: 'GET', what: 'account' }, async () => mapAccount(await this.alpaca.trading.account.getAccount()));
+  }
+
+  getClock(): Promise<MarketClock> {
+    return this.call({ method: 'GET', what: 'market clock' }, async () => mapClock(await this.alpaca.trading.clock.legacyClock()));
+  }
+
+  getAsset(symbol: string): Promise<BrokerAsset> {
+    const normalized = symbol.trim().toUpperCase();
+    return this.call({ method: 'GET', what: 'asset', symbol: normalized }, async () =>
+      mapAsset(await this.alpaca.trading.assets.getV2AssetsSymbolOrAssetId({ symbolOrAssetId: normalized })),
+    );
+  }
+
+  listAssets(): Promise<BrokerAsset[]> {
+    return this.call({ method: 'GET', what: 'asset list' }, async () => {
+      const assets = await this.alpaca.trading.assets.getV2Assets({ status: 'active', assetClass: 'us_equity' });
+      return assets.map(mapAsset);
+    });
+  }
+
+  async getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>> {
+    const unique = [...new Set(symbols.map((s) => s.trim().toUpperCase()).filter(Boolean))];
+    const result = new Map<string, Snapshot>();
+    for (let i = 0; i < unique.length; i += MAX_SYMBOLS_PER_SNAPSHOT_REQUEST) {
+      const chunk = unique.slice(i, i + MAX_SYMBOLS_PER_SNAPSHOT_REQUEST);
+      const snapshots = await this.call({ method: 'GET', what: 'quotes' }, () =>
+        this.alpaca.marketData.stocks.stockSnapshots({ symbols: chunk.join(','), feed: this.options.dataFeed }),
+      );
+      for (const [symbol, raw] of Object.entries(snapshots)) {
+        const snapshot = mapSnapshot(symbol.toUpperCase(), raw);
+        if (snapshot) result.set(snapshot.symbol, snapshot);
+      }
+    }
+    return result;
+  }
+
+  submitOrder(intent: OrderIntent): Promise<BrokerOrder> {
+    return this.call({ method: 'POST', what: 'order', symbol: intent.symbol }, async () =>
+      mapOrder(await this.alpaca.trading.orders.postOrder({ postOrderRequest: toPostOrderRequest(intent) })),
+    );
+  }
+
+  async getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined> {
+    try {
+      return mapOrder(await this.alpaca.trading.orders.getOrderByClientOrderId({ clientOrderId }));
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw await this.failure(err, { method: 'GET', what: 'order' });
+    }
+  }
+
+  getOrder(orderId: string): Promise<BrokerOrder> {
+    return this.call({ method: 'GET', what: 'order' }, async () => mapOrder(await this.alpaca.trading.orders.getOrderByOrderID({ orderId })));
+  }
+
+  listOrders(query: ListOrdersQuery): Promise<BrokerOrder[]> {
+    return this.call({ method: 'GET', what: 'order list' }, async () => {
+      const orders = await this.alpaca.trading.orders.getAllOrders({
+        status: query.status,
+        after: query.after?.toISOString(),
+        limit: Math.min(query.limit ?? MAX_ORDERS_PAGE, MAX_ORDERS_PAGE),
+        direction: 'desc',
+      });
+      return orders.map(mapOrder);
+    });
+  }
+
+  cancelOrder(orderId: string): Promise<void> {
+    return this.call({ method: 'DELETE', what: 'cancel request' }, () => this.alpaca.trading.orders.deleteOrderByOrderID({ orderId }));
+  }
+
+  listPositions(): Promise<BrokerPosition[]> {
+    return this.call({ method: 'GET', what: 'positions' }, async () => (await this.alpaca.trading.positions.getAllOpenPositions()).map(mapPosition));
+  }
+
+  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]> {
+    return this.call({ method: 'GET', what: 'portfolio history' }, async () =>
+      mapPortfolioHistory(await this.alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period, timeframe: '1D' })),
+    );
+  }
+
+  streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription {
+    const log = this.logger.child({ stream: 'trade_updates' });
+    const stream = this.alpaca.trading.stream({
+      url: this.options.streamUrl,
+      maxReconnectAttempts: streaming.UNLIMITED_RECONNECT_ATTEMPTS,
+      backoff: true,
+      initialReconnectMs: this.options.reconnect?.initialMs ?? DEFAULT_RECONNECT_INITIAL_MS,
+      maxReconnectMs: this.options.reconnect?.maxMs ?? DEFAULT_RECONNECT_MAX_MS,
+    });
+
+    let connected = false;
+    const setConnected = (value: boolean) => {
+      if (connected === value) return;
+      connected = value;
+      log.info({ connected: value }, value ? 'trade_updates stream listening' : 'trade_updates stream disconnected');
+      handlers.onConnectionChange?.(value);
+    };
+
+    let markReady!: () => void;
+    let failReady!: (err: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    // Callers may never await `ready`; a refusal is still logged and must not crash the process.
+    ready.catch(() => undefined);
+
+    // Updates are handled one at a time, in arrival order: a fill must not overtake its
+    // partial fill while the handler writes to the database.
+    let queue: Promise<void> = Promise.resolve();
+
+    stream.on(streaming.EVENT.SUBSCRIPTION, (streams: unknown) => {
+      if (Array.isArray(streams) && streams.includes('trade_updates')) {
+        setConnected(true);
+        markReady();
+      }
+    });
+    stream.onDisconnect(() => setConnected(false));
+    stream.onReconnecting((attempt) => log.info({ attempt }, 'reconnecting to trade_updates'));
+    stream.onError((message) => log.warn({ error: message }, 'trade_updates stream error'));
+    stream.onTradeUpdate((raw) => {
+      queue = queue
+        .then(() => handlers.onUpdate(mapTradeUpdate(raw)))
+        .catch((err: unknown) => log.error({ err, event: raw.event, order_id: raw.order.id }, 'trade update handler failed'));
+    });
+    // A refused login is final (the SDK does not retry it); any other close before `listening`
+    // is either followed by a reconnect or is our own close().
+    void stream.whenAuthenticated().then((result) => {
+      if (result.status !== streaming.STREAM_AUTH_STATUS.SERVER_REJECTED) return;
+      log.error({ code: result.code }, 'trade_updates stream refused our API keys');
+      failReady(
+        new BrokerError('unauthorized', 'Alpaca refused our API keys on the order-updates stream. An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.', {
+          code: result.code,
+        }),
+      );
+    });
+
+    stream.subscribeTradeUpdates();
+    stream.connect();
+
+    return {
+      ready,
+      connected: () => connected,
+      close: async () => {
+        failReady(new BrokerError('unavailable', 'The Alpaca order-updates stream was closed before it was ready.'));
+        stream.disconnect();
+        setConnected(false);
+        await queue;
+      },
+    };
+  }
+
+  private async call<T>(context: BrokerRequestContext, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (err) {
+      throw await this.failure(err, context);
+    }
+  }
+
+  /** Translates an SDK failure and logs its safe fields — never the SDK error, which holds the request headers. */
+  private async failure(err: unknown, context: BrokerRequestContext) {
+    const error = toBrokerError(err, { ...context, body: await readErrorBody(err), secrets: this.secrets });
+    const { status, code, requestId, ambiguous } = error.details;
+    // A refused order or an unknown symbol is the trader's business; an unreachable broker is ours.
+    const level = OPERATIONAL_KINDS.has(error.kind) ? 'warn' : 'info';
+    this.logger[level](
+      { kind: error.kind, status, code, request_id: requestId, ambiguous, what: context.what, cause: err instanceof Error ? err.name : typeof err },
+      error.message,
+    );
+    return error;
+  }
+}
+
+/**
+ * The SDK targets Alpaca's fixed hosts (its facade takes no basePath): send its requests to the
+ * configured URLs instead. Runs before every attempt, so retries are rewritten too.
+ */
+function hostRewrite(baseUrl: string, dataUrl: string): trading.Middleware {
+  const route = (from: string, to: string): [string, string] => [`${from}/`, `${to.replace(/\/+$/, '')}/`];
+  const routes = [
+    route(trading.TRADING_PAPER_HOST, baseUrl),
+    route(trading.TRADING_LIVE_HOST, baseUrl),
+    route(marketData.MARKET_DATA_HOST, dataUrl),
+    route(marketData.MARKET_DATA_SANDBOX_HOST, dataUrl),
+  ];
+  return {
+    async pre({ url, init }) {
+      const match = routes.find(([from]) => url.startsWith(from));
+      return match ? { url: match[1] + url.slice(match[0].length), init } : undefined;
+    },
+  };
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}

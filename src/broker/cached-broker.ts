@@ -1,0 +1,233 @@
+import { BrokerError } from '../domain/errors';
+import type { OrderIntent } from '../domain/order';
+import type {
+  Broker,
+  BrokerAccount,
+  BrokerAsset,
+  BrokerOrder,
+  BrokerPosition,
+  ListOrdersQuery,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+  TradeUpdateHandlers,
+  TradeUpdateSubscription,
+} from './broker';
+
+export interface CacheTtls {
+  assetsMs: number;
+  unknownSymbolMs: number;
+  clockMs: number;
+  snapshotMs: number;
+  accountMs: number;
+}
+
+/**
+ * Assets change rarely (listings, fractionability) so a daily refresh is enough; the clock
+ * flips twice a day and is also expired at its own next open/close; quotes and the account
+ * move constantly but the modal only needs them fresh to within seconds.
+ */
+export const DEFAULT_CACHE_TTLS: CacheTtls = {
+  assetsMs: 24 * 60 * 60 * 1000,
+  unknownSymbolMs: 60 * 1000,
+  clockMs: 30 * 1000,
+  snapshotMs: 15 * 1000,
+  accountMs: 5 * 1000,
+};
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** One cached value plus the request filling it, so concurrent callers share one call. */
+class CachedValue<T> {
+  private entry?: Entry<T>;
+  private inFlight?: Promise<T>;
+
+  constructor(private readonly now: () => number) {}
+
+  fresh(): T | undefined {
+    return this.entry && this.entry.expiresAt > this.now() ? this.entry.value : undefined;
+  }
+
+  get(load: () => Promise<T>, expiresAt: (value: T, loadedAt: number) => number): Promise<T> {
+    const cached = this.entry && this.entry.expiresAt > this.now() ? this.entry : undefined;
+    if (cached) return Promise.resolve(cached.value);
+    this.inFlight ??= load().then(
+      (value) => {
+        this.entry = { value, expiresAt: expiresAt(value, this.now()) };
+        this.inFlight = undefined;
+        return value;
+      },
+      (err: unknown) => {
+        this.inFlight = undefined;
+        throw err;
+      },
+    );
+    return this.inFlight;
+  }
+
+  invalidate(): void {
+    this.entry = undefined;
+  }
+}
+
+/**
+ * Puts the broker behind short-lived caches so validating a Slack form never waits on Alpaca
+ * and a burst of users stays far below the 200 requests/minute limit. Orders, positions,
+ * history and the stream pass straight through: their answers must be current.
+ */
+export class CachedBroker implements Broker {
+  readonly kind: Broker['kind'];
+  private readonly ttl: CacheTtls;
+  private readonly now: () => number;
+  private readonly account: CachedValue<BrokerAccount>;
+  private readonly clock: CachedValue<MarketClock>;
+  private readonly assetList: CachedValue<BrokerAsset[]>;
+  private assetIndex?: { list: BrokerAsset[]; bySymbol: Map<string, BrokerAsset> };
+  private readonly assets = new Map<string, CachedValue<BrokerAsset>>();
+  private readonly unknownSymbols = new Map<string, Entry<BrokerError>>();
+  private readonly snapshots = new Map<string, Entry<Snapshot | undefined>>();
+  private readonly snapshotsInFlight = new Map<string, Promise<Snapshot | undefined>>();
+
+  constructor(
+    private readonly inner: Broker,
+    options: { now?: () => number; ttl?: Partial<CacheTtls> } = {},
+  ) {
+    this.kind = inner.kind;
+    this.now = options.now ?? Date.now;
+    this.ttl = { ...DEFAULT_CACHE_TTLS, ...options.ttl };
+    this.account = new CachedValue(this.now);
+    this.clock = new CachedValue(this.now);
+    this.assetList = new CachedValue(this.now);
+  }
+
+  getAccount(): Promise<BrokerAccount> {
+    return this.account.get(
+      () => this.inner.getAccount(),
+      (_, at) => at + this.ttl.accountMs,
+    );
+  }
+
+  getClock(): Promise<MarketClock> {
+    return this.clock.get(
+      () => this.inner.getClock(),
+      // Never serve "closed" past the open (or "open" past the close).
+      (clock, at) => Math.min(at + this.ttl.clockMs, (clock.isOpen ? clock.nextClose : clock.nextOpen).getTime()),
+    );
+  }
+
+  listAssets(): Promise<BrokerAsset[]> {
+    return this.assetList.get(
+      () => this.inner.listAssets(),
+      (_, at) => at + this.ttl.assetsMs,
+    );
+  }
+
+  getAsset(symbol: string): Promise<BrokerAsset> {
+    const key = symbol.trim().toUpperCase();
+    const listed = this.listedAsset(key);
+    if (listed) return Promise.resolve(listed);
+
+    const unknown = this.unknownSymbols.get(key);
+    if (unknown && unknown.expiresAt > this.now()) return Promise.reject(unknown.value);
+    this.unknownSymbols.delete(key);
+
+    let cached = this.assets.get(key);
+    if (!cached) {
+      cached = new CachedValue(this.now);
+      this.assets.set(key, cached);
+    }
+    return cached
+      .get(
+        () => this.inner.getAsset(key),
+        (_, at) => at + this.ttl.assetsMs,
+      )
+      .catch((err: unknown) => {
+        if (err instanceof BrokerError && err.kind === 'invalid_symbol') {
+          this.unknownSymbols.set(key, { value: err, expiresAt: this.now() + this.ttl.unknownSymbolMs });
+        }
+        throw err;
+      });
+  }
+
+  /**
+   * Quotes younger than the TTL come from the cache; the rest are asked for in one batch, and a
+   * symbol another caller is already fetching is awaited rather than asked for again.
+   */
+  async getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>> {
+    const wanted = [...new Set(symbols.map((s) => s.trim().toUpperCase()).filter(Boolean))];
+    const now = this.now();
+    const missing = wanted.filter((s) => !this.snapshotsInFlight.has(s) && !((this.snapshots.get(s)?.expiresAt ?? 0) > now));
+    if (missing.length > 0) {
+      const batch = this.inner.getSnapshots(missing);
+      for (const symbol of missing) {
+        const single = batch.then((found) => found.get(symbol));
+        this.snapshotsInFlight.set(symbol, single);
+        single.then(
+          (snapshot) => this.snapshots.set(symbol, { value: snapshot, expiresAt: this.now() + this.ttl.snapshotMs }),
+          () => undefined,
+        );
+        void single.finally(() => this.snapshotsInFlight.delete(symbol)).catch(() => undefined);
+      }
+    }
+    const result = new Map<string, Snapshot>();
+    for (const symbol of wanted) {
+      const pending = this.snapshotsInFlight.get(symbol);
+      const snapshot = pending ? await pending : this.snapshots.get(symbol)?.value;
+      if (snapshot) result.set(symbol, snapshot);
+    }
+    return result;
+  }
+
+  async submitOrder(intent: OrderIntent): Promise<BrokerOrder> {
+    try {
+      return await this.inner.submitOrder(intent);
+    } finally {
+      // Buying power has moved (or may have): the next form must not show the old figure.
+      this.account.invalidate();
+    }
+  }
+
+  getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined> {
+    return this.inner.getOrderByClientOrderId(clientOrderId);
+  }
+
+  getOrder(orderId: string): Promise<BrokerOrder> {
+    return this.inner.getOrder(orderId);
+  }
+
+  listOrders(query: ListOrdersQuery): Promise<BrokerOrder[]> {
+    return this.inner.listOrders(query);
+  }
+
+  async cancelOrder(orderId: string): Promise<void> {
+    try {
+      await this.inner.cancelOrder(orderId);
+    } finally {
+      this.account.invalidate();
+    }
+  }
+
+  listPositions(): Promise<BrokerPosition[]> {
+    return this.inner.listPositions();
+  }
+
+  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]> {
+    return this.inner.getPortfolioHistory(period);
+  }
+
+  streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription {
+    return this.inner.streamTradeUpdates(handlers);
+  }
+
+  private listedAsset(symbol: string): BrokerAsset | undefined {
+    const list = this.assetList.fresh();
+    if (!list) return undefined;
+    if (this.assetIndex?.list !== list) {
+      this.assetIndex = { list, bySymbol: new Map(list.map((a) => [a.symbol.toUpperCase(), a])) };
+    }
+    return this.assetIndex.bySymbol.get(symbol);
+  }
+}

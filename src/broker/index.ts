@@ -1,0 +1,13 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { AlpacaBroker } from './alpaca-broker';
+import type { Broker } from './broker';
+import { CachedBroker } from './cached-broker';
+import { LedgerBroker } from './ledger-broker';
+
+/** The one broker the app uses: Alpaca behind the caches, or the network-free ledger broker. */
+export function createBroker(config: Config, logger: Logger): Broker {
+  if (!config.useAlpaca) return new LedgerBroker();
+  const { keyId, secretKey, baseUrl, dataUrl, streamUrl, dataFeed } = config.alpaca;
+  return new CachedBroker(new AlpacaBroker({ keyId, secretKey, baseUrl, dataUrl, streamUrl, dataFeed, logger }));
+}
