@@ -111,6 +111,14 @@ const userIdList = z.preprocess(
     .refine((ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)), 'must be Slack user ids (U… or W…) separated by commas'),
 );
 
+const databaseUrl = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .default('sqlite:./data/slack-oms.sqlite')
+    .refine((v) => /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v), 'must be sqlite:<path> or postgres://…'),
+);
+
 const envSchema = z.object({
   SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-')),
   SLACK_APP_TOKEN: z.preprocess(
@@ -138,13 +146,7 @@ const envSchema = z.object({
   ),
   ALPACA_DATA_FEED: z.preprocess(blankToUndefined, z.enum(['iex', 'sip'], { error: 'must be iex or sip' }).default('iex')),
   ALPACA_ALLOW_LIVE: booleanFlag(false),
-  DATABASE_URL: z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .default('sqlite:./data/slack-oms.sqlite')
-      .refine((v) => /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v), 'must be sqlite:<path> or postgres://…'),
-  ),
+  DATABASE_URL: databaseUrl,
   PORT: z.preprocess(blankToUndefined, z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000)),
   RECONCILE_CRON: z.preprocess(
     blankToUndefined,
@@ -177,6 +179,16 @@ const envSchema = z.object({
 
 function databaseTarget(url: string): DatabaseTarget {
   return url.startsWith('sqlite:') ? { kind: 'sqlite', url: url.slice('sqlite:'.length) } : { kind: 'postgresql', url };
+}
+
+/**
+ * Only the database part of the configuration, by the same rules as loadConfig: for tools such
+ * as `npm run migrate` that must not require Slack or Alpaca credentials.
+ */
+export function loadDatabaseTarget(env: NodeJS.ProcessEnv): DatabaseTarget {
+  const parsed = z.object({ DATABASE_URL: databaseUrl }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `DATABASE_URL: ${issue.message}`));
+  return Object.freeze(databaseTarget(parsed.data.DATABASE_URL));
 }
 
 /** Derives the trade_updates stream URL from the REST host, as Alpaca serves both on one host. */
@@ -252,6 +264,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
 export function readConfig(): Config {
   loadDotenv({ quiet: true });
   return loadConfig(process.env);
+}
+
+/** The database part of the process's configuration, `.env` included, for `npm run migrate`. */
+export function readDatabaseTarget(): DatabaseTarget {
+  loadDotenv({ quiet: true });
+  return loadDatabaseTarget(process.env);
 }
 
 /** Secret values the logger must scrub from every line. */

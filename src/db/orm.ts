@@ -1,0 +1,127 @@
+import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import type { AbstractSqlDriver } from '@mikro-orm/knex';
+import { Migrator } from '@mikro-orm/migrations';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { SqliteDriver } from '@mikro-orm/sqlite';
+import type { DatabaseTarget } from '../config';
+import type { Logger } from '../logger';
+import { MIGRATIONS } from '../../migrations';
+import { ENTITIES } from './entities';
+
+/** The ORM as every repository sees it: a SQL driver (SQLite or PostgreSQL) with the knex query builder. */
+export type Orm = MikroORM<AbstractSqlDriver>;
+
+export interface InitOrmOptions {
+  logger?: Logger;
+  /** Log every SQL query at debug level. */
+  debug?: boolean;
+  /** PostgreSQL connection pool size; SQLite always uses one connection. */
+  pool?: { min?: number; max?: number };
+}
+
+/** sqlite3's connection object, as much of it as the pool hook needs. */
+interface SqliteRawConnection {
+  exec(sql: string, callback: (error: Error | null) => void): void;
+}
+
+/**
+ * Set on every SQLite connection the pool opens, not once at start-up: foreign_keys is
+ * per-connection in SQLite, and a replaced connection would silently lose it. WAL lets readers
+ * run while a writer commits; busy_timeout waits for a lock (e.g. `npm run migrate` alongside the
+ * app) instead of failing at once.
+ */
+const SQLITE_CONNECTION_PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;';
+
+function sqliteOptions(path: string): Options<AbstractSqlDriver> {
+  return {
+    driver: SqliteDriver as unknown as Options<AbstractSqlDriver>['driver'],
+    dbName: path,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (connection: SqliteRawConnection, done: (error: Error | null, connection: SqliteRawConnection) => void) => {
+        connection.exec(SQLITE_CONNECTION_PRAGMAS, (error) => done(error, connection));
+      },
+    },
+  };
+}
+
+/** node-postgres ignores libpq's `sslmode`; map it so hosted databases that require TLS work from the URL alone. */
+function postgresSsl(url: URL): false | { rejectUnauthorized: boolean } {
+  const mode = url.searchParams.get('sslmode') ?? (url.searchParams.get('ssl') === 'true' ? 'require' : 'disable');
+  if (mode === 'verify-ca' || mode === 'verify-full') return { rejectUnauthorized: true };
+  if (mode === 'require' || mode === 'no-verify') return { rejectUnauthorized: false };
+  return false;
+}
+
+function postgresOptions(url: string, pool: InitOrmOptions['pool']): Options<AbstractSqlDriver> {
+  const parsed = new URL(url);
+  const ssl = postgresSsl(parsed);
+  parsed.search = '';
+  return {
+    driver: PostgreSqlDriver as unknown as Options<AbstractSqlDriver>['driver'],
+    clientUrl: parsed.toString(),
+    pool: { min: pool?.min ?? 0, max: Math.max(2, pool?.max ?? 10) },
+    ...(ssl ? { driverOptions: { connection: { ssl } } } : {}),
+  };
+}
+
+/**
+ * Connects to the configured database. The schema is never synchronised from the entities:
+ * call migrateToLatest() to bring it up to date.
+ */
+export async function initORM(target: DatabaseTarget, opts: InitOrmOptions = {}): Promise<Orm> {
+  if (target.kind === 'sqlite' && target.url !== ':memory:') {
+    await mkdir(dirname(target.url), { recursive: true });
+  }
+  const logger = opts.logger;
+  return MikroORM.init<AbstractSqlDriver>({
+    ...(target.kind === 'sqlite' ? sqliteOptions(target.url) : postgresOptions(target.url, opts.pool)),
+    entities: ENTITIES,
+    // Entities are plain EntitySchema definitions: no folder scanning, no ts-morph, no cache files.
+    discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
+    metadataCache: { enabled: false },
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: MIGRATIONS,
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      // MikroORM would disable them with session_replication_role on PostgreSQL, which needs a superuser.
+      disableForeignKeys: false,
+    },
+    allowGlobalContext: false,
+    debug: opts.debug ?? false,
+    logger: (message: string) => logger?.debug({ component: 'orm' }, message),
+  });
+}
+
+/** Any fixed number: PostgreSQL advisory locks are keyed by integers. Spells "OMS migrate". */
+const MIGRATION_LOCK_KEY = 0x4f4d535f4d4947n;
+
+/**
+ * Applies every pending migration in order; returns the names applied (empty when up to date).
+ * On PostgreSQL several workers may start at once: a transaction-scoped advisory lock makes them
+ * take turns, and each one after the first finds nothing left to do. (MikroORM creates its
+ * migrations table on a second pooled connection, so the pool needs at least two.)
+ */
+export async function migrateToLatest(orm: Orm): Promise<string[]> {
+  const migrator = orm.getMigrator();
+  const connection = orm.em.getConnection();
+  const applied = orm.em.getDriver() instanceof PostgreSqlDriver
+    ? await connection.transactional(async (trx) => {
+        await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY.toString()], 'run', trx);
+        return migrator.up({ transaction: trx });
+      })
+    : await migrator.up();
+  return applied.map((migration) => migration.name);
+}
+
+/** What the start-up log line shows: the kind and where, never a password. */
+export function databaseLabel(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') return `SQLite (${target.url})`;
+  const url = new URL(target.url);
+  return `PostgreSQL (${url.host}${url.pathname})`;
+}

@@ -1,0 +1,55 @@
+import { PortfolioEntity, type PortfolioRecord } from '../entities';
+import type { Orm } from '../orm';
+
+export interface Portfolio {
+  id: number;
+  /** As first spelled by whoever created it. */
+  name: string;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** Portfolio names are case-insensitive and ignore surrounding spaces: "Growth " and "growth" are one portfolio. */
+export function portfolioNameKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+function toPortfolio(row: PortfolioRecord): Portfolio {
+  return { id: row.id, name: row.name, createdBy: row.createdBy, createdAt: row.createdAt };
+}
+
+/** Queries on `portfolios`. Every call runs on its own forked EntityManager. */
+export class PortfolioRepository {
+  constructor(
+    private readonly orm: Orm,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Returns the portfolio with this name, creating it (as `userId`) when none matches
+   * case-insensitively. Concurrent calls for one name create it once: the unique name_key decides.
+   */
+  async ensure(name: string, userId: string): Promise<Portfolio> {
+    const nameKey = portfolioNameKey(name);
+    if (nameKey === '') throw new Error('A portfolio name cannot be empty');
+    const em = this.orm.em.fork();
+    await em
+      .createQueryBuilder(PortfolioEntity)
+      .insert({ name: name.trim(), nameKey, createdBy: userId, createdAt: this.now() })
+      .onConflict('nameKey')
+      .ignore()
+      .execute('run');
+    return toPortfolio(await em.findOneOrFail(PortfolioEntity, { nameKey }));
+  }
+
+  async findByName(name: string): Promise<Portfolio | null> {
+    const row = await this.orm.em.fork().findOne(PortfolioEntity, { nameKey: portfolioNameKey(name) });
+    return row ? toPortfolio(row) : null;
+  }
+
+  /** Every portfolio, alphabetically (case-insensitive). */
+  async list(): Promise<Portfolio[]> {
+    const rows = await this.orm.em.fork().find(PortfolioEntity, {}, { orderBy: { nameKey: 'asc' } });
+    return rows.map(toPortfolio);
+  }
+}
