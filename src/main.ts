@@ -1,0 +1,52 @@
+import { ConfigError, readConfig, secretValues } from './config';
+import { createLogger } from './logger';
+import { StartupError, startApp } from './app';
+
+/** Hard ceiling for shutdown: orchestrators escalate to SIGKILL soon after 10 s. */
+const SHUTDOWN_DEADLINE_MS = 9_000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = readConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Slack OMS cannot start.\n${err.message}\nSee .env.example and README.md#configuration.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+
+  let app;
+  try {
+    app = await startApp(config, logger);
+  } catch (err) {
+    if (err instanceof StartupError) logger.fatal(err.message);
+    else logger.fatal({ err }, 'start-up failed');
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal received');
+    const force = setTimeout(() => {
+      logger.warn('shutdown deadline reached; exiting now');
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    force.unref();
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+void main();

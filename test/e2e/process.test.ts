@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAlpacaStandIn, type AlpacaStandIn } from '../support/alpaca-standin';
+import { startSlackStandIn, type SlackStandIn } from '../support/slack-standin';
+import { appEnvironment } from '../support/launch';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+/** Distinctive fake secrets: none of them may ever appear in the process's output. */
+const SECRETS = {
+  botToken: 'xoxb-1111111111-2222222222-SECRETBOTvalue',
+  appToken: 'xapp-1-A0TEST-3333333333-SECRETAPPvalue',
+  keyId: 'PKSECRETKEYID0000000',
+  secretKey: 'SECRETalpacaSECRETalpacaSECRETalpaca1234',
+};
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the app exactly as `npm start` does (tsx on src/main.ts) with only the given environment. */
+function startProcess(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  return { child, output: () => out, exited };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('npm start as a process', () => {
+  let slack: SlackStandIn;
+  let alpaca: AlpacaStandIn;
+  let dir: string;
+
+  beforeAll(async () => {
+    slack = await startSlackStandIn({ botToken: SECRETS.botToken, appToken: SECRETS.appToken });
+    alpaca = await startAlpacaStandIn({ keyId: SECRETS.keyId, secretKey: SECRETS.secretKey });
+    dir = await mkdtemp(join(tmpdir(), 'slack-oms-proc-'));
+  });
+  afterAll(async () => {
+    await slack?.close();
+    await alpaca?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the SQLite database, connects, serves /health, never prints a secret, and exits 0 on SIGTERM', async () => {
+    const dbPath = join(dir, 'nested', 'slack-oms.sqlite');
+    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: dbPath }, useAlpaca: true, extra: { LOG_LEVEL: 'debug' } });
+    const proc = startProcess(env);
+    try {
+      await waitFor(() => /ready — /.test(proc.output()), 30_000, 'the ready line');
+      expect(existsSync(dbPath)).toBe(true);
+      const port = /health on :(\d+)/.exec(proc.output())?.[1];
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(res.status).toBe(200);
+      await slack.appHomeOpened('U0TESTUSER');
+
+      const stopAt = Date.now();
+      proc.child.kill('SIGTERM');
+      const { code } = await proc.exited;
+      expect(code).toBe(0);
+      expect(Date.now() - stopAt).toBeLessThan(10_000);
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
+    const out = proc.output();
+    for (const secret of Object.values(SECRETS)) expect(out).not.toContain(secret);
+    for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('refuses bad configuration with one message naming every bad variable, without echoing values', async () => {
+    const proc = startProcess({
+      SLACK_BOT_TOKEN: SECRETS.appToken,
+      SLACK_APP_TOKEN: '',
+      ALPACA_API_KEY_ID: SECRETS.keyId,
+      ALPACA_BASE_URL: 'https://api.alpaca.markets',
+      PORT: 'eighty',
+      DATABASE_URL: join(dir, 'no-scheme.sqlite'),
+    });
+    const { code } = await proc.exited;
+    expect(code).toBe(1);
+    const out = proc.output();
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'ALPACA_SECRET_KEY', 'ALPACA_BASE_URL', 'PORT', 'DATABASE_URL']) {
+      expect(out).toContain(name);
+    }
+    expect(out.match(/Slack OMS cannot start/g)).toHaveLength(1);
+    for (const secret of Object.values(SECRETS)) expect(out).not.toContain(secret);
+  });
+
+  it('explains a refused Slack token and exits non-zero', async () => {
+    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'refused.sqlite') }, useAlpaca: true });
+    const proc = startProcess({ ...env, SLACK_BOT_TOKEN: 'xoxb-wrong-token-value' });
+    const { code } = await proc.exited;
+    expect(code).toBe(1);
+    expect(proc.output()).toContain('Slack refused the bot token');
+    expect(proc.output()).not.toContain('xoxb-wrong-token-value');
+  });
+});

@@ -1,0 +1,98 @@
+import { Writable } from 'node:stream';
+import { loadConfig, secretValues, type Config } from '../../src/config';
+import { createLogger, type Logger } from '../../src/logger';
+import { startApp, type RunningApp } from '../../src/app';
+import { startAlpacaStandIn, type AlpacaStandIn, type AlpacaStandInOptions } from './alpaca-standin';
+import { startSlackStandIn, type SlackStandIn, type SlackStandInOptions } from './slack-standin';
+import type { DatabaseTarget } from '../../src/config';
+
+/** Captures the app's JSON log lines in memory so tests can assert on them. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
+    done();
+  }
+  entries(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface LaunchOptions {
+  database: DatabaseTarget;
+  useAlpaca?: boolean;
+  env?: Record<string, string>;
+  slack?: SlackStandIn;
+  alpaca?: AlpacaStandIn;
+  slackOptions?: SlackStandInOptions;
+  alpacaOptions?: AlpacaStandInOptions;
+}
+
+export interface LaunchedApp {
+  app: RunningApp;
+  config: Config;
+  slack: SlackStandIn;
+  alpaca: AlpacaStandIn;
+  logs: LogCapture;
+  logger: Logger;
+  healthUrl: string;
+  /** Environment that reproduces this launch in a child process (`npm start`). */
+  env: Record<string, string>;
+  /** Stops the app, then the stand-ins this launch created (shared ones are left running). */
+  stop(): Promise<void>;
+}
+
+export function appEnvironment(o: { slack: SlackStandIn; alpaca: AlpacaStandIn; database: DatabaseTarget; useAlpaca: boolean; extra?: Record<string, string> }): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: o.slack.botToken,
+    SLACK_APP_TOKEN: o.slack.appToken,
+    SLACK_API_URL: o.slack.apiUrl,
+    USE_ALPACA: String(o.useAlpaca),
+    ALPACA_API_KEY_ID: o.alpaca.keyId,
+    ALPACA_SECRET_KEY: o.alpaca.secretKey,
+    ALPACA_BASE_URL: o.alpaca.baseUrl,
+    ALPACA_DATA_URL: o.alpaca.dataUrl,
+    ALPACA_STREAM_URL: o.alpaca.streamUrl,
+    DATABASE_URL: o.database.kind === 'sqlite' ? `sqlite:${o.database.url}` : o.database.url,
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    ...o.extra,
+  };
+}
+
+/** Starts the real app (Bolt over a real WebSocket, the real Alpaca SDK) against local stand-ins. */
+export async function launchApp(opts: LaunchOptions): Promise<LaunchedApp> {
+  const slack = opts.slack ?? (await startSlackStandIn(opts.slackOptions));
+  const alpaca = opts.alpaca ?? (await startAlpacaStandIn(opts.alpacaOptions));
+  const env = appEnvironment({ slack, alpaca, database: opts.database, useAlpaca: opts.useAlpaca ?? true, extra: opts.env });
+  const config = loadConfig(env);
+  const logs = new LogCapture();
+  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config), destination: logs });
+  let app: RunningApp;
+  try {
+    app = await startApp(config, logger);
+  } catch (err) {
+    if (!opts.slack) await slack.close();
+    if (!opts.alpaca) await alpaca.close();
+    throw err;
+  }
+  await slack.waitForConnection();
+  return {
+    app,
+    config,
+    slack,
+    alpaca,
+    logs,
+    logger,
+    env,
+    healthUrl: `http://127.0.0.1:${app.healthPort}/health`,
+    stop: async () => {
+      await app.stop();
+      if (!opts.slack) await slack.close();
+      if (!opts.alpaca) await alpaca.close();
+    },
+  };
+}
