@@ -35,3 +35,22 @@ export interface OrderIntent {
   stopPrice?: Dec;
   extendedHours: boolean;
 }
+
+/** Open broker states all read as 'accepted' to a trader; the broker's exact word is kept in alpaca_status. */
+const BROKER_TO_TRADE_STATUS: Record<string, TradeStatus> = {
+  partially_filled: 'partially_filled',
+  filled: 'filled',
+  canceled: 'canceled',
+  expired: 'expired',
+  rejected: 'rejected',
+  replaced: 'canceled',
+};
+
+export function tradeStatusFromBroker(brokerStatus: string): TradeStatus {
+  return BROKER_TO_TRADE_STATUS[brokerStatus] ?? 'accepted';
+}
+
+/** Client order ids are derived from the Slack view so a redelivery or double click maps to the same order. */
+export function clientOrderIdForView(viewId: string): string {
+  return `oms-${viewId}`.slice(0, 128);
+}

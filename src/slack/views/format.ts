@@ -1,0 +1,73 @@
+import { dec, formatQty, formatUsd, type Dec } from '../../domain/money';
+import type { OrderType, Side, TimeInForce } from '../../domain/order';
+
+/** Display names shared by the modal and the messages, so both speak the same words. */
+export const ORDER_TYPE_LABELS: Record<OrderType, string> = {
+  market: 'Market',
+  limit: 'Limit',
+  stop: 'Stop',
+  stop_limit: 'Stop limit',
+};
+
+export const TIME_IN_FORCE_LABELS: Record<TimeInForce, string> = {
+  day: 'Day',
+  gtc: 'GTC (good till canceled)',
+};
+
+export const SIDE_LABELS: Record<Side, string> = { buy: 'Buy', sell: 'Sell' };
+
+/** Prices keep the precision Alpaca accepts: cents from $1, up to 4 decimals below (so $0.5125 is not shown as $0.51). */
+export function formatPrice(price: Dec): string {
+  if (price.abs().gte(1)) return formatUsd(price);
+  const fixed = price.toDecimalPlaces(4).toFixed();
+  const [whole = '0', fraction = ''] = fixed.split('.');
+  return `${whole.startsWith('-') ? '-' : ''}$${whole.replace('-', '')}.${fraction.padEnd(2, '0')}`;
+}
+
+/** "$189.40 / $189.45"; undefined when the feed had neither side. */
+export function formatBidAsk(bid: Dec | undefined, ask: Dec | undefined): string | undefined {
+  if (bid === undefined && ask === undefined) return undefined;
+  return `${bid !== undefined ? formatPrice(bid) : '—'} / ${ask !== undefined ? formatPrice(ask) : '—'}`;
+}
+
+/** "+$1.23 (+0.65%)" — change and percentage against a reference price. */
+export function formatChange(current: Dec, reference: Dec): string {
+  const change = current.minus(reference);
+  const sign = change.isPositive() && !change.isZero() ? '+' : '';
+  const percent = reference.isZero() ? undefined : change.div(reference).times(100);
+  const percentText = percent === undefined ? '' : ` (${sign}${percent.toDecimalPlaces(2).toFixed(2)}%)`;
+  return `${sign}${formatUsd(change)}${percentText}`;
+}
+
+export interface OrderTerms {
+  side: Side;
+  symbol: string;
+  qty?: Dec;
+  notional?: Dec;
+  type: OrderType;
+  limitPrice?: Dec;
+  stopPrice?: Dec;
+  timeInForce: TimeInForce;
+  extendedHours?: boolean;
+}
+
+/** "Buy 10 AAPL" / "Sell $500.00 of AAPL". */
+export function describeSize(terms: Pick<OrderTerms, 'side' | 'symbol' | 'qty' | 'notional'>): string {
+  const size = terms.qty !== undefined ? `${formatQty(terms.qty)} ${terms.symbol}` : `${formatUsd(terms.notional ?? dec(0))} of ${terms.symbol}`;
+  return `${SIDE_LABELS[terms.side]} ${size}`;
+}
+
+/** "limit $410.50 · day · extended hours" — everything about the order but its size. */
+export function describeTerms(terms: OrderTerms): string {
+  const limit = terms.limitPrice !== undefined ? ` ${formatPrice(terms.limitPrice)}` : '';
+  const stop = terms.stopPrice !== undefined ? ` ${formatPrice(terms.stopPrice)}` : '';
+  const pricing = {
+    market: 'market',
+    limit: `limit${limit}`,
+    stop: `stop${stop}`,
+    stop_limit: `stop${stop} limit${limit}`,
+  }[terms.type];
+  const parts = [pricing, terms.timeInForce === 'gtc' ? 'GTC' : 'day'];
+  if (terms.extendedHours) parts.push('extended hours');
+  return parts.join(' · ');
+}
