@@ -11,6 +11,15 @@ import { databaseLabel, initORM, migrateToLatest } from './db/orm';
 import { startHealthServer } from './http/health';
 import { InFlightWork, cachedProbe } from './lifecycle';
 import { boltLogger } from './slack/bolt-logger';
+import { slackErrorCode } from './slack/errors';
+import { registerListeners } from './slack/listeners';
+import { SlackOrderMessenger } from './slack/order-messenger';
+import { TradeRepository } from './db/repositories/trade-repository';
+import { PortfolioRepository } from './db/repositories/portfolio-repository';
+import { OrderTracker } from './services/order-tracker';
+import { TradeService, describeError } from './services/trade-service';
+import { combineObservers } from './services/trade-observer';
+import { dec } from './domain/money';
 import packageJson from '../package.json';
 
 /** Composition root: the only place that knows every part. Plain constructors, no DI framework. */
@@ -91,12 +100,30 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     slack.error(async (error) => {
       logger.error({ err: error }, 'unhandled error in a Slack listener');
     });
-    void inFlight;
+
+    const trades = new TradeRepository(orm);
+    const portfolios = new PortfolioRepository(orm);
+    const tradeObserver = combineObservers([new SlackOrderMessenger(slack.client, trades, logger, !config.useAlpaca)], (err) =>
+      logger.warn({ err }, 'a trade observer failed'),
+    );
+    const tracker = new OrderTracker(trades, broker, tradeObserver, logger);
+    const trade = new TradeService(trades, portfolios, broker, tracker, tradeObserver, logger, {
+      ledgerOnly: !config.useAlpaca,
+      maxOrderNotional: dec(config.maxOrderNotional),
+      traderUserIds: config.traderUserIds,
+    });
+    registerListeners(slack, { config, logger, inFlight, trade, tradeObserver });
 
     await slack.start().catch((err: unknown) => {
       throw new StartupError(`Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`);
     });
     cleanup.push(() => slack.stop());
+
+    // Warm the asset cache so order validation inside Slack's ack window never waits on Alpaca.
+    void broker.listAssets().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
+    tracker.start();
+    cleanup.push(() => tracker.stop());
+    await inFlight.run(() => trade.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>
       broker.getClock().then(
@@ -159,15 +186,6 @@ async function describeBroker(broker: Broker): Promise<string> {
 async function pingDatabase(orm: MikroORM): Promise<boolean> {
   await orm.em.fork().getConnection().execute('select 1');
   return true;
-}
-
-function slackErrorCode(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const data = (err as { data?: { error?: string } }).data;
-    if (data?.error) return data.error;
-    if ('message' in err && typeof err.message === 'string') return err.message;
-  }
-  return String(err);
 }
 
 function closeServer(server: Server): Promise<void> {

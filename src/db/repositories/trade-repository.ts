@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityData } from '@mikro-orm/core';
+import { raw, type EntityData } from '@mikro-orm/core';
 import { dec, decToString, type Dec } from '../../domain/money';
 import { TERMINAL_STATUSES, type OrderType, type Side, type TimeInForce, type TradeStatus } from '../../domain/order';
 import { FillEntity, TradeEntity, type FillRecord, type FillSource, type StoredSide, type TradeRecord, type TradeSource } from '../entities';
@@ -288,5 +288,43 @@ export class TradeRepository {
   async listFillsForTrade(tradeId: number): Promise<Fill[]> {
     const rows = await this.orm.em.fork().find(FillEntity, { trade: tradeId }, { orderBy: { filledAt: 'asc', id: 'asc' } });
     return rows.map(toFill);
+  }
+
+  /** Total quantity already stored as fills for one trade (the cap for further fills is the broker's filled_qty). */
+  async filledQuantity(tradeId: number): Promise<Dec> {
+    const row = await this.orm.em
+      .fork()
+      .createQueryBuilder(FillEntity, 'f')
+      .select([raw('coalesce(sum(f.qty), 0) as total')])
+      .where({ trade: tradeId })
+      .execute<{ total: string | number | null }>('get');
+    return dec(String(row?.total ?? 0)).toDecimalPlaces(9);
+  }
+
+  /**
+   * What a portfolio holds of a symbol and can still sell: filled buys minus filled sells, minus the
+   * unfilled part of sells still working (so two open sells cannot sell the same shares).
+   */
+  async sellableQuantity(portfolioName: string, symbol: string): Promise<Dec> {
+    const em = this.orm.em.fork();
+    const filled = await em
+      .createQueryBuilder(FillEntity, 'f')
+      .select([raw("coalesce(sum(case when f.side = 'BUY' then f.qty else -f.qty end), 0) as net")])
+      .where({ portfolioName, symbol })
+      .execute<{ net: string | number | null }>('get');
+    const working = await em
+      .createQueryBuilder(TradeEntity, 't')
+      .select([raw('coalesce(sum(t.quantity - coalesce(t.alpaca_filled_qty, 0)), 0) as open')])
+      .where({ portfolioName, symbol, side: 'SELL', status: { $nin: SETTLED }, quantity: { $ne: null } })
+      .execute<{ open: string | number | null }>('get');
+    return dec(String(filled?.net ?? 0))
+      .minus(dec(String(working?.open ?? 0)))
+      .toDecimalPlaces(9);
+  }
+
+  /** A user's most recent trades, newest first. */
+  async listRecentForUser(userId: string, limit: number): Promise<Trade[]> {
+    const rows = await this.orm.em.fork().find(TradeEntity, { userId }, { orderBy: { id: 'desc' }, limit });
+    return rows.map(toTrade);
   }
 }

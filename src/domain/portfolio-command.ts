@@ -1,0 +1,101 @@
+/**
+ * `/portfolio [name | account | positions | help]`. Anything that is not a keyword is a portfolio
+ * name; quoting it (`/portfolio "Account"`) forces the name reading for a portfolio called like a
+ * keyword.
+ */
+
+export type PortfolioCommand =
+  | { kind: 'list' }
+  | { kind: 'account' }
+  | { kind: 'positions' }
+  | { kind: 'help' }
+  | { kind: 'show'; name: string }
+  | { kind: 'invalid'; reason: string };
+
+/** Longest name the books can hold (portfolios.name is varchar(255)); longer text cannot be one. */
+export const MAX_PORTFOLIO_QUERY_LENGTH = 255;
+
+type KeywordCommand = Extract<PortfolioCommand, { kind: 'list' | 'account' | 'positions' | 'help' }>;
+
+const KEYWORDS: Record<string, KeywordCommand['kind']> = {
+  account: 'account',
+  acct: 'account',
+  positions: 'positions',
+  position: 'positions',
+  pos: 'positions',
+  help: 'help',
+  '?': 'help',
+  list: 'list',
+  all: 'list',
+};
+
+/**
+ * Slack sends command text with &, < and > entity-encoded, and mentions / links as `<…|label>`.
+ * A name is what the user saw: links become their label, entities their character.
+ */
+export function plainCommandText(text: string): string {
+  return text
+    .replace(/<([^<>|]*)\|([^<>]*)>/g, '$2')
+    .replace(/<([^<>]*)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+const QUOTED = /^["“”'‘’](.*)["“”'‘’]$/s;
+
+export function parsePortfolioCommand(raw: string): PortfolioCommand {
+  const text = plainCommandText(raw).replace(/\s+/g, ' ').trim();
+  if (text === '') return { kind: 'list' };
+  const quoted = QUOTED.exec(text);
+  const keyword = quoted ? undefined : KEYWORDS[text.toLowerCase()];
+  if (keyword !== undefined) return { kind: keyword };
+  const name = (quoted ? (quoted[1] ?? '') : text).trim();
+  if (name === '') return { kind: 'list' };
+  if (name.length > MAX_PORTFOLIO_QUERY_LENGTH) {
+    return {
+      kind: 'invalid',
+      reason: `That is ${name.length.toLocaleString('en-US')} characters long; portfolio names have at most ${MAX_PORTFOLIO_QUERY_LENGTH}. Try \`/portfolio\` to see them all.`,
+    };
+  }
+  return { kind: 'show', name };
+}
+
+/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * Names close to what was typed, best first: names containing it (or contained in it), then
+ * names within a few typos (about one per three characters). Case and spacing are ignored.
+ */
+export function suggestNames(query: string, names: readonly string[], max = 3): string[] {
+  const key = query.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (key === '') return [];
+  const scored: { name: string; score: number }[] = [];
+  for (const name of names) {
+    const candidate = name.trim().toLowerCase().replace(/\s+/g, ' ');
+    if (candidate.includes(key) || key.includes(candidate)) {
+      scored.push({ name, score: Math.abs(candidate.length - key.length) / 100 });
+      continue;
+    }
+    // Comparing a 5,000-character string with every name would be quadratic for no useful answer.
+    if (Math.abs(candidate.length - key.length) > 10) continue;
+    const distance = levenshtein(key, candidate);
+    if (distance <= Math.max(1, Math.floor(Math.max(key.length, candidate.length) / 3))) scored.push({ name, score: 1 + distance });
+  }
+  return scored
+    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .slice(0, max)
+    .map((s) => s.name);
+}

@@ -1,0 +1,14 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { isAdmin, type ListenerDeps } from '..';
+
+/** "Cancel order" on a confirmation message: ask the broker; the message updates itself from the result. */
+export function cancelOrderAction(deps: ListenerDeps) {
+  return async ({ ack, body, action, client }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const userId = body.user.id;
+    const result = await deps.trade.cancel(action.value ?? '', userId, isAdmin(deps, userId));
+    if (result.ok) return;
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (channel) await client.chat.postEphemeral({ channel, user: userId, text: result.message });
+  };
+}

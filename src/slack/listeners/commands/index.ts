@@ -1,0 +1,7 @@
+import type { App } from '@slack/bolt';
+import type { ListenerDeps } from '..';
+import { tradeCommand } from './trade';
+
+export function registerCommands(app: App, deps: ListenerDeps): void {
+  app.command('/trade', tradeCommand(deps));
+}

@@ -1,0 +1,31 @@
+import type { App } from '@slack/bolt';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import type { InFlightWork } from '../../lifecycle';
+import type { TradeService } from '../../services/trade-service';
+import type { TradeObserver } from '../../services/trade-observer';
+import { registerActions } from './actions';
+import { registerCommands } from './commands';
+import { registerEvents } from './events';
+import { registerViews } from './views';
+
+/** What listeners may call. Listeners ack first, parse, call one service, then render. */
+export interface ListenerDeps {
+  config: Config;
+  logger: Logger;
+  inFlight: InFlightWork;
+  trade: TradeService;
+  /** Told about a trade the moment it is recorded, so its confirmation appears before the broker answers. */
+  tradeObserver: TradeObserver;
+}
+
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerCommands(app, deps);
+  registerViews(app, deps);
+  registerActions(app, deps);
+  registerEvents(app, deps);
+}
+
+export function isAdmin(deps: ListenerDeps, userId: string): boolean {
+  return deps.config.adminUserIds.includes(userId);
+}
