@@ -66,7 +66,8 @@ export function appEnvironment(o: { slack: SlackStandIn; alpaca: AlpacaStandIn; 
 /** Starts the real app (Bolt over a real WebSocket, the real Alpaca SDK) against local stand-ins. */
 export async function launchApp(opts: LaunchOptions): Promise<LaunchedApp> {
   const slack = opts.slack ?? (await startSlackStandIn(opts.slackOptions));
-  const alpaca = opts.alpaca ?? (await startAlpacaStandIn(opts.alpacaOptions));
+  // Tests decide about market hours explicitly, not by the wall clock.
+  const alpaca = opts.alpaca ?? (await startAlpacaStandIn({ marketOpen: true, ...opts.alpacaOptions }));
   const env = appEnvironment({ slack, alpaca, database: opts.database, useAlpaca: opts.useAlpaca ?? true, extra: opts.env });
   const config = loadConfig(env);
   const logs = new LogCapture();

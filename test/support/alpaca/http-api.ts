@@ -35,6 +35,8 @@ export interface FaultInjection {
   afterHandling?: boolean;
   /** Destroy the socket instead of answering: the client sees a network error. */
   dropConnection?: boolean;
+  /** Perform the real request, then hold the answer this long (a window in which the caller can die). */
+  holdResponseMs?: number;
 }
 
 export interface RouteRequest {
@@ -186,6 +188,7 @@ async function handle(options: ApiServerOptions, req: http.IncomingMessage, res:
   }
 
   const result = perform(options, method, path, query, body, malformed, req.headers);
+  if (fault?.holdResponseMs) await sleep(fault.holdResponseMs);
   if (fault && answersWithFault) {
     entry.status = respondWithFault(options, fault, req, res);
   } else {
