@@ -29,7 +29,8 @@ export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMess
     filledAt: trade.alpacaFilledAt ?? undefined,
     gmv: trade.gmv ?? undefined,
     marketAtSubmit: trade.marketOpenAtSubmit === null ? undefined : trade.marketOpenAtSubmit ? 'Open' : 'Closed',
-    queuedForOpen: trade.marketOpenAtSubmit === false && trade.status === 'accepted' && !trade.extendedHours,
+    // Alpaca answers 'accepted' (rather than 'new') for an order held until the market opens.
+    queuedForOpen: trade.status === 'accepted' && trade.alpacaStatus === 'accepted',
     error: trade.errorMessage ?? undefined,
     ledgerOnly,
     cancelable: !ledgerOnly && open && trade.alpacaOrderId !== null,
