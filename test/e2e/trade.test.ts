@@ -158,6 +158,23 @@ for (const kind of testDatabaseTargets()) {
       expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
     });
 
+    it('recovers from a 503 that placed nothing by resubmitting with the same client_order_id', async () => {
+      t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 503, times: 1 });
+      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1' });
+      await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(messageText(m)));
+      expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
+      expect(t.alpaca.requestCount({ method: 'POST', path: ORDERS })).toBeGreaterThan(1);
+    });
+
+    it('says the order was not sent when Alpaca keeps rate-limiting it', async () => {
+      t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, times: 10 });
+      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1' });
+      const message = await waitForConfirmation(t, clientOrderId, (m) => /Not placed/.test(messageText(m)), DEFAULT_CHANNEL_ID, 20_000);
+      expect(messageText(message)).toMatch(/rate-limiting us right now, so the order was not sent/);
+      expect(t.alpaca.order(clientOrderId)).toBeUndefined();
+      expect((await trades.findByClientOrderId(clientOrderId))!.status).toBe('failed');
+    }, 30_000);
+
     it('turns broker refusals into sentences: buying power, wash trade, pattern day trader', async () => {
       t.alpaca.setBuyingPower('100');
       const bp = await placeOrder(t, { symbol: 'AAPL', quantity: '5' });
