@@ -171,7 +171,7 @@ export class TradeService {
     if (!result.ok) return { kind: 'invalid', errors: result.errors };
 
     const order = result.order;
-    await this.portfolios.ensure(order.portfolio, args.userId);
+    const portfolio = await this.portfolios.ensure(order.portfolio, args.userId);
     const { trade, created } = await this.trades.insertPending({
       clientOrderId,
       source: this.ledgerOnly ? 'ledger' : 'slack',
@@ -185,7 +185,7 @@ export class TradeService {
       limitPrice: order.limitPrice ?? null,
       stopPrice: order.stopPrice ?? null,
       extendedHours: order.extendedHours,
-      portfolioName: (await this.portfolios.findByName(order.portfolio))?.name ?? order.portfolio,
+      portfolioName: portfolio.name,
       userId: args.userId,
       slackChannelId: args.channelId ?? null,
       marketOpenAtSubmit: clock ? clock.isOpen : null,
