@@ -1,5 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20251124000000InitialSchema } from './Migration20251124000000_initial_schema';
+import { Migration20251125000000PositionsAndUserPreferences } from './Migration20251125000000_positions_and_user_preferences';
+import { Migration20251126000000Reconciliation } from './Migration20251126000000_reconciliation';
 
 /**
  * Every migration, in the order they apply. Listed explicitly rather than globbed from the folder
@@ -8,4 +10,6 @@ import { Migration20251124000000InitialSchema } from './Migration20251124000000_
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20251124000000_initial_schema', class: Migration20251124000000InitialSchema },
+  { name: 'Migration20251125000000_positions_and_user_preferences', class: Migration20251125000000PositionsAndUserPreferences },
+  { name: 'Migration20251126000000_reconciliation', class: Migration20251126000000Reconciliation },
 ];

@@ -14,11 +14,20 @@ import { boltLogger } from './slack/bolt-logger';
 import { slackErrorCode } from './slack/errors';
 import { registerListeners } from './slack/listeners';
 import { SlackOrderMessenger } from './slack/order-messenger';
+import { HomeTab } from './slack/home-tab';
 import { TradeRepository } from './db/repositories/trade-repository';
 import { PortfolioRepository } from './db/repositories/portfolio-repository';
+import { PositionRepository } from './db/repositories/position-repository';
+import { OrderHistoryRepository } from './db/repositories/order-history-repository';
+import { UserPreferenceRepository } from './db/repositories/user-preference-repository';
+import { PortfolioService } from './services/portfolio-service';
 import { OrderTracker } from './services/order-tracker';
 import { TradeService, describeError } from './services/trade-service';
 import { combineObservers } from './services/trade-observer';
+import { ReconcileRepository } from './db/repositories/reconcile-repository';
+import { ReconcileService } from './services/reconcile-service';
+import { SlackReconcileNotifier } from './slack/reconcile-notifier';
+import { startLeaderDuties } from './jobs/leader-duties';
 import { dec } from './domain/money';
 import packageJson from '../package.json';
 
@@ -34,6 +43,8 @@ const DRAIN_TIMEOUT_MS = 6_000;
 export interface RunningApp {
   healthPort: number;
   summary: string;
+  /** Reconciliation on demand (operators' tools, tests); the leader also runs it on RECONCILE_CRON. */
+  reconcile: ReconcileService;
   stop(): Promise<void>;
 }
 
@@ -103,7 +114,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
     const trades = new TradeRepository(orm);
     const portfolios = new PortfolioRepository(orm);
-    const tradeObserver = combineObservers([new SlackOrderMessenger(slack.client, trades, logger, !config.useAlpaca)], (err) =>
+    const portfolio = new PortfolioService(broker, portfolios, new PositionRepository(orm), new OrderHistoryRepository(orm), new UserPreferenceRepository(orm));
+    const home = new HomeTab(slack.client, portfolio, logger);
+    const tradeObserver = combineObservers([new SlackOrderMessenger(slack.client, trades, logger, !config.useAlpaca), home], (err) =>
       logger.warn({ err }, 'a trade observer failed'),
     );
     const tracker = new OrderTracker(trades, broker, tradeObserver, logger);
@@ -112,7 +125,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       maxOrderNotional: dec(config.maxOrderNotional),
       traderUserIds: config.traderUserIds,
     });
-    registerListeners(slack, { config, logger, inFlight, trade, tradeObserver });
+    const reconcileRepository = new ReconcileRepository(orm);
+    const reconcileAlerts = new SlackReconcileNotifier(slack.client, reconcileRepository, config.reconcileChannelId, logger);
+    const reconcile = new ReconcileService(reconcileRepository, trades, portfolios, broker, tracker, trade, reconcileAlerts, logger);
+    registerListeners(slack, { config, logger, inFlight, trade, tradeObserver, portfolio, home, reconcile });
 
     await slack.start().catch((err: unknown) => {
       throw new StartupError(`Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`);
@@ -121,9 +137,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
     // Warm the asset cache so order validation inside Slack's ack window never waits on Alpaca.
     void broker.listAssets().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
-    tracker.start();
-    cleanup.push(() => tracker.stop());
     await inFlight.run(() => trade.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
+    // Only the leader consumes trade_updates and runs the scheduler (SQLite: always this instance).
+    const leaderDuties = await startLeaderDuties({ orm, tracker, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
+    cleanup.push(() => leaderDuties.stop());
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>
       broker.getClock().then(
@@ -151,6 +168,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     return {
       healthPort: health.port,
       summary,
+      reconcile,
       stop: () => {
         stopped ??= (async () => {
           logger.info({ in_flight: inFlight.size }, 'shutting down');

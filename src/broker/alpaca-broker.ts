@@ -47,10 +47,10 @@ export interface AlpacaBrokerOptions {
 
 /**
  * Alpaca publishes no maximum for /v2/stocks/snapshots; the practical bound is the URL length
- * (servers commonly stop at 8 KB). 400 symbols of up to 6 characters plus commas stay near
- * 2.8 KB, so any realistic watch list is one request and a huge one is still safe.
+ * (servers commonly stop at 8 KB). 1,000 symbols of up to 6 characters plus commas stay near
+ * 7 KB, so a portfolio page of any realistic size is one request and a huge one is still safe.
  */
-export const MAX_SYMBOLS_PER_SNAPSHOT_REQUEST = 400;
+export const MAX_SYMBOLS_PER_SNAPSHOT_REQUEST = 1000;
 
 /** Alpaca's largest page for GET /v2/orders. */
 const MAX_ORDERS_PAGE = 500;
@@ -150,6 +150,7 @@ export class AlpacaBroker implements Broker {
       const orders = await this.alpaca.trading.orders.getAllOrders({
         status: query.status,
         after: query.after?.toISOString(),
+        until: query.until?.toISOString(),
         limit: Math.min(query.limit ?? MAX_ORDERS_PAGE, MAX_ORDERS_PAGE),
         direction: 'desc',
       });

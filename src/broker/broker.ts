@@ -115,7 +115,10 @@ export interface PortfolioHistoryPoint {
 
 export interface ListOrdersQuery {
   status: 'open' | 'closed' | 'all';
+  /** Orders submitted after this moment (exclusive). */
   after?: Date;
+  /** Orders submitted before this moment (exclusive): with `after`, a window to page through newest first. */
+  until?: Date;
   limit?: number;
 }
 

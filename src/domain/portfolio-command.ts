@@ -31,10 +31,12 @@ const KEYWORDS: Record<string, KeywordCommand['kind']> = {
 
 /**
  * Slack sends command text with &, < and > entity-encoded, and mentions / links as `<…|label>`.
- * A name is what the user saw: links become their label, entities their character.
+ * A name is what the user saw: `@label` for a user, `#label` for a channel, a link's label, the
+ * characters for entities.
  */
-export function plainCommandText(text: string): string {
+function plainCommandText(text: string): string {
   return text
+    .replace(/<([@#])[^<>|]*\|([^<>]*)>/g, '$1$2')
     .replace(/<([^<>|]*)\|([^<>]*)>/g, '$2')
     .replace(/<([^<>]*)>/g, '$1')
     .replace(/&lt;/g, '<')
@@ -61,18 +63,20 @@ export function parsePortfolioCommand(raw: string): PortfolioCommand {
   return { kind: 'show', name };
 }
 
-/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Edit distance counting insertions, deletions, substitutions and swapped neighbours ("tehc" → "tech" is 1). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      row.push(best);
     }
-    previous = current;
+    rows.push(row);
   }
-  return previous[b.length] ?? 0;
+  return rows[a.length]![b.length]!;
 }
 
 /**
@@ -91,7 +95,7 @@ export function suggestNames(query: string, names: readonly string[], max = 3): 
     }
     // Comparing a 5,000-character string with every name would be quadratic for no useful answer.
     if (Math.abs(candidate.length - key.length) > 10) continue;
-    const distance = levenshtein(key, candidate);
+    const distance = editDistance(key, candidate);
     if (distance <= Math.max(1, Math.floor(Math.max(key.length, candidate.length) / 3))) scored.push({ name, score: 1 + distance });
   }
   return scored

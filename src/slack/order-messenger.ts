@@ -54,7 +54,8 @@ export class SlackOrderMessenger implements TradeObserver {
   ) {}
 
   tradeChanged(trade: Trade): Promise<void> {
-    if (trade.source === 'legacy') return Promise.resolve();
+    // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the reconcile alert reports adoptions).
+    if (trade.source === 'legacy' || trade.source === 'adopted') return Promise.resolve();
     const previous = this.queues.get(trade.id) ?? Promise.resolve();
     const next = previous.then(() => this.render(trade.id)).catch((err: unknown) => {
       this.logger.warn({ trade_id: trade.id, error: slackErrorCode(err) }, 'could not update the order confirmation in Slack');

@@ -57,11 +57,11 @@ for (const kind of testDatabaseTargets()) {
         // Alpaca places the order, then holds its answer: the window in which the process dies.
         alpaca.inject({ method: 'POST', path: '/v2/orders', holdResponseMs: 20_000 });
         const command = await slack.slashCommand({ command: '/trade', text: 'buy 3 AAPL' });
-        await expect.poll(() => slack.callsTo('views.open').some((c) => JSON.stringify(c.args).includes(command.triggerId)), { timeout: 5000 }).toBe(true);
+        await expect.poll(() => slack.callsTo('views.open').some((c) => JSON.stringify(c.args).includes(command.triggerId)), { timeout: 15_000 }).toBe(true);
         const viewId = (slack.callsTo('views.open').find((c) => JSON.stringify(c.args).includes(command.triggerId))!.response as { view: { id: string } }).view.id;
         const clientOrderId = `oms-${viewId}`;
         await slack.submitView({ viewId, values: formValues({ symbol: 'AAPL', side: 'buy', quantity: '3' }) });
-        await expect.poll(() => alpaca.order(clientOrderId) !== undefined, { timeout: 10_000 }).toBe(true);
+        await expect.poll(() => alpaca.order(clientOrderId) !== undefined, { timeout: 15_000 }).toBe(true);
         child.kill('SIGKILL');
         await exited;
 
@@ -72,7 +72,7 @@ for (const kind of testDatabaseTargets()) {
         expect(before?.alpacaOrderId).toBeNull();
 
         restarted = await launchApp({ database: db.target, slack, alpaca });
-        const message = await waitForConfirmation(restarted, clientOrderId, (m) => /Filled 3 AAPL/.test(messageText(m)));
+        const message = await waitForConfirmation(restarted, clientOrderId, (m) => /Filled 3 AAPL/.test(messageText(m)), 'C0GENERAL', 20_000);
         expect(message).toBeDefined();
         expect(alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
         const orm2 = await initORM(db.target);

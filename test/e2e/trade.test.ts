@@ -31,6 +31,7 @@ for (const kind of testDatabaseTargets()) {
       await db?.drop();
     });
     afterEach(() => {
+      t.alpaca.clearFaults();
       t.alpaca.setMarketOpen(true);
       t.alpaca.setPatternDayTraderBlocked(false);
       t.alpaca.setBuyingPower('1000000');

@@ -76,6 +76,8 @@ export interface AlpacaStandIn {
 
   /** Matched by method + path prefix or RegExp, consumed `times` (default 1). */
   inject(f: FaultInjection): void;
+  /** Drops every injected fault not yet consumed. */
+  clearFaults(): void;
   /** Added to every HTTP request (benchmarks). */
   setLatency(ms: number): void;
   dropStreamConnections(): void;
@@ -195,6 +197,7 @@ export async function startAlpacaStandIn(opts: AlpacaStandInOptions = {}): Promi
     reject: (id, reason) => brokerage.reject(id, reason),
     expire: (id) => brokerage.expire(id),
     inject: (f) => faults.add(f),
+    clearFaults: () => faults.clear(),
     setLatency: (ms) => {
       latencyMs = ms;
     },

@@ -1,14 +1,21 @@
+import { BookAdjustmentEntity } from './book-adjustment';
+import { DiscrepancyEntity } from './discrepancy';
 import { FillEntity } from './fill';
 import { PortfolioEntity } from './portfolio';
 import { PositionEntity } from './position';
+import { ReconcileRunEntity } from './reconcile-run';
 import { TradeEntity } from './trade';
 import { UserPreferenceEntity } from './user-preference';
 
 export { FillEntity, PortfolioEntity, PositionEntity, TradeEntity, UserPreferenceEntity };
+export { BookAdjustmentEntity, DiscrepancyEntity, ReconcileRunEntity };
 export type { FillRecord, FillSource } from './fill';
 export type { PortfolioRecord } from './portfolio';
 export type { PositionRecord } from './position';
 export type { StoredSide, TradeRecord, TradeSource } from './trade';
 export type { UserPreferenceRecord } from './user-preference';
+export type { BookAdjustmentRecord } from './book-adjustment';
+export type { DiscrepancyRecord } from './discrepancy';
+export type { ReconcileOutcome, ReconcileRunRecord, ReconcileTrigger } from './reconcile-run';
 
-export const ENTITIES = [TradeEntity, FillEntity, PortfolioEntity, PositionEntity, UserPreferenceEntity];
+export const ENTITIES = [TradeEntity, FillEntity, PortfolioEntity, PositionEntity, UserPreferenceEntity, ReconcileRunEntity, DiscrepancyEntity, BookAdjustmentEntity];

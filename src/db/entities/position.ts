@@ -17,7 +17,9 @@ export const PositionEntity = defineEntity({
     costBasis: p.decimal().precision(24).scale(6),
     realizedPnl: p.decimal().precision(24).scale(6),
     fillCount: p.integer(),
+    /** With last_fill_at, where the last applied fill sits in (filled_at, id) order. */
     lastFillAt: p.datetime(),
+    lastFillId: p.integer(),
     updatedAt: p.datetime(),
   },
   uniques: [{ properties: ['portfolioKey', 'symbol'] }],

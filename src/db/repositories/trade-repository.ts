@@ -4,6 +4,7 @@ import { dec, decToString, type Dec } from '../../domain/money';
 import { TERMINAL_STATUSES, type OrderType, type Side, type TimeInForce, type TradeStatus } from '../../domain/order';
 import { FillEntity, TradeEntity, type FillRecord, type FillSource, type StoredSide, type TradeRecord, type TradeSource } from '../entities';
 import type { Orm } from '../orm';
+import { applyFillToPositions } from './position-repository';
 
 /** A row of `trades` as the rest of the app sees it: decimals as Dec, side in the domain's spelling. */
 export interface Trade {
@@ -262,27 +263,31 @@ export class TradeRepository {
     return rows.map(toTrade);
   }
 
-  /** Stores one execution. Idempotent on execution_id: true when this call inserted it, false when it was already known. */
+  /** Stores one execution and its effect on positions in one transaction. Idempotent on execution_id: true when this call inserted it. */
   async recordFill(fill: NewFill): Promise<boolean> {
-    const result = await this.orm.em
-      .fork()
-      .createQueryBuilder(FillEntity)
-      .insert({
-        executionId: fill.executionId,
-        trade: fill.tradeId,
-        symbol: fill.symbol,
-        side: toStoredSide(fill.side),
-        qty: decToString(fill.qty),
-        price: decToString(fill.price),
-        portfolioName: fill.portfolioName,
-        filledAt: fill.filledAt,
-        source: fill.source,
-        createdAt: this.now(),
-      })
-      .onConflict('executionId')
-      .ignore()
-      .execute('run');
-    return result.affectedRows > 0;
+    const at = this.now();
+    return this.orm.em.fork().transactional(async (em) => {
+      const result = await em
+        .createQueryBuilder(FillEntity)
+        .insert({
+          executionId: fill.executionId,
+          trade: fill.tradeId,
+          symbol: fill.symbol,
+          side: toStoredSide(fill.side),
+          qty: decToString(fill.qty),
+          price: decToString(fill.price),
+          portfolioName: fill.portfolioName,
+          filledAt: fill.filledAt,
+          source: fill.source,
+          createdAt: at,
+        })
+        .onConflict('executionId')
+        .ignore()
+        .execute('run');
+      if (result.affectedRows === 0) return false;
+      await applyFillToPositions(em, { ...fill, id: result.insertId }, at);
+      return true;
+    });
   }
 
   async listFillsForTrade(tradeId: number): Promise<Fill[]> {

@@ -2,8 +2,11 @@ import type { App } from '@slack/bolt';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { InFlightWork } from '../../lifecycle';
+import type { PortfolioService } from '../../services/portfolio-service';
+import type { ReconcileService } from '../../services/reconcile-service';
 import type { TradeService } from '../../services/trade-service';
 import type { TradeObserver } from '../../services/trade-observer';
+import type { HomeTab } from '../home-tab';
 import { registerActions } from './actions';
 import { registerCommands } from './commands';
 import { registerEvents } from './events';
@@ -17,6 +20,9 @@ export interface ListenerDeps {
   trade: TradeService;
   /** Told about a trade the moment it is recorded, so its confirmation appears before the broker answers. */
   tradeObserver: TradeObserver;
+  portfolio: PortfolioService;
+  home: HomeTab;
+  reconcile: ReconcileService;
 }
 
 export function registerListeners(app: App, deps: ListenerDeps): void {

@@ -70,6 +70,10 @@ export class FaultBook {
     this.pending.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
+  clear(): void {
+    this.pending.length = 0;
+  }
+
   /** The first pending fault for this request, consuming one of its uses. */
   take(method: string, path: string): FaultInjection | undefined {
     const index = this.pending.findIndex(

@@ -1,4 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { ListenerDeps } from '..';
+import { appHomeOpened } from './app-home-opened';
 
-export function registerEvents(_app: App, _deps: ListenerDeps): void {}
+export function registerEvents(app: App, deps: ListenerDeps): void {
+  app.event('app_home_opened', appHomeOpened(deps));
+}

@@ -1,0 +1,30 @@
+import { printTable, type BenchRow } from './table';
+import { benchPortfolio } from './portfolio';
+import { benchStartup } from './startup';
+import { benchTrade } from './trade';
+
+// test/support/databases.ts reads TEST_DATABASE_URL; BENCH_DATABASE_URL names the bench's own server.
+if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
+
+const BENCHES: [string, () => Promise<BenchRow[]>][] = [
+  ['startup', benchStartup],
+  ['trade', benchTrade],
+  ['portfolio', benchPortfolio],
+];
+
+const rows: BenchRow[] = [];
+let failed = false;
+for (const [name, bench] of BENCHES) {
+  const startedAt = Date.now();
+  process.stderr.write(`bench: ${name}…\n`);
+  try {
+    rows.push(...(await bench()));
+  } catch (err) {
+    failed = true;
+    rows.push({ bench: name, metric: 'error', value: 'failed', note: err instanceof Error ? err.message : String(err) });
+  }
+  process.stderr.write(`bench: ${name} done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
+}
+printTable(rows);
+// Everything the benches started is closed; the explicit exit keeps a stray library timer from delaying the result.
+process.exit(failed ? 1 : 0);

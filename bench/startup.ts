@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { startAlpacaStandIn } from '../test/support/alpaca-standin';
+import { startSlackStandIn, type SlackStandIn } from '../test/support/slack-standin';
+import { appEnvironment } from '../test/support/launch';
+import type { BenchRow } from './table';
+import { median, ms, sleep } from './stats';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = 3;
+const HELP_COMMANDS = 100;
+const READY_TIMEOUT_MS = 60_000;
+const EXIT_TIMEOUT_MS = 15_000;
+const READY_LINE = /ready — /;
+
+interface StartupRun {
+  readyMs: number;
+  rssReadyKb: number;
+  rssAfterHelpKb: number;
+  exitMs: number;
+  exitCode: number | null;
+}
+
+/** Resident set size of a live process, from the kernel's own accounting. */
+async function residentKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]);
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function sendHelpCommands(slack: SlackStandIn): Promise<void> {
+  const urls = new Set<string>();
+  for (let i = 0; i < HELP_COMMANDS; i += 1) urls.add((await slack.slashCommand({ command: '/trade', text: 'help' })).responseUrl);
+  await waitFor(() => slack.responses.filter((r) => urls.has(r.url)).length >= urls.size, 30_000, 'the /trade help answers');
+}
+
+/** One `npm start` (node --import tsx src/main.ts) on a fresh SQLite file: ready time, memory, shutdown time. */
+async function startOnce(): Promise<StartupRun> {
+  const slack = await startSlackStandIn();
+  const alpaca = await startAlpacaStandIn({ marketOpen: true });
+  const dir = await mkdtemp(join(tmpdir(), 'slack-oms-bench-'));
+  let child: ChildProcess | undefined;
+  try {
+    // The ready line is logged at info; the output is kept in memory, never printed.
+    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'bench.sqlite') }, useAlpaca: true, extra: { LOG_LEVEL: 'info' } });
+    const spawnedAt = performance.now();
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let output = '';
+    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+
+    await waitFor(() => READY_LINE.test(output) || proc.exitCode !== null, READY_TIMEOUT_MS, 'the ready line');
+    if (!READY_LINE.test(output)) throw new Error(`the app exited before it was ready:\n${output.slice(-2000)}`);
+    const readyMs = performance.now() - spawnedAt;
+    const rssReadyKb = await residentKb(proc.pid!);
+
+    await slack.waitForConnection();
+    await sendHelpCommands(slack);
+    const rssAfterHelpKb = await residentKb(proc.pid!);
+
+    const stopAt = performance.now();
+    proc.kill('SIGTERM');
+    const exitCode = await Promise.race([exited, sleep(EXIT_TIMEOUT_MS).then(() => Promise.reject(new Error('no exit within 15 s of SIGTERM')))]);
+    return { readyMs, rssReadyKb, rssAfterHelpKb, exitMs: performance.now() - stopAt, exitCode };
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await slack.close();
+    await alpaca.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function mb(kb: number): string {
+  return `${(kb / 1024).toFixed(1)} MB`;
+}
+
+function spread(values: number[], format: (v: number) => string): string {
+  return `median of ${values.length}; runs: ${values.map(format).join(', ')}`;
+}
+
+export async function benchStartup(): Promise<BenchRow[]> {
+  const runs: StartupRun[] = [];
+  for (let i = 0; i < RUNS; i += 1) runs.push(await startOnce());
+  const bench = 'startup (npm start, fresh SQLite)';
+  const ready = runs.map((r) => r.readyMs);
+  const rssReady = runs.map((r) => r.rssReadyKb);
+  const rssHelp = runs.map((r) => r.rssAfterHelpKb);
+  const exit = runs.map((r) => r.exitMs);
+  const codes = [...new Set(runs.map((r) => String(r.exitCode)))].join('/');
+  return [
+    { bench, metric: 'spawn → "ready — " line', value: ms(median(ready)), note: spread(ready, ms) },
+    { bench, metric: 'RSS after ready', value: mb(median(rssReady)), note: spread(rssReady, mb) },
+    { bench, metric: `RSS after ${HELP_COMMANDS} /trade help`, value: mb(median(rssHelp)), note: spread(rssHelp, mb) },
+    { bench, metric: 'SIGTERM → exit', value: ms(median(exit)), note: `${spread(exit, ms)}; exit code ${codes}` },
+  ];
+}

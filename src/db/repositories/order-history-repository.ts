@@ -1,0 +1,93 @@
+import { raw } from '@mikro-orm/core';
+import { dec, type Dec } from '../../domain/money';
+import type { OrderType, Side, TradeStatus } from '../../domain/order';
+import { TradeEntity, type TradeRecord } from '../entities';
+import type { Orm } from '../orm';
+import { portfolioNameKey } from './portfolio-repository';
+
+/** An order as the portfolio views list it: what was asked, where it stands, what filled. */
+export interface OrderSummary {
+  tradeId: string;
+  symbol: string;
+  side: Side;
+  quantity: Dec | null;
+  notional: Dec | null;
+  orderType: OrderType | null;
+  limitPrice: Dec | null;
+  stopPrice: Dec | null;
+  status: TradeStatus;
+  filledQty: Dec | null;
+  filledAvgPrice: Dec | null;
+  gmv: Dec | null;
+  portfolioName: string;
+  userId: string;
+  placedAt: Date;
+  /** Recorded without a broker (ledger-only mode or the earlier OMS). */
+  bookOnly: boolean;
+  errorMessage: string | null;
+}
+
+const FIELDS = [
+  'tradeId',
+  'symbol',
+  'side',
+  'quantity',
+  'notional',
+  'orderType',
+  'limitPrice',
+  'stopPrice',
+  'status',
+  'alpacaFilledQty',
+  'alpacaFilledPrice',
+  'gmv',
+  'portfolioName',
+  'userId',
+  'timestamp',
+  'source',
+  'errorMessage',
+] as const;
+
+const decOrNull = (value: string | null | undefined): Dec | null => (value == null ? null : dec(value));
+
+function toSummary(row: Pick<TradeRecord, (typeof FIELDS)[number]>): OrderSummary {
+  return {
+    tradeId: row.tradeId,
+    symbol: row.symbol,
+    side: row.side === 'BUY' ? 'buy' : 'sell',
+    quantity: decOrNull(row.quantity),
+    notional: decOrNull(row.notional),
+    orderType: row.orderType ?? null,
+    limitPrice: decOrNull(row.limitPrice),
+    stopPrice: decOrNull(row.stopPrice),
+    status: row.status,
+    filledQty: decOrNull(row.alpacaFilledQty),
+    filledAvgPrice: decOrNull(row.alpacaFilledPrice),
+    gmv: decOrNull(row.gmv),
+    portfolioName: row.portfolioName,
+    userId: row.userId,
+    placedAt: row.timestamp,
+    bookOnly: row.source === 'ledger' || row.source === 'legacy',
+    errorMessage: row.errorMessage ?? null,
+  };
+}
+
+/** The latest orders of a portfolio or of a user, newest first (a few rows, read from `trades`). */
+export class OrderHistoryRepository {
+  constructor(private readonly orm: Orm) {}
+
+  /**
+   * Matched on the trimmed, lower-cased name like portfolio keys, because rows of the earlier OMS
+   * spell one portfolio several ways. (SQL lower() folds ASCII only on SQLite.)
+   */
+  async recentForPortfolio(portfolioName: string, limit: number): Promise<OrderSummary[]> {
+    const rows = await this.orm.em
+      .fork()
+      .find(TradeEntity, { [raw('lower(trim(portfolio_name))')]: portfolioNameKey(portfolioName) }, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
+    return rows.map(toSummary);
+  }
+
+  async recentForUser(userId: string, limit: number): Promise<OrderSummary[]> {
+    const rows = await this.orm.em.fork().find(TradeEntity, { userId }, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
+    return rows.map(toSummary);
+  }
+}

@@ -1,0 +1,459 @@
+import { raw } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { dec, decToString, type Dec } from '../../domain/money';
+import type { TradeStatus } from '../../domain/order';
+import {
+  breakdownFromDetails,
+  breakdownToDetails,
+  isPositionKind,
+  type BookHolding,
+  type BookOrderFacts,
+  type DiscrepancyDetails,
+  type DiscrepancyKind,
+  type OpenPositionFinding,
+  type OrderFindingKind,
+  type PositionDiscrepancy,
+  type PositionPlan,
+} from '../../domain/reconciliation';
+import {
+  BookAdjustmentEntity,
+  DiscrepancyEntity,
+  FillEntity,
+  ReconcileRunEntity,
+  TradeEntity,
+  type BookAdjustmentRecord,
+  type DiscrepancyRecord,
+  type ReconcileOutcome,
+  type ReconcileRunRecord,
+  type ReconcileTrigger,
+} from '../entities';
+import type { Orm } from '../orm';
+
+export type { ReconcileOutcome, ReconcileTrigger };
+
+export interface ReconcileRunCounts {
+  symbolsChecked: number;
+  ordersChecked: number;
+  openDiscrepancies: number;
+  newDiscrepancies: number;
+  resolvedDiscrepancies: number;
+  ordersRepaired: number;
+  ordersAdopted: number;
+  ordersExternal: number;
+  brokerRequests: number;
+}
+
+export interface ReconcileRun extends ReconcileRunCounts {
+  id: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** NULL while running (or when the process died during the run). */
+  outcome: ReconcileOutcome | null;
+  trigger: ReconcileTrigger;
+  error: string | null;
+}
+
+export interface StoredDiscrepancy {
+  id: number;
+  key: string;
+  kind: DiscrepancyKind;
+  symbol: string;
+  details: DiscrepancyDetails;
+  booksQty: Dec | null;
+  brokerQty: Dec | null;
+  difference: Dec | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  resolvedAt: Date | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: Date | null;
+  slackChannelId: string | null;
+  slackMessageTs: string | null;
+  lastRunId: number | null;
+}
+
+/** An order finding to record once (its key decides). */
+export interface NewOrderFinding {
+  key: string;
+  kind: OrderFindingKind;
+  symbol: string;
+  details: DiscrepancyDetails;
+}
+
+export interface FindingChanges {
+  created: StoredDiscrepancy[];
+  changed: StoredDiscrepancy[];
+  unchanged: StoredDiscrepancy[];
+  resolved: StoredDiscrepancy[];
+}
+
+export interface BookAdjustment {
+  id: number;
+  portfolioName: string;
+  symbol: string;
+  qty: Dec;
+  price: Dec;
+  reason: string;
+  userId: string;
+  createdAt: Date;
+  discrepancyId: number | null;
+}
+
+export type NewBookAdjustment = Omit<BookAdjustment, 'id' | 'createdAt'>;
+
+/** PostgreSQL advisory locks are keyed by integers; this one spells "OMS_RECN". */
+const RUN_LOCK_KEY = 0x4f4d535f5245434en;
+
+/** Bound on IN (…) lists, well under every driver's parameter limit. */
+const IN_CHUNK = 500;
+
+/** SQLite keeps NUMERIC as REAL: round reads to the column's scale to drop float noise. */
+const qtyOf = (value: string | number): Dec => dec(String(value)).toDecimalPlaces(9);
+const qtyOrNull = (value: string | number | null | undefined): Dec | null => (value == null ? null : qtyOf(value));
+
+function toRun(row: ReconcileRunRecord): ReconcileRun {
+  return {
+    id: row.id,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt ?? null,
+    outcome: row.outcome ?? null,
+    trigger: row.trigger,
+    error: row.error ?? null,
+    symbolsChecked: row.symbolsChecked,
+    ordersChecked: row.ordersChecked,
+    openDiscrepancies: row.openDiscrepancies,
+    newDiscrepancies: row.newDiscrepancies,
+    resolvedDiscrepancies: row.resolvedDiscrepancies,
+    ordersRepaired: row.ordersRepaired,
+    ordersAdopted: row.ordersAdopted,
+    ordersExternal: row.ordersExternal,
+    brokerRequests: row.brokerRequests,
+  };
+}
+
+function parseDetails(text: string): DiscrepancyDetails {
+  try {
+    return JSON.parse(text) as DiscrepancyDetails;
+  } catch {
+    return {};
+  }
+}
+
+function toDiscrepancy(row: DiscrepancyRecord): StoredDiscrepancy {
+  return {
+    id: row.id,
+    key: row.key,
+    kind: row.kind,
+    symbol: row.symbol,
+    details: parseDetails(row.details),
+    booksQty: qtyOrNull(row.booksQty),
+    brokerQty: qtyOrNull(row.brokerQty),
+    difference: qtyOrNull(row.difference),
+    firstSeenAt: row.firstSeenAt,
+    lastSeenAt: row.lastSeenAt,
+    resolvedAt: row.resolvedAt ?? null,
+    acknowledgedBy: row.acknowledgedBy ?? null,
+    acknowledgedAt: row.acknowledgedAt ?? null,
+    slackChannelId: row.slackChannelId ?? null,
+    slackMessageTs: row.slackMessageTs ?? null,
+    lastRunId: row.lastRun ?? null,
+  };
+}
+
+function figures(found: PositionDiscrepancy): { kind: DiscrepancyKind; details: string; booksQty: string; brokerQty: string; difference: string } {
+  return {
+    kind: found.kind,
+    details: JSON.stringify({ breakdown: breakdownToDetails(found.breakdown) } satisfies DiscrepancyDetails),
+    booksQty: decToString(found.booksQty),
+    brokerQty: decToString(found.brokerQty),
+    difference: decToString(found.difference),
+  };
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IN_CHUNK) out.push(items.slice(i, i + IN_CHUNK));
+  return out;
+}
+
+/** Queries for reconciliation: runs, findings, adjustments, and the books' side of the diff. */
+export class ReconcileRepository {
+  constructor(
+    private readonly orm: Orm,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /**
+   * Runs `work` unless another instance is reconciling right now (PostgreSQL: a
+   * transaction-scoped advisory lock, released by commit or by the session dying). SQLite means
+   * one instance, so it always runs. `work` itself uses other connections.
+   */
+  async exclusively<T>(work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const connection = this.orm.em.getConnection();
+    if (!(this.orm.em.getDriver() instanceof PostgreSqlDriver)) return { ran: true, value: await work() };
+    return connection.transactional(async (trx) => {
+      const [row] = await connection.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RUN_LOCK_KEY.toString()], 'all', trx);
+      if (!row?.locked) return { ran: false as const };
+      return { ran: true as const, value: await work() };
+    });
+  }
+
+  async startRun(trigger: ReconcileTrigger): Promise<ReconcileRun> {
+    const em = this.orm.em.fork();
+    const id = await em.insert(ReconcileRunEntity, {
+      startedAt: this.now(),
+      trigger,
+      symbolsChecked: 0,
+      ordersChecked: 0,
+      openDiscrepancies: 0,
+      newDiscrepancies: 0,
+      resolvedDiscrepancies: 0,
+      ordersRepaired: 0,
+      ordersAdopted: 0,
+      ordersExternal: 0,
+      brokerRequests: 0,
+    });
+    return toRun(await em.findOneOrFail(ReconcileRunEntity, { id }));
+  }
+
+  async finishRun(id: number, result: Partial<ReconcileRunCounts> & { outcome: ReconcileOutcome; error?: string | null }): Promise<ReconcileRun> {
+    const em = this.orm.em.fork();
+    await em.nativeUpdate(ReconcileRunEntity, { id }, { ...result, error: result.error ?? null, finishedAt: this.now() });
+    return toRun(await em.findOneOrFail(ReconcileRunEntity, { id }));
+  }
+
+  /** The outcome of the last finished run before `runId` (null when there was none). */
+  async previousOutcome(runId: number): Promise<ReconcileOutcome | null> {
+    const row = await this.orm.em.fork().findOne(ReconcileRunEntity, { id: { $lt: runId }, outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
+    return row?.outcome ?? null;
+  }
+
+  /** Newest first. */
+  async latestRuns(limit: number): Promise<ReconcileRun[]> {
+    const rows = await this.orm.em.fork().find(ReconcileRunEntity, {}, { orderBy: { id: 'desc' }, limit });
+    return rows.map(toRun);
+  }
+
+  /** Filled quantity per portfolio (as spelled in fills) and symbol, signed: one GROUP BY over `fills`. */
+  async bookHoldings(): Promise<BookHolding[]> {
+    const rows = await this.orm.em
+      .fork()
+      .createQueryBuilder(FillEntity, 'f')
+      .select(['f.portfolio_name', 'f.symbol', raw("sum(case when f.side = 'BUY' then f.qty else -f.qty end) as qty")])
+      .groupBy(['f.portfolio_name', 'f.symbol'])
+      .execute<{ portfolio_name: string; symbol: string; qty: string | number | null }[]>('all', false);
+    return rows.map((r) => ({ portfolioName: r.portfolio_name, symbol: r.symbol, qty: qtyOf(r.qty ?? 0) })).filter((h) => !h.qty.isZero());
+  }
+
+  /** Filled quantity of one symbol over every portfolio. */
+  async bookTotal(symbol: string): Promise<Dec> {
+    const row = await this.orm.em
+      .fork()
+      .createQueryBuilder(FillEntity, 'f')
+      .select([raw("coalesce(sum(case when f.side = 'BUY' then f.qty else -f.qty end), 0) as qty")])
+      .where({ symbol })
+      .execute<{ qty: string | number | null }>('get', false);
+    return qtyOf(row?.qty ?? 0);
+  }
+
+  /** Average price of the symbol's stored buys (undefined with none): the price a correction without a broker price is booked at. */
+  async averageBuyPrice(symbol: string): Promise<Dec | undefined> {
+    const row = await this.orm.em
+      .fork()
+      .createQueryBuilder(FillEntity, 'f')
+      .select([raw('sum(f.qty * f.price) as value'), raw('sum(f.qty) as qty')])
+      .where({ symbol, side: 'BUY' })
+      .execute<{ value: string | number | null; qty: string | number | null }>('get', false);
+    if (row?.qty == null || row.value == null || Number(row.qty) === 0) return undefined;
+    return dec(String(row.value)).div(dec(String(row.qty))).toDecimalPlaces(6);
+  }
+
+  /** Order rows matching any of these client order ids or broker order ids, with what their stored fills add up to. */
+  async bookOrders(clientOrderIds: readonly string[], alpacaOrderIds: readonly string[]): Promise<BookOrderFacts[]> {
+    const em = this.orm.em.fork();
+    const found = new Map<number, BookOrderFacts>();
+    const load = async (where: Record<string, unknown>) => {
+      const rows = await em
+        .createQueryBuilder(TradeEntity, 't')
+        .select(['t.id', 't.client_order_id', 't.alpaca_order_id', 't.status', 't.portfolio_name', raw('(select coalesce(sum(f.qty), 0) from fills f where f.trade_id = t.id) as filled')])
+        .where(where)
+        .execute<{ id: number; client_order_id: string | null; alpaca_order_id: string | null; status: TradeStatus; portfolio_name: string; filled: string | number }[]>('all', false);
+      for (const r of rows) {
+        found.set(r.id, {
+          id: r.id,
+          clientOrderId: r.client_order_id,
+          alpacaOrderId: r.alpaca_order_id,
+          status: r.status,
+          portfolioName: r.portfolio_name,
+          filledQty: qtyOf(r.filled),
+        });
+      }
+    };
+    for (const ids of chunks(clientOrderIds)) await load({ clientOrderId: { $in: ids } });
+    for (const ids of chunks(alpacaOrderIds)) await load({ alpacaOrderId: { $in: ids } });
+    return [...found.values()];
+  }
+
+  async openPositionFindings(): Promise<OpenPositionFinding[]> {
+    const rows = await this.orm.em.fork().find(DiscrepancyEntity, { resolvedAt: null }, { orderBy: { id: 'asc' } });
+    return rows.map(toDiscrepancy).flatMap((d) =>
+      isPositionKind(d.kind)
+        ? [{ id: d.id, key: d.key, symbol: d.symbol, kind: d.kind, booksQty: d.booksQty ?? dec(0), brokerQty: d.brokerQty ?? dec(0), breakdown: breakdownFromDetails(d.details) }]
+        : [],
+    );
+  }
+
+  /**
+   * Stores one run's findings in one transaction: new position findings (or ones back after
+   * being resolved) open afresh, changed ones take the new figures (and lose an acknowledgement
+   * given for the old ones), unchanged ones only move last_seen, cleared ones are resolved.
+   * Order findings are inserted once per key, already resolved: they are reports.
+   */
+  async recordFindings(runId: number, plan: PositionPlan, orderFindings: readonly NewOrderFinding[]): Promise<FindingChanges> {
+    const at = this.now();
+    return this.orm.em.fork().transactional(async (em) => {
+      const createdIds: number[] = [];
+      for (const found of plan.create) {
+        const reopened = await em.nativeUpdate(
+          DiscrepancyEntity,
+          { key: found.key },
+          {
+            ...figures(found),
+            symbol: found.symbol,
+            firstSeenAt: at,
+            lastSeenAt: at,
+            resolvedAt: null,
+            acknowledgedBy: null,
+            acknowledgedAt: null,
+            slackChannelId: null,
+            slackMessageTs: null,
+            lastRun: runId,
+          },
+        );
+        if (reopened > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: found.key })).id);
+        else createdIds.push(await em.insert(DiscrepancyEntity, { ...figures(found), key: found.key, symbol: found.symbol, firstSeenAt: at, lastSeenAt: at, lastRun: runId }));
+      }
+      for (const { id, found } of plan.change) {
+        await em.nativeUpdate(DiscrepancyEntity, { id }, { ...figures(found), lastSeenAt: at, lastRun: runId, acknowledgedBy: null, acknowledgedAt: null });
+      }
+      const keepIds = plan.keep.map((k) => k.id);
+      for (const ids of chunks(keepIds)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { lastSeenAt: at, lastRun: runId });
+      for (const ids of chunks(plan.resolve)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { resolvedAt: at, lastRun: runId });
+      for (const finding of orderFindings) {
+        const inserted = await em
+          .createQueryBuilder(DiscrepancyEntity)
+          .insert({ key: finding.key, kind: finding.kind, symbol: finding.symbol, details: JSON.stringify(finding.details), firstSeenAt: at, lastSeenAt: at, resolvedAt: at, lastRun: runId })
+          .onConflict('key')
+          .ignore()
+          .execute('run');
+        if (inserted.affectedRows > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: finding.key })).id);
+      }
+      const load = async (ids: readonly number[]) => {
+        const out: StoredDiscrepancy[] = [];
+        for (const part of chunks(ids)) out.push(...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy));
+        return out;
+      };
+      return {
+        created: await load(createdIds),
+        changed: await load(plan.change.map((c) => c.id)),
+        unchanged: await load(keepIds),
+        resolved: await load(plan.resolve),
+      };
+    });
+  }
+
+  async countOpen(): Promise<number> {
+    return this.orm.em.fork().count(DiscrepancyEntity, { resolvedAt: null });
+  }
+
+  async findDiscrepancy(id: number): Promise<StoredDiscrepancy | null> {
+    const row = await this.orm.em.fork().findOne(DiscrepancyEntity, { id });
+    return row ? toDiscrepancy(row) : null;
+  }
+
+  async findDiscrepancyByKey(key: string): Promise<StoredDiscrepancy | null> {
+    const row = await this.orm.em.fork().findOne(DiscrepancyEntity, { key });
+    return row ? toDiscrepancy(row) : null;
+  }
+
+  /** Open findings no alert was posted for (no channel configured then, or Slack refused). */
+  async openWithoutAlert(): Promise<StoredDiscrepancy[]> {
+    const rows = await this.orm.em.fork().find(DiscrepancyEntity, { resolvedAt: null, slackMessageTs: null }, { orderBy: { id: 'asc' } });
+    return rows.map(toDiscrepancy);
+  }
+
+  async attachAlert(ids: readonly number[], channelId: string, messageTs: string): Promise<void> {
+    const em = this.orm.em.fork();
+    for (const part of chunks(ids)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: part } }, { slackChannelId: channelId, slackMessageTs: messageTs });
+  }
+
+  /** Every finding shown in one alert message, in the order they were found. */
+  async listByAlert(channelId: string, messageTs: string): Promise<StoredDiscrepancy[]> {
+    const rows = await this.orm.em.fork().find(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs }, { orderBy: { id: 'asc' } });
+    return rows.map(toDiscrepancy);
+  }
+
+  /** Records who acknowledged the findings of one alert (the first acknowledgement of each stands). */
+  async acknowledgeAlert(channelId: string, messageTs: string, userId: string): Promise<StoredDiscrepancy[]> {
+    const em = this.orm.em.fork();
+    await em.nativeUpdate(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs, acknowledgedBy: null }, { acknowledgedBy: userId, acknowledgedAt: this.now() });
+    return this.listByAlert(channelId, messageTs);
+  }
+
+  async insertAdjustment(adjustment: NewBookAdjustment): Promise<BookAdjustment> {
+    const em = this.orm.em.fork();
+    const id = await em.insert(BookAdjustmentEntity, {
+      portfolioName: adjustment.portfolioName,
+      symbol: adjustment.symbol,
+      qty: decToString(adjustment.qty),
+      price: decToString(adjustment.price),
+      reason: adjustment.reason,
+      userId: adjustment.userId,
+      createdAt: this.now(),
+      discrepancy: adjustment.discrepancyId,
+    });
+    return this.mustFindAdjustment(em, id);
+  }
+
+  /** Adjustments whose fill is missing (the process died between the two writes): the fill is recorded again. */
+  async adjustmentsWithoutFill(): Promise<BookAdjustment[]> {
+    const em = this.orm.em.fork();
+    const rows = await em
+      .getConnection()
+      .execute<{ id: number }[]>(`select a.id from book_adjustments a where not exists (select 1 from fills f where f.execution_id = '${ADJUSTMENT_EXECUTION_PREFIX}' || a.id) order by a.id`);
+    const out: BookAdjustment[] = [];
+    for (const { id } of rows) out.push(await this.mustFindAdjustment(em, Number(id)));
+    return out;
+  }
+
+  async listAdjustments(): Promise<BookAdjustment[]> {
+    const rows = await this.orm.em.fork().find(BookAdjustmentEntity, {}, { orderBy: { id: 'asc' } });
+    return rows.map(toAdjustment);
+  }
+
+  private async mustFindAdjustment(em: EntityManager, id: number): Promise<BookAdjustment> {
+    return toAdjustment(await em.findOneOrFail(BookAdjustmentEntity, { id }));
+  }
+}
+
+const ADJUSTMENT_EXECUTION_PREFIX = 'adjustment:';
+
+/** The fill an adjustment becomes is keyed by this, so recording it twice stores it once. */
+export function adjustmentExecutionId(adjustmentId: number): string {
+  return `${ADJUSTMENT_EXECUTION_PREFIX}${adjustmentId}`;
+}
+
+function toAdjustment(row: BookAdjustmentRecord): BookAdjustment {
+  return {
+    id: row.id,
+    portfolioName: row.portfolioName,
+    symbol: row.symbol,
+    qty: qtyOf(row.qty),
+    price: dec(String(row.price)).toDecimalPlaces(6),
+    reason: row.reason,
+    userId: row.userId,
+    createdAt: row.createdAt,
+    discrepancyId: row.discrepancy ?? null,
+  };
+}

@@ -1,0 +1,52 @@
+import type { Orm } from '../db/orm';
+import type { InFlightWork } from '../lifecycle';
+import type { Logger } from '../logger';
+import type { OrderTracker } from '../services/order-tracker';
+import type { ReconcileService } from '../services/reconcile-service';
+import { createLeaderElection, DEFAULT_LEADER_RETRY_MS } from './leader-lock';
+import { ReconcileScheduler } from './reconcile-scheduler';
+
+export interface LeaderDuties {
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * The work exactly one instance does: the trade_updates consumer and the reconcile scheduler,
+ * plus one reconciliation as soon as it becomes leader (at start-up, or when taking over from a
+ * leader that died). Resolves once this instance knows whether it leads.
+ */
+export async function startLeaderDuties(deps: {
+  orm: Orm;
+  tracker: OrderTracker;
+  reconcile: ReconcileService;
+  reconcileCron: string;
+  inFlight: InFlightWork;
+  logger: Logger;
+  retryMs?: number;
+}): Promise<LeaderDuties> {
+  const { tracker, reconcile, inFlight, logger } = deps;
+  const runReconcile = (trigger: 'schedule' | 'startup') =>
+    inFlight.run(() => reconcile.reconcilePositions(trigger)).catch((err: unknown) => {
+      logger.error({ err: err instanceof Error ? err.message : String(err), trigger }, 'reconciliation could not run');
+    });
+  const scheduler = new ReconcileScheduler(deps.reconcileCron, () => runReconcile('schedule'), logger);
+  const election = createLeaderElection(
+    deps.orm,
+    {
+      onElected: () => {
+        tracker.start();
+        scheduler.start();
+        void runReconcile('startup');
+      },
+      onDeposed: async () => {
+        await scheduler.stop();
+        await tracker.stop();
+      },
+    },
+    logger,
+    deps.retryMs ?? DEFAULT_LEADER_RETRY_MS,
+  );
+  await election.start();
+  return { isLeader: () => election.isLeader(), stop: () => election.stop() };
+}

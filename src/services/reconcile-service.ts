@@ -1,0 +1,407 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger';
+import type { Broker, BrokerOrder, BrokerPosition } from '../broker/broker';
+import { dec, formatQty } from '../domain/money';
+import type { OrderType, TimeInForce } from '../domain/order';
+import {
+  adjustmentToMatch,
+  comparePositions,
+  confirmDiscrepancies,
+  isPositionKind,
+  orderDetails,
+  orderFindingKey,
+  planPositionUpdates,
+  reviewOrders,
+  type PositionDiscrepancy,
+  type PositionPlan,
+} from '../domain/reconciliation';
+import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
+import {
+  adjustmentExecutionId,
+  type BookAdjustment,
+  type FindingChanges,
+  type NewOrderFinding,
+  type ReconcileOutcome,
+  type ReconcileRepository,
+  type ReconcileRun,
+  type ReconcileTrigger,
+  type StoredDiscrepancy,
+} from '../db/repositories/reconcile-repository';
+import type { TradeRepository } from '../db/repositories/trade-repository';
+import type { OrderTracker } from './order-tracker';
+import { DEFAULT_PORTFOLIO, describeError, type TradeService } from './trade-service';
+
+/** Broker orders that changed more recently than this are left for the next run: their updates may still be on the way. */
+const DEFAULT_QUIET_MS = 5_000;
+/** Pause before the second, confirming read of positions, so fills in flight can land. */
+const DEFAULT_CONFIRM_DELAY_MS = 1_000;
+/** Broker orders are reviewed back to this far, or to the oldest order still open in the books. */
+const ORDER_LOOKBACK_MS = 24 * 60 * 60_000;
+/** Alpaca's largest page of GET /v2/orders. */
+const ORDERS_PAGE = 500;
+/** Who an adopted order is recorded for: nobody in Slack placed it through this app. */
+export const ADOPTED_BY = 'reconciler';
+
+const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit'];
+const TIMES_IN_FORCE: readonly TimeInForce[] = ['day', 'gtc'];
+
+export interface ReconcileReport extends FindingChanges {
+  run: ReconcileRun;
+  /** The outcome of the run before this one: a failure is announced only when it follows a success. */
+  previousOutcome: ReconcileOutcome | null;
+}
+
+export type ReconcileResult = { kind: 'finished'; report: ReconcileReport } | { kind: 'busy' };
+
+/** Told about every run and every human action on findings; the Slack alerts implement it. */
+export interface ReconcileObserver {
+  runFinished(report: ReconcileReport): void | Promise<void>;
+  alertAcknowledged(findings: StoredDiscrepancy[], userId: string): void | Promise<void>;
+  booksAdjusted(adjustment: BookAdjustment, finding: StoredDiscrepancy): void | Promise<void>;
+}
+
+export interface ReconcileServiceOptions {
+  quietMs?: number;
+  confirmDelayMs?: number;
+  now?: () => Date;
+}
+
+export interface AdoptQuantityRequest {
+  discrepancyId: number;
+  portfolioName: string;
+  reason: string;
+  userId: string;
+}
+
+export type AdoptQuantityResult = { ok: true; adjustment: BookAdjustment; message: string } | { ok: false; message: string };
+
+interface RunFindings {
+  plan: PositionPlan;
+  orderFindings: NewOrderFinding[];
+  symbolsChecked: number;
+  ordersChecked: number;
+  repaired: number;
+  adopted: number;
+  external: number;
+}
+
+const EMPTY_PLAN: PositionPlan = { create: [], change: [], keep: [], resolve: [] };
+
+/**
+ * Books against broker: settles what is left in flight, repairs what the broker settled beyond
+ * doubt, adopts our orders the books lack, reports orders placed elsewhere, and stores every
+ * position disagreement that a second, fresh read confirms. Runs never overlap (in this process,
+ * or across instances on PostgreSQL). Knows nothing of Slack.
+ */
+export class ReconcileService {
+  private current: Promise<ReconcileResult> | undefined;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly repository: ReconcileRepository,
+    private readonly trades: TradeRepository,
+    private readonly portfolios: PortfolioRepository,
+    private readonly broker: Broker,
+    private readonly tracker: OrderTracker,
+    private readonly tradeService: TradeService,
+    private readonly observer: ReconcileObserver,
+    private readonly logger: Logger,
+    private readonly options: ReconcileServiceOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** One run. A caller arriving while a run is in progress in this process shares its result. */
+  reconcilePositions(trigger: ReconcileTrigger): Promise<ReconcileResult> {
+    this.current ??= this.runExclusively(trigger).finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
+  }
+
+  /** Records who acknowledged the findings of one alert. */
+  async acknowledgeAlert(channelId: string, messageTs: string, userId: string): Promise<StoredDiscrepancy[]> {
+    const findings = await this.repository.acknowledgeAlert(channelId, messageTs, userId);
+    if (findings.length > 0) {
+      this.logger.info({ user: userId, discrepancies: findings.map((f) => f.key) }, 'discrepancies acknowledged');
+      await this.tell(() => this.observer.alertAcknowledged(findings, userId));
+    }
+    return findings;
+  }
+
+  /** The open position findings of one alert, and the portfolios an adjustment could go into. */
+  async adjustmentChoices(channelId: string, messageTs: string): Promise<{ findings: StoredDiscrepancy[]; portfolios: string[]; defaultPortfolio: string }> {
+    const findings = (await this.repository.listByAlert(channelId, messageTs)).filter((f) => isPositionKind(f.kind) && f.resolvedAt === null);
+    const names = (await this.portfolios.list()).map((p) => p.name);
+    const portfolios = names.some((n) => n.toLowerCase() === DEFAULT_PORTFOLIO.toLowerCase()) ? names : [DEFAULT_PORTFOLIO, ...names];
+    const largest = findings[0]?.details.breakdown?.[0]?.portfolioName;
+    return { findings, portfolios, defaultPortfolio: largest ?? DEFAULT_PORTFOLIO };
+  }
+
+  /**
+   * "Adopt broker quantity into portfolio": books the difference between the broker's position
+   * (read fresh) and the books' total into one portfolio, as an audited adjustment and a fill,
+   * then re-checks so the finding resolves.
+   */
+  async adoptBrokerQuantity(request: AdoptQuantityRequest): Promise<AdoptQuantityResult> {
+    const reason = request.reason.trim();
+    if (reason === '') return { ok: false, message: 'A reason is required for a book adjustment.' };
+    const finding = await this.repository.findDiscrepancy(request.discrepancyId);
+    if (!finding || !isPositionKind(finding.kind)) return { ok: false, message: 'That discrepancy is not in the books any more.' };
+    if (finding.resolvedAt) return { ok: false, message: `${finding.symbol} already matches the broker; nothing was changed.` };
+
+    let position: BrokerPosition | undefined;
+    try {
+      position = (await this.broker.listPositions()).find((p) => p.symbol === finding.symbol);
+    } catch (err) {
+      return { ok: false, message: `Alpaca could not be asked for the ${finding.symbol} position (${describeError(err)}). Nothing was changed — try again shortly.` };
+    }
+    const brokerQty = position?.qty ?? dec(0);
+    const booksTotal = await this.repository.bookTotal(finding.symbol);
+    const { qty, side } = adjustmentToMatch(booksTotal, brokerQty);
+    if (qty.isZero()) return { ok: false, message: `The books already hold ${formatQty(brokerQty)} ${finding.symbol}, as Alpaca does; nothing was changed.` };
+
+    const portfolio = await this.portfolios.ensure(request.portfolioName.trim() || DEFAULT_PORTFOLIO, request.userId);
+    const price = position?.avgEntryPrice ?? (await this.repository.averageBuyPrice(finding.symbol)) ?? dec(0);
+    const adjustment = await this.repository.insertAdjustment({
+      portfolioName: portfolio.name,
+      symbol: finding.symbol,
+      qty,
+      price,
+      reason,
+      userId: request.userId,
+      discrepancyId: finding.id,
+    });
+    await this.recordAdjustmentFill(adjustment, side);
+    this.logger.info(
+      { adjustment_id: adjustment.id, user: request.userId, portfolio: portfolio.name, symbol: finding.symbol, qty: qty.toFixed(), reason },
+      'books adjusted to the broker quantity',
+    );
+    await this.tell(() => this.observer.booksAdjusted(adjustment, finding));
+    await this.reconcilePositions('manual');
+    const signed = qty.isNegative() ? formatQty(qty) : `+${formatQty(qty)}`;
+    return { ok: true, adjustment, message: `Booked ${signed} ${finding.symbol} into ${portfolio.name}; the books now hold ${formatQty(brokerQty)}, as Alpaca does.` };
+  }
+
+  private async runExclusively(trigger: ReconcileTrigger): Promise<ReconcileResult> {
+    const outcome = await this.repository.exclusively(() => this.runOnce(trigger));
+    if (!outcome.ran) {
+      this.logger.info({ trigger }, 'reconciliation already running on another instance');
+      return { kind: 'busy' };
+    }
+    return { kind: 'finished', report: outcome.value };
+  }
+
+  private async runOnce(trigger: ReconcileTrigger): Promise<ReconcileReport> {
+    const started = Date.now();
+    const run = await this.repository.startRun(trigger);
+    const requests = { count: 0 };
+    let report: ReconcileReport;
+    try {
+      const found = this.broker.kind === 'ledger' ? await this.ledgerOnlyPass() : await this.compare(requests);
+      const changes = await this.repository.recordFindings(run.id, found.plan, found.orderFindings);
+      const open = await this.repository.countOpen();
+      const finished = await this.repository.finishRun(run.id, {
+        outcome: open > 0 || changes.created.length > 0 ? 'discrepancies' : 'ok',
+        symbolsChecked: found.symbolsChecked,
+        ordersChecked: found.ordersChecked,
+        openDiscrepancies: open,
+        newDiscrepancies: changes.created.length,
+        resolvedDiscrepancies: changes.resolved.length,
+        ordersRepaired: found.repaired,
+        ordersAdopted: found.adopted,
+        ordersExternal: found.external,
+        brokerRequests: requests.count,
+      });
+      report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), ...changes };
+    } catch (err) {
+      const finished = await this.repository.finishRun(run.id, { outcome: 'failed', error: describeError(err), brokerRequests: requests.count });
+      report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), created: [], changed: [], unchanged: [], resolved: [] };
+    }
+    const r = report.run;
+    this.logger[r.outcome === 'failed' ? 'warn' : 'info'](
+      {
+        run_id: r.id,
+        trigger,
+        outcome: r.outcome,
+        open: r.openDiscrepancies,
+        new: r.newDiscrepancies,
+        resolved: r.resolvedDiscrepancies,
+        repaired: r.ordersRepaired,
+        adopted: r.ordersAdopted,
+        external: r.ordersExternal,
+        broker_requests: r.brokerRequests,
+        error: r.error ?? undefined,
+        ms: Date.now() - started,
+      },
+      'reconcile run finished',
+    );
+    await this.tell(() => this.observer.runFinished(report));
+    return report;
+  }
+
+  /** Ledger-only mode has no broker to compare with: a run only records what is left in flight. */
+  private async ledgerOnlyPass(): Promise<RunFindings> {
+    await this.tradeService.settleUnsettled();
+    return { plan: EMPTY_PLAN, orderFindings: [], symbolsChecked: 0, ordersChecked: 0, repaired: 0, adopted: 0, external: 0 };
+  }
+
+  private async compare(requests: { count: number }): Promise<RunFindings> {
+    for (const adjustment of await this.repository.adjustmentsWithoutFill()) {
+      await this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : 'buy');
+    }
+    const now = this.now();
+    const unsettled = await this.trades.listUnsettled();
+    const oldestOpen = unsettled.reduce((min, t) => Math.min(min, (t.submittedAt ?? t.createdAt).getTime() - 60_000), Number.POSITIVE_INFINITY);
+    const orders = await this.listOrdersSince(new Date(Math.min(now.getTime() - ORDER_LOOKBACK_MS, oldestOpen)), requests);
+
+    const books = await this.repository.bookOrders(
+      orders.map((o) => o.clientOrderId).filter(Boolean),
+      orders.map((o) => o.id),
+    );
+    const review = reviewOrders(orders, books, { now, quietMs: this.options.quietMs ?? DEFAULT_QUIET_MS });
+    const orderFindings: NewOrderFinding[] = [];
+    for (const { order } of review.catchUps) await this.tracker.applyOrder(order);
+    for (const repair of review.repairs) {
+      await this.tracker.applyOrder(repair.order);
+      orderFindings.push({
+        key: orderFindingKey('order_repaired', repair.order),
+        kind: 'order_repaired',
+        symbol: repair.order.symbol,
+        details: { order: orderDetails(repair.order, { from: repair.from, booksFilled: repair.booksFilled.toFixed(), portfolioName: repair.book.portfolioName }) },
+      });
+    }
+    for (const order of review.adopt) {
+      await this.adopt(order);
+      orderFindings.push({
+        key: orderFindingKey('order_adopted', order),
+        kind: 'order_adopted',
+        symbol: order.symbol,
+        details: { order: orderDetails(order, { portfolioName: DEFAULT_PORTFOLIO, portfolioUnknown: true }) },
+      });
+    }
+    for (const order of review.external) {
+      orderFindings.push({ key: orderFindingKey('order_external', order), kind: 'order_external', symbol: order.symbol, details: { order: orderDetails(order) } });
+    }
+    await this.settleRowsTheListMissed(orders, requests);
+
+    const positions = await this.comparePositionsConfirmed(review.quietSymbols, requests);
+    return {
+      ...positions,
+      orderFindings,
+      ordersChecked: review.checked,
+      repaired: review.repairs.length,
+      adopted: review.adopt.length,
+      external: review.external.length,
+    };
+  }
+
+  /**
+   * Every order submitted since `since`, newest first, a page at a time: each next page ends
+   * where the last began (the boundary millisecond is read twice, duplicates dropped by id).
+   */
+  private async listOrdersSince(since: Date, requests: { count: number }): Promise<BrokerOrder[]> {
+    const seen = new Map<string, BrokerOrder>();
+    let until: Date | undefined;
+    for (;;) {
+      requests.count += 1;
+      const page = await this.broker.listOrders({ status: 'all', after: since, until, limit: ORDERS_PAGE });
+      let fresh = 0;
+      for (const order of page) {
+        if (seen.has(order.id)) continue;
+        seen.set(order.id, order);
+        fresh += 1;
+      }
+      if (page.length < ORDERS_PAGE || fresh === 0) break;
+      const oldest = Math.min(...page.map((o) => (o.submittedAt ?? o.createdAt).getTime()));
+      until = new Date(oldest + 1);
+    }
+    return [...seen.values()];
+  }
+
+  /**
+   * Rows still in flight that the order list did not show (never sent, or lost in an ambiguous
+   * failure) are settled one by one, exactly as at start-up. Usually there are none, and then no
+   * request is made.
+   */
+  private async settleRowsTheListMissed(orders: readonly BrokerOrder[], requests: { count: number }): Promise<void> {
+    const listed = new Set(orders.map((o) => o.clientOrderId));
+    const unsettled = (await this.trades.listUnsettled()).filter((t) => t.source !== 'legacy' && t.clientOrderId);
+    if (!unsettled.some((t) => !listed.has(t.clientOrderId!))) return;
+    const settled = await this.tradeService.settleUnsettled();
+    requests.count += unsettled.length + settled.resubmitted;
+  }
+
+  /**
+   * Books against broker positions. A run that would open, change or resolve a finding reads
+   * both sides again after a pause and acts only on what both reads agree on.
+   */
+  private async comparePositionsConfirmed(quietSymbols: ReadonlySet<string>, requests: { count: number }): Promise<{ plan: PositionPlan; symbolsChecked: number }> {
+    const open = await this.repository.openPositionFindings();
+    const first = await this.readAndCompare(quietSymbols, requests);
+    const tentative = planPositionUpdates(open, first.discrepancies, quietSymbols);
+    if (tentative.create.length + tentative.change.length + tentative.resolve.length === 0) {
+      return { plan: tentative, symbolsChecked: first.symbolsCompared };
+    }
+    await sleep(this.options.confirmDelayMs ?? DEFAULT_CONFIRM_DELAY_MS);
+    const second = await this.readAndCompare(quietSymbols, requests);
+    const { confirmed, unsettledSymbols } = confirmDiscrepancies(first.discrepancies, second.discrepancies);
+    return { plan: planPositionUpdates(open, confirmed, new Set([...quietSymbols, ...unsettledSymbols])), symbolsChecked: first.symbolsCompared };
+  }
+
+  private async readAndCompare(skip: ReadonlySet<string>, requests: { count: number }): Promise<{ discrepancies: PositionDiscrepancy[]; symbolsCompared: number }> {
+    requests.count += 1;
+    const positions = await this.broker.listPositions();
+    const holdings = await this.repository.bookHoldings();
+    return comparePositions(holdings, positions, skip);
+  }
+
+  /**
+   * An order carrying our client_order_id that the books lack (an error that in fact placed it):
+   * recorded as an adopted trade and brought up to date like any other order. Which portfolio it
+   * was meant for cannot be known, so it goes to the default one and the alert says so.
+   */
+  private async adopt(order: BrokerOrder): Promise<void> {
+    await this.portfolios.ensure(DEFAULT_PORTFOLIO, ADOPTED_BY);
+    await this.trades.insertPending({
+      clientOrderId: order.clientOrderId,
+      source: 'adopted',
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.qty ?? null,
+      notional: order.notional ?? null,
+      orderType: ORDER_TYPES.find((t) => t === order.type) ?? 'market',
+      timeInForce: TIMES_IN_FORCE.find((t) => t === order.timeInForce) ?? 'day',
+      limitPrice: order.limitPrice ?? null,
+      stopPrice: order.stopPrice ?? null,
+      extendedHours: order.extendedHours,
+      portfolioName: DEFAULT_PORTFOLIO,
+      userId: ADOPTED_BY,
+    });
+    await this.tracker.applyOrder(order);
+    this.logger.warn({ client_order_id: order.clientOrderId, order_id: order.id, symbol: order.symbol, portfolio: DEFAULT_PORTFOLIO }, 'adopted an order the books did not have');
+  }
+
+  private async recordAdjustmentFill(adjustment: BookAdjustment, side: 'buy' | 'sell'): Promise<void> {
+    await this.trades.recordFill({
+      executionId: adjustmentExecutionId(adjustment.id),
+      tradeId: null,
+      symbol: adjustment.symbol,
+      side,
+      qty: adjustment.qty.abs(),
+      price: adjustment.price,
+      portfolioName: adjustment.portfolioName,
+      filledAt: adjustment.createdAt,
+      source: 'adjustment',
+    });
+  }
+
+  /** Observers never fail a run or an action: the state is stored, and the next run renders it again. */
+  private async tell(notify: () => void | Promise<void>): Promise<void> {
+    try {
+      await notify();
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'a reconciliation observer failed');
+    }
+  }
+}

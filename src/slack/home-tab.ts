@@ -1,0 +1,72 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../logger';
+import type { Trade } from '../db/repositories/trade-repository';
+import type { PortfolioService } from '../services/portfolio-service';
+import type { TradeObserver } from '../services/trade-observer';
+import { buildHomeView } from './views/home-view';
+import { slackErrorCode } from './errors';
+
+interface UserQueue {
+  running: Promise<void>;
+  /** A publish asked for while one was running: done once, afterwards, with the latest page. */
+  again?: { page: number };
+}
+
+/**
+ * Publishes each user's Home tab: when they open it, act on it, or their orders change. Publishes
+ * for one user run one at a time and a burst collapses into one more publish, so the tab always
+ * ends on the freshest state and a stale render never overwrites a newer one. When the month of
+ * equity is not cached, the tab is published at once and again when it arrives, so no single
+ * render waits on (or spends) more than the account, the quotes and, twice a day, the clock.
+ */
+export class HomeTab implements TradeObserver {
+  private readonly queues = new Map<string, UserQueue>();
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly portfolio: PortfolioService,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves when the tab shows the state as of this call (or later). Never throws: failures are logged. */
+  publish(userId: string, options: { page?: number } = {}): Promise<void> {
+    const page = options.page ?? 0;
+    const queue = this.queues.get(userId);
+    if (queue) {
+      queue.again = { page };
+      return queue.running;
+    }
+    const entry: UserQueue = { running: Promise.resolve() };
+    this.queues.set(userId, entry);
+    entry.running = (async () => {
+      let next: { page: number } | undefined = { page };
+      while (next) {
+        entry.again = undefined;
+        await this.render(userId, next.page);
+        next = entry.again;
+      }
+      this.queues.delete(userId);
+    })();
+    return entry.running;
+  }
+
+  /**
+   * Orders change (placed, filled, canceled): the trader's tab follows. Not awaited, so the order
+   * confirmation and the trade_updates consumer never wait on a Home render.
+   */
+  tradeChanged(trade: Trade): void {
+    void this.publish(trade.userId);
+  }
+
+  private async render(userId: string, page: number): Promise<void> {
+    try {
+      const report = await this.portfolio.home(userId);
+      await this.client.views.publish({ user_id: userId, view: buildHomeView(report, { page }) });
+      if (report.trend.kind !== 'pending') return;
+      const trend = await this.portfolio.equityTrend();
+      await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, { page }) });
+    } catch (err) {
+      this.logger.warn({ user: userId, error: slackErrorCode(err) }, 'could not publish the Home tab');
+    }
+  }
+}

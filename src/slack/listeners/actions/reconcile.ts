@@ -1,0 +1,129 @@
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { isAdmin, type ListenerDeps } from '..';
+import { dec } from '../../../domain/money';
+import type { ReconcileResult } from '../../../services/reconcile-service';
+import type { ReconcileTrigger } from '../../../db/repositories/reconcile-repository';
+import { slackErrorCode } from '../../errors';
+import type { SlackMessage } from '../../views/limits';
+import { buildAdoptModal } from '../../views/reconcile-adopt-modal';
+import {
+  buildReconcileRunSummary,
+  HOME_RECONCILE_NOW_ACTION_ID,
+  RECONCILE_ACKNOWLEDGE_ACTION_ID,
+  RECONCILE_ADOPT_ACTION_ID,
+  RECONCILE_RECHECK_ACTION_ID,
+} from '../../views/reconcile-alert';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+const NOT_ADMIN = 'Only admins (ADMIN_USER_IDS) can acknowledge alerts, adjust the books and run reconciliation on demand.';
+
+export function registerReconcileActions(app: App, deps: ListenerDeps): void {
+  app.action(RECONCILE_ACKNOWLEDGE_ACTION_ID, acknowledgeAlertAction(deps));
+  app.action(RECONCILE_RECHECK_ACTION_ID, recheckAlertAction(deps));
+  app.action(RECONCILE_ADOPT_ACTION_ID, adoptBrokerQuantityAction(deps));
+  app.action(HOME_RECONCILE_NOW_ACTION_ID, homeReconcileNowAction(deps));
+}
+
+/**
+ * Runs reconciliation for someone in Slack (Home tab button, `/portfolio reconcile`, "Re-check
+ * now") and answers with what it found. Non-admins get a refusal and nothing runs.
+ */
+export async function runReconcileFromSlack(deps: ListenerDeps, args: { userId: string; trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'> }): Promise<SlackMessage> {
+  if (!isAdmin(deps, args.userId)) return { text: NOT_ADMIN, blocks: [] };
+  deps.logger.info({ user: args.userId, trigger: args.trigger ?? 'manual' }, 'reconciliation requested');
+  const result = await deps.inFlight.run(() => deps.reconcile.reconcilePositions(args.trigger ?? 'manual'));
+  return buildReconcileRunSummary(summaryView(result, deps.config.reconcileChannelId));
+}
+
+function summaryView(result: ReconcileResult, channelId: string | undefined) {
+  if (result.kind === 'busy') return { kind: 'busy' as const, channelId };
+  const { run, created, resolved } = result.report;
+  return {
+    kind: 'finished' as const,
+    outcome: run.outcome,
+    error: run.error,
+    open: run.openDiscrepancies,
+    created: created.length,
+    resolved: resolved.length,
+    symbolsChecked: run.symbolsChecked,
+    ordersChecked: run.ordersChecked,
+    channelId,
+  };
+}
+
+/** Where the alert the button sits on is. */
+function alertOf(body: BlockAction): { channelId: string; messageTs: string } | undefined {
+  const channelId = body.channel?.id ?? body.container?.channel_id;
+  const messageTs = body.message?.ts ?? body.container?.message_ts;
+  return channelId && messageTs ? { channelId, messageTs } : undefined;
+}
+
+async function tell(client: WebClient, channel: string, user: string, message: SlackMessage): Promise<void> {
+  await client.chat.postEphemeral({ channel, user, text: message.text, ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}) });
+}
+
+export function acknowledgeAlertAction(deps: ListenerDeps) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const alert = alertOf(body);
+    if (!alert) return;
+    const userId = body.user.id;
+    if (!isAdmin(deps, userId)) {
+      await tell(client, alert.channelId, userId, { text: NOT_ADMIN, blocks: [] });
+      return;
+    }
+    const findings = await deps.reconcile.acknowledgeAlert(alert.channelId, alert.messageTs, userId);
+    if (findings.length === 0) await tell(client, alert.channelId, userId, { text: 'This alert is not in the books any more.', blocks: [] });
+  };
+}
+
+export function recheckAlertAction(deps: ListenerDeps) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const alert = alertOf(body);
+    if (!alert) return;
+    const answer = await runReconcileFromSlack(deps, { userId: body.user.id, trigger: 'recheck' });
+    await tell(client, alert.channelId, body.user.id, answer);
+  };
+}
+
+export function adoptBrokerQuantityAction(deps: ListenerDeps) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const alert = alertOf(body);
+    if (!alert) return;
+    const userId = body.user.id;
+    if (!isAdmin(deps, userId)) {
+      await tell(client, alert.channelId, userId, { text: NOT_ADMIN, blocks: [] });
+      return;
+    }
+    const choices = await deps.reconcile.adjustmentChoices(alert.channelId, alert.messageTs);
+    const view = buildAdoptModal({
+      findings: choices.findings.map((f) => ({
+        discrepancyId: f.id,
+        symbol: f.symbol,
+        booksQty: f.booksQty ?? dec(0),
+        brokerQty: f.brokerQty ?? dec(0),
+        difference: f.difference ?? dec(0),
+      })),
+      portfolios: choices.portfolios,
+      defaultPortfolio: choices.defaultPortfolio,
+      alert,
+    });
+    await client.views.open({ trigger_id: body.trigger_id, view }).catch(async (err: unknown) => {
+      deps.logger.warn({ error: slackErrorCode(err) }, 'could not open the adjustment form');
+      await tell(client, alert.channelId, userId, { text: 'Slack didn’t let us open the form in time. Please press the button again.', blocks: [] });
+    });
+  };
+}
+
+/** Home tab "Reconcile now": the answer goes to the admin's DM, as the Home tab has no channel. */
+export function homeReconcileNowAction(deps: ListenerDeps) {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const answer = await runReconcileFromSlack(deps, { userId: body.user.id });
+    await client.chat.postMessage({ channel: body.user.id, text: answer.text, ...(answer.blocks.length > 0 ? { blocks: answer.blocks } : {}) });
+  };
+}

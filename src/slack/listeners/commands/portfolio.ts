@@ -1,0 +1,53 @@
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { ListenerDeps } from '..';
+import { parsePortfolioCommand } from '../../../domain/portfolio-command';
+import { buildErrorMessage } from '../../views/trade-messages';
+import type { SlackMessage } from '../../views/limits';
+import {
+  buildAccountMessage,
+  buildPortfolioDetailMessage,
+  buildPortfolioHelp,
+  buildPortfolioNotFoundMessage,
+  buildPortfolioOverviewMessage,
+  buildPositionComparisonMessage,
+} from '../../views/portfolio-messages';
+
+/** Ephemeral: only the person who asked sees it. */
+export function replyPrivately(respond: RespondFn, message: SlackMessage, replaceOriginal = false): Promise<unknown> {
+  return respond({ response_type: 'ephemeral', replace_original: replaceOriginal, text: message.text, blocks: message.blocks });
+}
+
+/** `/portfolio [name | account | positions | help]` — ack at once, then answer only the caller. */
+export function portfolioCommand(deps: ListenerDeps) {
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const parsed = parsePortfolioCommand(command.text ?? '');
+    try {
+      switch (parsed.kind) {
+        case 'help':
+          await replyPrivately(respond, buildPortfolioHelp());
+          return;
+        case 'invalid':
+          await replyPrivately(respond, buildErrorMessage(parsed.reason));
+          return;
+        case 'list':
+          await replyPrivately(respond, buildPortfolioOverviewMessage(await deps.portfolio.overview()));
+          return;
+        case 'account':
+          await replyPrivately(respond, buildAccountMessage(await deps.portfolio.account()));
+          return;
+        case 'positions':
+          await replyPrivately(respond, buildPositionComparisonMessage(await deps.portfolio.compareWithBroker()));
+          return;
+        case 'show': {
+          const lookup = await deps.portfolio.portfolio(parsed.name);
+          await replyPrivately(respond, lookup.kind === 'found' ? buildPortfolioDetailMessage(lookup.detail) : buildPortfolioNotFoundMessage(lookup));
+          return;
+        }
+      }
+    } catch (err) {
+      deps.logger.error({ err, command: '/portfolio', user: command.user_id }, '/portfolio failed');
+      await replyPrivately(respond, buildErrorMessage('Sorry — the books could not be read just now. Please try again in a moment.')).catch(() => undefined);
+    }
+  };
+}
