@@ -1,3 +1,4 @@
+import pThrottle from 'p-throttle';
 import { Alpaca, NotFoundError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
@@ -57,6 +58,14 @@ const MAX_ORDERS_PAGE = 500;
 
 const OPERATIONAL_KINDS = new Set<BrokerErrorKind>(['unavailable', 'unauthorized', 'rate_limited']);
 
+/**
+ * Alpaca allows 200 requests a minute per key on each host. Requests are paced here, strictly over
+ * any 60 s, a little under that (the SDK's own GET retries come on top): a burst then queues
+ * instead of drawing 429s, and the wait happens before the SDK's per-attempt timeout starts, so an
+ * order that is merely queued is never mistaken for one lost in flight.
+ */
+export const REQUESTS_PER_MINUTE = 190;
+
 const DEFAULT_RECONNECT_INITIAL_MS = 1_000;
 const DEFAULT_RECONNECT_MAX_MS = 30_000;
 
@@ -70,6 +79,10 @@ export class AlpacaBroker implements Broker {
   private readonly alpaca: Alpaca;
   private readonly logger: Logger;
   private readonly secrets: readonly string[];
+  private readonly paced: Record<'trading' | 'data', (operation: () => Promise<unknown>) => Promise<unknown>> = {
+    trading: pacer(),
+    data: pacer(),
+  };
 
   constructor(private readonly options: AlpacaBrokerOptions) {
     this.logger = options.logger.child({ component: 'alpaca' });
@@ -117,6 +130,7 @@ export class AlpacaBroker implements Broker {
       const chunk = unique.slice(i, i + MAX_SYMBOLS_PER_SNAPSHOT_REQUEST);
       const snapshots = await this.call({ method: 'GET', what: 'quotes' }, () =>
         this.alpaca.marketData.stocks.stockSnapshots({ symbols: chunk.join(','), feed: this.options.dataFeed }),
+        'data',
       );
       for (const [symbol, raw] of Object.entries(snapshots)) {
         const snapshot = mapSnapshot(symbol.toUpperCase(), raw);
@@ -244,9 +258,9 @@ export class AlpacaBroker implements Broker {
     };
   }
 
-  private async call<T>(context: BrokerRequestContext, operation: () => Promise<T>): Promise<T> {
+  private async call<T>(context: BrokerRequestContext, operation: () => Promise<T>, host: 'trading' | 'data' = 'trading'): Promise<T> {
     try {
-      return await operation();
+      return (await this.paced[host](operation)) as T;
     } catch (err) {
       throw await this.failure(err, context);
     }
@@ -292,4 +306,8 @@ function pathOf(url: string): string {
   } catch {
     return url;
   }
+}
+
+function pacer(): (operation: () => Promise<unknown>) => Promise<unknown> {
+  return pThrottle({ limit: REQUESTS_PER_MINUTE, interval: 60_000, strict: true })((operation: () => Promise<unknown>) => operation());
 }

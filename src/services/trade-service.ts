@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from '../logger';
 import type { Broker, BrokerAccount, BrokerAsset, BrokerOrder, MarketClock, Snapshot } from '../broker/broker';
@@ -18,6 +19,8 @@ export const DEFAULT_PORTFOLIO = 'Default Portfolio';
 const ACK_PATH_BUDGET_MS = 1_500;
 /** A row never sent (the process died first) is still sent at start-up if the trader asked this recently. */
 const RESUBMIT_WINDOW_MS = 2 * 60_000;
+/** Longest wait honoured from a 429's reset time before the next attempt. */
+const MAX_RATE_LIMIT_WAIT_MS = 60_000;
 /** An order the broker never showed after an ambiguous failure is declared not placed after this long. */
 const UNCONFIRMED_GIVE_UP_MS = 10 * 60_000;
 
@@ -217,6 +220,9 @@ export class TradeService {
             await this.notify(trade);
           }
           this.logger.warn({ client_order_id: intent.clientOrderId, attempt: attemptNumber, kind: error instanceof BrokerError ? error.kind : 'unknown' }, 'order submission not confirmed; retrying');
+          // A 429 says when the window reopens: wait for it rather than spend attempts before then.
+          const retryAfterMs = error instanceof BrokerError ? error.details.retryAfterMs : undefined;
+          if (retryAfterMs) await sleep(Math.min(retryAfterMs, MAX_RATE_LIMIT_WAIT_MS));
         },
       });
       return (await this.tracker.applyOrder(order)) ?? (await this.mustFind(trade.id));

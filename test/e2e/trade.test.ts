@@ -153,7 +153,7 @@ for (const kind of testDatabaseTargets()) {
     });
 
     it('retries after a 429 on submission and still places exactly one order', async () => {
-      t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, times: 1 });
+      t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, times: 1, resetInSeconds: 1 });
       const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1' });
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(messageText(m)));
       expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
@@ -168,13 +168,13 @@ for (const kind of testDatabaseTargets()) {
     });
 
     it('says the order was not sent when Alpaca keeps rate-limiting it', async () => {
-      t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, times: 10 });
+      t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, times: 10, resetInSeconds: 1 });
       const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1' });
-      const message = await waitForConfirmation(t, clientOrderId, (m) => /Not placed/.test(messageText(m)), DEFAULT_CHANNEL_ID, 20_000);
+      const message = await waitForConfirmation(t, clientOrderId, (m) => /Not placed/.test(messageText(m)), DEFAULT_CHANNEL_ID, 40_000);
       expect(messageText(message)).toMatch(/rate-limiting us right now, so the order was not sent/);
       expect(t.alpaca.order(clientOrderId)).toBeUndefined();
       expect((await trades.findByClientOrderId(clientOrderId))!.status).toBe('failed');
-    }, 30_000);
+    }, 60_000);
 
     it('turns broker refusals into sentences: buying power, wash trade, pattern day trader', async () => {
       t.alpaca.setBuyingPower('100');

@@ -37,6 +37,8 @@ export interface FaultInjection {
   dropConnection?: boolean;
   /** Perform the real request, then hold the answer this long (a window in which the caller can die). */
   holdResponseMs?: number;
+  /** For a 429: the rate window reopens this many seconds from now (X-RateLimit-Reset), instead of at the real window's end. */
+  resetInSeconds?: number;
 }
 
 export interface RouteRequest {
@@ -239,7 +241,9 @@ function respondWithFault(options: ApiServerOptions, fault: FaultInjection, req:
     return 0;
   }
   const status = fault.status ?? 500;
-  send(res, status, fault.body ?? defaultFaultBody(status), options.budget.peek(Date.now()));
+  const rate = options.budget.peek(Date.now());
+  const window = fault.resetInSeconds === undefined ? rate : { ...rate, remaining: 0, reset: Math.ceil(Date.now() / 1000) + fault.resetInSeconds };
+  send(res, status, fault.body ?? defaultFaultBody(status), window);
   return status;
 }
 
