@@ -7,6 +7,7 @@ import { PortfolioRepository } from '../src/db/repositories/portfolio-repository
 import { PositionRepository } from '../src/db/repositories/position-repository';
 import { UserPreferenceRepository } from '../src/db/repositories/user-preference-repository';
 import { LedgerBroker } from '../src/broker/ledger-broker';
+import { MAX_SYMBOLS_PER_SNAPSHOT_REQUEST } from '../src/broker/alpaca-broker';
 import { dec } from '../src/domain/money';
 import { PortfolioService } from '../src/services/portfolio-service';
 import { HOME_ACTIONS } from '../src/slack/views/home-view';
@@ -126,7 +127,7 @@ async function benchRenders(): Promise<BenchRow[]> {
       bench,
       metric: `/portfolio (all), ${symbols} positions`,
       value: ms(overview.ms),
-      note: `cold: ${overview.requests} broker request(s) = account + quotes (the Alpaca adapter sends at most 400 symbols per snapshot request)`,
+      note: `cold: ${overview.requests} broker request(s) = account + quotes (at most ${MAX_SYMBOLS_PER_SNAPSHOT_REQUEST} symbols per snapshot request)`,
     });
     return rows;
   } finally {
