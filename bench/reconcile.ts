@@ -91,6 +91,7 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
         clientOrderId,
         alpacaOrderId: order.id,
         alpacaStatus: order.status,
+        alpacaFilledQty: '0',
         symbol,
         side: 'BUY',
         quantity: '1',
