@@ -146,7 +146,8 @@ for (const kind of testDatabaseTargets()) {
       await bookFill('Growth', 'AAPL', '10');
       alpaca.setPosition('AAPL', '12', '189.00');
       const first = await launch();
-      expect(alerts()).toHaveLength(1);
+      // The run row is written before its alert reaches Slack.
+      await expect.poll(() => alerts().length).toBe(1);
       const alert = alerts()[0]!;
       const firstSeen = (await discrepancy('position:AAPL')).firstSeenAt;
 
@@ -247,6 +248,7 @@ for (const kind of testDatabaseTargets()) {
       await bookFill('Growth', 'AAPL', '10', 'buy', '180');
       alpaca.setPosition('AAPL', '15', '189.00');
       const t = await launch();
+      await expect.poll(() => alerts().length).toBe(1);
       const alert = alerts()[0]!;
 
       const refused = await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ACKNOWLEDGE_ACTION_ID, userId: TRADER });
@@ -308,7 +310,7 @@ for (const kind of testDatabaseTargets()) {
       await bookFill('Growth', 'AAPL', '10');
       alpaca.setPosition('AAPL', '12', '189.00');
       const t = await launch();
-      expect(alerts()).toHaveLength(1);
+      await expect.poll(() => alerts().length).toBe(1);
       const alert = alerts()[0]!;
       // While Alpaca is down, the books would both resolve AAPL and find SPY — neither may happen.
       alpaca.setPosition('AAPL', '10', '189.00');
