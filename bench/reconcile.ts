@@ -17,7 +17,7 @@ const PORTFOLIOS = 20;
 const OPEN_ORDERS = 1_000;
 /** SQLite turns a multi-row insert into a compound SELECT, limited to 500 terms. */
 const INSERT_BATCH = 400;
-const RUNS = 5;
+const RUNS = 1;
 /** The reconciler leaves orders that changed in the last 5 s for a later run; the bench waits them out. */
 const QUIET_PERIOD_MS = 5_500;
 
@@ -124,6 +124,7 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
     const samples: Awaited<ReturnType<typeof timedRun>>[] = [];
     for (let i = 0; i < RUNS; i++) samples.push(await timedRun(t));
     const last = samples.at(-1)!;
+    process.stderr.write('REQ ' + JSON.stringify(t.alpaca.requests.slice(-5).map((r) => [r.path, r.at, r.status])) + '\n');
     if (last.report.run.outcome !== 'ok') throw new Error(`expected agreeing books, got ${last.report.run.outcome} (${last.report.run.openDiscrepancies} open)`);
 
     // One symbol drifts at the broker: the run reads positions again (after its pause) before reporting.

@@ -1,5 +1,6 @@
 import { printTable, type BenchRow } from './table';
 import { benchPortfolio } from './portfolio';
+import { benchReconcile } from './reconcile';
 import { benchStartup } from './startup';
 import { benchTrade } from './trade';
 
@@ -10,6 +11,7 @@ const BENCHES: [string, () => Promise<BenchRow[]>][] = [
   ['startup', benchStartup],
   ['trade', benchTrade],
   ['portfolio', benchPortfolio],
+  ['reconcile', benchReconcile],
 ];
 
 const rows: BenchRow[] = [];

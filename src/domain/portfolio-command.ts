@@ -1,5 +1,5 @@
 /**
- * `/portfolio [name | account | positions | help]`. Anything that is not a keyword is a portfolio
+ * `/portfolio [name | account | positions | reconcile | help]`. Anything that is not a keyword is a portfolio
  * name; quoting it (`/portfolio "Account"`) forces the name reading for a portfolio called like a
  * keyword.
  */
@@ -9,13 +9,14 @@ export type PortfolioCommand =
   | { kind: 'account' }
   | { kind: 'positions' }
   | { kind: 'help' }
+  | { kind: 'reconcile' }
   | { kind: 'show'; name: string }
   | { kind: 'invalid'; reason: string };
 
 /** Longest name the books can hold (portfolios.name is varchar(255)); longer text cannot be one. */
 export const MAX_PORTFOLIO_QUERY_LENGTH = 255;
 
-type KeywordCommand = Extract<PortfolioCommand, { kind: 'list' | 'account' | 'positions' | 'help' }>;
+type KeywordCommand = Extract<PortfolioCommand, { kind: 'list' | 'account' | 'positions' | 'help' | 'reconcile' }>;
 
 const KEYWORDS: Record<string, KeywordCommand['kind']> = {
   account: 'account',
@@ -27,6 +28,7 @@ const KEYWORDS: Record<string, KeywordCommand['kind']> = {
   '?': 'help',
   list: 'list',
   all: 'list',
+  reconcile: 'reconcile',
 };
 
 /**

@@ -26,6 +26,7 @@ export class HomeTab implements TradeObserver {
     private readonly client: WebClient,
     private readonly portfolio: PortfolioService,
     private readonly logger: Logger,
+    private readonly isAdmin: (userId: string) => boolean = () => false,
   ) {}
 
   /** Resolves when the tab shows the state as of this call (or later). Never throws: failures are logged. */
@@ -61,10 +62,10 @@ export class HomeTab implements TradeObserver {
   private async render(userId: string, page: number): Promise<void> {
     try {
       const report = await this.portfolio.home(userId);
-      await this.client.views.publish({ user_id: userId, view: buildHomeView(report, { page }) });
+      await this.client.views.publish({ user_id: userId, view: buildHomeView(report, { page, isAdmin: this.isAdmin(userId) }) });
       if (report.trend.kind !== 'pending') return;
       const trend = await this.portfolio.equityTrend();
-      await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, { page }) });
+      await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, { page, isAdmin: this.isAdmin(userId) }) });
     } catch (err) {
       this.logger.warn({ user: userId, error: slackErrorCode(err) }, 'could not publish the Home tab');
     }

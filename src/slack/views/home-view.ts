@@ -1,3 +1,4 @@
+import { HOME_RECONCILE_NOW_ACTION_ID } from './reconcile-alert';
 import type { ActionsBlock, Button, HomeView, KnownBlock, PlainTextOption } from '@slack/web-api';
 import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
 import { formatUsd } from '../../domain/money';
@@ -51,6 +52,8 @@ export function decodeHomePage(value: string | undefined): HomePage | undefined 
 
 export interface HomeViewOptions {
   page?: number;
+  /** Admins also get "Reconcile now". */
+  isAdmin?: boolean;
 }
 
 const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
@@ -147,6 +150,9 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
       elements: [
         { type: 'button', action_id: HOME_ACTIONS.newTrade, style: 'primary', text: plainText('New trade', MAX_BUTTON_TEXT), value: 'new_trade' },
         { type: 'button', action_id: HOME_ACTIONS.refresh, text: plainText('Refresh', MAX_BUTTON_TEXT), value: 'refresh' },
+        ...(options.isAdmin
+          ? [{ type: 'button' as const, action_id: HOME_RECONCILE_NOW_ACTION_ID, text: plainText('Reconcile now', MAX_BUTTON_TEXT), value: 'reconcile_now' }]
+          : []),
       ],
     },
     { type: 'divider' },

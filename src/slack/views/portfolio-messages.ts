@@ -202,6 +202,7 @@ const HELP_TEXT = [
   '• `/portfolio Growth` — one portfolio (any case): positions with average cost, last price, value, P&L; realized P&L; latest orders',
   '• `/portfolio account` — equity, cash, buying power, today’s P&L, account and market status',
   '• `/portfolio positions` — the broker’s positions beside the books’ totals, differences flagged',
+  '• `/portfolio reconcile` — (admins) compare the books with Alpaca now and post any discrepancies',
   '• `/portfolio help` — this message',
   '',
   'A portfolio named like a keyword: quote it, `/portfolio "Account"`.',

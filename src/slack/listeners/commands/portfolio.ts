@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { ListenerDeps } from '..';
 import { parsePortfolioCommand } from '../../../domain/portfolio-command';
+import { runReconcileFromSlack } from '../actions/reconcile';
 import { buildErrorMessage } from '../../views/trade-messages';
 import type { SlackMessage } from '../../views/limits';
 import {
@@ -17,7 +18,7 @@ export function replyPrivately(respond: RespondFn, message: SlackMessage, replac
   return respond({ response_type: 'ephemeral', replace_original: replaceOriginal, text: message.text, blocks: message.blocks });
 }
 
-/** `/portfolio [name | account | positions | help]` — ack at once, then answer only the caller. */
+/** `/portfolio [name | account | positions | reconcile | help]` — ack at once, then answer only the caller. */
 export function portfolioCommand(deps: ListenerDeps) {
   return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
@@ -35,6 +36,10 @@ export function portfolioCommand(deps: ListenerDeps) {
           return;
         case 'account':
           await replyPrivately(respond, buildAccountMessage(await deps.portfolio.account()));
+          return;
+        case 'reconcile':
+          // Admins only (runReconcileFromSlack refuses everyone else); the answer is the run's summary.
+          await replyPrivately(respond, await runReconcileFromSlack(deps, { userId: command.user_id }));
           return;
         case 'positions':
           await replyPrivately(respond, buildPositionComparisonMessage(await deps.portfolio.compareWithBroker()));
