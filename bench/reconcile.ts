@@ -124,7 +124,6 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
     const samples: Awaited<ReturnType<typeof timedRun>>[] = [];
     for (let i = 0; i < RUNS; i++) samples.push(await timedRun(t));
     const last = samples.at(-1)!;
-    process.stderr.write('REQ ' + JSON.stringify(t.alpaca.requests.slice(-5).map((r) => [r.path, r.at, r.status])) + '\n');
     if (last.report.run.outcome !== 'ok') throw new Error(`expected agreeing books, got ${last.report.run.outcome} (${last.report.run.openDiscrepancies} open)`);
 
     // One symbol drifts at the broker: the run reads positions again (after its pause) before reporting.

@@ -305,7 +305,7 @@ export class ReconcileService {
     let until: Date | undefined;
     for (;;) {
       requests.count += 1;
-      const t0 = Date.now(); const page = await this.broker.listOrders({ status: 'all', after: since, until, limit: ORDERS_PAGE }); process.stderr.write(`PROF page start=${t0} end=${Date.now()} n=${page.length}\n`);
+      const page = await this.broker.listOrders({ status: 'all', after: since, until, limit: ORDERS_PAGE });
       let fresh = 0;
       for (const order of page) {
         if (seen.has(order.id)) continue;
