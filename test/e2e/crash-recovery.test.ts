@@ -72,7 +72,7 @@ for (const kind of testDatabaseTargets()) {
         expect(before?.alpacaOrderId).toBeNull();
 
         restarted = await launchApp({ database: db.target, slack, alpaca });
-        const message = await waitForConfirmation(restarted, clientOrderId, (m) => /Filled 3 AAPL/.test(messageText(m)), 'C0GENERAL', 20_000);
+        const message = await waitForConfirmation(restarted, clientOrderId, (m) => /Filled 3 AAPL/.test(messageText(m)), 'C0GENERAL', 40_000);
         expect(message).toBeDefined();
         expect(alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
         const orm2 = await initORM(db.target);
@@ -84,7 +84,7 @@ for (const kind of testDatabaseTargets()) {
       } finally {
         child.kill('SIGKILL');
       }
-    }, 60_000);
+    }, 120_000);
 
     it('process died after writing the row but before calling the broker: the restart sends it once', async () => {
       db = await kind.create();
