@@ -67,7 +67,7 @@ export class OrderTracker {
         if (connected) {
           this.stopPolling();
           // Events sent while we were away are not replayed: catch up once.
-          void this.pollOpenOrders();
+          this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'catching up open orders failed'));
         } else this.startPolling();
       },
     });
