@@ -218,6 +218,8 @@ export class ReconcileService {
       const finished = await this.repository.finishRun(run.id, { outcome: 'failed', error: describeError(err), brokerRequests: requests.count });
       report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), created: [], changed: [], unchanged: [], resolved: [] };
     }
+    await this.tell(() => this.observer.runFinished(report));
+    // Logged once the alerts are out too, so "finished" means nothing about this run is still happening.
     const r = report.run;
     this.logger[r.outcome === 'failed' ? 'warn' : 'info'](
       {
@@ -236,7 +238,6 @@ export class ReconcileService {
       },
       'reconcile run finished',
     );
-    await this.tell(() => this.observer.runFinished(report));
     return report;
   }
 

@@ -10,7 +10,7 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { ReconcileRepository, type ReconcileRun, type StoredDiscrepancy } from '../../src/db/repositories/reconcile-repository';
 import { dec } from '../../src/domain/money';
 import type { ReconcileReport, ReconcileResult } from '../../src/services/reconcile-service';
-import { RECONCILE_ACKNOWLEDGE_ACTION_ID, RECONCILE_ADOPT_ACTION_ID, RECONCILE_RECHECK_ACTION_ID } from '../../src/slack/views/reconcile-alert';
+import { HOME_RECONCILE_NOW_ACTION_ID, RECONCILE_ACKNOWLEDGE_ACTION_ID, RECONCILE_ADOPT_ACTION_ID, RECONCILE_RECHECK_ACTION_ID } from '../../src/slack/views/reconcile-alert';
 import { ADOPT_FIELDS } from '../../src/slack/views/reconcile-adopt-modal';
 
 const ALERTS = 'C0ALERTS';
@@ -68,11 +68,13 @@ for (const kind of testDatabaseTargets()) {
     }
 
     /** Starts the app and waits for its start-up reconciliation to finish. */
-    async function launch(env: Record<string, string> = {}, waitForStartupRun = true): Promise<LaunchedApp> {
+    async function launch(env: Record<string, string> = {}): Promise<LaunchedApp> {
       const before = (await runs()).length;
       const t = await launchApp({ database: db.target, slack, alpaca, env: { ...ENV, ...env } });
       launched.push(t);
-      if (waitForStartupRun) await waitForRuns(before + 1);
+      await waitForRuns(before + 1);
+      // The run is logged as finished once its alerts have reached Slack.
+      await expect.poll(() => t.logs.entries().some((e) => e.msg === 'reconcile run finished'), { timeout: 15_000 }).toBe(true);
       return t;
     }
 
@@ -244,6 +246,23 @@ for (const kind of testDatabaseTargets()) {
       expect(next.run.ordersAdopted + next.run.ordersRepaired).toBe(0);
     }, 60_000);
 
+    it('pages through more orders than one request returns, and one alert stays within Slack limits', async () => {
+      const t = await launch();
+      alpaca.setMarketOpen(false);
+      const count = 1_100;
+      for (let i = 0; i < count; i++) alpaca.cancel(alpaca.placeExternalOrder({ symbol: 'AAPL', side: 'buy', qty: '1' }).id);
+      await sleep(QUIET_PERIOD_MS);
+      const before = alpaca.requestCount({ method: 'GET', path: '/v2/orders' });
+      const report = finished(await t.app.reconcile.reconcilePositions('manual'));
+      const pages = alpaca.requestCount({ method: 'GET', path: '/v2/orders' }) - before;
+      expect(pages).toBe(3);
+      expect(report.run).toMatchObject({ ordersChecked: count, ordersExternal: count, brokerRequests: pages + 1 });
+      expect(alerts()).toHaveLength(1);
+      expect(textOf(alerts()[0]!)).toContain(`${count} orders to know about`);
+      expect(textOf(alerts()[0]!)).toContain('more in the thread');
+      expect(thread(alerts()[0]!.ts)).toHaveLength(1);
+    }, 60_000);
+
     it('buttons: Acknowledge records who (admins only), Re-check now runs again, Adopt broker quantity books an audited adjustment', async () => {
       await bookFill('Growth', 'AAPL', '10', 'buy', '180');
       alpaca.setPosition('AAPL', '15', '189.00');
@@ -305,6 +324,33 @@ for (const kind of testDatabaseTargets()) {
       expect(notes).toContain('AAPL matches Alpaca again');
       expect(t.logs.text()).toContain('books adjusted to the broker quantity');
     }, 60_000);
+
+    it('admins run it now from `/portfolio reconcile` and the Home tab; everyone else is refused', async () => {
+      await bookFill('Growth', 'AAPL', '10');
+      alpaca.setPosition('AAPL', '10', '189.00');
+      await launch();
+      const before = (await runs()).length;
+      const reply = async (userId: string) => {
+        const command = await slack.slashCommand({ command: '/portfolio', text: 'reconcile', userId });
+        expect(command.ackMs).toBeLessThan(3000);
+        await expect.poll(() => slack.responses.filter((r) => r.url === command.responseUrl).length, { timeout: 10_000 }).toBe(1);
+        return JSON.stringify(slack.responses.find((r) => r.url === command.responseUrl)!.body);
+      };
+      expect(await reply(TRADER)).toContain('Only admins');
+      expect((await runs()).length).toBe(before);
+      expect(await reply(ADMIN)).toContain('Books match Alpaca');
+      expect((await runs())[0]).toMatchObject({ trigger: 'manual', outcome: 'ok' });
+
+      await slack.appHomeOpened(TRADER);
+      await expect.poll(() => slack.homeView(TRADER) !== undefined).toBe(true);
+      expect(JSON.stringify(slack.homeView(TRADER)!.view)).not.toContain(HOME_RECONCILE_NOW_ACTION_ID);
+      await slack.appHomeOpened(ADMIN);
+      await expect.poll(() => JSON.stringify(slack.homeView(ADMIN)?.view ?? {}).includes(HOME_RECONCILE_NOW_ACTION_ID)).toBe(true);
+      const pressed = await slack.blockAction({ viewId: slack.homeView(ADMIN)!.id, actionId: HOME_RECONCILE_NOW_ACTION_ID, userId: ADMIN });
+      expect(pressed.ackMs).toBeLessThan(3000);
+      await expect.poll(() => slack.messages('D0ADMIN').some((m) => /Books match Alpaca/.test(textOf(m))), { timeout: 10_000 }).toBe(true);
+      expect((await runs()).length).toBe(before + 2);
+    });
 
     it('a broker outage during runs is reported once, stores no false discrepancies, and its end is announced', async () => {
       await bookFill('Growth', 'AAPL', '10');
@@ -400,5 +446,28 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
     await expect.poll(() => runsBy(standby), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
     await expect.poll(() => alpaca.streamConnectionCount(), { timeout: 10_000 }).toBe(1);
     expect(alertCount()).toBe(1);
+  }, 90_000);
+
+  it('a leader whose database session dies steps down, and a standby takes over within the retry interval', async () => {
+    const leader = await launchApp({ database: db.target, slack, alpaca, env: ENV });
+    launched.push(leader);
+    const standby = await launchApp({ database: db.target, slack, alpaca, env: ENV });
+    launched.push(standby);
+    expect(leader.logs.text()).toContain('elected leader');
+    expect(standby.logs.text()).not.toContain('elected leader');
+
+    // The leader's lock session, in this test's database only (other files run their own leaders).
+    const [killed] = await orm.em.getConnection().execute<{ terminated: boolean }[]>(
+      `select pg_terminate_backend(pid) as terminated from pg_locks
+        where locktype = 'advisory' and classid = ? and objid = ? and objsubid = 1
+          and database = (select oid from pg_database where datname = current_database())`,
+      [0x4f4d535f, 0x4c454144],
+    );
+    expect(killed?.terminated).toBe(true);
+
+    await expect.poll(() => standby.logs.text().includes('elected leader'), { timeout: 35_000, interval: 200 }).toBe(true);
+    await expect.poll(() => leader.logs.text().includes('stepping down'), { timeout: 35_000, interval: 200 }).toBe(true);
+    await expect.poll(() => alpaca.streamConnectionCount(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => standby.logs.entries().some((e) => e.msg === 'reconcile run finished' && e.trigger === 'startup'), { timeout: 10_000 }).toBe(true);
   }, 90_000);
 });

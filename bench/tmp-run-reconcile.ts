@@ -1,4 +1,0 @@
-import { printTable } from './table';
-import { benchReconcile } from './reconcile';
-printTable(await benchReconcile());
-process.exit(0);
