@@ -302,6 +302,16 @@ export interface ReconcileRunSummaryView {
   channelId?: string;
 }
 
+/** Acknowledging, adjusting and running on demand are for admins. */
+export function buildAdminsOnlyMessage(): SlackMessage {
+  return note('Only admins (ADMIN_USER_IDS) can acknowledge alerts, adjust the books and run reconciliation on demand.');
+}
+
+/** A short answer in words (a refusal, a result) as a message. */
+export function buildReconcileNote(text: string): SlackMessage {
+  return note(userMrkdwn(text, 2000));
+}
+
 /** The answer to whoever asked for a run (button, Home tab, /portfolio reconcile). */
 export function buildReconcileRunSummary(view: ReconcileRunSummaryView): SlackMessage {
   const where = view.channelId ? ` in <#${view.channelId}>` : ' in the logs (RECONCILE_CHANNEL_ID is not set)';

@@ -8,6 +8,8 @@ import { slackErrorCode } from '../../errors';
 import type { SlackMessage } from '../../views/limits';
 import { buildAdoptModal } from '../../views/reconcile-adopt-modal';
 import {
+  buildAdminsOnlyMessage,
+  buildReconcileNote,
   buildReconcileRunSummary,
   HOME_RECONCILE_NOW_ACTION_ID,
   RECONCILE_ACKNOWLEDGE_ACTION_ID,
@@ -16,8 +18,6 @@ import {
 } from '../../views/reconcile-alert';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
-
-const NOT_ADMIN = 'Only admins (ADMIN_USER_IDS) can acknowledge alerts, adjust the books and run reconciliation on demand.';
 
 export function registerReconcileActions(app: App, deps: ListenerDeps): void {
   app.action(RECONCILE_ACKNOWLEDGE_ACTION_ID, acknowledgeAlertAction(deps));
@@ -31,7 +31,7 @@ export function registerReconcileActions(app: App, deps: ListenerDeps): void {
  * now") and answers with what it found. Non-admins get a refusal and nothing runs.
  */
 export async function runReconcileFromSlack(deps: ListenerDeps, args: { userId: string; trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'> }): Promise<SlackMessage> {
-  if (!isAdmin(deps, args.userId)) return { text: NOT_ADMIN, blocks: [] };
+  if (!isAdmin(deps, args.userId)) return buildAdminsOnlyMessage();
   deps.logger.info({ user: args.userId, trigger: args.trigger ?? 'manual' }, 'reconciliation requested');
   const result = await deps.inFlight.run(() => deps.reconcile.reconcilePositions(args.trigger ?? 'manual'));
   return buildReconcileRunSummary(summaryView(result, deps.config.reconcileChannelId));
@@ -61,7 +61,7 @@ function alertOf(body: BlockAction): { channelId: string; messageTs: string } | 
 }
 
 async function tell(client: WebClient, channel: string, user: string, message: SlackMessage): Promise<void> {
-  await client.chat.postEphemeral({ channel, user, text: message.text, ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}) });
+  await client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
 }
 
 export function acknowledgeAlertAction(deps: ListenerDeps) {
@@ -71,11 +71,11 @@ export function acknowledgeAlertAction(deps: ListenerDeps) {
     if (!alert) return;
     const userId = body.user.id;
     if (!isAdmin(deps, userId)) {
-      await tell(client, alert.channelId, userId, { text: NOT_ADMIN, blocks: [] });
+      await tell(client, alert.channelId, userId, buildAdminsOnlyMessage());
       return;
     }
     const findings = await deps.reconcile.acknowledgeAlert(alert.channelId, alert.messageTs, userId);
-    if (findings.length === 0) await tell(client, alert.channelId, userId, { text: 'This alert is not in the books any more.', blocks: [] });
+    if (findings.length === 0) await tell(client, alert.channelId, userId, buildReconcileNote('This alert is not in the books any more.'));
   };
 }
 
@@ -96,7 +96,7 @@ export function adoptBrokerQuantityAction(deps: ListenerDeps) {
     if (!alert) return;
     const userId = body.user.id;
     if (!isAdmin(deps, userId)) {
-      await tell(client, alert.channelId, userId, { text: NOT_ADMIN, blocks: [] });
+      await tell(client, alert.channelId, userId, buildAdminsOnlyMessage());
       return;
     }
     const choices = await deps.reconcile.adjustmentChoices(alert.channelId, alert.messageTs);
@@ -114,7 +114,7 @@ export function adoptBrokerQuantityAction(deps: ListenerDeps) {
     });
     await client.views.open({ trigger_id: body.trigger_id, view }).catch(async (err: unknown) => {
       deps.logger.warn({ error: slackErrorCode(err) }, 'could not open the adjustment form');
-      await tell(client, alert.channelId, userId, { text: 'Slack didn’t let us open the form in time. Please press the button again.', blocks: [] });
+      await tell(client, alert.channelId, userId, buildReconcileNote('Slack didn’t let us open the form in time. Please press the button again.'));
     });
   };
 }
@@ -124,6 +124,6 @@ export function homeReconcileNowAction(deps: ListenerDeps) {
   return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     const answer = await runReconcileFromSlack(deps, { userId: body.user.id });
-    await client.chat.postMessage({ channel: body.user.id, text: answer.text, ...(answer.blocks.length > 0 ? { blocks: answer.blocks } : {}) });
+    await client.chat.postMessage({ channel: body.user.id, text: answer.text, blocks: answer.blocks });
   };
 }
