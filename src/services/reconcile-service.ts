@@ -28,6 +28,7 @@ import {
   type StoredDiscrepancy,
 } from '../db/repositories/reconcile-repository';
 import type { TradeRepository } from '../db/repositories/trade-repository';
+import { listOrdersSince } from './order-listing';
 import type { OrderTracker } from './order-tracker';
 import { DEFAULT_PORTFOLIO, describeError, type TradeService } from './trade-service';
 
@@ -37,8 +38,6 @@ const DEFAULT_QUIET_MS = 5_000;
 const DEFAULT_CONFIRM_DELAY_MS = 1_000;
 /** Broker orders are reviewed back to this far, or to the oldest order still open in the books. */
 const ORDER_LOOKBACK_MS = 24 * 60 * 60_000;
-/** Alpaca's largest page of GET /v2/orders. */
-const ORDERS_PAGE = 500;
 /** Who an adopted order is recorded for: nobody in Slack placed it through this app. */
 export const ADOPTED_BY = 'reconciler';
 
@@ -254,7 +253,7 @@ export class ReconcileService {
     const now = this.now();
     const unsettled = await this.trades.listUnsettled();
     const oldestOpen = unsettled.reduce((min, t) => Math.min(min, (t.submittedAt ?? t.createdAt).getTime() - 60_000), Number.POSITIVE_INFINITY);
-    const orders = await this.listOrdersSince(new Date(Math.min(now.getTime() - ORDER_LOOKBACK_MS, oldestOpen)), requests);
+    const orders = await listOrdersSince(this.broker, new Date(Math.min(now.getTime() - ORDER_LOOKBACK_MS, oldestOpen)), requests);
 
     const books = await this.repository.bookOrders(
       orders.map((o) => o.clientOrderId).filter(Boolean),
@@ -298,39 +297,13 @@ export class ReconcileService {
   }
 
   /**
-   * Every order submitted since `since`, newest first, a page at a time: each next page ends
-   * where the last began (the boundary millisecond is read twice, duplicates dropped by id).
-   */
-  private async listOrdersSince(since: Date, requests: { count: number }): Promise<BrokerOrder[]> {
-    const seen = new Map<string, BrokerOrder>();
-    let until: Date | undefined;
-    for (;;) {
-      requests.count += 1;
-      const page = await this.broker.listOrders({ status: 'all', after: since, until, limit: ORDERS_PAGE });
-      let fresh = 0;
-      for (const order of page) {
-        if (seen.has(order.id)) continue;
-        seen.set(order.id, order);
-        fresh += 1;
-      }
-      if (page.length < ORDERS_PAGE || fresh === 0) break;
-      const oldest = Math.min(...page.map((o) => (o.submittedAt ?? o.createdAt).getTime()));
-      until = new Date(oldest + 1);
-    }
-    return [...seen.values()];
-  }
-
-  /**
    * Rows still in flight that the order list did not show (never sent, or lost in an ambiguous
    * failure) are settled one by one, exactly as at start-up. Usually there are none, and then no
    * request is made.
    */
   private async settleRowsTheListMissed(orders: readonly BrokerOrder[], requests: { count: number }): Promise<void> {
-    const listed = new Set(orders.map((o) => o.clientOrderId));
-    const unsettled = (await this.trades.listUnsettled()).filter((t) => t.source !== 'legacy' && t.clientOrderId);
-    if (!unsettled.some((t) => !listed.has(t.clientOrderId!))) return;
-    const settled = await this.tradeService.settleUnsettled();
-    requests.count += unsettled.length + settled.resubmitted;
+    const settled = await this.tradeService.settleUnsettled({ reviewed: orders });
+    requests.count += settled.brokerRequests;
   }
 
   /**

@@ -10,6 +10,7 @@ import { validateOrderForm, type OrderFormErrors, type OrderFormInput } from '..
 import { normalizeSymbol } from '../domain/symbol';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { Trade, TradeRepository } from '../db/repositories/trade-repository';
+import { listOrdersSince } from './order-listing';
 import type { OrderTracker } from './order-tracker';
 import type { TradeObserver } from './trade-observer';
 
@@ -43,6 +44,13 @@ export interface OrderContext {
   symbolError?: string;
   /** What could not be loaded, in words (e.g. Alpaca unreachable). */
   problems: string[];
+}
+
+export interface SettleResult {
+  settled: number;
+  resubmitted: number;
+  failed: number;
+  brokerRequests: number;
 }
 
 export type ReviewResult =
@@ -268,22 +276,32 @@ export class TradeService {
   }
 
   /**
-   * Start-up (and reconcile) pass over rows left in flight: each is settled from the broker. A row
-   * never sent is sent now if it is recent, otherwise marked failed — a stale order is never
-   * placed behind the trader's back.
+   * Rows left pending_submit or open (a crash, an ambiguous failure, a dropped stream) are settled
+   * from the broker. Several rows cost one paged order list, not a request each; a row the list
+   * does not show is looked up by its client_order_id. A row never sent is sent now if it is
+   * recent, otherwise marked failed — a stale order is never placed behind the trader's back.
+   * The reconciler passes the orders it has already reviewed: only the other rows are settled here.
    */
-  async settleUnsettled(): Promise<{ settled: number; resubmitted: number; failed: number }> {
-    const counts = { settled: 0, resubmitted: 0, failed: 0 };
-    for (const trade of await this.trades.listUnsettled()) {
-      if (this.ledgerOnly || trade.source === 'legacy') {
-        if (trade.status === 'pending_submit' && this.ledgerOnly) {
-          await this.recordLedgerFill(trade);
-          counts.settled += 1;
-        }
-        continue;
+  async settleUnsettled(options: { reviewed?: readonly BrokerOrder[] } = {}): Promise<SettleResult> {
+    const counts: SettleResult = { settled: 0, resubmitted: 0, failed: 0, brokerRequests: 0 };
+    const unsettled = await this.trades.listUnsettled();
+    if (this.ledgerOnly) {
+      for (const trade of unsettled.filter((t) => t.status === 'pending_submit' && t.source !== 'legacy')) {
+        await this.recordLedgerFill(trade);
+        counts.settled += 1;
       }
+      return this.logSettled(counts);
+    }
+    const reviewed = new Set(options.reviewed?.map((o) => o.clientOrderId));
+    const rows = unsettled.filter((t) => t.source !== 'legacy' && !(t.clientOrderId && reviewed.has(t.clientOrderId)));
+    const listed = options.reviewed || rows.length < 2 ? new Map<string, BrokerOrder>() : await this.listOrdersFor(rows, counts);
+    for (const trade of rows) {
       try {
-        const found = trade.clientOrderId ? await this.broker.getOrderByClientOrderId(trade.clientOrderId) : undefined;
+        let found = trade.clientOrderId ? listed.get(trade.clientOrderId) : undefined;
+        if (!found && trade.clientOrderId) {
+          counts.brokerRequests += 1;
+          found = await this.broker.getOrderByClientOrderId(trade.clientOrderId);
+        }
         if (found) {
           await this.tracker.applyOrder(found);
           counts.settled += 1;
@@ -291,6 +309,7 @@ export class TradeService {
         }
         const age = this.now().getTime() - (trade.submittedAt ?? trade.createdAt).getTime();
         if (trade.status === 'pending_submit' && age <= RESUBMIT_WINDOW_MS) {
+          counts.brokerRequests += 1;
           await this.submit(trade.id);
           counts.resubmitted += 1;
         } else if (trade.status === 'pending_submit' || age > UNCONFIRMED_GIVE_UP_MS) {
@@ -309,6 +328,25 @@ export class TradeService {
         this.logger.warn({ client_order_id: trade.clientOrderId, err: describeError(err) }, 'could not settle order; will retry on the next pass');
       }
     }
+    return this.logSettled(counts);
+  }
+
+  /** The broker's orders since the oldest row, by client_order_id; empty (each row looked up alone) if the list fails. */
+  private async listOrdersFor(rows: readonly Trade[], counts: SettleResult): Promise<Map<string, BrokerOrder>> {
+    // A minute's margin for clock skew between this host and Alpaca's submitted_at.
+    const since = new Date(Math.min(...rows.map((t) => (t.submittedAt ?? t.createdAt).getTime())) - 60_000);
+    const requests = { count: 0 };
+    try {
+      return new Map((await listOrdersSince(this.broker, since, requests)).map((o) => [o.clientOrderId, o]));
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'could not list orders to settle; looking each one up');
+      return new Map();
+    } finally {
+      counts.brokerRequests += requests.count;
+    }
+  }
+
+  private logSettled(counts: SettleResult): SettleResult {
     if (counts.settled + counts.resubmitted + counts.failed > 0) this.logger.info(counts, 'settled orders left in flight');
     return counts;
   }
