@@ -53,9 +53,11 @@ export class HomeTab implements TradeObserver {
 
   /**
    * Orders change (placed, filled, canceled): the trader's tab follows. Not awaited, so the order
-   * confirmation and the trade_updates consumer never wait on a Home render.
+   * confirmation and the trade_updates consumer never wait on a Home render. An adopted order
+   * belongs to no Slack user, so there is no tab to refresh.
    */
   tradeChanged(trade: Trade): void {
+    if (trade.source === 'adopted') return;
     void this.publish(trade.userId);
   }
 

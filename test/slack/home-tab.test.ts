@@ -75,4 +75,14 @@ describe('HomeTab', () => {
     expect(s.logs.text()).toContain('could not publish the Home tab');
     expect(s.logs.text()).toContain('invalid_blocks');
   });
+
+  it('an order the reconciler adopted belongs to no Slack user: no tab is published for it', async () => {
+    const s = setup();
+    s.tab.tradeChanged({ userId: 'reconciler', source: 'adopted' } as Parameters<HomeTab['tradeChanged']>[0]);
+    s.tab.tradeChanged({ userId: 'U7', source: 'slack' } as Parameters<HomeTab['tradeChanged']>[0]);
+    await expect.poll(() => s.published.length).toBeGreaterThan(0);
+    await s.tab.publish('U7');
+    expect(s.published.map((p) => p.userId)).not.toContain('reconciler');
+    expect(s.published.map((p) => p.userId)).toContain('U7');
+  });
 });
