@@ -3,6 +3,7 @@ import type { Broker, BrokerOrder, TradeUpdateEvent, TradeUpdateSubscription } f
 import { dec, type Dec } from '../domain/money';
 import { isTerminal, tradeStatusFromBroker, type TradeStatus } from '../domain/order';
 import type { Trade, TradePatch, TradeRepository } from '../db/repositories/trade-repository';
+import { listOrdersSince } from './order-listing';
 import type { TradeObserver } from './trade-observer';
 
 /** How often open orders are polled while the trade_updates stream is down. */
@@ -89,12 +90,12 @@ export class OrderTracker {
     await Promise.allSettled([...this.queues.values()]);
   }
 
-  /** One request for every order still open in the books: the fallback while the stream is down. */
+  /** One paged order list for every order still open in the books: the fallback while the stream is down. */
   async pollOpenOrders(): Promise<number> {
     const open = (await this.trades.listUnsettled()).filter((t) => t.alpacaOrderId || t.status === 'submitted');
     if (open.length === 0) return 0;
     const oldest = open.reduce((min, t) => Math.min(min, (t.submittedAt ?? t.createdAt).getTime()), Number.POSITIVE_INFINITY);
-    const orders = await this.broker.listOrders({ status: 'all', after: new Date(oldest - 60_000), limit: 500 });
+    const orders = await listOrdersSince(this.broker, new Date(oldest - 60_000));
     const wanted = new Set(open.map((t) => t.clientOrderId));
     let applied = 0;
     for (const order of orders) {
