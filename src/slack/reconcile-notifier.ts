@@ -33,6 +33,13 @@ export function toAlertFinding(d: StoredDiscrepancy): AlertFinding {
   };
 }
 
+/** What an operator can do about the Slack errors that mean the alert channel is wrong. Alerts not posted are retried on the next run. */
+const CHANNEL_HINTS: Record<string, string> = {
+  channel_not_found: 'RECONCILE_CHANNEL_ID names no channel the app can see: use the channel ID (C…), and invite the app if the channel is private.',
+  not_in_channel: 'The app is not a member of RECONCILE_CHANNEL_ID: invite it to the channel (/invite @Slack OMS).',
+  is_archived: 'RECONCILE_CHANNEL_ID is archived: unarchive it or choose another channel.',
+};
+
 interface AlertRef {
   channelId: string;
   messageTs: string;
@@ -86,7 +93,8 @@ export class SlackReconcileNotifier implements ReconcileObserver {
 
   private enqueue(work: () => Promise<void>): Promise<void> {
     const next = this.queue.then(work).catch((err: unknown) => {
-      this.logger.warn({ error: slackErrorCode(err) }, 'could not update the reconciliation alert in Slack');
+      const error = slackErrorCode(err);
+      this.logger.warn({ error, channel: this.channelId, hint: CHANNEL_HINTS[error] }, 'could not update the reconciliation alert in Slack');
     });
     this.queue = next;
     return next;

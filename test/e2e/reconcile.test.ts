@@ -386,6 +386,26 @@ for (const kind of testDatabaseTargets()) {
       expect(alerts()).toHaveLength(2);
     }, 60_000);
 
+    it('an alert channel the app cannot post to is named in the log with what to do, and the alert is posted once it can', async () => {
+      const privateChannel = 'G0ALERTS';
+      slack.addChannel({ id: privateChannel, isPrivate: true, isMember: false });
+      await bookFill('Growth', 'AAPL', '10');
+      const t = await launch({ RECONCILE_CHANNEL_ID: privateChannel });
+      await expect.poll(() => t.logs.entries().find((e) => e.msg === 'could not update the reconciliation alert in Slack')).toMatchObject({
+        error: 'channel_not_found',
+        channel: privateChannel,
+        hint: expect.stringContaining('invite the app'),
+      });
+      expect((await discrepancy('position:AAPL')).slackMessageTs).toBeNull();
+
+      slack.setChannelMembership(privateChannel, true);
+      finished(await t.app.reconcile.reconcilePositions('manual'));
+      await expect.poll(async () => (await discrepancy('position:AAPL')).slackChannelId).toBe(privateChannel);
+      const posted = slack.messages(privateChannel).filter((m) => !m.threadTs);
+      expect(posted).toHaveLength(1);
+      expect(textOf(posted[0]!)).toMatch(/AAPL +10 \(Growth\) +0 +-10/);
+    });
+
     it('without RECONCILE_CHANNEL_ID the reconciler runs and only logs', async () => {
       await bookFill('Growth', 'AAPL', '10');
       const t = await launch({ RECONCILE_CHANNEL_ID: '' });
