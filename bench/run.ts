@@ -14,9 +14,17 @@ const BENCHES: [string, () => Promise<BenchRow[]>][] = [
   ['reconcile', benchReconcile],
 ];
 
+// `npm run bench -- reconcile portfolio` runs only the benches named; no names runs them all.
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHES.some(([name]) => name === w));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: no bench named ${unknown.join(', ')}; choose from ${BENCHES.map(([name]) => name).join(', ')}\n`);
+  process.exit(2);
+}
+
 const rows: BenchRow[] = [];
 let failed = false;
-for (const [name, bench] of BENCHES) {
+for (const [name, bench] of BENCHES.filter(([n]) => wanted.length === 0 || wanted.includes(n))) {
   const startedAt = Date.now();
   process.stderr.write(`bench: ${name}…\n`);
   try {
