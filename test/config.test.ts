@@ -6,7 +6,7 @@ import { ALPACA_LIVE_HOST, CONFIG_VARIABLES, ConfigError, loadConfig, SECRET_VAR
 // Distinctive fake secrets: if any of them shows up in an error message, a value leaked.
 const FAKE_BOT_TOKEN = 'xoxb-fake-bot-7h1s-1s-n0t-r3al';
 const FAKE_APP_TOKEN = 'xapp-fake-app-7h1s-1s-n0t-r3al';
-const FAKE_KEY_ID = 'PKFAKEKEYIDZZQQ9911';
+const FAKE_KEY_ID = 'PKFAKEKEYZZQQ';
 const FAKE_SECRET_KEY = 'fakeSecretKeyZZQQ9911abcdefghijklmnop';
 
 const REQUIRED_ENV = {

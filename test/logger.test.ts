@@ -2,10 +2,10 @@ import type { DestinationStream } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
 
-const FAKE_KEY_ID = 'PKFAKEKEYQQ77ZZ1234';
+const FAKE_KEY_ID = 'PKFAKEKEYQQ77ZZ';
 const FAKE_SECRET_KEY = 'fakeAlpacaSecretQQ77ZZabcdefghijklmn';
-const FAKE_BOT_TOKEN = 'xoxb-1111-2222-fakeBotQQ77ZZ';
-const FAKE_APP_TOKEN = 'xapp-1-A111-2222-fakeAppQQ77ZZ';
+const FAKE_BOT_TOKEN = 'xoxb-test-bot-fakeBotQQ77ZZ';
+const FAKE_APP_TOKEN = 'xapp-test-app-fakeAppQQ77ZZ';
 const SECRETS = [FAKE_KEY_ID, FAKE_SECRET_KEY, FAKE_BOT_TOKEN, FAKE_APP_TOKEN];
 
 type LogLine = Record<string, unknown>;
@@ -148,9 +148,9 @@ describe('createLogger redaction of listed secrets', () => {
 
 describe('createLogger redaction of Slack token shapes', () => {
   it('scrubs xoxb- and xapp- tokens that were never listed as secrets', () => {
-    const unlistedBot = 'xoxb-9999-8888-unlistedBotToken';
-    const unlistedApp = 'xapp-1-A9999-8888-unlistedAppToken';
-    const unlistedUser = 'xoxp-7777-unlistedUserToken';
+    const unlistedBot = 'xoxb-test-9999-8888-unlistedBotToken';
+    const unlistedApp = 'xapp-test-9999-8888-unlistedAppToken';
+    const unlistedUser = 'xoxp-test-7777-unlistedUserToken';
     const { logger, destination } = loggerWithMemory('info', []);
     logger.info({ client: { slackToken: unlistedBot } }, `opening socket with ${unlistedApp}`);
     logger.error(new Error(`invalid_auth for ${unlistedUser}`));

@@ -13,7 +13,7 @@ import { startAlpacaStandIn, type AlpacaStandIn, type AlpacaStandInOptions } fro
  * stand-in. The logger has no secrets configured, so any key that reached a log line would show.
  */
 
-const FAKE_KEY = 'PKFAKEBROKERTEST7Q2X';
+const FAKE_KEY = 'PKFAKEBROKERKEY';
 const FAKE_SECRET = 'fakeBrokerSecret9v8u7t6s5r4q3p2o1n0mLkJi';
 
 const logLines: string[] = [];
@@ -291,7 +291,7 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
   });
 
   it('refuses wrong keys as unauthorized, on REST and on the stream', async () => {
-    const { broker, subscribe } = await setUp({}, { keyId: 'PKWRONGKEY0000000000', secretKey: 'wrongSecret00000000000000000000000000000' });
+    const { broker, subscribe } = await setUp({}, { keyId: 'PKWRONGKEY', secretKey: 'wrongSecret00000000000000000000000000000' });
     expect((await brokerFailure(broker.getAccount())).kind).toBe('unauthorized');
     const { subscription } = subscribe();
     const refusal = await brokerFailure(subscription.ready);
@@ -321,7 +321,7 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
   it('never puts a key or secret into a BrokerError or a log line', () => {
     expect(brokerErrors.length).toBeGreaterThanOrEqual(11);
     expect(logLines.length).toBeGreaterThan(0);
-    const secrets = [FAKE_KEY, FAKE_SECRET, 'PKWRONGKEY0000000000', 'wrongSecret00000000000000000000000000000'];
+    const secrets = [FAKE_KEY, FAKE_SECRET, 'PKWRONGKEY', 'wrongSecret00000000000000000000000000000'];
     for (const err of brokerErrors) {
       const serialized = JSON.stringify({ ...err, message: err.message, stack: err.stack });
       for (const secret of secrets) expect(serialized).not.toContain(secret);

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { readErrorBody, toBrokerError } from '../../src/broker/alpaca-errors';
 import { BrokerError } from '../../src/domain/errors';
 
-const FAKE_KEY = 'PKFAKEKEYID0123456789';
+const FAKE_KEY = 'PKFAKEKEYID';
 const FAKE_SECRET = 'fakeSecretValue0123456789abcdefghijklmno';
 
 function response(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {

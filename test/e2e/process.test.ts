@@ -12,9 +12,9 @@ const repoRoot = resolve(__dirname, '..', '..');
 
 /** Distinctive fake secrets: none of them may ever appear in the process's output. */
 const SECRETS = {
-  botToken: 'xoxb-1111111111-2222222222-SECRETBOTvalue',
-  appToken: 'xapp-1-A0TEST-3333333333-SECRETAPPvalue',
-  keyId: 'PKSECRETKEYID0000000',
+  botToken: 'xoxb-test-bot-SECRETBOTvalue',
+  appToken: 'xapp-test-app-SECRETAPPvalue',
+  keyId: 'PKSECRETKEYID',
   secretKey: 'SECRETalpacaSECRETalpacaSECRETalpaca1234',
 };
 
