@@ -127,6 +127,50 @@ export interface StandInChannel {
   isMember?: boolean;
 }
 
+export interface SlashCommandInput {
+  command: string;
+  text?: string;
+  userId?: string;
+  channelId?: string;
+  envelopeId?: string;
+}
+
+export interface SubmitViewInput {
+  viewId: string;
+  userId?: string;
+  values: Record<string, ElementInput>;
+  envelopeId?: string;
+}
+
+export interface BlockActionInput {
+  userId?: string;
+  actionId: string;
+  value?: string;
+  selectedOption?: string;
+  selectedOptions?: string[];
+  viewId?: string;
+  channelId?: string;
+  messageTs?: string;
+  blockId?: string;
+  /** Inputs the user typed into the view before the action, by action_id. */
+  values?: Record<string, ElementInput>;
+  envelopeId?: string;
+}
+
+export interface BlockSuggestionInput {
+  userId?: string;
+  actionId: string;
+  value: string;
+  viewId: string;
+  envelopeId?: string;
+}
+
+export interface ShortcutInput {
+  callbackId: string;
+  userId?: string;
+  envelopeId?: string;
+}
+
 export interface SlackStandIn {
   apiUrl: string;
   botToken: string;
@@ -150,35 +194,11 @@ export interface SlackStandIn {
     payload: object,
     opts?: { envelopeId?: string; retryAttempt?: number; retryReason?: string },
   ): Promise<AckResult>;
-  slashCommand(a: {
-    command: string;
-    text?: string;
-    userId?: string;
-    channelId?: string;
-    envelopeId?: string;
-  }): Promise<AckResult & { triggerId: string; responseUrl: string }>;
-  submitView(a: {
-    viewId: string;
-    userId?: string;
-    values: Record<string, ElementInput>;
-    envelopeId?: string;
-  }): Promise<AckResult>;
-  blockAction(a: {
-    userId?: string;
-    actionId: string;
-    value?: string;
-    selectedOption?: string;
-    selectedOptions?: string[];
-    viewId?: string;
-    channelId?: string;
-    messageTs?: string;
-    blockId?: string;
-    /** Inputs the user typed into the view before the action, by action_id. */
-    values?: Record<string, ElementInput>;
-    envelopeId?: string;
-  }): Promise<AckResult & { triggerId: string; responseUrl?: string }>;
-  blockSuggestion(a: { userId?: string; actionId: string; value: string; viewId: string; envelopeId?: string }): Promise<AckResult>;
-  shortcut(a: { callbackId: string; userId?: string; envelopeId?: string }): Promise<AckResult & { triggerId: string }>;
+  slashCommand(a: SlashCommandInput): Promise<AckResult & { triggerId: string; responseUrl: string }>;
+  submitView(a: SubmitViewInput): Promise<AckResult>;
+  blockAction(a: BlockActionInput): Promise<AckResult & { triggerId: string; responseUrl?: string }>;
+  blockSuggestion(a: BlockSuggestionInput): Promise<AckResult>;
+  shortcut(a: ShortcutInput): Promise<AckResult & { triggerId: string }>;
   appHomeOpened(userId: string): Promise<AckResult>;
   /** A trigger_id as if `userId` had just interacted (inside view `viewId`, if given). */
   issueTriggerId(context?: { userId?: string; viewId?: string }): string;
@@ -1237,13 +1257,7 @@ class SlackStandInServer implements SlackStandIn {
 
   // ---------------------------------------------------------------- user actions
 
-  async slashCommand(a: {
-    command: string;
-    text?: string;
-    userId?: string;
-    channelId?: string;
-    envelopeId?: string;
-  }): Promise<AckResult & { triggerId: string; responseUrl: string }> {
+  async slashCommand(a: SlashCommandInput): Promise<AckResult & { triggerId: string; responseUrl: string }> {
     const userId = a.userId ?? DEFAULT_USER_ID;
     const channelId = a.channelId ?? DEFAULT_CHANNEL_ID;
     const channel = this.channel(channelId) ?? this.channels.get(this.imChannelFor(userId));
@@ -1308,7 +1322,7 @@ class SlackStandInServer implements SlackStandIn {
     this.viewInputs.set(stored.id, merged);
   }
 
-  async submitView(a: { viewId: string; userId?: string; values: Record<string, ElementInput>; envelopeId?: string }): Promise<AckResult> {
+  async submitView(a: SubmitViewInput): Promise<AckResult> {
     const stored = this.requireView(a.viewId, 'modal');
     const userId = a.userId ?? stored.userId;
     this.recordInputs(stored, a.values);
@@ -1371,19 +1385,7 @@ class SlackStandInServer implements SlackStandIn {
     throw new Error(`Slack stand-in: unknown response_action ${JSON.stringify(action)}`);
   }
 
-  async blockAction(a: {
-    userId?: string;
-    actionId: string;
-    value?: string;
-    selectedOption?: string;
-    selectedOptions?: string[];
-    viewId?: string;
-    channelId?: string;
-    messageTs?: string;
-    blockId?: string;
-    values?: Record<string, ElementInput>;
-    envelopeId?: string;
-  }): Promise<AckResult & { triggerId: string; responseUrl?: string }> {
+  async blockAction(a: BlockActionInput): Promise<AckResult & { triggerId: string; responseUrl?: string }> {
     const input: ElementInput | undefined = a.selectedOptions ?? a.selectedOption ?? a.value;
     const actionTs = this.nextTs();
     if (a.viewId) {
@@ -1445,7 +1447,7 @@ class SlackStandInServer implements SlackStandIn {
     return { ...result, triggerId, responseUrl };
   }
 
-  async blockSuggestion(a: { userId?: string; actionId: string; value: string; viewId: string; envelopeId?: string }): Promise<AckResult> {
+  async blockSuggestion(a: BlockSuggestionInput): Promise<AckResult> {
     const stored = this.requireView(a.viewId);
     const located = findElement(stored.view.blocks, a.actionId);
     if (!located || !String(located.element.type).endsWith('external_select')) {
@@ -1472,7 +1474,7 @@ class SlackStandInServer implements SlackStandIn {
     });
   }
 
-  async shortcut(a: { callbackId: string; userId?: string; envelopeId?: string }): Promise<AckResult & { triggerId: string }> {
+  async shortcut(a: ShortcutInput): Promise<AckResult & { triggerId: string }> {
     const userId = a.userId ?? DEFAULT_USER_ID;
     const triggerId = this.issueTrigger({ userId });
     const payload = {

@@ -1,4 +1,4 @@
-import { raw } from '@mikro-orm/core';
+import { raw, type FilterQuery } from '@mikro-orm/core';
 import { dec, type Dec } from '../../domain/money';
 import type { OrderType, Side, TradeStatus } from '../../domain/order';
 import { TradeEntity, type TradeRecord } from '../entities';
@@ -80,14 +80,15 @@ export class OrderHistoryRepository {
    * spell one portfolio several ways. (SQL lower() folds ASCII only on SQLite.)
    */
   async recentForPortfolio(portfolioName: string, limit: number): Promise<OrderSummary[]> {
-    const rows = await this.orm.em
-      .fork()
-      .find(TradeEntity, { [raw('lower(trim(portfolio_name))')]: portfolioNameKey(portfolioName) }, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
-    return rows.map(toSummary);
+    return this.recent({ [raw('lower(trim(portfolio_name))')]: portfolioNameKey(portfolioName) }, limit);
   }
 
   async recentForUser(userId: string, limit: number): Promise<OrderSummary[]> {
-    const rows = await this.orm.em.fork().find(TradeEntity, { userId }, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
+    return this.recent({ userId }, limit);
+  }
+
+  private async recent(where: FilterQuery<TradeRecord>, limit: number): Promise<OrderSummary[]> {
+    const rows = await this.orm.em.fork().find(TradeEntity, where, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
     return rows.map(toSummary);
   }
 }

@@ -326,10 +326,4 @@ export class TradeRepository {
       .minus(dec(String(working?.open ?? 0)))
       .toDecimalPlaces(9);
   }
-
-  /** A user's most recent trades, newest first. */
-  async listRecentForUser(userId: string, limit: number): Promise<Trade[]> {
-    const rows = await this.orm.em.fork().find(TradeEntity, { userId }, { orderBy: { id: 'desc' }, limit });
-    return rows.map(toTrade);
-  }
 }

@@ -70,6 +70,11 @@ export function mrkdwn(text: string, max: number): MrkdwnElement {
   return { type: 'mrkdwn', text: truncate(nonEmpty(text), max) };
 }
 
+/** A section field: the label in bold, the value on the line below. */
+export function sectionField(label: string, value: string): MrkdwnElement {
+  return mrkdwn(`*${label}*\n${value}`, MAX_SECTION_FIELD_TEXT);
+}
+
 /**
  * Escapes the three characters Slack treats as control sequences in mrkdwn, so user-typed text
  * (portfolio names, broker messages) can never become a mention, a link or `<!channel>`.

@@ -1,18 +1,18 @@
-import type { KnownBlock, MrkdwnElement } from '@slack/web-api';
+import type { KnownBlock } from '@slack/web-api';
 import { formatNewYorkDateTime } from '../../domain/market-hours';
 import { formatQty, formatUsd, type Dec } from '../../domain/money';
-import type { OrderType, Side, TimeInForce, TradeStatus } from '../../domain/order';
-import { describeSize, describeTerms, formatPrice } from './format';
+import type { TradeStatus } from '../../domain/order';
+import { describeSize, describeTerms, formatPrice, type OrderTerms } from './format';
 import {
   MAX_BUTTON_TEXT,
   MAX_CONFIRM_BUTTON,
   MAX_CONFIRM_TEXT,
   MAX_CONFIRM_TITLE,
   MAX_CONTEXT_TEXT,
-  MAX_SECTION_FIELD_TEXT,
   MAX_SECTION_TEXT,
   mrkdwn,
   plainText,
+  sectionField,
   truncate,
   userMrkdwn,
   type SlackMessage,
@@ -21,17 +21,8 @@ import {
 /** The "Cancel order" button; its value is the trade's client_order_id. */
 export const CANCEL_ORDER_ACTION_ID = 'cancel_order';
 
-export interface OrderMessageView {
+export interface OrderMessageView extends OrderTerms {
   status: TradeStatus;
-  side: Side;
-  symbol: string;
-  qty?: Dec;
-  notional?: Dec;
-  type: OrderType;
-  limitPrice?: Dec;
-  stopPrice?: Dec;
-  timeInForce: TimeInForce;
-  extendedHours?: boolean;
   portfolio: string;
   userId: string;
   alpacaOrderId?: string;
@@ -67,10 +58,14 @@ const STATUS_EMOJI: Record<TradeStatus, string> = {
   failed: ':x:',
 };
 
+/** " @ $189.40" — the average fill price, when there is one. */
+function atFillPrice(view: OrderMessageView): string {
+  return view.filledAvgPrice !== undefined ? ` @ ${formatPrice(view.filledAvgPrice)}` : '';
+}
+
 function filledPart(view: OrderMessageView): string {
   const filled = view.filledQty ?? view.qty;
-  const price = view.filledAvgPrice !== undefined ? ` @ ${formatPrice(view.filledAvgPrice)}` : '';
-  return `${filled !== undefined ? formatQty(filled) : '?'} ${view.symbol}${price}`;
+  return `${filled !== undefined ? formatQty(filled) : '?'} ${view.symbol}${atFillPrice(view)}`;
 }
 
 /** What happened to the order, in one plain sentence (the notification text and the message headline). */
@@ -85,8 +80,7 @@ export function describeOrderStatus(view: OrderMessageView): string {
       return view.queuedForOpen ? `Submitted — queued for the open: ${order}` : `Submitted — ${order}`;
     case 'partially_filled': {
       const of = view.qty !== undefined ? ` / ${formatQty(view.qty)}` : view.notional !== undefined ? ` of ${formatUsd(view.notional)}` : '';
-      const price = view.filledAvgPrice !== undefined ? ` @ ${formatPrice(view.filledAvgPrice)}` : '';
-      return `Partially filled ${formatQty(view.filledQty ?? view.qty ?? 0)}${of} ${view.symbol}${price}`;
+      return `Partially filled ${formatQty(view.filledQty ?? view.qty ?? 0)}${of} ${view.symbol}${atFillPrice(view)}`;
     }
     case 'filled': {
       const fillValue = view.filledQty !== undefined && view.filledAvgPrice !== undefined ? view.filledQty.times(view.filledAvgPrice) : undefined;
@@ -106,10 +100,6 @@ export function describeOrderStatus(view: OrderMessageView): string {
   }
 }
 
-function field(label: string, value: string): MrkdwnElement {
-  return mrkdwn(`*${label}*\n${value}`, MAX_SECTION_FIELD_TEXT);
-}
-
 /** Slack user ids are [UW] + alphanumerics; anything else is shown as text, never as markup. */
 function mention(userId: string): string {
   return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : userMrkdwn(userId, 40);
@@ -125,13 +115,13 @@ function brokerField(view: OrderMessageView): string {
 export function buildOrderMessage(view: OrderMessageView): SlackMessage {
   const headline = describeOrderStatus(view);
   const fields = [
-    field('Order', userMrkdwn(`${describeSize(view)} · ${describeTerms(view)}`, 500)),
-    field('Portfolio', userMrkdwn(view.portfolio, 200)),
-    field('Placed by', mention(view.userId)),
-    field(view.ledgerOnly ? 'Alpaca' : 'Alpaca order id', brokerField(view)),
+    sectionField('Order', userMrkdwn(`${describeSize(view)} · ${describeTerms(view)}`, 500)),
+    sectionField('Portfolio', userMrkdwn(view.portfolio, 200)),
+    sectionField('Placed by', mention(view.userId)),
+    sectionField(view.ledgerOnly ? 'Alpaca' : 'Alpaca order id', brokerField(view)),
   ];
-  if (view.marketAtSubmit !== undefined) fields.push(field('Market at submission', userMrkdwn(view.marketAtSubmit, 200)));
-  if (view.filledAt !== undefined) fields.push(field('Filled at', formatNewYorkDateTime(view.filledAt)));
+  if (view.marketAtSubmit !== undefined) fields.push(sectionField('Market at submission', userMrkdwn(view.marketAtSubmit, 200)));
+  if (view.filledAt !== undefined) fields.push(sectionField('Filled at', formatNewYorkDateTime(view.filledAt)));
 
   const blocks: KnownBlock[] = [
     { type: 'section', text: mrkdwn(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`, MAX_SECTION_TEXT) },

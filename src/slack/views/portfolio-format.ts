@@ -6,7 +6,7 @@ import type { ValuationTotals, ValuedPosition } from '../../domain/portfolio-val
 import type { OrderSummary } from '../../db/repositories/order-history-repository';
 import type { AccountStatus, MarketStatus, PricingStatus } from '../../services/portfolio-service';
 import { describeSize, formatPrice } from './format';
-import { MAX_CONTEXT_TEXT, MAX_SECTION_FIELD_TEXT, MAX_SECTION_TEXT, mrkdwn, userMrkdwn } from './limits';
+import { MAX_CONTEXT_TEXT, MAX_SECTION_TEXT, mrkdwn, sectionField, userMrkdwn } from './limits';
 
 /** Wording and layout shared by the /portfolio messages and the Home tab. */
 
@@ -108,10 +108,6 @@ export function lineSections(lines: readonly string[]): KnownBlock[] {
   return blocks;
 }
 
-function field(label: string, value: string): MrkdwnElement {
-  return mrkdwn(`*${label}*\n${value}`, MAX_SECTION_FIELD_TEXT);
-}
-
 function listSymbols(symbols: readonly string[]): string {
   const named = symbols.slice(0, NAMED_SYMBOLS).map(symbol).join(', ');
   return symbols.length > NAMED_SYMBOLS ? `${named} and ${symbols.length - NAMED_SYMBOLS} more` : named;
@@ -120,15 +116,15 @@ function listSymbols(symbols: readonly string[]): string {
 /** The totals of a portfolio (or of all of them) as section fields. */
 export function totalsFields(totals: ValuationTotals, pricing: PricingStatus): MrkdwnElement[] {
   const priced = pricing.source === 'alpaca';
-  const fields = [field('Positions', String(totals.positions))];
+  const fields = [sectionField('Positions', String(totals.positions))];
   if (priced) {
     fields.push(
-      field('Market value', formatUsd(totals.marketValue)),
-      field('Unrealized P&L', pnl(totals.unrealizedPnl, totals.unrealizedPct)),
-      field('Today', pnl(totals.dayChange, totals.dayChangePct)),
+      sectionField('Market value', formatUsd(totals.marketValue)),
+      sectionField('Unrealized P&L', pnl(totals.unrealizedPnl, totals.unrealizedPct)),
+      sectionField('Today', pnl(totals.dayChange, totals.dayChangePct)),
     );
   }
-  fields.push(field('Cost basis', formatUsd(totals.costBasis)), field('Realized P&L', signedUsd(totals.realizedPnl)));
+  fields.push(sectionField('Cost basis', formatUsd(totals.costBasis)), sectionField('Realized P&L', signedUsd(totals.realizedPnl)));
   return fields;
 }
 
@@ -163,12 +159,12 @@ export function accountFields(status: AccountStatus): MrkdwnElement[] | string {
       const a = status.account;
       const flags = [a.tradingBlocked ? 'trading blocked' : '', a.patternDayTrader ? 'pattern day trader' : ''].filter(Boolean);
       return [
-        field('Equity', formatUsd(a.equity)),
-        field("Today's P&L", pnl(status.todayPnl, status.todayPnlPct)),
-        field('Cash', formatUsd(a.cash)),
-        field('Buying power', formatUsd(a.buyingPower)),
-        field('Status', `${userMrkdwn(a.status, 40)}${flags.length ? ` (${flags.join(', ')})` : ''}`),
-        field('Account', userMrkdwn(a.accountNumber, 40)),
+        sectionField('Equity', formatUsd(a.equity)),
+        sectionField("Today's P&L", pnl(status.todayPnl, status.todayPnlPct)),
+        sectionField('Cash', formatUsd(a.cash)),
+        sectionField('Buying power', formatUsd(a.buyingPower)),
+        sectionField('Status', `${userMrkdwn(a.status, 40)}${flags.length ? ` (${flags.join(', ')})` : ''}`),
+        sectionField('Account', userMrkdwn(a.accountNumber, 40)),
       ];
     }
   }

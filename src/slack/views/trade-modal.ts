@@ -16,11 +16,11 @@ import {
   MAX_OPTION_VALUE,
   MAX_PLACEHOLDER,
   MAX_PRIVATE_METADATA,
-  MAX_SECTION_FIELD_TEXT,
   MAX_SECTION_TEXT,
   MAX_STATIC_SELECT_OPTIONS,
   mrkdwn,
   plainText,
+  sectionField,
   truncate,
   userMrkdwn,
 } from './limits';
@@ -223,7 +223,7 @@ function assetBlocks(context: TradeModalContext): KnownBlock[] {
   blocks.push({
     type: 'section',
     text: mrkdwn(heading, MAX_SECTION_TEXT),
-    fields: fields.map(([label, value]) => mrkdwn(`*${label}*\n${value}`, MAX_SECTION_FIELD_TEXT)),
+    fields: fields.map(([label, value]) => sectionField(label, value)),
   });
   return blocks;
 }
