@@ -111,6 +111,12 @@ function parseMoneyText(text: string): Dec | undefined {
   return parseDecimalText(trimmed.startsWith('$') ? trimmed.slice(1).trimStart() : trimmed);
 }
 
+/** The side as the form spells it ("Buy", " sell "), or undefined. */
+export function parseSide(text: string): Side | undefined {
+  const sideText = text.trim().toLowerCase();
+  return isOneOf<Side>(['buy', 'sell'], sideText) ? sideText : undefined;
+}
+
 /** Shown inside an error sentence: short, so a pasted essay does not become the error. */
 function quoted(text: string): string {
   const codePoints = Array.from(text);
@@ -189,8 +195,7 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   else if (asset === undefined) errors.symbol = `We couldn’t find a stock with the symbol ${symbol}. Check the spelling.`;
   else if (!asset.tradable || asset.status !== 'active') errors.symbol = `${symbol} can’t be traded on Alpaca right now.`;
 
-  const sideText = input.side.trim().toLowerCase();
-  const side = isOneOf<Side>(['buy', 'sell'], sideText) ? sideText : undefined;
+  const side = parseSide(input.side);
   if (side === undefined) errors.side = 'Choose buy or sell.';
 
   const typeText = input.orderType.trim().toLowerCase();

@@ -6,7 +6,7 @@ import { BrokerError } from '../domain/errors';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
 import { dec, formatUsd, type Dec } from '../domain/money';
 import { clientOrderIdForView, isTerminal, type OrderIntent } from '../domain/order';
-import { validateOrderForm, type OrderFormErrors, type OrderFormInput } from '../domain/order-form';
+import { parseSide, validateOrderForm, type OrderFormErrors, type OrderFormInput } from '../domain/order-form';
 import { normalizeSymbol } from '../domain/symbol';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { Trade, TradeRepository } from '../db/repositories/trade-repository';
@@ -166,7 +166,8 @@ export class TradeService {
     const [lookup, snapshot, held, clock] = await Promise.all([
       symbol ? this.lookupAsset(symbol, ACK_PATH_BUDGET_MS) : Promise.resolve(undefined),
       symbol && !this.ledgerOnly ? within(ACK_PATH_BUDGET_MS, this.broker.getSnapshots([symbol])).then((m) => m.get(symbol), () => undefined) : Promise.resolve(undefined),
-      symbol ? this.holdingOf(portfolioName, symbol) : Promise.resolve(dec(0)),
+      // Only a sell is checked against the holding: a buy spends no queries on it.
+      symbol && parseSide(args.form.side) === 'sell' ? this.holdingOf(portfolioName, symbol) : Promise.resolve(dec(0)),
       within(ACK_PATH_BUDGET_MS, this.broker.getClock()).catch(() => undefined as MarketClock | undefined),
     ]);
     if (lookup?.kind === 'unavailable') {

@@ -18,8 +18,13 @@ function toPortfolio(row: PortfolioRecord): Portfolio {
   return { id: row.id, name: row.name, createdBy: row.createdBy, createdAt: row.createdAt };
 }
 
-/** Queries on `portfolios`. Every call runs on its own forked EntityManager. */
+/**
+ * Queries on `portfolios`. Every call runs on its own forked EntityManager. Portfolios are never
+ * renamed or deleted, so one found is remembered: placing an order spends no query on its portfolio.
+ */
 export class PortfolioRepository {
+  private readonly known = new Map<string, Portfolio>();
+
   constructor(
     private readonly orm: Orm,
     private readonly now: () => Date = () => new Date(),
@@ -32,6 +37,8 @@ export class PortfolioRepository {
   async ensure(name: string, userId: string): Promise<Portfolio> {
     const nameKey = portfolioNameKey(name);
     if (nameKey === '') throw new Error('A portfolio name cannot be empty');
+    const cached = this.known.get(nameKey);
+    if (cached) return cached;
     const em = this.orm.em.fork();
     await em
       .createQueryBuilder(PortfolioEntity)
@@ -39,12 +46,21 @@ export class PortfolioRepository {
       .onConflict('nameKey')
       .ignore()
       .execute('run');
-    return toPortfolio(await em.findOneOrFail(PortfolioEntity, { nameKey }));
+    return this.remember(nameKey, await em.findOneOrFail(PortfolioEntity, { nameKey }));
   }
 
   async findByName(name: string): Promise<Portfolio | null> {
-    const row = await this.orm.em.fork().findOne(PortfolioEntity, { nameKey: portfolioNameKey(name) });
-    return row ? toPortfolio(row) : null;
+    const nameKey = portfolioNameKey(name);
+    const cached = this.known.get(nameKey);
+    if (cached) return cached;
+    const row = await this.orm.em.fork().findOne(PortfolioEntity, { nameKey });
+    return row ? this.remember(nameKey, row) : null;
+  }
+
+  private remember(nameKey: string, row: PortfolioRecord): Portfolio {
+    const portfolio = toPortfolio(row);
+    this.known.set(nameKey, portfolio);
+    return portfolio;
   }
 
   /** Every portfolio, alphabetically (case-insensitive). */
