@@ -6,7 +6,7 @@ import { BrokerError } from '../domain/errors';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
 import { dec, formatUsd, type Dec } from '../domain/money';
 import { clientOrderIdForView, isTerminal, type OrderIntent } from '../domain/order';
-import { parseSide, validateOrderForm, type OrderFormErrors, type OrderFormInput } from '../domain/order-form';
+import { parseSide, validateOrderForm, type OrderFormErrors, type OrderFormInput, type OrderFormResult } from '../domain/order-form';
 import { normalizeSymbol } from '../domain/symbol';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { Trade, TradeRepository } from '../db/repositories/trade-repository';
@@ -158,9 +158,6 @@ export class TradeService {
    */
   async review(args: { userId: string; viewId: string; channelId?: string; form: OrderFormInput }): Promise<ReviewResult> {
     const clientOrderId = clientOrderIdForView(args.viewId);
-    const existing = await this.trades.findByClientOrderId(clientOrderId);
-    if (existing) return { kind: 'duplicate', trade: existing };
-
     const symbol = normalizeSymbol(args.form.symbol);
     const portfolioName = args.form.portfolio.trim() || DEFAULT_PORTFOLIO;
     const [lookup, snapshot, held, clock] = await Promise.all([
@@ -170,17 +167,22 @@ export class TradeService {
       symbol && parseSide(args.form.side) === 'sell' ? this.holdingOf(portfolioName, symbol) : Promise.resolve(dec(0)),
       within(ACK_PATH_BUDGET_MS, this.broker.getClock()).catch(() => undefined as MarketClock | undefined),
     ]);
-    if (lookup?.kind === 'unavailable') {
-      return { kind: 'invalid', errors: { symbol: `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). Nothing was sent — please submit again.` } };
+    const result: OrderFormResult =
+      lookup?.kind === 'unavailable'
+        ? { ok: false, errors: { symbol: `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). Nothing was sent — please submit again.` } }
+        : validateOrderForm(args.form, {
+            asset: lookup?.kind === 'found' ? lookup.asset : undefined,
+            lastPrice: snapshot?.lastPrice ?? snapshot?.ask ?? snapshot?.bid,
+            maxOrderNotional: this.options.maxOrderNotional,
+            heldQty: held,
+            ledgerOnly: this.ledgerOnly,
+          });
+    if (!result.ok) {
+      // A redelivered submission already recorded stays a duplicate even if it no longer validates
+      // (its own sell now counts against the holding, Alpaca is down): the happy path leaves this to the unique index.
+      const existing = await this.trades.findByClientOrderId(clientOrderId);
+      return existing ? { kind: 'duplicate', trade: existing } : { kind: 'invalid', errors: result.errors };
     }
-    const result = validateOrderForm(args.form, {
-      asset: lookup?.kind === 'found' ? lookup.asset : undefined,
-      lastPrice: snapshot?.lastPrice ?? snapshot?.ask ?? snapshot?.bid,
-      maxOrderNotional: this.options.maxOrderNotional,
-      heldQty: held,
-      ledgerOnly: this.ledgerOnly,
-    });
-    if (!result.ok) return { kind: 'invalid', errors: result.errors };
 
     const order = result.order;
     const portfolio = await this.portfolios.ensure(order.portfolio, args.userId);
