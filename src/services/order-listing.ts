@@ -1,7 +1,7 @@
 import type { Broker, BrokerOrder } from '../broker/broker';
 
 /** Alpaca's largest page of GET /v2/orders. */
-export const ORDERS_PAGE = 500;
+const ORDERS_PAGE = 500;
 
 /**
  * Every order submitted since `since`, newest first, a page at a time: each next page ends where
