@@ -115,7 +115,17 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const trades = new TradeRepository(orm);
     const portfolios = new PortfolioRepository(orm);
     const portfolio = new PortfolioService(broker, portfolios, new PositionRepository(orm), new OrderHistoryRepository(orm), new UserPreferenceRepository(orm));
-    const home = new HomeTab(slack.client, portfolio, logger, (userId) => config.adminUserIds.includes(userId));
+    const home = new HomeTab(
+      slack.client,
+      portfolio,
+      logger,
+      (userId) => config.adminUserIds.includes(userId),
+      // Read at render time, after start-up has created the reconciler.
+      async () => {
+        const status = await reconcile.booksStatus();
+        return status && { ...status, channelId: config.reconcileChannelId };
+      },
+    );
     const tradeObserver = combineObservers([new SlackOrderMessenger(slack.client, trades, logger, !config.useAlpaca), home], (err) =>
       logger.warn({ err }, 'a trade observer failed'),
     );

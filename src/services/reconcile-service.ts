@@ -52,6 +52,13 @@ export interface ReconcileReport extends FindingChanges {
 
 export type ReconcileResult = { kind: 'finished'; report: ReconcileReport } | { kind: 'busy' };
 
+export interface BooksStatus {
+  outcome: ReconcileOutcome;
+  /** Symbols on which the books and the broker disagree. */
+  openDiscrepancies: number;
+  checkedAt: Date;
+}
+
 /** Told about every run and every human action on findings; the Slack alerts implement it. */
 export interface ReconcileObserver {
   runFinished(report: ReconcileReport): void | Promise<void>;
@@ -116,6 +123,17 @@ export class ReconcileService {
       this.current = undefined;
     });
     return this.current;
+  }
+
+  /**
+   * Books against broker as of the last run that ended, for the Home tab. Undefined before the
+   * first run, and in ledger-only mode, where there is no broker to agree with.
+   */
+  async booksStatus(): Promise<BooksStatus | undefined> {
+    if (this.tradeService.ledgerOnly) return undefined;
+    const run = await this.repository.latestFinishedRun();
+    if (!run?.outcome) return undefined;
+    return { outcome: run.outcome, openDiscrepancies: run.openDiscrepancies, checkedAt: run.finishedAt ?? run.startedAt };
   }
 
   /** Records who acknowledged the findings of one alert. */

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Trade } from '../db/repositories/trade-repository';
 import type { PortfolioService } from '../services/portfolio-service';
 import type { TradeObserver } from '../services/trade-observer';
-import { buildHomeView } from './views/home-view';
+import { buildHomeView, type HomeViewOptions } from './views/home-view';
 import { slackErrorCode } from './errors';
 
 interface UserQueue {
@@ -27,6 +27,7 @@ export class HomeTab implements TradeObserver {
     private readonly portfolio: PortfolioService,
     private readonly logger: Logger,
     private readonly isAdmin: (userId: string) => boolean = () => false,
+    private readonly books: () => Promise<HomeViewOptions['books']> = async () => undefined,
   ) {}
 
   /** Resolves when the tab shows the state as of this call (or later). Never throws: failures are logged. */
@@ -63,11 +64,19 @@ export class HomeTab implements TradeObserver {
 
   private async render(userId: string, page: number): Promise<void> {
     try {
-      const report = await this.portfolio.home(userId);
-      await this.client.views.publish({ user_id: userId, view: buildHomeView(report, { page, isAdmin: this.isAdmin(userId) }) });
+      const [report, books] = await Promise.all([
+        this.portfolio.home(userId),
+        // The tab is still worth showing when the reconciliation status cannot be read.
+        this.books().catch((err: unknown) => {
+          this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read the reconciliation status for the Home tab');
+          return undefined;
+        }),
+      ]);
+      const options = { page, isAdmin: this.isAdmin(userId), books };
+      await this.client.views.publish({ user_id: userId, view: buildHomeView(report, options) });
       if (report.trend.kind !== 'pending') return;
       const trend = await this.portfolio.equityTrend();
-      await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, { page, isAdmin: this.isAdmin(userId) }) });
+      await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, options) });
     } catch (err) {
       this.logger.warn({ user: userId, error: slackErrorCode(err) }, 'could not publish the Home tab');
     }

@@ -352,6 +352,8 @@ describe('ledger-only mode (USE_ALPACA=false): /portfolio and the Home tab show 
     expect((await portfolioCommand(t, 'positions')).text).toContain('*AAPL* · books 4');
     const home = await homeAfter(t, 'U0LEDGER', () => t.slack.appHomeOpened('U0LEDGER'));
     expect(home.text).toContain('no market data, so positions are shown at cost');
+    // No broker, so nothing to reconcile against: no "books match" line.
+    expect(home.text).not.toContain('Books match');
     expect(t.alpaca.requests).toHaveLength(0);
   });
 });

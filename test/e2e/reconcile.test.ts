@@ -406,6 +406,22 @@ for (const kind of testDatabaseTargets()) {
       expect(textOf(posted[0]!)).toMatch(/AAPL +10 \(Growth\) +0 +-10/);
     });
 
+    it('the Home tab says whether the books match Alpaca as of the last run, and where the alert is', async () => {
+      await bookFill('Growth', 'AAPL', '10');
+      const t = await launch();
+      const homeText = async () => {
+        const before = slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).length;
+        await slack.appHomeOpened(TRADER);
+        await expect.poll(() => slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).length).toBeGreaterThan(before);
+        return JSON.stringify(slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).at(-1)!.args.view);
+      };
+      expect(await homeText()).toMatch(/:warning: Books and Alpaca disagree on 1 symbol · checked [^·]+ ET · details in <#C0ALERTS>/);
+
+      alpaca.setPosition('AAPL', '10', '189.00');
+      finished(await t.app.reconcile.reconcilePositions('manual'));
+      expect(await homeText()).toContain(':white_check_mark: Books match Alpaca');
+    });
+
     it('without RECONCILE_CHANNEL_ID the reconciler runs and only logs', async () => {
       await bookFill('Growth', 'AAPL', '10');
       const t = await launch({ RECONCILE_CHANNEL_ID: '' });

@@ -230,6 +230,12 @@ export class ReconcileRepository {
   }
 
   /** Newest first. */
+  /** The newest run that ended (a run still going, or cut short by a crash, has no outcome). */
+  async latestFinishedRun(): Promise<ReconcileRun | null> {
+    const row = await this.orm.em.fork().findOne(ReconcileRunEntity, { outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
+    return row ? toRun(row) : null;
+  }
+
   async latestRuns(limit: number): Promise<ReconcileRun[]> {
     const rows = await this.orm.em.fork().find(ReconcileRunEntity, {}, { orderBy: { id: 'desc' }, limit });
     return rows.map(toRun);

@@ -4,6 +4,7 @@ import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours
 import { formatUsd } from '../../domain/money';
 import type { EquityPoint } from '../../domain/equity-trend';
 import type { HomeReport, PortfolioDetail, PortfolioRef, TrendStatus } from '../../services/portfolio-service';
+import type { BooksStatus } from '../../services/reconcile-service';
 import { MAX_BUTTON_TEXT, MAX_HEADER_TEXT, MAX_OPTION_TEXT, MAX_SECTION_TEXT, MAX_STATIC_SELECT_OPTIONS, mrkdwn, plainText, userMrkdwn } from './limits';
 import {
   accountFields,
@@ -54,6 +55,8 @@ export interface HomeViewOptions {
   page?: number;
   /** Admins also get "Reconcile now". */
   isAdmin?: boolean;
+  /** The last reconciliation, and where its alerts go; nothing is shown without it. */
+  books?: BooksStatus & { channelId?: string };
 }
 
 const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
@@ -137,6 +140,22 @@ function positionsBlocks(detail: PortfolioDetail, requestedPage: number): KnownB
   return blocks;
 }
 
+/** One line on whether the books can be trusted: what the last reconciliation found, and when. */
+function booksLine(books: NonNullable<HomeViewOptions['books']>, now: Date): string {
+  const checked = `checked ${formatNewYorkTime(books.checkedAt, now)}`;
+  switch (books.outcome) {
+    case 'ok':
+      return `:white_check_mark: Books match Alpaca · ${checked}`;
+    case 'discrepancies': {
+      const n = books.openDiscrepancies;
+      const where = books.channelId ? `details in <#${books.channelId}>` : 'details in the app’s logs';
+      return `:warning: Books and Alpaca disagree on ${n} symbol${n === 1 ? '' : 's'} · ${checked} · ${where}`;
+    }
+    case 'failed':
+      return `:warning: The last check of the books against Alpaca could not finish · ${checked}`;
+  }
+}
+
 export function buildHomeView(report: HomeReport, options: HomeViewOptions = {}): HomeView {
   const account = accountFields(report.account);
   const orders = report.recentOrders.map((o) => orderLine(o, report.generatedAt, { showPortfolio: true }));
@@ -145,6 +164,7 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
     { type: 'section', text: mrkdwn(marketLine(report.market), MAX_SECTION_TEXT) },
     typeof account === 'string' ? { type: 'section', text: mrkdwn(account, MAX_SECTION_TEXT) } : { type: 'section', text: mrkdwn('*Alpaca account*', MAX_SECTION_TEXT), fields: account },
     trendSection(report.trend),
+    ...(options.books ? [contextBlock(booksLine(options.books, report.generatedAt))] : []),
     {
       type: 'actions',
       elements: [

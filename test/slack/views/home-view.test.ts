@@ -81,6 +81,24 @@ describe('buildHomeView', () => {
     expect(downText).toContain('_Loading…_');
   });
 
+  it('says whether the books match Alpaca as of the last reconciliation, and where the details are', () => {
+    const report = homeReport(2);
+    const at = new Date(report.generatedAt.getTime() - 5 * 60_000);
+    const line = (books: Parameters<typeof buildHomeView>[1]) => {
+      const view = buildHomeView(report, books);
+      expect(checkBlockKit('home', view)).toEqual([]);
+      return JSON.stringify(view.blocks);
+    };
+    expect(line({})).not.toContain('Books');
+    expect(line({ books: { outcome: 'ok', openDiscrepancies: 0, checkedAt: at } })).toMatch(/:white_check_mark: Books match Alpaca · checked \d{1,2}:\d{2} ET/);
+    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 3, checkedAt: at, channelId: 'C0ALERTS' } })).toContain(
+      ':warning: Books and Alpaca disagree on 3 symbols',
+    );
+    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 1, checkedAt: at, channelId: 'C0ALERTS' } })).toMatch(/disagree on 1 symbol · checked .* · details in <#C0ALERTS>/);
+    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 1, checkedAt: at } })).toContain('details in the app’s logs');
+    expect(line({ books: { outcome: 'failed', openDiscrepancies: 0, checkedAt: at } })).toContain('could not finish');
+  });
+
   it('home page values round-trip; junk decodes to nothing', () => {
     expect(decodeHomePage(encodeHomePage({ portfolioId: 12, page: 3 }))).toEqual({ portfolioId: 12, page: 3 });
     for (const junk of [undefined, '', '1', 'a:b', '1:-1', '1:2:3']) expect(decodeHomePage(junk)).toBeUndefined();
