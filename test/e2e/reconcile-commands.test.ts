@@ -11,7 +11,7 @@ for (const kind of testDatabaseTargets()) {
 
     beforeAll(async () => {
       db = await kind.create();
-      t = await launchApp({ database: db.target, env: { ADMIN_USER_IDS: ADMIN, RECONCILE_CRON: '0 0 1 1 *' } });
+      t = await launchApp({ database: db.target, env: { ADMIN_USER_IDS: ADMIN } });
     });
     afterAll(async () => {
       await t?.stop();

@@ -7,9 +7,6 @@ import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { dec } from '../../src/domain/money';
 
-/** 1 January at midnight: the scheduled reconciler never runs during the test. */
-const NEVER = '0 0 1 1 *';
-
 for (const kind of testDatabaseTargets()) {
   describe.skipIf(!kind.available)(`start-up settles orders left in flight on ${databaseSuiteName(kind)}`, () => {
     let db: TestDatabase;
@@ -59,7 +56,7 @@ for (const kind of testDatabaseTargets()) {
       alpaca.fill(ids[2]!, '1', '192');
       alpaca.cancel(ids[3]!);
 
-      app = await launchApp({ database: db.target, slack, alpaca, env: { RECONCILE_CRON: NEVER } });
+      app = await launchApp({ database: db.target, slack, alpaca });
       const status = async (id: string) => (await trades.findByClientOrderId(id))?.status;
       await expect.poll(() => Promise.all(ids.map(status)), { timeout: 15_000 }).toEqual(['filled', 'filled', 'partially_filled', 'canceled', 'accepted', 'accepted']);
 

@@ -59,6 +59,9 @@ export function appEnvironment(o: { slack: SlackStandIn; alpaca: AlpacaStandIn; 
     DATABASE_URL: o.database.kind === 'sqlite' ? `sqlite:${o.database.url}` : o.database.url,
     PORT: '0',
     LOG_LEVEL: 'info',
+    // 1 January at midnight: the default schedule (every 15 min in market hours, New York time)
+    // would start a reconciliation in the middle of whatever a test is doing. Tests that want it say so.
+    RECONCILE_CRON: '0 0 1 1 *',
     ...o.extra,
   };
 }
