@@ -316,11 +316,13 @@ export class ReconcileService {
 
   /**
    * Rows still in flight that the order list did not show (never sent, or lost in an ambiguous
-   * failure) are settled one by one, exactly as at start-up. Usually there are none, and then no
-   * request is made.
+   * failure) are settled one by one, as at start-up — except rows that changed within the quiet
+   * period, which a submission in this or another instance may still be sending. Usually there
+   * are none, and then no request is made.
    */
   private async settleRowsTheListMissed(orders: readonly BrokerOrder[], requests: { count: number }): Promise<void> {
-    const settled = await this.tradeService.settleUnsettled({ reviewed: orders });
+    const quietSince = new Date(this.now().getTime() - (this.options.quietMs ?? DEFAULT_QUIET_MS));
+    const settled = await this.tradeService.settleUnsettled({ reviewed: orders, quietSince });
     requests.count += settled.brokerRequests;
   }
 

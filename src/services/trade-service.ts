@@ -283,9 +283,11 @@ export class TradeService {
    * from the broker. Several rows cost one paged order list, not a request each; a row the list
    * does not show is looked up by its client_order_id. A row never sent is sent now if it is
    * recent, otherwise marked failed — a stale order is never placed behind the trader's back.
-   * The reconciler passes the orders it has already reviewed: only the other rows are settled here.
+   * The reconciler passes the orders it has already reviewed (only the other rows are settled
+   * here) and a quiet time: rows changed since are left alone, their submission may still be on
+   * its way. At start-up nothing in this process is on its way, so every row is settled.
    */
-  async settleUnsettled(options: { reviewed?: readonly BrokerOrder[] } = {}): Promise<SettleResult> {
+  async settleUnsettled(options: { reviewed?: readonly BrokerOrder[]; quietSince?: Date } = {}): Promise<SettleResult> {
     const counts: SettleResult = { settled: 0, resubmitted: 0, failed: 0, brokerRequests: 0 };
     const unsettled = await this.trades.listUnsettled();
     if (this.ledgerOnly) {
@@ -296,7 +298,8 @@ export class TradeService {
       return this.logSettled(counts);
     }
     const reviewed = new Set(options.reviewed?.map((o) => o.clientOrderId));
-    const rows = unsettled.filter((t) => t.source !== 'legacy' && !(t.clientOrderId && reviewed.has(t.clientOrderId)));
+    const quietSince = options.quietSince?.getTime() ?? Number.POSITIVE_INFINITY;
+    const rows = unsettled.filter((t) => t.source !== 'legacy' && !(t.clientOrderId && reviewed.has(t.clientOrderId)) && t.updatedAt.getTime() <= quietSince);
     const listed = options.reviewed || rows.length < 2 ? new Map<string, BrokerOrder>() : await this.listOrdersFor(rows, counts);
     for (const trade of rows) {
       try {

@@ -406,6 +406,19 @@ for (const kind of testDatabaseTargets()) {
       expect(textOf(posted[0]!)).toMatch(/AAPL +10 \(Growth\) +0 +-10/);
     });
 
+    it('a run while an order is still on its way to Alpaca leaves it to its submission: one POST, no lookup, no resubmission', async () => {
+      const t = await launch();
+      // Alpaca takes 3 s before it handles the POST: the order is not at the broker when the run lists orders.
+      alpaca.inject({ method: 'POST', path: '/v2/orders', latencyMs: 3_000 });
+      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '2' });
+      await expect.poll(async () => (await trades.findByClientOrderId(clientOrderId))?.status).toBe('pending_submit');
+      finished(await t.app.reconcile.reconcilePositions('manual'));
+      await waitForConfirmation(t, clientOrderId, (m) => /Filled 2 AAPL/.test(textOf(m)));
+      const posts = alpaca.requests.filter((r) => r.method === 'POST' && r.path === '/v2/orders' && (r.body as { client_order_id?: string }).client_order_id === clientOrderId);
+      expect(posts).toHaveLength(1);
+      expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/orders:by_client_order_id/ })).toBe(0);
+    });
+
     it('the Home tab says whether the books match Alpaca as of the last run, and where the alert is', async () => {
       await bookFill('Growth', 'AAPL', '10');
       const t = await launch();
