@@ -1,9 +1,9 @@
-import pThrottle from 'p-throttle';
 import { Alpaca, NotFoundError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
 import type { Logger } from '../logger';
 import { readErrorBody, toBrokerError, type BrokerRequestContext } from './alpaca-errors';
+import { RequestPacer, type Lane, type RequestPacerOptions } from './request-pacer';
 import {
   mapAccount,
   mapAsset,
@@ -44,6 +44,8 @@ export interface AlpacaBrokerOptions {
   timeoutMs?: number;
   /** Stream reconnect back-off (tests shorten it). */
   reconnect?: { initialMs?: number; maxMs?: number };
+  /** Request pacing per host (tests shrink it); DEFAULT_PACING when unset. */
+  pacing?: Partial<Omit<RequestPacerOptions, 'now'>>;
 }
 
 /**
@@ -66,6 +68,20 @@ const OPERATIONAL_KINDS = new Set<BrokerErrorKind>(['unavailable', 'unauthorized
  */
 export const REQUESTS_PER_MINUTE = 190;
 
+/**
+ * Of those 190 a minute, reads any member can trigger (forms, Home tabs, /portfolio, quotes) never
+ * take the last 40: a busy desk's orders, lookups and cancels fit with room to spare, and reads
+ * keep 150, far above what they need behind CachedBroker. At most 25 reads wait (10 s of the
+ * reads' share at its steady rate); past that a trader is better served by "try again" than by a
+ * stuck form.
+ */
+export const DEFAULT_PACING: Omit<RequestPacerOptions, 'now'> = {
+  limit: REQUESTS_PER_MINUTE,
+  intervalMs: 60_000,
+  reservedForOrders: 40,
+  maxQueuedReads: 25,
+};
+
 const DEFAULT_RECONNECT_INITIAL_MS = 1_000;
 const DEFAULT_RECONNECT_MAX_MS = 30_000;
 
@@ -79,14 +95,14 @@ export class AlpacaBroker implements Broker {
   private readonly alpaca: Alpaca;
   private readonly logger: Logger;
   private readonly secrets: readonly string[];
-  private readonly paced: Record<'trading' | 'data', (operation: () => Promise<unknown>) => Promise<unknown>> = {
-    trading: pacer(),
-    data: pacer(),
-  };
+  private readonly pacers: Record<'trading' | 'data', RequestPacer>;
 
   constructor(private readonly options: AlpacaBrokerOptions) {
     this.logger = options.logger.child({ component: 'alpaca' });
     this.secrets = [options.keyId, options.secretKey];
+    const pacing = { ...DEFAULT_PACING, ...options.pacing };
+    // Market data carries no orders, so its whole budget is the reads'.
+    this.pacers = { trading: new RequestPacer(pacing), data: new RequestPacer({ ...pacing, reservedForOrders: 0 }) };
     const log = this.logger;
     this.alpaca = new Alpaca({
       keyId: options.keyId,
@@ -128,8 +144,10 @@ export class AlpacaBroker implements Broker {
     const result = new Map<string, Snapshot>();
     for (let i = 0; i < unique.length; i += MAX_SYMBOLS_PER_SNAPSHOT_REQUEST) {
       const chunk = unique.slice(i, i + MAX_SYMBOLS_PER_SNAPSHOT_REQUEST);
-      const snapshots = await this.call({ method: 'GET', what: 'quotes' }, () =>
-        this.alpaca.marketData.stocks.stockSnapshots({ symbols: chunk.join(','), feed: this.options.dataFeed }),
+      const snapshots = await this.call(
+        { method: 'GET', what: 'quotes' },
+        () => this.alpaca.marketData.stocks.stockSnapshots({ symbols: chunk.join(','), feed: this.options.dataFeed }),
+        'read',
         'data',
       );
       for (const [symbol, raw] of Object.entries(snapshots)) {
@@ -141,22 +159,30 @@ export class AlpacaBroker implements Broker {
   }
 
   submitOrder(intent: OrderIntent): Promise<BrokerOrder> {
-    return this.call({ method: 'POST', what: 'order', symbol: intent.symbol }, async () =>
-      mapOrder(await this.alpaca.trading.orders.postOrder({ postOrderRequest: toPostOrderRequest(intent) })),
+    return this.call(
+      { method: 'POST', what: 'order', symbol: intent.symbol },
+      async () => mapOrder(await this.alpaca.trading.orders.postOrder({ postOrderRequest: toPostOrderRequest(intent) })),
+      'order',
     );
   }
 
-  async getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined> {
-    try {
-      return mapOrder(await this.alpaca.trading.orders.getOrderByClientOrderId({ clientOrderId }));
-    } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
-      throw await this.failure(err, { method: 'GET', what: 'order' });
-    }
+  getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined> {
+    return this.call(
+      { method: 'GET', what: 'order' },
+      async () => {
+        try {
+          return mapOrder(await this.alpaca.trading.orders.getOrderByClientOrderId({ clientOrderId }));
+        } catch (err) {
+          if (err instanceof NotFoundError) return undefined;
+          throw err;
+        }
+      },
+      'order',
+    );
   }
 
   getOrder(orderId: string): Promise<BrokerOrder> {
-    return this.call({ method: 'GET', what: 'order' }, async () => mapOrder(await this.alpaca.trading.orders.getOrderByOrderID({ orderId })));
+    return this.call({ method: 'GET', what: 'order' }, async () => mapOrder(await this.alpaca.trading.orders.getOrderByOrderID({ orderId })), 'order');
   }
 
   listOrders(query: ListOrdersQuery): Promise<BrokerOrder[]> {
@@ -173,7 +199,7 @@ export class AlpacaBroker implements Broker {
   }
 
   cancelOrder(orderId: string): Promise<void> {
-    return this.call({ method: 'DELETE', what: 'cancel request' }, () => this.alpaca.trading.orders.deleteOrderByOrderID({ orderId }));
+    return this.call({ method: 'DELETE', what: 'cancel request' }, () => this.alpaca.trading.orders.deleteOrderByOrderID({ orderId }), 'order');
   }
 
   listPositions(): Promise<BrokerPosition[]> {
@@ -258,17 +284,21 @@ export class AlpacaBroker implements Broker {
     };
   }
 
-  private async call<T>(context: BrokerRequestContext, operation: () => Promise<T>, host: 'trading' | 'data' = 'trading'): Promise<T> {
+  /** Orders (submissions, their lookups, cancels) go in the order lane; everything else is a read. */
+  private async call<T>(context: BrokerRequestContext, operation: () => Promise<T>, lane: Lane = 'read', host: 'trading' | 'data' = 'trading'): Promise<T> {
     try {
-      return (await this.paced[host](operation)) as T;
+      return await this.pacers[host].run(lane, operation);
     } catch (err) {
       throw await this.failure(err, context);
     }
   }
 
-  /** Translates an SDK failure and logs its safe fields — never the SDK error, which holds the request headers. */
+  /**
+   * Translates an SDK failure (the pacer's refusal is already a BrokerError) and logs its safe
+   * fields — never the SDK error, which holds the request headers.
+   */
   private async failure(err: unknown, context: BrokerRequestContext) {
-    const error = toBrokerError(err, { ...context, body: await readErrorBody(err), secrets: this.secrets });
+    const error = err instanceof BrokerError ? err : toBrokerError(err, { ...context, body: await readErrorBody(err), secrets: this.secrets });
     const { status, code, requestId, ambiguous } = error.details;
     // A refused order or an unknown symbol is the trader's business; an unreachable broker is ours.
     const level = OPERATIONAL_KINDS.has(error.kind) ? 'warn' : 'info';
@@ -306,8 +336,4 @@ function pathOf(url: string): string {
   } catch {
     return url;
   }
-}
-
-function pacer(): (operation: () => Promise<unknown>) => Promise<unknown> {
-  return pThrottle({ limit: REQUESTS_PER_MINUTE, interval: 60_000, strict: true })((operation: () => Promise<unknown>) => operation());
 }

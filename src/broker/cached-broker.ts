@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { BrokerError } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
 import type {
@@ -35,6 +36,26 @@ export const DEFAULT_CACHE_TTLS: CacheTtls = {
   accountMs: 5 * 1000,
 };
 
+export interface CacheSizes {
+  assets: number;
+  unknownSymbols: number;
+  snapshots: number;
+}
+
+/**
+ * Any member can type any symbol, so every cache keyed by symbol is bounded and drops its least
+ * recently used entries first. The daily asset list already holds every active US equity, so
+ * assets looked up one by one and unknown symbols are the rare misses; quotes keep several
+ * full portfolio pages (a page asks for up to MAX_SYMBOLS_PER_SNAPSHOT_REQUEST symbols), a few
+ * megabytes at most.
+ */
+export const DEFAULT_CACHE_SIZES: CacheSizes = {
+  assets: 1_000,
+  unknownSymbols: 1_000,
+  snapshots: 5_000,
+};
+
+/** Expiry is kept here, on the injected clock; the LRU only bounds the count. */
 interface Entry<T> {
   value: T;
   expiresAt: number;
@@ -86,18 +107,23 @@ export class CachedBroker implements Broker {
   private readonly clock: CachedValue<MarketClock>;
   private readonly assetList: CachedValue<BrokerAsset[]>;
   private assetIndex?: { list: BrokerAsset[]; bySymbol: Map<string, BrokerAsset> };
-  private readonly assets = new Map<string, CachedValue<BrokerAsset>>();
-  private readonly unknownSymbols = new Map<string, Entry<BrokerError>>();
-  private readonly snapshots = new Map<string, Entry<Snapshot | undefined>>();
-  private readonly snapshotsInFlight = new Map<string, Promise<Snapshot | undefined>>();
+  private readonly assets: LRUCache<string, CachedValue<BrokerAsset>>;
+  private readonly unknownSymbols: LRUCache<string, Entry<BrokerError>>;
+  private readonly snapshots: LRUCache<string, Entry<Snapshot | undefined>>;
+  private readonly snapshotsInFlight: LRUCache<string, Promise<Snapshot | undefined>>;
 
   constructor(
     private readonly inner: Broker,
-    options: { now?: () => number; ttl?: Partial<CacheTtls> } = {},
+    options: { now?: () => number; ttl?: Partial<CacheTtls>; maxEntries?: Partial<CacheSizes> } = {},
   ) {
     this.kind = inner.kind;
     this.now = options.now ?? Date.now;
     this.ttl = { ...DEFAULT_CACHE_TTLS, ...options.ttl };
+    const max = { ...DEFAULT_CACHE_SIZES, ...options.maxEntries };
+    this.assets = new LRUCache({ max: max.assets });
+    this.unknownSymbols = new LRUCache({ max: max.unknownSymbols });
+    this.snapshots = new LRUCache({ max: max.snapshots });
+    this.snapshotsInFlight = new LRUCache({ max: max.snapshots });
     this.account = new CachedValue(this.now);
     this.clock = new CachedValue(this.now);
     this.assetList = new CachedValue(this.now);
@@ -147,6 +173,8 @@ export class CachedBroker implements Broker {
       .catch((err: unknown) => {
         if (err instanceof BrokerError && err.kind === 'invalid_symbol') {
           this.unknownSymbols.set(key, { value: err, expiresAt: this.now() + this.ttl.unknownSymbolMs });
+          // The refusal is remembered above; an empty slot here would only push out real assets.
+          if (this.assets.peek(key) === cached) this.assets.delete(key);
         }
         throw err;
       });
@@ -159,23 +187,37 @@ export class CachedBroker implements Broker {
   async getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>> {
     const wanted = [...new Set(symbols.map((s) => s.trim().toUpperCase()).filter(Boolean))];
     const now = this.now();
-    const missing = wanted.filter((s) => !this.snapshotsInFlight.has(s) && !((this.snapshots.get(s)?.expiresAt ?? 0) > now));
+    // Held here, not read back from the bounded caches, which may drop them before we answer.
+    const answers = new Map<string, Snapshot | undefined | Promise<Snapshot | undefined>>();
+    const missing: string[] = [];
+    for (const symbol of wanted) {
+      const cached = this.snapshots.get(symbol);
+      const pending = this.snapshotsInFlight.get(symbol);
+      if (cached && cached.expiresAt > now) answers.set(symbol, cached.value);
+      else if (pending) answers.set(symbol, pending);
+      else missing.push(symbol);
+    }
     if (missing.length > 0) {
       const batch = this.inner.getSnapshots(missing);
       for (const symbol of missing) {
         const single = batch.then((found) => found.get(symbol));
+        answers.set(symbol, single);
         this.snapshotsInFlight.set(symbol, single);
+        // Only the request still on record settles the symbol: one evicted meanwhile may be older.
+        const settle = () => {
+          if (this.snapshotsInFlight.peek(symbol) !== single) return false;
+          this.snapshotsInFlight.delete(symbol);
+          return true;
+        };
         single.then(
-          (snapshot) => this.snapshots.set(symbol, { value: snapshot, expiresAt: this.now() + this.ttl.snapshotMs }),
-          () => undefined,
+          (snapshot) => settle() && this.snapshots.set(symbol, { value: snapshot, expiresAt: this.now() + this.ttl.snapshotMs }),
+          settle,
         );
-        void single.finally(() => this.snapshotsInFlight.delete(symbol)).catch(() => undefined);
       }
     }
     const result = new Map<string, Snapshot>();
     for (const symbol of wanted) {
-      const pending = this.snapshotsInFlight.get(symbol);
-      const snapshot = pending ? await pending : this.snapshots.get(symbol)?.value;
+      const snapshot = await answers.get(symbol);
       if (snapshot) result.set(symbol, snapshot);
     }
     return result;

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlpacaBroker } from '../../src/broker/alpaca-broker';
+import { AlpacaBroker, type AlpacaBrokerOptions } from '../../src/broker/alpaca-broker';
 import type { TradeUpdateEvent, TradeUpdateSubscription } from '../../src/broker/broker';
 import { CachedBroker } from '../../src/broker/cached-broker';
 import { BrokerError } from '../../src/domain/errors';
 import { dec } from '../../src/domain/money';
 import type { OrderIntent } from '../../src/domain/order';
+import { PACER_BUSY_MESSAGE } from '../../src/broker/request-pacer';
 import { createLogger } from '../../src/logger';
 import { startAlpacaStandIn, type AlpacaStandIn, type AlpacaStandInOptions } from '../support/alpaca-standin';
 
@@ -27,7 +28,7 @@ afterEach(async () => {
   }
 });
 
-async function setUp(opts: AlpacaStandInOptions = {}, keys = { keyId: FAKE_KEY, secretKey: FAKE_SECRET }) {
+async function setUp(opts: AlpacaStandInOptions = {}, keys = { keyId: FAKE_KEY, secretKey: FAKE_SECRET }, brokerOptions: Partial<AlpacaBrokerOptions> = {}) {
   const standIn = await startAlpacaStandIn({ keyId: FAKE_KEY, secretKey: FAKE_SECRET, marketOpen: true, ...opts });
   const entry = { standIn, subscriptions: [] as TradeUpdateSubscription[] };
   running.push(entry);
@@ -41,6 +42,7 @@ async function setUp(opts: AlpacaStandInOptions = {}, keys = { keyId: FAKE_KEY, 
     logger,
     timeoutMs: 5_000,
     reconnect: { initialMs: 50, maxMs: 200 },
+    ...brokerOptions,
   });
   const subscribe = () => {
     const updates: TradeUpdateEvent[] = [];
@@ -261,6 +263,39 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
     const history = await broker.getPortfolioHistory('1M');
     expect(history.map((p) => p.equity.toFixed())).toEqual(['100000', '100250.75']);
     expect(history[1]?.at.getTime()).toBe(Math.floor((now - day) / 1000) * 1000);
+  });
+
+  it('with the read queue full, still sends an order and its client_order_id lookups first, and refuses a flood of reads at once', async () => {
+    const intervalMs = 2_000;
+    // 6 requests per window, 2 of them kept for orders: 4 reads go, 2 wait, the rest are refused.
+    const { standIn, broker } = await setUp({}, undefined, { pacing: { limit: 6, intervalMs, reservedForOrders: 2, maxQueuedReads: 2 } });
+    const accountRequests = () => standIn.requestCount({ method: 'GET', path: '/v2/account' });
+    const lookups = () => standIn.requests.filter((r) => r.path === '/v2/orders:by_client_order_id');
+    const began = Date.now();
+    const flood = Array.from({ length: 10 }, () => broker.getAccount());
+
+    const refused = await Promise.all(flood.slice(6).map((read) => brokerFailure(read)));
+    for (const err of refused) expect(err).toMatchObject({ kind: 'rate_limited', message: PACER_BUSY_MESSAGE, ambiguous: false });
+    expect(Date.now() - began).toBeLessThan(intervalMs / 4);
+    await Promise.all(flood.slice(0, 4));
+    expect(accountRequests()).toBe(4);
+
+    const intent = marketBuy('AAPL', '1');
+    const placed = await broker.submitOrder(intent);
+    expect((await broker.getOrderByClientOrderId(intent.clientOrderId))?.id).toBe(placed.id);
+    expect(Date.now() - began).toBeLessThan(intervalMs / 2);
+    expect(accountRequests()).toBe(4);
+    expect(standIn.requestCount({ method: 'POST', path: '/v2/orders' })).toBe(1);
+
+    // The window is now full: the next lookup is paced too, and still goes ahead of the queued reads.
+    const [again, ...queued] = await Promise.all([broker.getOrderByClientOrderId(intent.clientOrderId), flood[4], flood[5]]);
+    expect(again?.id).toBe(placed.id);
+    expect(queued.map((account) => account?.accountNumber)).toEqual(['PA3STANDIN00', 'PA3STANDIN00']);
+    const firstRead = standIn.requests.find((r) => r.path === '/v2/account')!;
+    const secondLookup = lookups()[1]!;
+    expect(secondLookup.at - firstRead.at).toBeGreaterThanOrEqual(intervalMs - 100);
+    const queuedReads = standIn.requests.filter((r) => r.path === '/v2/account').slice(4);
+    for (const read of queuedReads) expect(standIn.requests.indexOf(read)).toBeGreaterThan(standIn.requests.indexOf(secondLookup));
   });
 
   it('behind CachedBroker, sends one clock request for 10 rapid calls', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Broker, BrokerAsset, MarketClock, Snapshot } from '../../src/broker/broker';
-import { CachedBroker } from '../../src/broker/cached-broker';
+import { CachedBroker, DEFAULT_CACHE_SIZES } from '../../src/broker/cached-broker';
 import { BrokerError } from '../../src/domain/errors';
 import { dec } from '../../src/domain/money';
 
@@ -214,6 +214,66 @@ describe('CachedBroker', () => {
     fail = false;
     expect((await cached.getSnapshots(['AAPL'])).get('AAPL')?.lastPrice?.toFixed()).toBe('100');
     expect(count('getSnapshots')).toBe(2);
+  });
+
+  it('keeps at most the configured number of quotes, dropping the least recently used, and still answers a larger batch', async () => {
+    const { broker, calls, count, start } = fakeBroker();
+    const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { snapshots: 2 } });
+    await cached.getSnapshots(['AAPL', 'MSFT']);
+    await cached.getSnapshots(['TSLA']);
+    await cached.getSnapshots(['MSFT']);
+    expect(count('getSnapshots')).toBe(2);
+    await cached.getSnapshots(['AAPL']);
+    expect(count('getSnapshots')).toBe(3);
+    expect(calls.getSnapshots?.[2]?.[0]).toEqual(['AAPL']);
+
+    const wide = await cached.getSnapshots(['A', 'B', 'C', 'D', 'E']);
+    expect([...wide.keys()]).toEqual(['A', 'B', 'C', 'D', 'E']);
+  });
+
+  it('bounds the quotes in flight too: a caller for an evicted one asks again, and every caller gets its answer', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { broker, calls, count, start } = fakeBroker({
+      getSnapshots: async (symbols) => {
+        await gate;
+        return new Map(symbols.map((s) => [s, snapshot(s)]));
+      },
+    });
+    const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { snapshots: 2 } });
+    const first = cached.getSnapshots(['AAPL', 'MSFT', 'TSLA']);
+    const second = cached.getSnapshots(['AAPL', 'TSLA']);
+    release();
+    const results = await Promise.all([first, second]);
+    expect(results.map((r) => [...r.keys()])).toEqual([['AAPL', 'MSFT', 'TSLA'], ['AAPL', 'TSLA']]);
+    expect(count('getSnapshots')).toBe(2);
+    expect(calls.getSnapshots?.[1]?.[0]).toEqual(['AAPL']);
+  });
+
+  it('keeps at most the configured number of assets looked up one by one', async () => {
+    const { broker, count, start } = fakeBroker();
+    const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { assets: 2 } });
+    for (const symbol of ['TSLA', 'NVDA', 'TSLA', 'AMD']) await cached.getAsset(symbol);
+    expect(count('getAsset')).toBe(3);
+    await cached.getAsset('TSLA');
+    expect(count('getAsset')).toBe(3);
+    await cached.getAsset('NVDA');
+    expect(count('getAsset')).toBe(4);
+  });
+
+  it('remembers a bounded number of unknown symbols by default', async () => {
+    const { broker, count, start } = fakeBroker({
+      getAsset: async () => {
+        throw new BrokerError('invalid_symbol', 'unknown');
+      },
+    });
+    const cached = new CachedBroker(broker, { now: clockAt(start).now });
+    const symbols = Array.from({ length: DEFAULT_CACHE_SIZES.unknownSymbols + 1 }, (_, i) => `Z${i}`);
+    for (const symbol of symbols) await expect(cached.getAsset(symbol)).rejects.toMatchObject({ kind: 'invalid_symbol' });
+    await expect(cached.getAsset(symbols.at(-1)!)).rejects.toMatchObject({ kind: 'invalid_symbol' });
+    expect(count('getAsset')).toBe(symbols.length);
+    await expect(cached.getAsset(symbols[0]!)).rejects.toMatchObject({ kind: 'invalid_symbol' });
+    expect(count('getAsset')).toBe(symbols.length + 1);
   });
 
   it('passes orders, positions, history and the stream straight through', async () => {
