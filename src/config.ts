@@ -111,12 +111,50 @@ const userIdList = z.preprocess(
     .refine((ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)), 'must be Slack user ids (U… or W…) separated by commas'),
 );
 
+/** What the app needs from a PostgreSQL URL besides connecting: where (for the start-up line) and the password (to scrub from logs). */
+export interface PostgresUrlParts {
+  /** host[:port] and /database: never the user or password. */
+  host: string;
+  database: string;
+  /** As written in the URL (percent-encoded) and decoded: a log line could carry either. */
+  encodedPassword: string;
+  password: string;
+}
+
+/**
+ * The one parser of PostgreSQL URLs; never throws (Node's URL error carries the whole URL, password
+ * included). An unencoded #, / or ? in the password either breaks parsing or, when what precedes it
+ * looks like a port, yields a URL whose host is the user name and whose password sits in a fragment,
+ * path or query: a # anywhere, or an @ after the host, is refused for that reason.
+ */
+export function parsePostgresUrl(url: string): PostgresUrlParts | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || url.includes('#') || `${parsed.pathname}${parsed.search}`.includes('@')) return undefined;
+  try {
+    return { host: parsed.host, database: parsed.pathname, encodedPassword: parsed.password, password: decodeURIComponent(parsed.password) };
+  } catch {
+    return undefined;
+  }
+}
+
+const POSTGRES_URL_HELP =
+  'is not a valid PostgreSQL URL (postgres://user:password@host:port/database); ' +
+  'percent-encode special characters in the user name and password: # → %23, / → %2F, ? → %3F, @ → %40, % → %25';
+
 const databaseUrl = z.preprocess(
   blankToUndefined,
   z
     .string()
     .default('sqlite:./data/slack-oms.sqlite')
-    .refine((v) => /^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v), 'must be sqlite:<path> or postgres://…'),
+    .superRefine((v, ctx) => {
+      if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v)) ctx.addIssue({ code: 'custom', message: 'must be sqlite:<path> or postgres://…' });
+      else if (!v.startsWith('sqlite:') && parsePostgresUrl(v) === undefined) ctx.addIssue({ code: 'custom', message: POSTGRES_URL_HELP });
+    }),
 );
 
 const envSchema = z.object({
@@ -276,8 +314,8 @@ export function readDatabaseTarget(): DatabaseTarget {
 export function secretValues(config: Config): string[] {
   const secrets = [config.slack.botToken, config.slack.appToken, config.alpaca.keyId, config.alpaca.secretKey];
   if (config.database.kind === 'postgresql') {
-    const password = new URL(config.database.url).password;
-    if (password) secrets.push(password, decodeURIComponent(password));
+    const parts = parsePostgresUrl(config.database.url);
+    if (parts) secrets.push(parts.encodedPassword, parts.password);
   }
   return secrets.filter(Boolean);
 }

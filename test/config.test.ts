@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { ALPACA_LIVE_HOST, CONFIG_VARIABLES, ConfigError, loadConfig, SECRET_VARIABLES } from '../src/config';
+import { ALPACA_LIVE_HOST, CONFIG_VARIABLES, ConfigError, loadConfig, loadDatabaseTarget, SECRET_VARIABLES, secretValues } from '../src/config';
+import { databaseLabel } from '../src/db/orm';
 
 // Distinctive fake secrets: if any of them shows up in an error message, a value leaked.
 const FAKE_BOT_TOKEN = 'xoxb-fake-bot-7h1s-1s-n0t-r3al';
@@ -250,6 +251,54 @@ describe('DATABASE_URL', () => {
 
   it.each(['mysql://oms@db/oms', 'sqlite:', 'postgres://', './data/oms.sqlite', 'file:oms.sqlite'])('rejects %s', (url) => {
     expect(problemVariables(configError({ ...REQUIRED_ENV, DATABASE_URL: url }))).toEqual(['DATABASE_URL']);
+  });
+
+  // Each password holds a character that must be percent-encoded. `new URL` throws on some (and
+  // Node's error carries the whole URL); others parse "successfully" with the host taken from the
+  // user name and the password left in a path, query or fragment. All must stop at loading.
+  const PASSWORD = 'pwQQ77secret';
+  const unencoded: [string, string][] = [
+    ['# in the password', `postgresql://oms:ab#${PASSWORD}@db.internal:5432/oms`],
+    ['/ in the password', `postgresql://oms:ab/${PASSWORD}@db.internal:5432/oms`],
+    ['? in the password', `postgres://oms:ab?${PASSWORD}@db.internal:5432/oms`],
+    ['# after digits (parses as a port and a fragment)', `postgresql://oms:123#${PASSWORD}@db.internal/oms`],
+    ['/ after digits (parses as a port and a path)', `postgresql://oms:123/${PASSWORD}@db.internal/oms`],
+    ['? after digits (parses as a port and a query)', `postgresql://oms:123?${PASSWORD}@db.internal/oms`],
+    ['a % that starts no escape', `postgresql://oms:ab%zz${PASSWORD}@db.internal/oms`],
+    ['a port out of range', `postgresql://oms:${PASSWORD}@db.internal:99999/oms`],
+  ];
+
+  it.each(unencoded)('refuses a URL with %s, saying how to fix it and echoing nothing', (_name, url) => {
+    for (const load of [() => loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url }), () => loadDatabaseTarget({ DATABASE_URL: url })]) {
+      let error: unknown;
+      try {
+        load();
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems;
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^DATABASE_URL: /);
+      for (const fix of ['percent-encode', '# → %23', '/ → %2F', '? → %3F', '@ → %40']) expect(problems[0]).toContain(fix);
+      const text = `${(error as Error).message}\n${String((error as Error).stack)}\n${JSON.stringify(error)}`;
+      expect(text).not.toContain(PASSWORD);
+      expect(text).not.toContain('db.internal');
+    }
+  });
+
+  it('once loaded, the secret list and the start-up label never throw, and cover the password as written and decoded', () => {
+    for (const [url, password, decoded, label] of [
+      ['postgresql://oms:ab%23cd%2Fef%3Fgh%40ij@db.internal:5432/oms', 'ab%23cd%2Fef%3Fgh%40ij', 'ab#cd/ef?gh@ij', 'PostgreSQL (db.internal:5432/oms)'],
+      // An unencoded @ is unambiguous (the last one ends the password): accepted, and scrubbed both ways.
+      ['postgresql://oms:ab@cd@db.internal/oms', 'ab%40cd', 'ab@cd', 'PostgreSQL (db.internal/oms)'],
+      ['postgres://oms@[::1]:5432/oms?sslmode=require', undefined, undefined, 'PostgreSQL ([::1]:5432/oms)'],
+    ] as const) {
+      const config = loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url });
+      const secrets = secretValues(config);
+      if (password !== undefined) expect(secrets).toEqual(expect.arrayContaining([password, decoded]));
+      expect(databaseLabel(config.database)).toBe(label);
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
-import type { DatabaseTarget } from '../config';
+import { parsePostgresUrl, type DatabaseTarget } from '../config';
 import type { Logger } from '../logger';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
@@ -56,13 +56,25 @@ function postgresSsl(url: URL): false | { rejectUnauthorized: boolean } {
   return false;
 }
 
-function postgresOptions(url: string, pool: InitOrmOptions['pool']): Options<AbstractSqlDriver> {
+export interface PostgresConnection {
+  /** The URL without its query string, whose libpq options node-postgres would misread. */
+  connectionString: string;
+  ssl: false | { rejectUnauthorized: boolean };
+}
+
+/** How node-postgres reaches a PostgreSQL URL: shared by the ORM's pool and the leader lock's own session. */
+export function postgresConnection(url: string): PostgresConnection {
   const parsed = new URL(url);
   const ssl = postgresSsl(parsed);
   parsed.search = '';
+  return { connectionString: parsed.toString(), ssl };
+}
+
+function postgresOptions(url: string, pool: InitOrmOptions['pool']): Options<AbstractSqlDriver> {
+  const { connectionString, ssl } = postgresConnection(url);
   return {
     driver: PostgreSqlDriver as unknown as Options<AbstractSqlDriver>['driver'],
-    clientUrl: parsed.toString(),
+    clientUrl: connectionString,
     pool: { min: pool?.min ?? 0, max: Math.max(2, pool?.max ?? 10) },
     ...(ssl ? { driverOptions: { connection: { ssl } } } : {}),
   };
@@ -122,6 +134,6 @@ export async function migrateToLatest(orm: Orm): Promise<string[]> {
 /** What the start-up log line shows: the kind and where, never a password. */
 export function databaseLabel(target: DatabaseTarget): string {
   if (target.kind === 'sqlite') return `SQLite (${target.url})`;
-  const url = new URL(target.url);
-  return `PostgreSQL (${url.host}${url.pathname})`;
+  const parts = parsePostgresUrl(target.url);
+  return parts ? `PostgreSQL (${parts.host}${parts.database})` : 'PostgreSQL';
 }

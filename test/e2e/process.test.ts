@@ -106,6 +106,19 @@ describe('npm start as a process', () => {
     for (const secret of Object.values(SECRETS)) expect(out).not.toContain(secret);
   });
 
+  it('refuses a DATABASE_URL with an unencoded # in the password before anything can print it', async () => {
+    const password = 'ab#SECRETdbPASSWORD';
+    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'unused.sqlite') }, useAlpaca: true });
+    const proc = startProcess({ ...env, DATABASE_URL: `postgresql://oms:${password}@127.0.0.1:5432/oms` });
+    const { code } = await proc.exited;
+    expect(code).toBe(1);
+    const out = proc.output();
+    expect(out.match(/Slack OMS cannot start/g)).toHaveLength(1);
+    expect(out).toMatch(/DATABASE_URL: .*percent-encode/);
+    expect(out).toContain('# → %23');
+    for (const leak of ['SECRETdbPASSWORD', 'oms:ab', ...Object.values(SECRETS)]) expect(out).not.toContain(leak);
+  });
+
   it('explains a refused Slack token and exits non-zero', async () => {
     const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'refused.sqlite') }, useAlpaca: true });
     const proc = startProcess({ ...env, SLACK_BOT_TOKEN: 'xoxb-wrong-token-value' });
