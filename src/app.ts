@@ -149,7 +149,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     void broker.listAssets().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
     await inFlight.run(() => trade.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
     // Only the leader consumes trade_updates and runs the scheduler (SQLite: always this instance).
-    const leaderDuties = await startLeaderDuties({ orm, tracker, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
+    const leaderDuties = await startLeaderDuties({ database: config.database, tracker, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
     cleanup.push(() => leaderDuties.stop());
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>

@@ -1,4 +1,4 @@
-import type { Orm } from '../db/orm';
+import type { DatabaseTarget } from '../config';
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { OrderTracker } from '../services/order-tracker';
@@ -17,7 +17,7 @@ export interface LeaderDuties {
  * leader that died). Resolves once this instance knows whether it leads.
  */
 export async function startLeaderDuties(deps: {
-  orm: Orm;
+  database: DatabaseTarget;
   tracker: OrderTracker;
   reconcile: ReconcileService;
   reconcileCron: string;
@@ -32,7 +32,7 @@ export async function startLeaderDuties(deps: {
     });
   const scheduler = new ReconcileScheduler(deps.reconcileCron, () => runReconcile('schedule'), logger);
   const election = createLeaderElection(
-    deps.orm,
+    deps.database,
     {
       onElected: () => {
         tracker.start();
