@@ -1,7 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { dec } from '../src/domain/money';
-import { applyFill, FLAT_POSITION, MONEY_SCALE, QTY_SCALE, type PositionState } from '../src/domain/positions';
+import { foldFillsIntoPositions } from './fold-positions';
 
 /*
  * `positions`: average-cost positions per (portfolio, symbol), kept in step with `fills` by the
@@ -29,16 +28,6 @@ const POSTGRES_STATEMENTS = [
   'alter table "user_preferences" add constraint "user_preferences_home_portfolio_id_foreign" foreign key ("home_portfolio_id") references "portfolios" ("id") on update cascade on delete set null;',
 ];
 
-interface FillRow {
-  id: number;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  qty: string | number;
-  price: string | number;
-  /** Epoch milliseconds on SQLite, a Date on PostgreSQL: written back as read. */
-  filled_at: number | Date;
-}
-
 export class Migration20251125000000PositionsAndUserPreferences extends Migration {
   override async up(): Promise<void> {
     const postgres = this.driver instanceof PostgreSqlDriver;
@@ -46,44 +35,16 @@ export class Migration20251125000000PositionsAndUserPreferences extends Migratio
     await this.foldExistingFills(postgres);
   }
 
-  /** One portfolio at a time (all spellings of its name together), so memory is bounded by the largest. */
   private async foldExistingFills(postgres: boolean): Promise<void> {
     const names = await this.execute('select distinct "portfolio_name" from "fills"');
     const spellings = new Map<string, string[]>();
     for (const row of names) {
       const name = String(row.portfolio_name);
-      // The application's rule for portfolio keys (trim + lower-case), not SQL lower().
+      // The application's rule for portfolio keys when this was written (trim + lower-case), not SQL
+      // lower(); Migration20251202000000_normalize_portfolio_names re-keys them by today's rule.
       const key = name.trim().toLowerCase();
       spellings.set(key, [...(spellings.get(key) ?? []), name]);
     }
-    const now = postgres ? new Date() : Date.now();
-    for (const [portfolioKey, portfolioNames] of spellings) {
-      const fills = (await this.execute(
-        `select "id", "symbol", "side", "qty", "price", "filled_at" from "fills" where "portfolio_name" in (${portfolioNames.map(() => '?').join(', ')}) order by "symbol", "filled_at", "id"`,
-        portfolioNames,
-      )) as FillRow[];
-      const bySymbol = new Map<string, { state: PositionState; last: FillRow }>();
-      for (const fill of fills) {
-        const state = applyFill(bySymbol.get(fill.symbol)?.state ?? FLAT_POSITION, {
-          side: fill.side === 'BUY' ? 'buy' : 'sell',
-          qty: dec(String(fill.qty)).toDecimalPlaces(QTY_SCALE),
-          price: dec(String(fill.price)).toDecimalPlaces(MONEY_SCALE),
-          filledAt: new Date(fill.filled_at),
-        });
-        bySymbol.set(fill.symbol, { state, last: fill });
-      }
-      const rows = [...bySymbol].map(([symbol, { state, last }]) => ({
-        portfolio_key: portfolioKey,
-        symbol,
-        qty: state.qty.toFixed(),
-        cost_basis: state.costBasis.toFixed(),
-        realized_pnl: state.realizedPnl.toFixed(),
-        fill_count: state.fillCount,
-        last_fill_at: last.filled_at,
-        last_fill_id: last.id,
-        updated_at: now,
-      }));
-      for (let i = 0; i < rows.length; i += 200) await this.execute(this.getKnex().insert(rows.slice(i, i + 200)).into('positions'));
-    }
+    await foldFillsIntoPositions(this, spellings, postgres ? new Date() : Date.now());
   }
 }

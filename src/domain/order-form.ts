@@ -1,5 +1,6 @@
-import { dec, formatQty, formatUsd, type Dec } from './money';
+import { Dec, dec, formatQty, formatUsd } from './money';
 import type { OrderType, Side, TimeInForce } from './order';
+import { normalizePortfolioName } from './portfolio-name';
 import { normalizeSymbol } from './symbol';
 
 /**
@@ -50,7 +51,10 @@ export interface OrderAsset {
 export interface OrderFormContext {
   /** The asset for the typed symbol; undefined = no such symbol. */
   asset: OrderAsset | undefined;
-  /** Latest trade price, for the value estimate of market orders and dollar-amount sells. */
+  /**
+   * Reference price (last trade, else ask, else bid) for valuing share orders and dollar-amount
+   * sells; undefined = no quote, and then only orders with a known ceiling can be valued.
+   */
   lastPrice?: Dec;
   maxOrderNotional: Dec;
   /** What the chosen portfolio holds of the symbol. */
@@ -72,7 +76,7 @@ export interface ValidOrder {
   timeInForce: TimeInForce;
   extendedHours: boolean;
   gmv?: Dec;
-  /** Best local estimate of the order's value; undefined when no price is known (a market order without a quote). */
+  /** The value checked against MAX_ORDER_NOTIONAL (see valuationPrice); set on every accepted order. */
   estimatedValue?: Dec;
 }
 
@@ -87,6 +91,10 @@ export const MONEY_DECIMALS = 2;
 export const PRICE_DECIMALS_FROM_ONE_DOLLAR = 2;
 export const PRICE_DECIMALS_UNDER_ONE_DOLLAR = 4;
 export const MAX_PORTFOLIO_NAME_LENGTH = 80;
+/** The largest price the columns hold (numeric(18,6): under 10^12) that the sub-penny rule allows. */
+export const MAX_PRICE = dec('999999999999.99');
+/** The largest sum the money columns hold (gmv, notional: numeric(18,2), under 10^16). */
+export const MAX_MONEY = dec('9999999999999999.99');
 
 const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = ['day', 'gtc'];
@@ -128,19 +136,25 @@ function isOneOf<T extends string>(values: readonly T[], value: string): value i
   return (values as readonly string[]).includes(value);
 }
 
+/**
+ * Checks the name as it will be stored (normalised), except for control characters and bidi
+ * overrides, which are refused as typed: normalising would quietly turn a line break into a space
+ * and drop an override, and a name holding either is a paste gone wrong or meant to mislead.
+ */
 function checkPortfolio(raw: string): { name: string; error?: string } {
-  const name = raw.trim();
+  const name = normalizePortfolioName(raw);
   if (name === '') return { name, error: 'Choose a portfolio or type a name for a new one.' };
   if (name.length > MAX_PORTFOLIO_NAME_LENGTH) {
     return { name, error: `Portfolio names can be at most ${MAX_PORTFOLIO_NAME_LENGTH} characters (this one has ${name.length}).` };
   }
-  if (CONTROL_CHARACTERS.test(name)) return { name, error: 'Portfolio names can’t contain line breaks or control characters.' };
+  if (CONTROL_CHARACTERS.test(raw)) return { name, error: 'Portfolio names can’t contain line breaks or control characters.' };
   if (SLACK_MARKUP.test(name)) return { name, error: 'Portfolio names can’t contain <, >, * or ` (Slack would read them as formatting).' };
   return { name };
 }
 
 function priceError(label: string, price: Dec): string | undefined {
   if (price.lte(0)) return `${label} must be more than $0.`;
+  if (price.gt(MAX_PRICE)) return `${label} can be at most ${formatUsd(MAX_PRICE)}.`;
   const allowed = price.gte(1) ? PRICE_DECIMALS_FROM_ONE_DOLLAR : PRICE_DECIMALS_UNDER_ONE_DOLLAR;
   if (price.decimalPlaces() > allowed) {
     return price.gte(1)
@@ -178,7 +192,48 @@ function checkMoneyAmount(raw: string, label: string): { value?: Dec; error?: st
   const value = parseMoneyText(text);
   if (value === undefined || value.lte(0)) return { error: `${label} must be a positive dollar figure, like 500 or $1,250.50.` };
   if (value.decimalPlaces() > MONEY_DECIMALS) return { error: `${label} can have at most 2 decimals (whole cents).` };
+  if (value.gt(MAX_MONEY)) return { error: `${label} can be at most ${formatUsd(MAX_MONEY)}.` };
   return { value };
+}
+
+/**
+ * The price per share an order is valued at against MAX_ORDER_NOTIONAL and Alpaca's $1 minimum.
+ * A limit buy can't pay more than its limit, so that is its value, quote or not. Anything with a
+ * stop is valued at the highest of its stop, limit and the reference price, so a stop far from the
+ * market is valued where the market is; a stop-limit buy is still capped by its limit without a
+ * quote. Every other share order, sells included, has no bound without a quote, so it gets no
+ * price and the form refuses it: the limit fails closed.
+ */
+function valuationPrice(side: Side, type: OrderType, limitPrice: Dec | undefined, stopPrice: Dec | undefined, lastPrice: Dec | undefined): Dec | undefined {
+  if (side === 'buy' && type === 'limit' && limitPrice !== undefined) return limitPrice;
+  const cappedByLimit = side === 'buy' && limitPrice !== undefined;
+  if (lastPrice === undefined && !cappedByLimit) return undefined;
+  return Dec.max(...[limitPrice, stopPrice, lastPrice].filter((p): p is Dec => p !== undefined));
+}
+
+/** "4,000,000" / "0.5": shares in a sentence. */
+function formatShares(qty: Dec): string {
+  const [whole = '0', fraction] = formatQty(qty).split('.');
+  return `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
+/** A price per share in a sentence: cents from $1, up to 4 decimals below (sub-dollar stocks trade that way). */
+function formatSharePrice(price: Dec): string {
+  return price.gte(1) ? formatUsd(price) : `$${price.toDecimalPlaces(PRICE_DECIMALS_UNDER_ONE_DOLLAR).toFixed()}`;
+}
+
+function unpricedMessage(symbol: string, maxOrderNotional: Dec, fractional: boolean): string {
+  const checks = fractional
+    ? `the ${formatUsd(maxOrderNotional)} limit per order and Alpaca’s ${formatUsd(MIN_NOTIONAL)} minimum for fractional shares can’t be checked`
+    : `the ${formatUsd(maxOrderNotional)} limit per order can’t be checked`;
+  return `We can’t price ${symbol} right now, so ${checks} — try again in a moment.`;
+}
+
+function belowMinimumMessage(symbol: string, qty: Dec, unitPrice: Dec): string {
+  const value = qty.times(unitPrice);
+  const worth = value.lt(0.01) ? 'less than a cent' : `about ${formatUsd(value)}`;
+  const fewest = MIN_NOTIONAL.div(unitPrice).toDecimalPlaces(MAX_QUANTITY_DECIMALS, Dec.ROUND_UP);
+  return `Alpaca needs at least ${formatUsd(MIN_NOTIONAL)} of value in a fractional order: ${formatQty(qty)} ${symbol} is worth ${worth}. Enter at least ${formatQty(fewest)} shares, or a whole number.`;
 }
 
 export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext): OrderFormResult {
@@ -267,11 +322,34 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
     else gmv = parsed.value;
   }
 
-  // What the order is worth: the recorded GMV in ledger mode, else the amount, else shares × the best price known.
-  const unitPrice = limit.price ?? stop.price ?? ctx.lastPrice;
-  const estimatedValue = ctx.ledgerOnly ? gmv : (notional ?? (qty !== undefined && unitPrice !== undefined ? qty.times(unitPrice) : undefined));
+  // The ledger fill is recorded at GMV ÷ quantity, in a price column (fills.price).
+  if (ctx.ledgerOnly && gmv !== undefined && qty !== undefined && gmv.div(qty).gt(MAX_PRICE)) {
+    errors.gmv ??=
+      `At ${formatUsd(gmv)} for ${formatShares(qty)} shares, each share would be recorded at about ${formatUsd(gmv.div(qty))}, ` +
+      `more than the books can hold (${formatUsd(MAX_PRICE)} a share at most). Check the GMV and the quantity.`;
+  }
+
+  // What the order is worth: the recorded GMV in ledger mode (no quote needed), else the dollar
+  // amount, else shares × valuationPrice. Shares are valued once the side, type and the prices that
+  // type uses are known; until then another field is in error and the form is refused anyway.
+  let estimatedValue: Dec | undefined;
+  let unitPrice: Dec | undefined;
+  if (ctx.ledgerOnly) estimatedValue = gmv;
+  else if (notional !== undefined) estimatedValue = notional;
+  else if (qty !== undefined && side !== undefined && type !== undefined && (limit.price !== undefined) === usesLimit && (stop.price !== undefined) === usesStop) {
+    unitPrice = valuationPrice(side, type, limit.price, stop.price, ctx.lastPrice);
+    const fractionalQty = !qty.isInteger();
+    if (unitPrice === undefined) {
+      // Not worth a second sentence when the symbol is already wrong: there is nothing to price.
+      if (symbol !== undefined && errors.symbol === undefined) errors.quantity ??= unpricedMessage(symbol, ctx.maxOrderNotional, fractionalQty);
+    } else {
+      estimatedValue = qty.times(unitPrice);
+      if (fractionalQty && estimatedValue.lt(MIN_NOTIONAL) && symbol !== undefined) errors.quantity ??= belowMinimumMessage(symbol, qty, unitPrice);
+    }
+  }
   if (estimatedValue !== undefined && estimatedValue.gt(ctx.maxOrderNotional)) {
-    const message = `This order is worth about ${formatUsd(estimatedValue)}, above the ${formatUsd(ctx.maxOrderNotional)} limit per order.`;
+    const basis = qty !== undefined && unitPrice !== undefined ? ` (${formatShares(qty)} shares at ${formatSharePrice(unitPrice)})` : '';
+    const message = `This order is worth about ${formatUsd(estimatedValue)}${basis}, above the ${formatUsd(ctx.maxOrderNotional)} limit per order.`;
     if (ctx.ledgerOnly) errors.gmv ??= message;
     else if (notional !== undefined) errors.amount ??= message;
     else errors.quantity ??= message;

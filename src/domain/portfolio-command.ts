@@ -1,3 +1,5 @@
+import { normalizePortfolioName, portfolioNameKey } from './portfolio-name';
+
 /**
  * `/portfolio [name | account | positions | reconcile | help]`. Anything that is not a keyword is a portfolio
  * name; quoting it (`/portfolio "Account"`) forces the name reading for a portfolio called like a
@@ -49,7 +51,7 @@ function plainCommandText(text: string): string {
 const QUOTED = /^["“”'‘’](.*)["“”'‘’]$/s;
 
 export function parsePortfolioCommand(raw: string): PortfolioCommand {
-  const text = plainCommandText(raw).replace(/\s+/g, ' ').trim();
+  const text = normalizePortfolioName(plainCommandText(raw));
   if (text === '') return { kind: 'list' };
   const quoted = QUOTED.exec(text);
   const keyword = quoted ? undefined : KEYWORDS[text.toLowerCase()];
@@ -83,14 +85,15 @@ function editDistance(a: string, b: string): number {
 
 /**
  * Names close to what was typed, best first: names containing it (or contained in it), then
- * names within a few typos (about one per three characters). Case and spacing are ignored.
+ * names within a few typos (about one per three characters). Compared by portfolio key, so case,
+ * spacing and invisible differences are ignored.
  */
 export function suggestNames(query: string, names: readonly string[], max = 3): string[] {
-  const key = query.trim().toLowerCase().replace(/\s+/g, ' ');
+  const key = portfolioNameKey(query);
   if (key === '') return [];
   const scored: { name: string; score: number }[] = [];
   for (const name of names) {
-    const candidate = name.trim().toLowerCase().replace(/\s+/g, ' ');
+    const candidate = portfolioNameKey(name);
     if (candidate.includes(key) || key.includes(candidate)) {
       scored.push({ name, score: Math.abs(candidate.length - key.length) / 100 });
       continue;

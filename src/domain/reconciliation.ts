@@ -1,5 +1,6 @@
 import { dec, type Dec } from './money';
 import { isTerminal, tradeStatusFromBroker, type Side, type TradeStatus } from './order';
+import { normalizePortfolioName, portfolioNameKey } from './portfolio-name';
 
 /**
  * The reconciliation diff, without I/O: books (filled quantity per portfolio and symbol) against
@@ -62,17 +63,14 @@ export function positionKey(symbol: string): string {
   return `position:${symbol}`;
 }
 
-/** Portfolio names are case-insensitive and ignore surrounding spaces (as PortfolioRepository keys them). */
-const portfolioKey = (name: string) => name.trim().toLowerCase();
-
 function bookTotals(books: readonly BookHolding[]): Map<string, { total: Dec; shares: Map<string, PortfolioShare> }> {
   const bySymbol = new Map<string, { total: Dec; shares: Map<string, PortfolioShare> }>();
   for (const holding of books) {
     const entry = bySymbol.get(holding.symbol) ?? { total: dec(0), shares: new Map<string, PortfolioShare>() };
     entry.total = entry.total.plus(holding.qty);
-    const key = portfolioKey(holding.portfolioName);
+    const key = portfolioNameKey(holding.portfolioName);
     const share = entry.shares.get(key);
-    entry.shares.set(key, { portfolioName: share?.portfolioName ?? holding.portfolioName.trim(), qty: (share?.qty ?? dec(0)).plus(holding.qty) });
+    entry.shares.set(key, { portfolioName: share?.portfolioName ?? normalizePortfolioName(holding.portfolioName), qty: (share?.qty ?? dec(0)).plus(holding.qty) });
     bySymbol.set(holding.symbol, entry);
   }
   return bySymbol;
@@ -120,7 +118,7 @@ export function comparePositions(
 /** Equal fingerprints = the same finding with the same figures (so no new alert is due). */
 export function positionFingerprint(d: Pick<PositionDiscrepancy, 'kind' | 'booksQty' | 'brokerQty' | 'breakdown'>): string {
   const shares = [...d.breakdown]
-    .map((s) => `${portfolioKey(s.portfolioName)}=${s.qty.toDecimalPlaces(QTY_PLACES).toFixed()}`)
+    .map((s) => `${portfolioNameKey(s.portfolioName)}=${s.qty.toDecimalPlaces(QTY_PLACES).toFixed()}`)
     .sort()
     .join(',');
   return `${d.kind}|${d.booksQty.toDecimalPlaces(QTY_PLACES).toFixed()}|${d.brokerQty.toDecimalPlaces(QTY_PLACES).toFixed()}|${shares}`;

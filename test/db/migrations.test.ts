@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dec, Dec } from '../../src/domain/money';
+import { normalizePortfolioName } from '../../src/domain/portfolio-name';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
+import { PositionRepository } from '../../src/db/repositories/position-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { MIGRATIONS } from '../../migrations';
 import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
@@ -90,7 +92,8 @@ for (const kind of testDatabaseTargets()) {
           tradeId: legacy.trade_id,
           symbol: legacy.symbol,
           side: legacy.side === 'BUY' ? 'buy' : 'sell',
-          portfolioName: legacy.portfolio_name,
+          // Every stored portfolio name is in normal form ('growth ' loses its space).
+          portfolioName: normalizePortfolioName(legacy.portfolio_name),
           userId: legacy.user_id,
           timestamp: utc(legacy.timestamp).toISOString(),
         });
@@ -136,7 +139,7 @@ for (const kind of testDatabaseTargets()) {
           tradeId: id,
           symbol: legacy.symbol,
           side: trade!.side,
-          portfolioName: legacy.portfolio_name,
+          portfolioName: normalizePortfolioName(legacy.portfolio_name),
           source: 'legacy',
         });
         expect(fill.qty.eq(legacy.quantity)).toBe(true);
@@ -170,6 +173,105 @@ for (const kind of testDatabaseTargets()) {
 
       expect(await migrateToLatest(orm)).toEqual([]);
       expect(await schemaDrift(orm)).toBe('');
+    });
+
+    describe('portfolio names stored before names were normalised', () => {
+      const NORMALISE = 'Migration20251202000000_normalize_portfolio_names';
+      const BEFORE = ALL_MIGRATIONS[ALL_MIGRATIONS.indexOf(NORMALISE) - 1]!;
+      const AFTER = ALL_MIGRATIONS.slice(ALL_MIGRATIONS.indexOf(NORMALISE));
+      /** Datetimes as MikroORM stores them: epoch milliseconds on SQLite, timestamptz on PostgreSQL. */
+      const at = (minute: number) => (kind.name === 'postgresql' ? new Date(Date.UTC(2026, 0, 5, 15, minute)) : Date.UTC(2026, 0, 5, 15, minute));
+
+      /** Portfolios (ids 1…n, in order) and one bought fill and trade each, written as the earlier code wrote them. */
+      async function seedOldBooks(orm: Orm, books: [name: string, symbol: string, qty: number, price: number][]): Promise<void> {
+        await orm.getMigrator().up({ to: 'Migration20251124000000_initial_schema' });
+        const knex = orm.em.getKnex();
+        for (const [i, [name, symbol, qty, price]] of books.entries()) {
+          await knex('portfolios').insert({ name, name_key: name.trim().toLowerCase(), created_by: `U0${i + 1}`, created_at: at(i) });
+          const row = { symbol, side: 'BUY', portfolio_name: name };
+          await knex('trades').insert({ ...row, trade_id: `T-${i}`, quantity: qty, gmv: qty * price, user_id: 'U01', timestamp: at(i), created_at: at(i), updated_at: at(i), status: 'filled', source: 'legacy' });
+          await knex('fills').insert({ ...row, execution_id: `exec-${i}`, qty, price, filled_at: at(i), source: 'broker', created_at: at(i) });
+        }
+        // Folds the fills into positions keyed the old way (trim + lower-case).
+        await orm.getMigrator().up({ to: BEFORE });
+      }
+
+      const distinct = async (orm: Orm, table: string) =>
+        ((await orm.em.getKnex()(table).distinct('portfolio_name')) as { portfolio_name: string }[]).map((r) => r.portfolio_name).sort();
+
+      it('one portfolio per name that looks the same (the earliest kept), every copy of a name rewritten, positions refolded', async () => {
+        db = await kind.create();
+        const orm = await open();
+        await seedOldBooks(orm, [
+          ['Growth', 'AAPL', 10, 100],
+          ['Grow\u200Bth', 'AAPL', 10, 200],
+          ['Cafe\u0301', 'MSFT', 1, 400],
+          ['Growth  Fund', 'SPY', 2, 500],
+          ['Income', 'TSLA', 3, 100],
+          ['CAF\u00c9', 'MSFT', 1, 410],
+        ]);
+        const knex = orm.em.getKnex();
+        await knex('book_adjustments').insert({ portfolio_name: 'Grow\u200Bth', symbol: 'AAPL', qty: 0, price: 1, reason: 'test', user_id: 'U01', created_at: at(9) });
+        await knex('user_preferences').insert([
+          { user_id: 'U02', home_portfolio_id: 2, updated_at: at(9) },
+          { user_id: 'U06', home_portfolio_id: 6, updated_at: at(9) },
+          { user_id: 'U04', home_portfolio_id: 4, updated_at: at(9) },
+        ]);
+
+        expect(await migrateToLatest(orm)).toEqual(AFTER);
+
+        const portfolios = await new PortfolioRepository(orm).list();
+        expect(portfolios.map((p) => [p.id, p.name, p.createdBy])).toEqual([
+          [3, 'Caf\u00e9', 'U03'],
+          [1, 'Growth', 'U01'],
+          [4, 'Growth Fund', 'U04'],
+          [5, 'Income', 'U05'],
+        ]);
+        const keys = (await knex('portfolios').select('id', 'name_key').orderBy('id')) as { id: number; name_key: string }[];
+        expect(keys.map((k) => k.name_key)).toEqual(['growth', 'caf\u00e9', 'growth fund', 'income']);
+        // Whoever had a merged portfolio on their Home tab now has the one it merged into.
+        const preferences = (await knex('user_preferences').select('user_id', 'home_portfolio_id').orderBy('user_id')) as { user_id: string; home_portfolio_id: number }[];
+        expect(preferences.map((p) => [p.user_id, Number(p.home_portfolio_id)])).toEqual([['U02', 1], ['U04', 4], ['U06', 3]]);
+
+        // Copies keep their case (lookups ignore it) but lose invisible differences.
+        for (const table of ['trades', 'fills']) expect(await distinct(orm, table), table).toEqual(['CAF\u00c9', 'Caf\u00e9', 'Growth', 'Growth Fund', 'Income']);
+        expect(await distinct(orm, 'book_adjustments')).toEqual(['Growth']);
+
+        const positions = new PositionRepository(orm);
+        const openPositions = async () => (await positions.listOpen()).map((p) => [p.portfolioKey, p.symbol, p.qty.toFixed(), p.costBasis.toFixed(), p.fillCount]);
+        const migrated = await openPositions();
+        expect(migrated).toEqual([
+          ['caf\u00e9', 'MSFT', '2', '810', 2],
+          ['growth', 'AAPL', '20', '3000', 2],
+          ['growth fund', 'SPY', '2', '1000', 1],
+          ['income', 'TSLA', '3', '300', 1],
+        ]);
+        await positions.rebuild();
+        expect(await openPositions()).toEqual(migrated);
+
+        // What a trader types finds the merged portfolio and all of its holdings.
+        const lookups = new PortfolioRepository(orm);
+        expect((await lookups.findByName('Grow\u200Bth'))?.id).toBe(1);
+        expect((await positions.listForPortfolio('GROWTH')).map((p) => p.qty.toFixed())).toEqual(['20']);
+        expect((await lookups.findByName('growth  fund'))?.id).toBe(4);
+
+        expect(await migrateToLatest(orm)).toEqual([]);
+        expect(await schemaDrift(orm)).toBe('');
+      });
+
+      it('books whose names are already in normal form are left exactly as they were', async () => {
+        db = await kind.create();
+        const orm = await open();
+        await seedOldBooks(orm, [
+          ['Growth', 'AAPL', 10, 100],
+          ['income', 'AAPL', 5, 110],
+        ]);
+        const knex = orm.em.getKnex();
+        const snapshot = async () => Promise.all(['portfolios', 'trades', 'fills', 'positions'].map((table) => knex(table).select('*').orderBy('id')));
+        const before = await snapshot();
+        expect((await orm.getMigrator().up({ to: NORMALISE })).map((m) => m.name)).toEqual([NORMALISE]);
+        expect(await snapshot()).toEqual(before);
+      });
     });
   });
 }

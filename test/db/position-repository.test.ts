@@ -115,6 +115,22 @@ for (const kind of testDatabaseTargets()) {
       expect([list[0]!.qty.toFixed(), list[0]!.realizedPnl.toFixed()]).toEqual(['3', '2']);
     });
 
+    it('names that only look different are one portfolio: invisible characters, decomposed accents, double spaces', async () => {
+      await recordFill(fill({ side: 'buy', qty: dec('4'), price: dec('10'), portfolioName: 'Grow\u200Bth' }));
+      await recordFill(fill({ side: 'sell', qty: dec('1'), price: dec('12'), portfolioName: 'Growth' }));
+      await recordFill(fill({ side: 'buy', qty: dec('2'), price: dec('10'), portfolioName: 'Cafe\u0301' }));
+      await recordFill(fill({ side: 'buy', qty: dec('3'), price: dec('10'), portfolioName: 'Caf\u00e9' }));
+      await recordFill(fill({ side: 'buy', qty: dec('5'), price: dec('10'), portfolioName: 'Growth  Fund' }));
+      await recordFill(fill({ side: 'buy', qty: dec('6'), price: dec('10'), portfolioName: 'Growth Fund' }));
+      const held = async (name: string) => (await positions.listForPortfolio(name)).map((p) => [p.portfolioKey, p.qty.toFixed()]);
+      expect(await held('Growth')).toEqual([['growth', '3']]);
+      expect(await held('caf\u00e9')).toEqual([['caf\u00e9', '5']]);
+      expect(await held('growth fund')).toEqual([['growth fund', '11']]);
+      const incremental = comparable(await allPositions(orm));
+      await positions.rebuild();
+      expect(comparable(await allPositions(orm))).toEqual(incremental);
+    });
+
     it('totals per symbol over every portfolio, and realized P&L per portfolio, come from SQL aggregates', async () => {
       await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('100'), portfolioName: 'Growth' }));
       await recordFill(fill({ side: 'buy', qty: dec('0.1'), price: dec('100.1'), portfolioName: 'Income' }));

@@ -191,6 +191,23 @@ for (const kind of testDatabaseTargets()) {
         expect(await portfolios.findByName('Income')).toBeNull();
       });
 
+      it('names that only look different are one portfolio, stored in their normal form', async () => {
+        const growth = await portfolios.ensure('Grow\u200Bth', 'U01');
+        expect(growth.name).toBe('Growth');
+        expect(await portfolios.ensure('Growth', 'U02')).toEqual(growth);
+        const cafe = await portfolios.ensure('Cafe\u0301', 'U01');
+        expect(cafe.name).toBe('Caf\u00e9');
+        expect(await portfolios.ensure('Caf\u00e9', 'U02')).toEqual(cafe);
+        const fund = await portfolios.ensure('Growth  Fund', 'U01');
+        expect(fund.name).toBe('Growth Fund');
+        // A fresh repository has no cache: these are matched in the database.
+        const fresh = new PortfolioRepository(orm);
+        expect(await fresh.findByName('GROW\u200BTH')).toEqual(growth);
+        expect(await fresh.findByName('CAF\u00c9')).toEqual(cafe);
+        expect(await fresh.findByName('growth\u00a0fund')).toEqual(fund);
+        expect(await countRows(PortfolioEntity)).toBe(3);
+      });
+
       it('concurrent ensure calls for one name create one portfolio', async () => {
         const results = await Promise.all(Array.from({ length: 10 }, (_, i) => portfolios.ensure(i % 2 ? 'Swing' : 'swing', `U0${i}`)));
         expect(new Set(results.map((p) => p.id)).size).toBe(1);

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money';
 import {
+  MAX_MONEY,
   MAX_PORTFOLIO_NAME_LENGTH,
+  MAX_PRICE,
   MAX_SHARES,
   ORDER_FIELDS,
   validateOrderForm,
@@ -64,11 +66,12 @@ describe('validateOrderForm — accepted orders', () => {
   });
 
   it('grouped quantities, and limit / stop / stop limit orders with their prices', () => {
-    expect(orderOf(validateOrderForm(form({ quantity: '1,000', orderType: 'limit', limitPrice: '$40.5' }), context())).qty?.toFixed()).toBe('1000');
+    expect(orderOf(validateOrderForm(form({ quantity: '1,000', orderType: 'limit', limitPrice: '$40.5' }), context({ lastPrice: dec('40.10') }))).qty?.toFixed()).toBe('1000');
     const stopLimit = orderOf(validateOrderForm(form({ orderType: 'stop_limit', stopPrice: '180', limitPrice: '179.50', timeInForce: 'gtc' }), context()));
     expect(stopLimit.stopPrice?.toFixed()).toBe('180');
     expect(stopLimit.limitPrice?.toFixed()).toBe('179.5');
-    expect(stopLimit.estimatedValue?.toFixed()).toBe('1795');
+    // Valued at the highest of stop, limit and last: here the last trade, $189.42.
+    expect(stopLimit.estimatedValue?.toFixed()).toBe('1894.2');
     expect(orderOf(validateOrderForm(form({ orderType: 'stop', stopPrice: '200' }), context())).estimatedValue?.toFixed()).toBe('2000');
   });
 
@@ -91,15 +94,31 @@ describe('validateOrderForm — accepted orders', () => {
     expect(orderOf(validateOrderForm(form({ gmv: '$1,894.20' }), context())).gmv?.toFixed()).toBe('1894.2');
   });
 
-  it('a market order without any quote is accepted with no estimate (the broker checks buying power)', () => {
-    const { lastPrice: _ignored, ...noQuote } = context();
-    expect(orderOf(validateOrderForm(form(), noQuote)).estimatedValue).toBeUndefined();
+  it('without a quote: a limit buy is valued at its limit, a stop limit buy at the higher of stop and limit, a dollar amount at the amount', () => {
+    const noQuote = context({ lastPrice: undefined });
+    expect(orderOf(validateOrderForm(form({ quantity: '100', orderType: 'limit', limitPrice: '180' }), noQuote)).estimatedValue?.toFixed()).toBe('18000');
+    expect(
+      orderOf(validateOrderForm(form({ quantity: '100', orderType: 'stop_limit', stopPrice: '185', limitPrice: '184' }), noQuote)).estimatedValue?.toFixed(),
+    ).toBe('18500');
+    expect(orderOf(validateOrderForm(form({ quantity: '', amount: '500' }), noQuote)).estimatedValue?.toFixed()).toBe('500');
+    expect(orderOf(validateOrderForm(form({ side: 'sell', quantity: '', amount: '500' }), noQuote)).estimatedValue?.toFixed()).toBe('500');
+  });
+
+  it('a whole share of a stock under $1 needs no $1 minimum; a fractional order worth $1 or more passes', () => {
+    expect(orderOf(validateOrderForm(form({ quantity: '1' }), context({ lastPrice: dec('0.42') }))).estimatedValue?.toFixed()).toBe('0.42');
+    expect(orderOf(validateOrderForm(form({ quantity: '0.005279274' }), context())).qty?.toFixed()).toBe('0.005279274');
   });
 
   it('ledger-only: GMV is the recorded value and the estimate', () => {
     const order = orderOf(validateOrderForm(form({ gmv: '1,894.20', quantity: '10.5', orderType: 'limit', limitPrice: '180', timeInForce: 'gtc' }), context({ ledgerOnly: true })));
     expect(order.gmv?.toFixed()).toBe('1894.2');
     expect(order.estimatedValue?.toFixed()).toBe('1894.2');
+  });
+
+  it('ledger-only needs no quote: the GMV is the value, and a tiny fractional quantity is fine', () => {
+    const ledger = context({ ledgerOnly: true, lastPrice: undefined });
+    expect(orderOf(validateOrderForm(form({ gmv: '1,894.20' }), ledger)).estimatedValue?.toFixed()).toBe('1894.2');
+    expect(orderOf(validateOrderForm(form({ quantity: '0.0000001', gmv: '0.01' }), ledger)).qty?.toFixed()).toBe('0.0000001');
   });
 });
 
@@ -162,7 +181,7 @@ describe('validateOrderForm — one clear sentence per broken rule', () => {
 
   it('names the figures when the order is worth more than the limit', () => {
     expect(errorsOf(validateOrderForm(form({ quantity: '300' }), context())).quantity).toBe(
-      'This order is worth about $56,826.00, above the $50,000.00 limit per order.',
+      'This order is worth about $56,826.00 (300 shares at $189.42), above the $50,000.00 limit per order.',
     );
     expect(errorsOf(validateOrderForm(form({ quantity: '', amount: '50,000.01' }), context())).amount).toBe(
       'This order is worth about $50,000.01, above the $50,000.00 limit per order.',
@@ -195,7 +214,102 @@ describe('validateOrderForm — one clear sentence per broken rule', () => {
 
   it('exports its limits', () => {
     expect(MAX_SHARES.toFixed()).toBe('10000000');
+    expect(MAX_PRICE.toFixed()).toBe('999999999999.99');
+    expect(MAX_MONEY.toFixed()).toBe('9999999999999999.99');
     expect(ORDER_FIELDS).toHaveLength(11);
+  });
+});
+
+describe('validateOrderForm — the risk limit fails closed', () => {
+  const noQuote = (overrides: Partial<OrderFormContext> = {}) => context({ lastPrice: undefined, ...overrides });
+  const CANT_PRICE = 'We can’t price AAPL right now, so the $50,000.00 limit per order can’t be checked — try again in a moment.';
+
+  it('refuses a market buy it cannot price, with a sentence on the quantity', () => {
+    expect(errorsOf(validateOrderForm(form({ quantity: '100000' }), noQuote())).quantity).toBe(CANT_PRICE);
+    expect(errorsOf(validateOrderForm(form({ quantity: '1' }), noQuote())).quantity).toBe(CANT_PRICE);
+  });
+
+  it('refuses sells and stops it cannot price: only a buy with a limit has a ceiling without a quote', () => {
+    expect(errorsOf(validateOrderForm(form({ side: 'sell', quantity: '1' }), noQuote())).quantity).toBe(CANT_PRICE);
+    expect(errorsOf(validateOrderForm(form({ side: 'sell', quantity: '1', orderType: 'limit', limitPrice: '180' }), noQuote())).quantity).toBe(CANT_PRICE);
+    expect(errorsOf(validateOrderForm(form({ quantity: '1', orderType: 'stop', stopPrice: '200' }), noQuote())).quantity).toBe(CANT_PRICE);
+    expect(
+      errorsOf(validateOrderForm(form({ side: 'sell', quantity: '1', orderType: 'stop_limit', stopPrice: '180', limitPrice: '179' }), noQuote())).quantity,
+    ).toBe(CANT_PRICE);
+  });
+
+  it('values a stop far from the market at the last price, not at its stop', () => {
+    expect(errorsOf(validateOrderForm(form({ quantity: '4000000', orderType: 'stop', stopPrice: '0.01' }), context())).quantity).toBe(
+      'This order is worth about $757,680,000.00 (4,000,000 shares at $189.42), above the $50,000.00 limit per order.',
+    );
+    expect(errorsOf(validateOrderForm(form({ quantity: '4000', orderType: 'stop_limit', stopPrice: '0.01', limitPrice: '0.02' }), context())).quantity).toMatch(
+      /worth about \$757,680\.00 \(4,000 shares at \$189\.42\), above the \$50,000\.00 limit/,
+    );
+    // A limit buy can spend no more than its limit, wherever the market is: 300 × $150 is within the limit.
+    expect(validateOrderForm(form({ quantity: '300', orderType: 'limit', limitPrice: '150' }), context())).toMatchObject({ ok: true, order: { estimatedValue: dec(45_000) } });
+    expect(errorsOf(validateOrderForm(form({ quantity: '400', orderType: 'limit', limitPrice: '150' }), context())).quantity).toMatch(/\$60,000\.00 \(400 shares at \$150\.00\)/);
+    // A stop above the market is valued at the stop.
+    expect(errorsOf(validateOrderForm(form({ quantity: '200', orderType: 'stop', stopPrice: '260' }), context())).quantity).toMatch(
+      /\$52,000\.00 \(200 shares at \$260\.00\)/,
+    );
+  });
+
+  it('a limit buy without a quote is still capped at its limit', () => {
+    expect(errorsOf(validateOrderForm(form({ quantity: '1000', orderType: 'limit', limitPrice: '60' }), noQuote())).quantity).toMatch(
+      /worth about \$60,000\.00 \(1,000 shares at \$60\.00\)/,
+    );
+  });
+
+  it('refuses a fractional order under Alpaca’s $1 minimum, saying how many shares make $1', () => {
+    expect(errorsOf(validateOrderForm(form({ quantity: '0.0000001' }), context())).quantity).toBe(
+      'Alpaca needs at least $1.00 of value in a fractional order: 0.0000001 AAPL is worth less than a cent. Enter at least 0.005279274 shares, or a whole number.',
+    );
+    expect(errorsOf(validateOrderForm(form({ quantity: '0.005' }), context())).quantity).toMatch(/worth about \$0\.95\. Enter at least 0\.005279274 shares/);
+    expect(errorsOf(validateOrderForm(form({ side: 'sell', quantity: '0.001' }), context())).quantity).toMatch(/at least \$1\.00 of value/);
+  });
+
+  it('refuses a fractional order it cannot price, naming both checks it can’t make', () => {
+    expect(errorsOf(validateOrderForm(form({ quantity: '0.5' }), noQuote())).quantity).toBe(
+      'We can’t price AAPL right now, so the $50,000.00 limit per order and Alpaca’s $1.00 minimum for fractional shares can’t be checked — try again in a moment.',
+    );
+  });
+
+  it('names the limit configured, not a default', () => {
+    expect(errorsOf(validateOrderForm(form(), noQuote({ maxOrderNotional: dec('12500.5') }))).quantity).toMatch(/the \$12,500\.50 limit per order can’t be checked/);
+  });
+
+  it('never adds a pricing sentence when the symbol itself is wrong', () => {
+    const errors = errorsOf(validateOrderForm(form({ symbol: 'ZZZZ' }), noQuote({ asset: undefined })));
+    expect(errors.symbol).toMatch(/ZZZZ/);
+    expect(errors.quantity).toBeUndefined();
+  });
+});
+
+describe('validateOrderForm — values the database can hold', () => {
+  it('caps limit and stop prices below $1,000,000,000,000 (numeric(18,6))', () => {
+    expect(errorsOf(validateOrderForm(form({ orderType: 'limit', limitPrice: '1000000000000' }), context())).limit_price).toBe(
+      'Limit price can be at most $999,999,999,999.99.',
+    );
+    expect(errorsOf(validateOrderForm(form({ orderType: 'stop', stopPrice: '1,000,000,000,000.00' }), context())).stop_price).toBe(
+      'Stop price can be at most $999,999,999,999.99.',
+    );
+  });
+
+  it('caps GMV and dollar amounts below $10^16 (numeric(18,2)), even with no limit in sight', () => {
+    const unlimited = context({ maxOrderNotional: dec('1e30') });
+    expect(errorsOf(validateOrderForm(form({ gmv: '10000000000000000' }), unlimited)).gmv).toBe('GMV can be at most $9,999,999,999,999,999.99.');
+    expect(errorsOf(validateOrderForm(form({ quantity: '', amount: '10000000000000000' }), unlimited)).amount).toBe(
+      'Amount can be at most $9,999,999,999,999,999.99.',
+    );
+    expect(orderOf(validateOrderForm(form({ gmv: '9,999,999,999,999,999.99' }), unlimited)).gmv?.toFixed()).toBe('9999999999999999.99');
+  });
+
+  it('ledger-only: refuses a GMV and quantity whose price per share the fills table cannot hold', () => {
+    const ledger = context({ ledgerOnly: true });
+    expect(errorsOf(validateOrderForm(form({ quantity: '0.000000001', gmv: '50000' }), ledger)).gmv).toBe(
+      'At $50,000.00 for 0.000000001 shares, each share would be recorded at about $50,000,000,000,000.00, more than the books can hold ($999,999,999,999.99 a share at most). Check the GMV and the quantity.',
+    );
+    expect(orderOf(validateOrderForm(form({ quantity: '0.00000001', gmv: '9999.99' }), ledger)).gmv?.toFixed()).toBe('9999.99');
   });
 });
 
@@ -204,6 +318,7 @@ describe('validateOrderForm — one clear sentence per broken rule', () => {
 const anyText = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 12, unit: 'binary' }));
 const plausibleNumber = fc.oneof(
   fc.constantFrom('', '0', '1', '10', '2.5', '0.5125', '1,000', '$1,000.50', '189.42', '1e3', '-1', '.5', '10000001', '0.0000000001', '12.345'),
+  fc.constantFrom('0.0000001', '0.000000001', '0.005', '1000000000000', '999999999999.99', '10000000000000000', '9999999999999999.99'),
   fc.integer({ min: 1, max: 100_000 }).map(String),
   fc.tuple(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 9999 })).map(([w, f]) => `${w}.${f}`),
 );
@@ -232,7 +347,8 @@ const anyContext: fc.Arbitrary<OrderFormContext> = fc.record(
       { nil: undefined },
     ),
     lastPrice: fc.constantFrom('0.42', '189.42', '5000').map(dec),
-    maxOrderNotional: fc.constantFrom('1000', '50000').map(dec),
+    // 10^20: no limit in practice, so only the column bounds stand between a value and the database.
+    maxOrderNotional: fc.constantFrom('1000', '50000', '100000000000000000000').map(dec),
     heldQty: fc.constantFrom('0', '3', '1000.5').map(dec),
     ledgerOnly: fc.boolean(),
   },
@@ -254,7 +370,12 @@ const nearlyValidForm: fc.Arbitrary<OrderFormInput> = fc
     symbol: mostly(fc.constantFrom('AAPL', 'aapl', 'BRK.A'), anyText),
     side: mostly(fc.constantFrom('buy', 'sell'), anyText),
     size: fc.oneof(
-      { arbitrary: fc.oneof(fc.integer({ min: 1, max: 400 }).map(String), fc.constantFrom('0.5', '2.25', '1,000', '3')).map((quantity) => ({ quantity, amount: '' })), weight: 5 },
+      {
+        arbitrary: fc
+          .oneof(fc.integer({ min: 1, max: 400 }).map(String), fc.constantFrom('0.5', '2.25', '1,000', '3', '0.0000001', '0.000000001', '0.01'))
+          .map((quantity) => ({ quantity, amount: '' })),
+        weight: 5,
+      },
       { arbitrary: fc.oneof(fc.integer({ min: 1, max: 60_000 }).map(String), fc.constantFrom('$1,000.50', '0.5', '99.99')).map((amount) => ({ quantity: '', amount })), weight: 3 },
       { arbitrary: fc.record({ quantity: plausibleNumber, amount: plausibleNumber }), weight: 1 },
     ),
@@ -283,7 +404,8 @@ const friendlyContext: fc.Arbitrary<OrderFormContext> = fc.record(
       fc.constantFrom<OrderAsset | undefined>(undefined, { ...AAPL, tradable: false }, { ...BRK_A, status: 'inactive' }),
     ),
     lastPrice: fc.constantFrom('0.42', '189.42', '5000').map(dec),
-    maxOrderNotional: fc.constantFrom('1000', '50000').map(dec),
+    // 10^20: no limit in practice, so only the column bounds stand between a value and the database.
+    maxOrderNotional: fc.constantFrom('1000', '50000', '100000000000000000000').map(dec),
     heldQty: fc.constantFrom('0', '3', '1000.5').map(dec),
     ledgerOnly: fc.boolean(),
   },
@@ -339,8 +461,25 @@ describe('validateOrderForm — properties', () => {
         expect(order.portfolio.length).toBeGreaterThan(0);
         expect(order.portfolio.length).toBeLessThanOrEqual(MAX_PORTFOLIO_NAME_LENGTH);
         expect(order.portfolio).not.toMatch(/[<>*`\n]/);
-        if (ctx.lastPrice !== undefined || order.type !== 'market' || ctx.ledgerOnly) expect(order.estimatedValue).toBeDefined();
-        if (order.estimatedValue !== undefined) expect(order.estimatedValue.lte(ctx.maxOrderNotional)).toBe(true);
+        // The limit fails closed: every accepted order was valued, and within the limit.
+        expect(order.estimatedValue).toBeDefined();
+        const value = order.estimatedValue!;
+        expect(value.lte(ctx.maxOrderNotional)).toBe(true);
+        if (ctx.ledgerOnly) expect(value.eq(order.gmv!)).toBe(true);
+        else if (order.notional !== undefined) expect(value.eq(order.notional)).toBe(true);
+        else {
+          const qty = order.qty!;
+          // A limit buy is worth what it can spend at most; anything else at least qty × every price it could trade at.
+          if (order.side === 'buy' && order.type === 'limit') expect(value.eq(qty.times(order.limitPrice!))).toBe(true);
+          else for (const price of [order.limitPrice, order.stopPrice, ctx.lastPrice]) if (price !== undefined) expect(value.gte(qty.times(price))).toBe(true);
+          // Only a buy with a limit has a ceiling without a quote.
+          if (!(order.side === 'buy' && order.limitPrice !== undefined)) expect(ctx.lastPrice).toBeDefined();
+          if (!qty.isInteger()) expect(value.gte(1)).toBe(true);
+        }
+        // Nothing the columns cannot hold: money numeric(18,2), prices numeric(18,6), quantities numeric(24,9).
+        for (const money of [order.gmv, order.notional]) if (money !== undefined) expect(money.lte(MAX_MONEY)).toBe(true);
+        for (const price of [order.limitPrice, order.stopPrice]) if (price !== undefined) expect(price.lte(MAX_PRICE)).toBe(true);
+        if (ctx.ledgerOnly) expect(order.gmv!.div(order.qty!).toDecimalPlaces(6).lt(dec('1e12'))).toBe(true);
         if (order.side === 'sell' && order.qty !== undefined) expect(order.qty.lte(ctx.heldQty)).toBe(true);
         if (ctx.ledgerOnly) expect(order.gmv !== undefined && order.qty !== undefined).toBe(true);
         if (!ctx.ledgerOnly && (order.notional !== undefined || !order.qty!.isInteger())) {

@@ -16,6 +16,10 @@ describe('parsePortfolioCommand', () => {
     ['"Account"', { kind: 'show', name: 'Account' }],
     ['“help”', { kind: 'show', name: 'help' }],
     ['""', { kind: 'list' }],
+    ['Grow\u200Bth', { kind: 'show', name: 'Growth' }],
+    ['Cafe\u0301', { kind: 'show', name: 'Caf\u00e9' }],
+    ['acc\u200Bount', { kind: 'account' }],
+    ['\u200B', { kind: 'list' }],
   ])('%j → %j', (text, expected) => {
     expect(parsePortfolioCommand(text)).toEqual(expected);
   });
@@ -62,5 +66,11 @@ describe('suggestNames', () => {
     expect(suggestNames('', names)).toEqual([]);
     expect(suggestNames('x'.repeat(5000), names)).toEqual([]);
     expect(suggestNames('a', ['a1', 'a2', 'a3', 'a4'])).toHaveLength(3);
+  });
+
+  it('names that only look different count as the same name, best first', () => {
+    expect(suggestNames('Grow\u200Bth', names)).toEqual(['Growth', 'Growth Fund']);
+    expect(suggestNames('growth\u00a0 fund', names)).toEqual(['Growth Fund', 'Growth']);
+    expect(suggestNames('cafe\u0301', ['Caf\u00e9 Fund', 'Cafe'])).toEqual(['Caf\u00e9 Fund', 'Cafe']);
   });
 });

@@ -48,6 +48,12 @@ describe('comparePositions', () => {
     expect(discrepancies.map(plain)).toEqual([{ kind: 'quantity_mismatch', symbol: 'AAPL', books: '3.75', broker: '4', difference: '0.25', breakdown: ['Growth 3.75'] }]);
   });
 
+  it('merges names that only look different: invisible characters, decomposed accents, double spaces', () => {
+    const books = [holding('Growth', 'AAPL', '1'), holding('Grow\u200Bth', 'AAPL', '2'), holding('Cafe\u0301', 'AAPL', '3'), holding('CAF\u00c9', 'AAPL', '4'), holding('Growth  Fund', 'AAPL', '5'), holding('Growth Fund', 'AAPL', '6')];
+    const { discrepancies } = comparePositions(books, [position('AAPL', '1')]);
+    expect(discrepancies.map(plain)[0]?.breakdown).toEqual(['Growth Fund 11', 'Caf\u00e9 7', 'Growth 3']);
+  });
+
   it('compares shorts like longs and leaves skipped symbols out entirely', () => {
     const { discrepancies, symbolsCompared } = comparePositions([holding('Growth', 'TSLA', '-5'), holding('Growth', 'AAPL', '1')], [position('TSLA', '-3'), position('AAPL', '2')], new Set(['AAPL']));
     expect(symbolsCompared).toBe(1);
@@ -126,6 +132,7 @@ describe('planPositionUpdates (de-duplication)', () => {
   it('the fingerprint ignores portfolio spelling and trailing zeros but not figures', () => {
     const d = found[0]!;
     expect(positionFingerprint({ ...d, booksQty: dec('10.000'), breakdown: [{ portfolioName: ' GROWTH', qty: dec('10.0') }] })).toBe(positionFingerprint(d));
+    expect(positionFingerprint({ ...d, breakdown: [{ portfolioName: 'Grow\u200Bth', qty: dec('10') }] })).toBe(positionFingerprint(d));
     expect(positionFingerprint({ ...d, brokerQty: dec(13) })).not.toBe(positionFingerprint(d));
   });
 });

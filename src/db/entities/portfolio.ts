@@ -1,6 +1,6 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 
-/** `portfolios`: names are case-insensitive, so uniqueness is on the trimmed lower-cased name_key. */
+/** `portfolios`: names that look the same are one name, so uniqueness is on name_key (portfolioNameKey). */
 export const PortfolioEntity = defineEntity({
   name: 'Portfolio',
   tableName: 'portfolios',

@@ -3,8 +3,8 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 /**
  * `positions`: one row per (portfolio, symbol), kept up to date in the same transaction as every
  * fill insert (average cost is path dependent, so it cannot be a GROUP BY over fills). Rows that
- * went back to zero stay: they carry the realized P&L. portfolio_key is the portfolio's trimmed,
- * lower-cased name, like portfolios.name_key, because fills spell names as the trade did.
+ * went back to zero stay: they carry the realized P&L. portfolio_key is portfolioNameKey of the
+ * name, like portfolios.name_key, because fills spell names as the trade did.
  */
 export const PositionEntity = defineEntity({
   name: 'Position',

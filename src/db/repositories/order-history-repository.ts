@@ -1,9 +1,9 @@
 import { raw, type FilterQuery } from '@mikro-orm/core';
 import { dec, type Dec } from '../../domain/money';
 import type { OrderType, Side, TradeStatus } from '../../domain/order';
+import { portfolioNameKey } from '../../domain/portfolio-name';
 import { TradeEntity, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
-import { portfolioNameKey } from './portfolio-repository';
 
 /** An order as the portfolio views list it: what was asked, where it stands, what filled. */
 export interface OrderSummary {

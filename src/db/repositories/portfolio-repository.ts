@@ -1,17 +1,16 @@
+import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio-name';
 import { PortfolioEntity, type PortfolioRecord } from '../entities';
 import type { Orm } from '../orm';
 
+// The key lives in the domain; callers that hold a repository get it from here too.
+export { portfolioNameKey };
+
 export interface Portfolio {
   id: number;
-  /** As first spelled by whoever created it. */
+  /** As first spelled by whoever created it, in normal form (normalizePortfolioName). */
   name: string;
   createdBy: string;
   createdAt: Date;
-}
-
-/** Portfolio names are case-insensitive and ignore surrounding spaces: "Growth " and "growth" are one portfolio. */
-export function portfolioNameKey(name: string): string {
-  return name.trim().toLowerCase();
 }
 
 function toPortfolio(row: PortfolioRecord): Portfolio {
@@ -31,8 +30,8 @@ export class PortfolioRepository {
   ) {}
 
   /**
-   * Returns the portfolio with this name, creating it (as `userId`) when none matches
-   * case-insensitively. Concurrent calls for one name create it once: the unique name_key decides.
+   * Returns the portfolio with this name, creating it (as `userId`, named in normal form) when none
+   * matches by key. Concurrent calls for one name create it once: the unique name_key decides.
    */
   async ensure(name: string, userId: string): Promise<Portfolio> {
     const nameKey = portfolioNameKey(name);
@@ -42,7 +41,7 @@ export class PortfolioRepository {
     const em = this.orm.em.fork();
     await em
       .createQueryBuilder(PortfolioEntity)
-      .insert({ name: name.trim(), nameKey, createdBy: userId, createdAt: this.now() })
+      .insert({ name: normalizePortfolioName(name), nameKey, createdBy: userId, createdAt: this.now() })
       .onConflict('nameKey')
       .ignore()
       .execute('run');

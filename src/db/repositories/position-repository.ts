@@ -3,10 +3,10 @@ import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { dec, decToString, type Dec } from '../../domain/money';
 import type { Side } from '../../domain/order';
+import { portfolioNameKey } from '../../domain/portfolio-name';
 import { applyFill, FLAT_POSITION, MONEY_SCALE, QTY_SCALE, replayFills, type PositionFill, type PositionState } from '../../domain/positions';
 import { FillEntity, PositionEntity, type PositionRecord, type StoredSide } from '../entities';
 import type { Orm } from '../orm';
-import { portfolioNameKey } from './portfolio-repository';
 
 /** What the books hold of one symbol in one portfolio (closed positions included: they carry realized P&L). */
 export interface StoredPosition {

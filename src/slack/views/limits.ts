@@ -66,8 +66,13 @@ export function plainText(text: string, max: number): PlainTextElement {
   return { type: 'plain_text', text: truncate(nonEmpty(text), max), emoji: true };
 }
 
+/**
+ * Always `verbatim`: Slack then turns no URL, channel name or @name in the text into a link or a
+ * mention, so user and broker text shows as typed, while our own markup and the `<@U…>` / `<#C…>`
+ * we write on purpose still work. None of our text relies on that auto-detection.
+ */
 export function mrkdwn(text: string, max: number): MrkdwnElement {
-  return { type: 'mrkdwn', text: truncate(nonEmpty(text), max) };
+  return { type: 'mrkdwn', text: truncate(nonEmpty(text), max), verbatim: true };
 }
 
 /** A section field: the label in bold, the value on the line below. */
@@ -75,15 +80,36 @@ export function sectionField(label: string, value: string): MrkdwnElement {
   return mrkdwn(`*${label}*\n${value}`, MAX_SECTION_FIELD_TEXT);
 }
 
+/** The three characters Slack reads as control sequences: as entities, text can never become a mention, a link or `<!channel>`. */
+function escapeEntities(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Slack has no escape for its formatting characters, so they are shown as characters that look the same (jsx-slack's choice). */
+const LOOK_ALIKES: Record<string, string> = { '*': '\u2217', _: '\u02cd', '~': '\u223c', '`': '\u02cb' };
+// *, _ and ~ format only at a word's edge, so "snake_case" keeps its underscore; a backtick anywhere.
+const FORMATTING = /`|[*_~](?![\p{L}\p{N}])|(?<![\p{L}\p{N}])[*_~]/gu;
+
 /**
- * Escapes the three characters Slack treats as control sequences in mrkdwn, so user-typed text
- * (portfolio names, broker messages) can never become a mention, a link or `<!channel>`.
+ * User or broker text (portfolio names, broker messages) for mrkdwn, shown as typed: &, < and > as
+ * entities, formatting characters as look-alikes, and a ">" that starts a line kept from quoting
+ * it (behind an invisible soft hyphen).
  */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeEntities(text)
+    .replace(FORMATTING, (c) => LOOK_ALIKES[c]!)
+    .replace(/^&gt;/gm, '\u00ad&gt;');
 }
 
 /** User text for mrkdwn: cut to `max` characters first (so no entity is split), then escaped. */
 export function userMrkdwn(text: string, max: number): string {
   return escapeMrkdwn(truncate(text, max));
+}
+
+/**
+ * User text inside a code span or block, where Slack formats nothing: kept as typed, except for
+ * &, < and > as entities and a backtick, which would end the code, as a look-alike.
+ */
+export function codeMrkdwn(text: string, max: number): string {
+  return escapeEntities(truncate(text, max)).replace(/`/g, LOOK_ALIKES['`']!);
 }

@@ -9,6 +9,7 @@ import {
   MAX_HEADER_TEXT,
   MAX_MESSAGE_BLOCKS,
   MAX_SECTION_TEXT,
+  codeMrkdwn,
   mrkdwn,
   plainText,
   truncate,
@@ -85,9 +86,9 @@ function status(finding: AlertFinding): string {
   return finding.acknowledgedBy ? 'acknowledged' : 'open';
 }
 
-/** Code blocks end at a backtick run; mentions and links must not form inside one either. */
+/** One table row per finding, whatever a portfolio name holds. */
 function cell(text: string): string {
-  return text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
+  return text.replace(/[\r\n]+/g, ' ');
 }
 
 function pad(text: string, width: number): string {
@@ -104,7 +105,7 @@ function positionTable(findings: readonly AlertFinding[]): { text: string; shown
     const widths = header.map((_, i) => Math.max(...visible.map((r) => r[i]!.length)));
     const lines = visible.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd());
     const more = rows.length - shown;
-    const text = `\`\`\`${userMrkdwn(lines.join('\n'), MAX_SECTION_TEXT)}\`\`\`${more > 0 ? `\n…and ${more} more in the thread.` : ''}`;
+    const text = `\`\`\`${codeMrkdwn(lines.join('\n'), MAX_SECTION_TEXT)}\`\`\`${more > 0 ? `\n…and ${more} more in the thread.` : ''}`;
     if (text.length <= MAX_SECTION_TEXT || shown <= 1) return { text: truncate(text, MAX_SECTION_TEXT), shown };
     shown -= 1;
   }
@@ -123,18 +124,20 @@ function filledText(order: NonNullable<AlertFinding['order']>): string {
 /** One sentence per order finding, in words a trader reads. */
 export function describeOrderFinding(finding: AlertFinding): string {
   const order = finding.order;
-  if (!order) return `${finding.symbol}: order finding`;
-  const size = orderSize(order, finding.symbol);
-  const coid = userMrkdwn(order.clientOrderId, 128);
+  const symbol = userMrkdwn(finding.symbol, 32);
+  if (!order) return `${symbol}: order finding`;
+  const size = orderSize(order, symbol);
+  const coid = codeMrkdwn(order.clientOrderId, 128);
+  const status = userMrkdwn(order.status, 32);
   switch (finding.kind) {
     case 'order_adopted':
-      return `:inbox_tray: *Adopted:* ${size} (${filledText(order)}, Alpaca status ${order.status}): order \`${coid}\` came from this app but was missing from the books. Booked into *${userMrkdwn(order.portfolioName ?? 'Default Portfolio', 100)}*${order.portfolioUnknown ? ' because its portfolio is unknown — move it if it belongs elsewhere' : ''}.`;
+      return `:inbox_tray: *Adopted:* ${size} (${filledText(order)}, Alpaca status ${status}): order \`${coid}\` came from this app but was missing from the books. Booked into *${userMrkdwn(order.portfolioName ?? 'Default Portfolio', 100)}*${order.portfolioUnknown ? ' because its portfolio is unknown — move it if it belongs elsewhere' : ''}.`;
     case 'order_repaired':
-      return `:wrench: *Repaired:* ${size} (\`${coid}\`): the books said ${order.from ?? '?'} with ${formatQty(order.booksFilled ?? '0')} filled; Alpaca says ${order.status} with ${filledText(order)}. Alpaca's record now stands in the books.`;
+      return `:wrench: *Repaired:* ${size} (\`${coid}\`): the books said ${order.from ?? '?'} with ${formatQty(order.booksFilled ?? '0')} filled; Alpaca says ${status} with ${filledText(order)}. Alpaca's record now stands in the books.`;
     case 'order_external':
-      return `:grey_question: *Placed elsewhere:* ${size} (${filledText(order)}, ${order.status}): Alpaca order ${userMrkdwn(order.id, 64)} did not come from this app, so the books don't include it.`;
+      return `:grey_question: *Placed elsewhere:* ${size} (${filledText(order)}, ${status}): Alpaca order ${userMrkdwn(order.id, 64)} did not come from this app, so the books don't include it.`;
     default:
-      return `${finding.symbol}: ${finding.kind}`;
+      return `${symbol}: ${finding.kind}`;
   }
 }
 
@@ -163,7 +166,8 @@ function headerText(findings: readonly AlertFinding[]): string {
 
 function fallbackText(findings: readonly AlertFinding[]): string {
   const open = findings.filter((f) => isPositionKind(f.kind) && !f.resolvedAt);
-  const parts = open.map((f) => `${f.symbol} books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}`);
+  // The fallback is mrkdwn too: symbols come from the broker.
+  const parts = open.map((f) => `${userMrkdwn(f.symbol, 32)} books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}`);
   const head = headerText(findings).replace(/^:[a-z_]+: /, '');
   return truncate(parts.length > 0 ? `${head}: ${parts.join('; ')}` : head, MAX_FALLBACK_TEXT);
 }
@@ -253,8 +257,9 @@ export function buildReconcileAlertDetails(view: ReconcileAlertView & { runId: n
   return { text: truncate(`Details: ${sections.length} finding${sections.length === 1 ? '' : 's'}`, MAX_FALLBACK_TEXT), blocks };
 }
 
+/** The fallback drops our bold markers, as notifications are plain text; underscores stay, emoji names hold them. */
 function note(text: string): SlackMessage {
-  return { text: truncate(text.replace(/[*_]/g, ''), MAX_FALLBACK_TEXT), blocks: [{ type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) }] };
+  return { text: truncate(text.replace(/\*/g, ''), MAX_FALLBACK_TEXT), blocks: [{ type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) }] };
 }
 
 /** Thread note when findings of an alert clear. */
@@ -310,6 +315,11 @@ export function buildAdminsOnlyMessage(): SlackMessage {
 /** A short answer in words (a refusal, a result) as a message. */
 export function buildReconcileNote(text: string): SlackMessage {
   return note(userMrkdwn(text, 2000));
+}
+
+/** What came of "Adopt broker quantity", for the admin who asked; the service's sentence names the portfolio. */
+export function buildAdjustmentResult(result: { ok: boolean; message: string }): SlackMessage {
+  return note(`${result.ok ? ':white_check_mark:' : ':x:'} ${userMrkdwn(result.message, 2000)}`);
 }
 
 /** The answer to whoever asked for a run (button, Home tab, /portfolio reconcile). */

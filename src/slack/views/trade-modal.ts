@@ -4,6 +4,7 @@ import type { MarketDescription } from '../../domain/market-hours';
 import { formatUsd, type Dec } from '../../domain/money';
 import type { OrderType, Side, TimeInForce } from '../../domain/order';
 import { MAX_PORTFOLIO_NAME_LENGTH, type OrderField, type OrderFormInput } from '../../domain/order-form';
+import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio-name';
 import type { OrderPrefill } from '../../domain/trade-command';
 import { ORDER_TYPE_LABELS, SIDE_LABELS, TIME_IN_FORCE_LABELS, formatBidAsk, formatPrice } from './format';
 import {
@@ -142,12 +143,12 @@ function listedPortfolios(state: TradeModalState): { names: string[]; unlisted: 
 function portfolioBlocks(state: TradeModalState): KnownBlock[] {
   const { names, unlisted } = listedPortfolios(state);
   // "pf:growth" means the existing "Growth": use the stored spelling, so no near-duplicate portfolio is created.
-  const typedName = state.prefill.portfolio?.trim() ?? '';
+  const typedName = normalizePortfolioName(state.prefill.portfolio ?? '');
   const known = [state.defaultPortfolio, ...state.portfolios];
   const wanted =
     typedName === ''
       ? state.defaultPortfolio
-      : (known.find((name) => name === typedName) ?? known.find((name) => name.toLowerCase() === typedName.toLowerCase()) ?? typedName);
+      : (known.find((name) => name === typedName) ?? known.find((name) => portfolioNameKey(name) === portfolioNameKey(typedName)) ?? typedName);
   const typedInitially = names.includes(wanted) ? undefined : wanted;
   const blocks: KnownBlock[] = [];
   const first = names[0];

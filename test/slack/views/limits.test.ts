@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeMrkdwn, mrkdwn, plainText, truncate, userMrkdwn } from '../../../src/slack/views/limits';
+import { codeMrkdwn, escapeMrkdwn, mrkdwn, plainText, truncate, userMrkdwn } from '../../../src/slack/views/limits';
 
 describe('truncate', () => {
   it('leaves short text alone and ends cut text with an ellipsis within the limit', () => {
@@ -27,5 +27,25 @@ describe('text objects', () => {
   it('escapes what Slack would read as mentions or links', () => {
     expect(escapeMrkdwn('<!channel> & <@U1|x>')).toBe('&lt;!channel&gt; &amp; &lt;@U1|x&gt;');
     expect(userMrkdwn('<'.repeat(10), 4)).toBe('&lt;&lt;&lt;…');
+  });
+
+  it('mrkdwn text objects are verbatim: Slack links no URL, channel name or @name in them by itself', () => {
+    expect(mrkdwn('see https://evil.example #general @here', 3000)).toEqual({ type: 'mrkdwn', text: 'see https://evil.example #general @here', verbatim: true });
+  });
+
+  it('formatting characters show as look-alikes where Slack would read them, and nowhere else', () => {
+    expect(escapeMrkdwn('*bold* _italic_ ~strike~ `code`')).toBe('\u2217bold\u2217 \u02cditalic\u02cd \u223cstrike\u223c \u02cbcode\u02cb');
+    expect(escapeMrkdwn('snake_case 2*3 a~b')).toBe('snake_case 2*3 a~b');
+    expect(escapeMrkdwn(':white_check_mark:')).toBe(':white_check_mark:');
+  });
+
+  it('a ">" that starts a line does not quote it', () => {
+    expect(escapeMrkdwn('> quoted\n> again')).toBe('\u00ad&gt; quoted\n\u00ad&gt; again');
+    expect(escapeMrkdwn('a > b')).toBe('a &gt; b');
+  });
+
+  it('inside code, text keeps its characters; only a backtick (which would end the code) changes', () => {
+    expect(codeMrkdwn('oms-V1_*x*_ <!here> `end`', 200)).toBe('oms-V1_*x*_ &lt;!here&gt; \u02cbend\u02cb');
+    expect(codeMrkdwn('x'.repeat(10), 4)).toBe('xxx…');
   });
 });

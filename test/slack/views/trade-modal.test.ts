@@ -117,6 +117,22 @@ describe('buildTradeModal', () => {
     expect(blockById(fresh, 'portfolio')?.element.initial_value).toBe('Brand New');
   });
 
+  it('a named portfolio that only looks different from an existing one selects it', () => {
+    const portfolios = ['Default Portfolio', 'Growth', 'Caf\u00e9', 'Growth Fund'];
+    for (const [typed, existing] of [
+      ['grow\u200Bth', 'Growth'],
+      ['CAFE\u0301', 'Caf\u00e9'],
+      ['growth  fund', 'Growth Fund'],
+    ]) {
+      const view = buildTradeModal(state({ portfolios, prefill: { portfolio: typed } }));
+      expect(blockById(view, PORTFOLIO_CHOICE.blockId)?.element.initial_option.value, typed).toBe(existing);
+      expect(blockById(view, 'portfolio')?.element.initial_value, typed).toBeUndefined();
+    }
+    // A new name is offered in the spelling it will be stored in.
+    const fresh = buildTradeModal(state({ portfolios, prefill: { portfolio: 'New\u200B  Fund' } }));
+    expect(blockById(fresh, 'portfolio')?.element.initial_value).toBe('New Fund');
+  });
+
   it('shows the asset, prices, estimate and buying power once the symbol is known', () => {
     const view = buildTradeModal(
       state({ prefill: { symbol: 'AAPL' }, context: { asset: AAPL, snapshot: SNAPSHOT, buyingPower: dec('100000'), estimatedCost: dec('1894.2'), market: OPEN } }),

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isAdmin, type ListenerDeps } from '..';
+import { buildErrorMessage } from '../../views/trade-messages';
 
 /** "Cancel order" on a confirmation message: ask the broker; the message updates itself from the result. */
 export function cancelOrderAction(deps: ListenerDeps) {
@@ -9,6 +10,9 @@ export function cancelOrderAction(deps: ListenerDeps) {
     const result = await deps.trade.cancel(action.value ?? '', userId, isAdmin(deps, userId));
     if (result.ok) return;
     const channel = body.channel?.id ?? body.container?.channel_id;
-    if (channel) await client.chat.postEphemeral({ channel, user: userId, text: result.message });
+    if (!channel) return;
+    // The refusal can carry Alpaca's words: built (escaped) like every other message.
+    const refusal = buildErrorMessage(result.message);
+    await client.chat.postEphemeral({ channel, user: userId, text: refusal.text, blocks: refusal.blocks });
   };
 }

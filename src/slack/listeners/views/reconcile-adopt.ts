@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, App, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { isAdmin, type ListenerDeps } from '..';
 import { ADOPT_FIELDS, adoptFormErrors, readAdoptForm, readAdoptModalMetadata, RECONCILE_ADOPT_CALLBACK_ID } from '../../views/reconcile-adopt-modal';
+import { buildAdjustmentResult } from '../../views/reconcile-alert';
 
 export function registerReconcileViews(app: App, deps: ListenerDeps): void {
   app.view(RECONCILE_ADOPT_CALLBACK_ID, adoptBrokerQuantitySubmission(deps));
@@ -28,8 +29,8 @@ export function adoptBrokerQuantitySubmission(deps: ListenerDeps) {
     const result = await deps.inFlight.run(() =>
       deps.reconcile.adoptBrokerQuantity({ discrepancyId: form.discrepancyId!, portfolioName: form.portfolioName, reason: form.reason, userId }),
     );
-    const text = result.ok ? `:white_check_mark: ${result.message}` : `:x: ${result.message}`;
-    if (alert) await client.chat.postEphemeral({ channel: alert.channelId, user: userId, text });
-    else await client.chat.postMessage({ channel: userId, text });
+    const { text, blocks } = buildAdjustmentResult(result);
+    if (alert) await client.chat.postEphemeral({ channel: alert.channelId, user: userId, text, blocks });
+    else await client.chat.postMessage({ channel: userId, text, blocks });
   };
 }
