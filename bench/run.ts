@@ -1,4 +1,5 @@
 import { printTable, type BenchRow } from './table';
+import { benchOutage } from './outage';
 import { benchPortfolio } from './portfolio';
 import { benchReconcile } from './reconcile';
 import { benchStartup } from './startup';
@@ -12,6 +13,7 @@ const BENCHES: [string, () => Promise<BenchRow[]>][] = [
   ['trade', benchTrade],
   ['portfolio', benchPortfolio],
   ['reconcile', benchReconcile],
+  ['outage', benchOutage],
 ];
 
 // `npm run bench -- reconcile portfolio` runs only the benches named; no names runs them all.

@@ -3,7 +3,8 @@ import { testDatabaseTargets, type TestDatabase, type TestDatabaseKind } from '.
 import { formValues } from '../test/support/trading';
 import type { StandInRequest } from '../test/support/alpaca-standin';
 import { initORM, type Orm } from '../src/db/orm';
-import { TradeRepository, type Trade } from '../src/db/repositories/trade-repository';
+import { TradeRepository } from '../src/db/repositories/trade-repository';
+import type { Trade } from '../src/domain/trade';
 import { clientOrderIdForView, isTerminal } from '../src/domain/order';
 import type { BenchRow } from './table';
 import { duration, ms, percentile, ratio, sleep } from './stats';

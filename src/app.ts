@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { App, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { MikroORM } from '@mikro-orm/core';
@@ -9,7 +10,7 @@ import { createBroker } from './broker';
 import type { Broker } from './broker/broker';
 import { databaseLabel, initORM, migrateToLatest } from './db/orm';
 import { startHealthServer } from './http/health';
-import { InFlightWork, cachedProbe } from './lifecycle';
+import { InFlightWork, Signal, cachedProbe, newInstanceId } from './lifecycle';
 import { boltLogger } from './slack/bolt-logger';
 import { slackErrorCode } from './slack/errors';
 import { registerListeners } from './slack/listeners';
@@ -23,8 +24,11 @@ import { UserPreferenceRepository } from './db/repositories/user-preference-repo
 import { PortfolioService } from './services/portfolio-service';
 import { OrderTracker } from './services/order-tracker';
 import { TradeService, describeError } from './services/trade-service';
-import { combineObservers } from './services/trade-observer';
 import { ReconcileRepository } from './db/repositories/reconcile-repository';
+import { OutboxRepository } from './db/repositories/outbox-repository';
+import { OutboxWorker } from './jobs/outbox-worker';
+import { classifySlackFailure } from './slack/errors';
+import { slackNotificationHandlers } from './slack/notification-handlers';
 import { ReconcileService } from './services/reconcile-service';
 import { SlackReconcileNotifier } from './slack/reconcile-notifier';
 import { startLeaderDuties } from './jobs/leader-duties';
@@ -39,12 +43,16 @@ export const APP_VERSION: string = packageJson.version;
 const ALPACA_PROBE_TTL_MS = 30_000;
 /** Shutdown budget for in-flight work, inside the 10 s the process has to exit. */
 const DRAIN_TIMEOUT_MS = 6_000;
+/** One Slack call for the books may take this long; the outbox, not the client, retries it. */
+const OUTBOX_SLACK_TIMEOUT_MS = 10_000;
 
 export interface RunningApp {
   healthPort: number;
   summary: string;
   /** Reconciliation on demand (operators' tools, tests); the leader also runs it on RECONCILE_CRON. */
   reconcile: ReconcileService;
+  /** Resolves once everything written to the outbox so far has been delivered (or given up); rejects after `timeoutMs`. */
+  outboxDrained(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -112,44 +120,67 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       logger.error({ err: error }, 'unhandled error in a Slack listener');
     });
 
-    const trades = new TradeRepository(orm);
+    const instanceId = newInstanceId();
+    const outboxWritten = new Signal();
+    const notified = () => outboxWritten.notify();
+    const trades = new TradeRepository(orm, undefined, notified);
     const portfolios = new PortfolioRepository(orm);
+    const tracker = new OrderTracker(trades, broker, logger);
+    const trade = new TradeService(trades, portfolios, broker, tracker, logger, {
+      ledgerOnly: !config.useAlpaca,
+      instanceId,
+      maxOrderNotional: dec(config.maxOrderNotional),
+      traderUserIds: config.traderUserIds,
+    });
+    const reconcileRepository = new ReconcileRepository(orm, undefined, notified);
+    const reconcile = new ReconcileService(reconcileRepository, trades, portfolios, broker, tracker, trade, logger);
     const portfolio = new PortfolioService(broker, portfolios, new PositionRepository(orm), new OrderHistoryRepository(orm), new UserPreferenceRepository(orm));
+    // Slack calls made for the books (confirmations, Home tabs, alerts) fail fast: the outbox retries them, not the client.
+    const boundedClient = new WebClient(config.slack.botToken, {
+      slackApiUrl: config.slack.apiUrl,
+      logger: boltLogger(logger),
+      timeout: OUTBOX_SLACK_TIMEOUT_MS,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
     const home = new HomeTab(
-      slack.client,
+      boundedClient,
       portfolio,
       logger,
       (userId) => config.adminUserIds.includes(userId),
-      // Read at render time, after start-up has created the reconciler.
       async () => {
         const status = await reconcile.booksStatus();
         return status && { ...status, channelId: config.reconcileChannelId };
       },
+      (userId) => trade.mayTrade(userId) || config.adminUserIds.includes(userId),
     );
-    const tradeObserver = combineObservers([new SlackOrderMessenger(slack.client, trades, logger, !config.useAlpaca), home], (err) =>
-      logger.warn({ err }, 'a trade observer failed'),
+    const outboxRepository = new OutboxRepository(orm, undefined, notified);
+    const outbox = new OutboxWorker(
+      outboxRepository,
+      slackNotificationHandlers({
+        messenger: new SlackOrderMessenger(boundedClient, trades, logger, !config.useAlpaca),
+        home,
+        alerts: new SlackReconcileNotifier(boundedClient, reconcileRepository, reconcile, config.reconcileChannelId, logger),
+      }),
+      classifySlackFailure,
+      logger.child({ component: 'outbox' }),
+      { owner: instanceId },
     );
-    const tracker = new OrderTracker(trades, broker, tradeObserver, logger);
-    const trade = new TradeService(trades, portfolios, broker, tracker, tradeObserver, logger, {
-      ledgerOnly: !config.useAlpaca,
-      maxOrderNotional: dec(config.maxOrderNotional),
-      traderUserIds: config.traderUserIds,
-    });
-    const reconcileRepository = new ReconcileRepository(orm);
-    const reconcileAlerts = new SlackReconcileNotifier(slack.client, reconcileRepository, config.reconcileChannelId, logger);
-    const reconcile = new ReconcileService(reconcileRepository, trades, portfolios, broker, tracker, trade, reconcileAlerts, logger);
-    registerListeners(slack, { config, logger, inFlight, trade, tradeObserver, portfolio, home, reconcile });
+    outboxWritten.subscribe(() => outbox.wake());
+    registerListeners(slack, { config, logger, inFlight, trade, portfolio, home, reconcile });
 
     await slack.start().catch((err: unknown) => {
       throw new StartupError(`Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`);
     });
     cleanup.push(() => slack.stop());
+    outbox.start();
+    cleanup.push(() => outbox.stop());
 
     // Warm the asset cache so order validation inside Slack's ack window never waits on Alpaca.
     void broker.listAssets().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
     await inFlight.run(() => trade.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
     // Only the leader consumes trade_updates and runs the scheduler (SQLite: always this instance).
-    const leaderDuties = await startLeaderDuties({ database: config.database, tracker, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
+    const leaderDuties = await startLeaderDuties({ database: config.database, tracker, trade, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
     cleanup.push(() => leaderDuties.stop());
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>
@@ -179,6 +210,13 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       healthPort: health.port,
       summary,
       reconcile,
+      outboxDrained: async (timeoutMs = 15_000) => {
+        const deadline = Date.now() + timeoutMs;
+        while ((await outboxRepository.count()) > 0) {
+          if (Date.now() > deadline) throw new Error(`the outbox still holds ${await outboxRepository.count()} entries after ${timeoutMs} ms`);
+          await sleep(20);
+        }
+      },
       stop: () => {
         stopped ??= (async () => {
           logger.info({ in_flight: inFlight.size }, 'shutting down');

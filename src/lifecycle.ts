@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
 /**
  * Remembers work started on behalf of Slack or the broker so shutdown can wait for it.
  * Work that does not finish in time is abandoned, which is safe: every order step is written
@@ -40,4 +43,40 @@ export function cachedProbe<T>(ttlMs: number, probe: () => Promise<T>, now: () =
     if (!last || t - last.at >= ttlMs) last = { at: t, value: probe() };
     return last.value;
   };
+}
+
+/** A "something happened" signal without payload: writers notify, one or more listeners wake up. */
+export class Signal {
+  private readonly listeners = new Set<() => void>();
+
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** Names this process among every instance sharing the database: host, pid and a random suffix (pids are reused). */
+export function newInstanceId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * True only when `instanceId` names a process on this host that is no longer running — a crashed
+ * instance whose leases need not be waited out. Anything else (another host, a live pid, a name
+ * this app did not make) is false: the caller then waits for the lease to expire.
+ */
+export function isDeadLocalInstance(instanceId: string): boolean {
+  const [host, pidText] = instanceId.split(':');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

@@ -3,8 +3,10 @@ import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { OrderTracker } from '../services/order-tracker';
 import type { ReconcileService } from '../services/reconcile-service';
+import type { TradeService } from '../services/trade-service';
 import { createLeaderElection, DEFAULT_LEADER_RETRY_MS } from './leader-lock';
 import { ReconcileScheduler } from './reconcile-scheduler';
+import { UnacknowledgedOrdersWatch } from './unacknowledged-orders-watch';
 
 export interface LeaderDuties {
   isLeader(): boolean;
@@ -12,13 +14,15 @@ export interface LeaderDuties {
 }
 
 /**
- * The work exactly one instance does: the trade_updates consumer and the reconcile scheduler,
- * plus one reconciliation as soon as it becomes leader (at start-up, or when taking over from a
- * leader that died). Resolves once this instance knows whether it leads.
+ * The work exactly one instance does: the trade_updates consumer, the reconcile scheduler and the
+ * watch over orders Alpaca never acknowledged, plus one reconciliation as soon as it becomes
+ * leader (at start-up, or when taking over from a leader that died). Resolves once this instance
+ * knows whether it leads.
  */
 export async function startLeaderDuties(deps: {
   database: DatabaseTarget;
   tracker: OrderTracker;
+  trade: TradeService;
   reconcile: ReconcileService;
   reconcileCron: string;
   inFlight: InFlightWork;
@@ -31,16 +35,19 @@ export async function startLeaderDuties(deps: {
       logger.error({ err: err instanceof Error ? err.message : String(err), trigger }, 'reconciliation could not run');
     });
   const scheduler = new ReconcileScheduler(deps.reconcileCron, () => runReconcile('schedule'), logger);
+  const watch = new UnacknowledgedOrdersWatch((options) => deps.trade.settleUnsettled(options), inFlight, logger);
   const election = createLeaderElection(
     deps.database,
     {
       onElected: () => {
         tracker.start();
         scheduler.start();
+        watch.start();
         void runReconcile('startup');
       },
       onDeposed: async () => {
         await scheduler.stop();
+        await watch.stop();
         await tracker.stop();
       },
     },

@@ -1,7 +1,11 @@
 import type { Broker, BrokerOrder } from '../broker/broker';
+import type { Trade } from '../domain/trade';
 
 /** Alpaca's largest page of GET /v2/orders. */
 const ORDERS_PAGE = 500;
+
+/** Margin for clock skew between this host and Alpaca's submitted_at. */
+const CLOCK_SKEW_MARGIN_MS = 60_000;
 
 /**
  * Every order submitted since `since`, newest first, a page at a time: each next page ends where
@@ -25,4 +29,15 @@ export async function listOrdersSince(broker: Broker, since: Date, requests: { c
     until = new Date(oldest + 1);
   }
   return [...seen.values()];
+}
+
+/** When the oldest of these rows was sent (or recorded), less the clock-skew margin; undefined for none. */
+export function oldestOrderTime(rows: readonly Trade[]): Date | undefined {
+  if (rows.length === 0) return undefined;
+  return new Date(Math.min(...rows.map((t) => (t.submittedAt ?? t.createdAt).getTime())) - CLOCK_SKEW_MARGIN_MS);
+}
+
+/** The broker's orders back to the oldest of `rows`: one paged list covers them all. */
+export function listOrdersCovering(broker: Broker, rows: readonly Trade[], requests?: { count: number }): Promise<BrokerOrder[]> {
+  return listOrdersSince(broker, oldestOrderTime(rows) ?? new Date(), requests);
 }

@@ -40,7 +40,9 @@ export interface PricedPortfolio extends PortfolioRef {
 export type AccountStatus =
   | { kind: 'ok'; account: BrokerAccount; todayPnl: Dec; todayPnlPct?: Dec }
   | { kind: 'ledger' }
-  | { kind: 'unavailable'; error: string };
+  | { kind: 'unavailable'; error: string }
+  /** The viewer may not see the broker account (TRADER_USER_IDS is set and they are neither trader nor admin). */
+  | { kind: 'restricted' };
 
 export type MarketStatus = { kind: 'ok'; market: MarketDescription; clock: MarketClock } | { kind: 'unavailable'; error: string };
 
@@ -86,6 +88,7 @@ export interface PositionComparison {
 }
 
 export type TrendStatus =
+  | { kind: 'restricted' }
   | { kind: 'ok'; trend: EquityTrend }
   | { kind: 'empty' }
   | { kind: 'ledger' }

@@ -25,10 +25,12 @@ import {
   type ReconcileRepository,
   type ReconcileRun,
   type ReconcileTrigger,
+  type RunFinishedPayload,
   type StoredDiscrepancy,
 } from '../db/repositories/reconcile-repository';
 import type { TradeRepository } from '../db/repositories/trade-repository';
-import { listOrdersSince } from './order-listing';
+import { listOrdersSince, oldestOrderTime } from './order-listing';
+import { KeyedQueue } from './keyed-queue';
 import type { OrderTracker } from './order-tracker';
 import { DEFAULT_PORTFOLIO, describeError, type TradeService } from './trade-service';
 
@@ -38,6 +40,8 @@ const DEFAULT_QUIET_MS = 5_000;
 const DEFAULT_CONFIRM_DELAY_MS = 1_000;
 /** Broker orders are reviewed back to this far, or to the oldest order still open in the books. */
 const ORDER_LOOKBACK_MS = 24 * 60 * 60_000;
+/** How long an adjustment waits for another instance's run to finish before giving up. */
+const SERIALISED_WAIT_MS = 30_000;
 /** Who an adopted order is recorded for: nobody in Slack placed it through this app. */
 export const ADOPTED_BY = 'reconciler';
 
@@ -59,13 +63,6 @@ export interface BooksStatus {
   checkedAt: Date;
 }
 
-/** Told about every run and every human action on findings; the Slack alerts implement it. */
-export interface ReconcileObserver {
-  runFinished(report: ReconcileReport): void | Promise<void>;
-  alertAcknowledged(findings: StoredDiscrepancy[], userId: string): void | Promise<void>;
-  booksAdjusted(adjustment: BookAdjustment, finding: StoredDiscrepancy): void | Promise<void>;
-}
-
 export interface ReconcileServiceOptions {
   quietMs?: number;
   confirmDelayMs?: number;
@@ -77,6 +74,8 @@ export interface AdoptQuantityRequest {
   portfolioName: string;
   reason: string;
   userId: string;
+  /** Identifies the request (the Slack form's view id): the same request books at most one adjustment. */
+  requestKey?: string;
 }
 
 export type AdoptQuantityResult = { ok: true; adjustment: BookAdjustment; message: string } | { ok: false; message: string };
@@ -101,6 +100,8 @@ const EMPTY_PLAN: PositionPlan = { create: [], change: [], keep: [], resolve: []
  */
 export class ReconcileService {
   private current: Promise<ReconcileResult> | undefined;
+  /** Runs and book adjustments of this process, one at a time. */
+  private readonly books = new KeyedQueue();
   private readonly now: () => Date;
 
   constructor(
@@ -110,7 +111,6 @@ export class ReconcileService {
     private readonly broker: Broker,
     private readonly tracker: OrderTracker,
     private readonly tradeService: TradeService,
-    private readonly observer: ReconcileObserver,
     private readonly logger: Logger,
     private readonly options: ReconcileServiceOptions = {},
   ) {
@@ -119,7 +119,7 @@ export class ReconcileService {
 
   /** One run. A caller arriving while a run is in progress in this process shares its result. */
   reconcilePositions(trigger: ReconcileTrigger): Promise<ReconcileResult> {
-    this.current ??= this.runExclusively(trigger).finally(() => {
+    this.current ??= this.books.run('books', () => this.runExclusively(trigger)).finally(() => {
       this.current = undefined;
     });
     return this.current;
@@ -136,14 +136,33 @@ export class ReconcileService {
     return { outcome: run.outcome, openDiscrepancies: run.openDiscrepancies, checkedAt: run.finishedAt ?? run.startedAt };
   }
 
-  /** Records who acknowledged the findings of one alert. */
+  /** Records who acknowledged the findings of one alert (the alert is told through the outbox). */
   async acknowledgeAlert(channelId: string, messageTs: string, userId: string): Promise<StoredDiscrepancy[]> {
     const findings = await this.repository.acknowledgeAlert(channelId, messageTs, userId);
-    if (findings.length > 0) {
-      this.logger.info({ user: userId, discrepancies: findings.map((f) => f.key) }, 'discrepancies acknowledged');
-      await this.tell(() => this.observer.alertAcknowledged(findings, userId));
-    }
+    if (findings.length > 0) this.logger.info({ user: userId, discrepancies: findings.map((f) => f.key) }, 'discrepancies acknowledged');
     return findings;
+  }
+
+  /** A run's notice, read back for its delivery: the run, its findings as they are now, and the outcome before it. */
+  async runNotice(payload: RunFinishedPayload): Promise<ReconcileReport | undefined> {
+    const run = await this.repository.findRun(payload.runId);
+    if (!run) return undefined;
+    const [created, changed, unchanged, resolved, previousOutcome] = await Promise.all([
+      this.repository.findDiscrepancies(payload.created),
+      this.repository.findDiscrepancies(payload.changed),
+      this.repository.findDiscrepancies(payload.unchanged),
+      this.repository.findDiscrepancies(payload.resolved),
+      this.repository.previousOutcome(run.id),
+    ]);
+    return { run, previousOutcome, created, changed, unchanged, resolved };
+  }
+
+  /** An adjustment and the finding it answered, for its notice. */
+  async adjustmentNotice(adjustmentId: number): Promise<{ adjustment: BookAdjustment; finding: StoredDiscrepancy | undefined } | undefined> {
+    const adjustment = await this.repository.findAdjustment(adjustmentId);
+    if (!adjustment) return undefined;
+    const finding = adjustment.discrepancyId === null ? undefined : ((await this.repository.findDiscrepancy(adjustment.discrepancyId)) ?? undefined);
+    return { adjustment, finding };
   }
 
   /** The open position findings of one alert, and the portfolios an adjustment could go into. */
@@ -163,6 +182,14 @@ export class ReconcileService {
   async adoptBrokerQuantity(request: AdoptQuantityRequest): Promise<AdoptQuantityResult> {
     const reason = request.reason.trim();
     if (reason === '') return { ok: false, message: 'A reason is required for a book adjustment.' };
+    // Serialised with runs (and with other adjustments, here and on other instances): two admins
+    // adopting at once, or an adoption during a run, read and book one after the other.
+    const result = await this.serialised(() => this.adoptNow(request, reason));
+    if (result.ok && result.created) await this.reconcilePositions('manual');
+    return result.ok ? { ok: true, adjustment: result.adjustment, message: result.message } : result;
+  }
+
+  private async adoptNow(request: AdoptQuantityRequest, reason: string): Promise<AdoptQuantityResult & { created?: boolean }> {
     const finding = await this.repository.findDiscrepancy(request.discrepancyId);
     if (!finding || !isPositionKind(finding.kind)) return { ok: false, message: 'That discrepancy is not in the books any more.' };
     if (finding.resolvedAt) return { ok: false, message: `${finding.symbol} already matches the broker; nothing was changed.` };
@@ -188,16 +215,33 @@ export class ReconcileService {
       reason,
       userId: request.userId,
       discrepancyId: finding.id,
+      requestKey: request.requestKey,
     });
-    await this.recordAdjustmentFill(adjustment, side);
+    await this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : side);
+    const signed = adjustment.qty.isNegative() ? formatQty(adjustment.qty) : `+${formatQty(adjustment.qty)}`;
+    if (!adjustment.created) return { ok: true, created: false, adjustment, message: `This request already booked ${signed} ${finding.symbol} into ${adjustment.portfolioName}; nothing more was changed.` };
     this.logger.info(
       { adjustment_id: adjustment.id, user: request.userId, portfolio: portfolio.name, symbol: finding.symbol, qty: qty.toFixed(), reason },
       'books adjusted to the broker quantity',
     );
-    await this.tell(() => this.observer.booksAdjusted(adjustment, finding));
-    await this.reconcilePositions('manual');
-    const signed = qty.isNegative() ? formatQty(qty) : `+${formatQty(qty)}`;
-    return { ok: true, adjustment, message: `Booked ${signed} ${finding.symbol} into ${portfolio.name}; the books now hold ${formatQty(brokerQty)}, as Alpaca does.` };
+    return { ok: true, created: true, adjustment, message: `Booked ${signed} ${finding.symbol} into ${portfolio.name}; the books now hold ${formatQty(brokerQty)}, as Alpaca does.` };
+  }
+
+  /**
+   * Runs `work` while no reconcile run or other adjustment is going on, in this process (one queue)
+   * or, on PostgreSQL, another (the run lock). Gives up with a sentence if another instance's run
+   * holds the lock for long.
+   */
+  private serialised(work: () => Promise<AdoptQuantityResult & { created?: boolean }>): Promise<AdoptQuantityResult & { created?: boolean }> {
+    return this.books.run('books', async () => {
+      const deadline = Date.now() + SERIALISED_WAIT_MS;
+      for (;;) {
+        const outcome = await this.repository.exclusively(work);
+        if (outcome.ran) return outcome.value;
+        if (Date.now() > deadline) return { ok: false, message: 'A reconciliation is running on another instance; nothing was changed. Try again in a moment.' };
+        await sleep(250);
+      }
+    });
   }
 
   private async runExclusively(trigger: ReconcileTrigger): Promise<ReconcileResult> {
@@ -216,15 +260,9 @@ export class ReconcileService {
     let report: ReconcileReport;
     try {
       const found = this.broker.kind === 'ledger' ? await this.ledgerOnlyPass() : await this.compare(requests);
-      const changes = await this.repository.recordFindings(run.id, found.plan, found.orderFindings);
-      const open = await this.repository.countOpen();
-      const finished = await this.repository.finishRun(run.id, {
-        outcome: open > 0 || changes.created.length > 0 ? 'discrepancies' : 'ok',
+      const { run: finished, changes } = await this.repository.completeRun(run.id, found.plan, found.orderFindings, {
         symbolsChecked: found.symbolsChecked,
         ordersChecked: found.ordersChecked,
-        openDiscrepancies: open,
-        newDiscrepancies: changes.created.length,
-        resolvedDiscrepancies: changes.resolved.length,
         ordersRepaired: found.repaired,
         ordersAdopted: found.adopted,
         ordersExternal: found.external,
@@ -232,11 +270,10 @@ export class ReconcileService {
       });
       report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), ...changes };
     } catch (err) {
-      const finished = await this.repository.finishRun(run.id, { outcome: 'failed', error: describeError(err), brokerRequests: requests.count });
+      const finished = await this.repository.failRun(run.id, describeError(err), requests.count);
       report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), created: [], changed: [], unchanged: [], resolved: [] };
     }
-    await this.tell(() => this.observer.runFinished(report));
-    // Logged once the alerts are out too, so "finished" means nothing about this run is still happening.
+    // Its alerts are in the outbox, written with the run.
     const r = report.run;
     this.logger[r.outcome === 'failed' ? 'warn' : 'info'](
       {
@@ -266,11 +303,10 @@ export class ReconcileService {
 
   private async compare(requests: { count: number }): Promise<RunFindings> {
     for (const adjustment of await this.repository.adjustmentsWithoutFill()) {
-      await this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : 'buy');
+      await this.isolated({ adjustment_id: adjustment.id }, () => this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : 'buy'));
     }
     const now = this.now();
-    const unsettled = await this.trades.listUnsettled();
-    const oldestOpen = unsettled.reduce((min, t) => Math.min(min, (t.submittedAt ?? t.createdAt).getTime() - 60_000), Number.POSITIVE_INFINITY);
+    const oldestOpen = oldestOrderTime(await this.trades.listUnsettled())?.getTime() ?? Number.POSITIVE_INFINITY;
     const orders = await listOrdersSince(this.broker, new Date(Math.min(now.getTime() - ORDER_LOOKBACK_MS, oldestOpen)), requests);
 
     const books = await this.repository.bookOrders(
@@ -279,9 +315,10 @@ export class ReconcileService {
     );
     const review = reviewOrders(orders, books, { now, quietMs: this.options.quietMs ?? DEFAULT_QUIET_MS });
     const orderFindings: NewOrderFinding[] = [];
-    for (const { order } of review.catchUps) await this.tracker.applyOrder(order);
+    for (const { order } of review.catchUps) await this.isolated({ order_id: order.id }, () => this.tracker.applyOrder(order));
     for (const repair of review.repairs) {
-      await this.tracker.applyOrder(repair.order);
+      const applied = await this.isolated({ order_id: repair.order.id }, () => this.tracker.applyOrder(repair.order));
+      if (!applied) continue;
       orderFindings.push({
         key: orderFindingKey('order_repaired', repair.order),
         kind: 'order_repaired',
@@ -290,7 +327,7 @@ export class ReconcileService {
       });
     }
     for (const order of review.adopt) {
-      await this.adopt(order);
+      if (!(await this.isolated({ order_id: order.id }, () => this.adopt(order)))) continue;
       orderFindings.push({
         key: orderFindingKey('order_adopted', order),
         kind: 'order_adopted',
@@ -376,6 +413,17 @@ export class ReconcileService {
     this.logger.warn({ client_order_id: order.clientOrderId, order_id: order.id, symbol: order.symbol, portfolio: DEFAULT_PORTFOLIO }, 'adopted an order the books did not have');
   }
 
+  /** One order or adjustment the books can't take never fails the run: it is logged and tried again next run. True when it went through. */
+  private async isolated(context: Record<string, unknown>, work: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      this.logger.error({ ...context, err: describeError(err) }, 'could not bring one order up to date; the next run tries again');
+      return false;
+    }
+  }
+
   private async recordAdjustmentFill(adjustment: BookAdjustment, side: 'buy' | 'sell'): Promise<void> {
     await this.trades.recordFill({
       executionId: adjustmentExecutionId(adjustment.id),
@@ -388,14 +436,5 @@ export class ReconcileService {
       filledAt: adjustment.createdAt,
       source: 'adjustment',
     });
-  }
-
-  /** Observers never fail a run or an action: the state is stored, and the next run renders it again. */
-  private async tell(notify: () => void | Promise<void>): Promise<void> {
-    try {
-      await notify();
-    } catch (err) {
-      this.logger.warn({ err: describeError(err) }, 'a reconciliation observer failed');
-    }
   }
 }

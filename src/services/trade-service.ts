@@ -4,15 +4,16 @@ import type { Logger } from '../logger';
 import type { Broker, BrokerAccount, BrokerAsset, BrokerOrder, MarketClock, Snapshot } from '../broker/broker';
 import { BrokerError } from '../domain/errors';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
-import { dec, formatUsd, type Dec } from '../domain/money';
+import { isDeadLocalInstance } from '../lifecycle';
+import { Dec, dec, formatQty, formatUsd } from '../domain/money';
 import { clientOrderIdForView, isTerminal, type OrderIntent } from '../domain/order';
 import { parseSide, validateOrderForm, type OrderFormErrors, type OrderFormInput, type OrderFormResult } from '../domain/order-form';
 import { normalizeSymbol } from '../domain/symbol';
+import type { Trade } from '../domain/trade';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
-import type { Trade, TradeRepository } from '../db/repositories/trade-repository';
-import { listOrdersSince } from './order-listing';
+import type { Sellable, TradeRepository } from '../db/repositories/trade-repository';
+import { listOrdersCovering } from './order-listing';
 import type { OrderTracker } from './order-tracker';
-import type { TradeObserver } from './trade-observer';
 
 export const DEFAULT_PORTFOLIO = 'Default Portfolio';
 
@@ -24,14 +25,35 @@ const RESUBMIT_WINDOW_MS = 2 * 60_000;
 const MAX_RATE_LIMIT_WAIT_MS = 60_000;
 /** An order the broker never showed after an ambiguous failure is declared not placed after this long. */
 const UNCONFIRMED_GIVE_UP_MS = 10 * 60_000;
+/** A submission holds its order's lease this long past its last renewal; it renews at a quarter of that. */
+const SUBMIT_LEASE_MS = 20_000;
+/** "Sending" with no word from Alpaca for this long: the trader is told we are still trying. */
+const SLOW_SUBMIT_NOTICE_MS = 5_000;
+
+/** What the confirmation says while a submission keeps trying (errorCode, errorMessage). */
+export const SENDING_NOTES = {
+  retrying: {
+    code: 'sending_retry',
+    message: 'Alpaca isn’t answering right now. We keep trying, and the order can’t be placed twice.',
+  },
+  slow: {
+    code: 'sending_slow',
+    message: 'Alpaca hasn’t answered yet. We keep trying, and the order can’t be placed twice.',
+  },
+} as const;
 
 export interface TradeServiceOptions {
   ledgerOnly: boolean;
+  /** This process, as the owner of the submission leases it takes. */
+  instanceId: string;
   maxOrderNotional: Dec;
   traderUserIds: readonly string[];
   /** How many times a submission is retried after a rate limit or an ambiguous failure. */
   submitRetries?: number;
   retryMinTimeoutMs?: number;
+  slowNoticeMs?: number;
+  /** How long a submission's lease lasts past its last renewal (renewed at a quarter of it). */
+  submitLeaseMs?: number;
   now?: () => Date;
 }
 
@@ -51,6 +73,17 @@ export interface SettleResult {
   resubmitted: number;
   failed: number;
   brokerRequests: number;
+  /** The earliest moment a row left alone for its live submission lease can be settled (undefined: none was). */
+  nextLeaseExpiry?: Date;
+}
+
+export interface SettleOptions {
+  /** Orders the caller already reviewed from the broker's list: only the other rows are settled here. */
+  reviewed?: readonly BrokerOrder[];
+  /** Rows changed since are left alone: their submission may still be on its way. */
+  quietSince?: Date;
+  /** Only rows Alpaca never acknowledged (no broker order id): the ones the trade_updates stream can't settle. */
+  unacknowledgedOnly?: boolean;
 }
 
 export type ReviewResult =
@@ -72,7 +105,6 @@ export class TradeService {
     private readonly portfolios: PortfolioRepository,
     private readonly broker: Broker,
     private readonly tracker: OrderTracker,
-    private readonly observer: TradeObserver,
     private readonly logger: Logger,
     private readonly options: TradeServiceOptions,
   ) {
@@ -160,23 +192,27 @@ export class TradeService {
     const clientOrderId = clientOrderIdForView(args.viewId);
     const symbol = normalizeSymbol(args.form.symbol);
     const portfolioName = args.form.portfolio.trim() || DEFAULT_PORTFOLIO;
-    const [lookup, snapshot, held, clock] = await Promise.all([
+    const selling = parseSide(args.form.side) === 'sell';
+    const [lookup, snapshot, clock] = await Promise.all([
       symbol ? this.lookupAsset(symbol, ACK_PATH_BUDGET_MS) : Promise.resolve(undefined),
       symbol && !this.ledgerOnly ? within(ACK_PATH_BUDGET_MS, this.broker.getSnapshots([symbol])).then((m) => m.get(symbol), () => undefined) : Promise.resolve(undefined),
-      // Only a sell is checked against the holding: a buy spends no queries on it.
-      symbol && parseSide(args.form.side) === 'sell' ? this.holdingOf(portfolioName, symbol) : Promise.resolve(dec(0)),
       within(ACK_PATH_BUDGET_MS, this.broker.getClock()).catch(() => undefined as MarketClock | undefined),
     ]);
+    const lastPrice = snapshot?.lastPrice ?? snapshot?.ask ?? snapshot?.bid;
+    // Only a sell is checked against the holding: a buy spends no queries on it.
+    const held = symbol && selling ? await this.holdingOf(portfolioName, symbol, lastPrice) : undefined;
     const result: OrderFormResult =
       lookup?.kind === 'unavailable'
         ? { ok: false, errors: { symbol: `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). Nothing was sent — please submit again.` } }
-        : validateOrderForm(args.form, {
-            asset: lookup?.kind === 'found' ? lookup.asset : undefined,
-            lastPrice: snapshot?.lastPrice ?? snapshot?.ask ?? snapshot?.bid,
-            maxOrderNotional: this.options.maxOrderNotional,
-            heldQty: held,
-            ledgerOnly: this.ledgerOnly,
-          });
+        : held?.unpriced
+          ? { ok: false, errors: { quantity: unpricedHoldingSentence(portfolioName, symbol ?? '') } }
+          : validateOrderForm(args.form, {
+              asset: lookup?.kind === 'found' ? lookup.asset : undefined,
+              lastPrice,
+              maxOrderNotional: this.options.maxOrderNotional,
+              heldQty: held?.qty ?? dec(0),
+              ledgerOnly: this.ledgerOnly,
+            });
     if (!result.ok) {
       // A redelivered submission already recorded stays a duplicate even if it no longer validates
       // (its own sell now counts against the holding, Alpaca is down): the happy path leaves this to the unique index.
@@ -186,77 +222,114 @@ export class TradeService {
 
     const order = result.order;
     const portfolio = await this.portfolios.ensure(order.portfolio, args.userId);
-    const { trade, created } = await this.trades.insertPending({
-      clientOrderId,
-      source: this.ledgerOnly ? 'ledger' : 'slack',
-      symbol: order.symbol,
-      side: order.side,
-      quantity: order.qty ?? null,
-      notional: order.notional ?? null,
-      gmv: order.gmv ?? null,
-      orderType: order.type,
-      timeInForce: order.timeInForce,
-      limitPrice: order.limitPrice ?? null,
-      stopPrice: order.stopPrice ?? null,
-      extendedHours: order.extendedHours,
-      portfolioName: portfolio.name,
-      userId: args.userId,
-      slackChannelId: args.channelId ?? null,
-      marketOpenAtSubmit: clock ? clock.isOpen : null,
-    });
-    if (!created) return { kind: 'duplicate', trade };
+    const recorded = await this.trades.recordPending(
+      {
+        clientOrderId,
+        source: this.ledgerOnly ? 'ledger' : 'slack',
+        symbol: order.symbol,
+        side: order.side,
+        quantity: order.qty ?? null,
+        notional: order.notional ?? null,
+        gmv: order.gmv ?? null,
+        orderType: order.type,
+        timeInForce: order.timeInForce,
+        limitPrice: order.limitPrice ?? null,
+        stopPrice: order.stopPrice ?? null,
+        extendedHours: order.extendedHours,
+        portfolioName: portfolio.name,
+        userId: args.userId,
+        slackChannelId: args.channelId ?? null,
+        marketOpenAtSubmit: clock ? clock.isOpen : null,
+      },
+      // The form checked the holding a moment ago; this re-checks it where no other sell can slip in between.
+      { price: lastPrice, check: (sellable) => sellRefusal(portfolio.name, order, sellable, lastPrice) },
+    );
+    if (recorded.kind === 'refused') return { kind: 'invalid', errors: order.qty ? { quantity: recorded.reason } : { amount: recorded.reason } };
+    if (recorded.kind === 'existing') return { kind: 'duplicate', trade: recorded.trade };
     this.logger.info({ client_order_id: clientOrderId, user: args.userId, symbol: order.symbol, side: order.side }, 'order recorded');
-    return { kind: 'accepted', trade };
+    return { kind: 'accepted', trade: recorded.trade };
   }
 
   /**
-   * Sends a recorded order to the broker, exactly once. Safe to call again for the same trade:
-   * it only acts while the row is still pending_submit / submitted-but-unconfirmed.
+   * Sends a recorded order to the broker, exactly once. Safe to call again for the same trade, from
+   * any instance: it acts only while the row is still pending_submit / submitted-but-unconfirmed,
+   * and only while it holds the row's submission lease (renewed as retries run), so no other pass
+   * settles, fails or resends the row meanwhile. Until Alpaca acknowledges, the row stays
+   * "sending"; within SLOW_SUBMIT_NOTICE_MS of a failed attempt (or of no answer) it says so.
    */
   async submit(tradeId: number): Promise<Trade> {
-    let trade = await this.mustFind(tradeId);
-    if (trade.status !== 'pending_submit' && !(trade.status === 'submitted' && !trade.alpacaOrderId)) return trade;
-    if (this.ledgerOnly) return this.recordLedgerFill(trade);
+    const owner = this.options.instanceId;
+    const leased = await this.takeLease(tradeId);
+    if (!leased) return this.mustFind(tradeId);
+    let trade: Trade = leased;
+    if (trade.status !== 'pending_submit' && !(trade.status === 'submitted' && !trade.alpacaOrderId)) return this.releaseLease(trade);
+    if (this.ledgerOnly) return this.releaseLease(await this.recordLedgerFill(trade));
 
     const intent = toIntent(trade);
-    try {
-      const order = await pRetry(() => this.placeOrFind(intent), {
-        retries: this.options.submitRetries ?? 4,
-        minTimeout: this.options.retryMinTimeoutMs ?? 500,
-        factor: 2,
-        shouldRetry: ({ error }) => error instanceof BrokerError && (error.kind === 'rate_limited' || error.ambiguous),
-        onFailedAttempt: async ({ error, attemptNumber }) => {
-          if (error instanceof BrokerError && error.ambiguous && trade.status === 'pending_submit') {
-            trade = await this.trades.update(trade.id, { status: 'submitted', submittedAt: this.now(), errorMessage: 'We couldn’t confirm the order with Alpaca yet — checking.' });
-            await this.notify(trade);
-          }
-          this.logger.warn({ client_order_id: intent.clientOrderId, attempt: attemptNumber, kind: error instanceof BrokerError ? error.kind : 'unknown' }, 'order submission not confirmed; retrying');
-          // A 429 says when the window reopens: wait for it rather than spend attempts before then.
-          const retryAfterMs = error instanceof BrokerError ? error.details.retryAfterMs : undefined;
-          if (retryAfterMs) await sleep(Math.min(retryAfterMs, MAX_RATE_LIMIT_WAIT_MS));
+    let leaseLost = false;
+    let acknowledged = false;
+    const renewal = setInterval(() => {
+      void this.trades.renewSubmitLease(tradeId, owner, this.leaseUntil()).then(
+        (held) => {
+          leaseLost ||= !held;
         },
-      });
-      return (await this.tracker.applyOrder(order)) ?? (await this.mustFind(trade.id));
+        () => undefined,
+      );
+    }, this.leaseMs / 4);
+    const slowNotice = setTimeout(() => {
+      if (!acknowledged) void this.noteSending(tradeId, SENDING_NOTES.slow).catch(() => undefined);
+    }, this.options.slowNoticeMs ?? SLOW_SUBMIT_NOTICE_MS);
+    try {
+      const order = await pRetry(
+        () => {
+          if (leaseLost) throw new AbortError('another pass took over this order');
+          return this.placeOrFind(intent);
+        },
+        {
+          retries: this.options.submitRetries ?? 4,
+          minTimeout: this.options.retryMinTimeoutMs ?? 500,
+          factor: 2,
+          shouldRetry: ({ error }) => error instanceof BrokerError && (error.kind === 'rate_limited' || error.ambiguous),
+          onFailedAttempt: async ({ error, attemptNumber }) => {
+            const ambiguous = error instanceof BrokerError && error.ambiguous;
+            const updated = await this.noteSending(tradeId, SENDING_NOTES.retrying, ambiguous).catch(() => undefined);
+            if (updated) trade = updated;
+            this.logger.warn({ client_order_id: intent.clientOrderId, attempt: attemptNumber, kind: error instanceof BrokerError ? error.kind : 'unknown' }, 'order submission not confirmed; retrying');
+            // A 429 says when the window reopens: wait for it rather than spend attempts before then.
+            const retryAfterMs = error instanceof BrokerError ? error.details.retryAfterMs : undefined;
+            if (retryAfterMs) await sleep(Math.min(retryAfterMs, MAX_RATE_LIMIT_WAIT_MS));
+          },
+        },
+      );
+      acknowledged = true;
+      const applied = (await this.tracker.applyOrder(order)) ?? (await this.mustFind(tradeId));
+      return await this.releaseLease(applied);
     } catch (err) {
-      const error = err instanceof BrokerError ? err : new BrokerError('unavailable', describeError(err), { ambiguous: true });
-      if (error.ambiguous) {
-        // Still unknown after every lookup: leave it for the settlement pass rather than guess.
-        trade = await this.trades.update(trade.id, {
-          status: 'submitted',
-          submittedAt: trade.submittedAt ?? this.now(),
-          errorCode: error.kind,
-          errorMessage: 'Alpaca didn’t answer and we couldn’t confirm the order — we keep checking and will update this message.',
-        });
-      } else {
-        trade = await this.trades.update(trade.id, {
-          status: error.kind === 'rate_limited' || error.kind === 'unavailable' ? 'failed' : 'rejected',
-          errorCode: String(error.details.code ?? error.kind),
-          errorMessage: rejectionSentence(error),
-        });
-        this.logger.info({ client_order_id: intent.clientOrderId, kind: error.kind, code: error.details.code }, 'order not placed');
+      acknowledged = true;
+      if (leaseLost) {
+        this.logger.warn({ client_order_id: intent.clientOrderId }, 'lost the submission lease; leaving the order to the pass that holds it');
+        return this.mustFind(tradeId);
       }
-      await this.notify(trade);
-      return trade;
+      const error = err instanceof BrokerError ? err : new BrokerError('unavailable', describeError(err), { ambiguous: true });
+      const patch = error.ambiguous
+        ? // Still unknown after every lookup: leave it for the settlement pass rather than guess.
+          {
+            status: 'submitted' as const,
+            submittedAt: trade.submittedAt ?? this.now(),
+            errorCode: error.kind,
+            errorMessage: 'Alpaca didn’t answer and we couldn’t confirm the order. It may or may not have been placed: we keep checking and will update this message.',
+          }
+        : {
+            status: error.kind === 'rate_limited' || error.kind === 'unavailable' ? ('failed' as const) : ('rejected' as const),
+            errorCode: String(error.details.code ?? error.kind),
+            errorMessage: rejectionSentence(error),
+          };
+      if (!error.ambiguous) this.logger.info({ client_order_id: intent.clientOrderId, kind: error.kind, code: error.details.code }, 'order not placed');
+      const updated = await this.trades.updateIf(tradeId, patch, (t) => t.submitLeaseOwner === owner && !t.alpacaOrderId);
+      return this.releaseLease(updated ?? (await this.mustFind(tradeId)));
+    } finally {
+      clearInterval(renewal);
+      clearTimeout(slowNotice);
     }
   }
 
@@ -287,63 +360,90 @@ export class TradeService {
    * here) and a quiet time: rows changed since are left alone, their submission may still be on
    * its way. At start-up nothing in this process is on its way, so every row is settled.
    */
-  async settleUnsettled(options: { reviewed?: readonly BrokerOrder[]; quietSince?: Date } = {}): Promise<SettleResult> {
+  async settleUnsettled(options: SettleOptions = {}): Promise<SettleResult> {
     const counts: SettleResult = { settled: 0, resubmitted: 0, failed: 0, brokerRequests: 0 };
-    const unsettled = await this.trades.listUnsettled();
+    const now = this.now().getTime();
+    const candidates = (await this.trades.listUnsettled()).filter((t) => t.source !== 'legacy' && !(options.unacknowledgedOnly && t.alpacaOrderId));
+    // A row whose submission holds a live lease is that submission's business, in this instance or another
+    // (or a dead process's, until the lease runs out: the caller comes back then).
+    const leased = candidates.filter((t) => t.submitLeaseUntil && t.submitLeaseUntil.getTime() > now && !(t.submitLeaseOwner && isDeadLocalInstance(t.submitLeaseOwner)));
+    if (leased.length > 0) counts.nextLeaseExpiry = new Date(Math.min(...leased.map((t) => t.submitLeaseUntil!.getTime())));
+    const unsettled = candidates.filter((t) => !leased.includes(t));
     if (this.ledgerOnly) {
-      for (const trade of unsettled.filter((t) => t.status === 'pending_submit' && t.source !== 'legacy')) {
-        await this.recordLedgerFill(trade);
-        counts.settled += 1;
+      for (const trade of unsettled.filter((t) => t.status === 'pending_submit')) {
+        await this.isolated(trade, async () => {
+          await this.submit(trade.id);
+          counts.settled += 1;
+        });
       }
       return this.logSettled(counts);
     }
     const reviewed = new Set(options.reviewed?.map((o) => o.clientOrderId));
     const quietSince = options.quietSince?.getTime() ?? Number.POSITIVE_INFINITY;
-    const rows = unsettled.filter((t) => t.source !== 'legacy' && !(t.clientOrderId && reviewed.has(t.clientOrderId)) && t.updatedAt.getTime() <= quietSince);
+    const rows = unsettled.filter((t) => !(t.clientOrderId && reviewed.has(t.clientOrderId)) && t.updatedAt.getTime() <= quietSince);
     const listed = options.reviewed || rows.length < 2 ? new Map<string, BrokerOrder>() : await this.listOrdersFor(rows, counts);
-    for (const trade of rows) {
-      try {
-        let found = trade.clientOrderId ? listed.get(trade.clientOrderId) : undefined;
-        if (!found && trade.clientOrderId) {
+    for (const row of rows) {
+      await this.isolated(row, async () => {
+        let found = row.clientOrderId ? listed.get(row.clientOrderId) : undefined;
+        if (!found && row.clientOrderId) {
           counts.brokerRequests += 1;
-          found = await this.broker.getOrderByClientOrderId(trade.clientOrderId);
+          found = await this.broker.getOrderByClientOrderId(row.clientOrderId);
         }
         if (found) {
           await this.tracker.applyOrder(found);
           counts.settled += 1;
-          continue;
+          return;
         }
-        const age = this.now().getTime() - (trade.submittedAt ?? trade.createdAt).getTime();
-        if (trade.status === 'pending_submit' && age <= RESUBMIT_WINDOW_MS) {
+        const age = this.now().getTime() - (row.submittedAt ?? row.createdAt).getTime();
+        if (row.status === 'pending_submit' && age <= RESUBMIT_WINDOW_MS) {
           counts.brokerRequests += 1;
-          await this.submit(trade.id);
+          await this.submit(row.id);
           counts.resubmitted += 1;
-        } else if (trade.status === 'pending_submit' || age > UNCONFIRMED_GIVE_UP_MS) {
-          const failed = await this.trades.update(trade.id, {
-            status: 'failed',
-            errorCode: 'not_sent',
-            errorMessage:
-              trade.status === 'pending_submit'
-                ? 'The app restarted before this order reached Alpaca, and it is too old to send now. Nothing was placed — place it again if you still want it.'
-                : 'Alpaca never showed this order after a failed submission, so it was not placed. Place it again if you still want it.',
-          });
-          await this.notify(failed);
-          counts.failed += 1;
+        } else if (row.status === 'pending_submit' || age > UNCONFIRMED_GIVE_UP_MS) {
+          if (await this.failUnplaced(row)) counts.failed += 1;
         }
-      } catch (err) {
-        this.logger.warn({ client_order_id: trade.clientOrderId, err: describeError(err) }, 'could not settle order; will retry on the next pass');
-      }
+      });
     }
     return this.logSettled(counts);
   }
 
+  /**
+   * Marks a row the broker never showed as not placed — holding its lease, so a submission that
+   * started meanwhile (here or in another instance) is never contradicted, and then can't start.
+   */
+  private async failUnplaced(row: Trade): Promise<boolean> {
+    const owner = this.options.instanceId;
+    if (!(await this.takeLease(row.id))) return false;
+    const failed = await this.trades.updateIf(
+      row.id,
+      {
+        status: 'failed',
+        errorCode: 'not_sent',
+        errorMessage:
+          row.status === 'pending_submit'
+            ? 'The app restarted before this order reached Alpaca, and it is too old to send now. Nothing was placed — place it again if you still want it.'
+            : 'Alpaca never showed this order after a failed submission, so it was not placed. Place it again if you still want it.',
+      },
+      (t) => t.submitLeaseOwner === owner && t.status === row.status && !t.alpacaOrderId,
+    );
+    await this.trades.releaseSubmitLease(row.id, owner);
+    return failed !== undefined;
+  }
+
+  /** One row that can't be settled (a database refusal, a broker error) never stops the others. */
+  private async isolated(trade: Trade, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.logger.warn({ client_order_id: trade.clientOrderId, err: describeError(err) }, 'could not settle order; will retry on the next pass');
+    }
+  }
+
   /** The broker's orders since the oldest row, by client_order_id; empty (each row looked up alone) if the list fails. */
   private async listOrdersFor(rows: readonly Trade[], counts: SettleResult): Promise<Map<string, BrokerOrder>> {
-    // A minute's margin for clock skew between this host and Alpaca's submitted_at.
-    const since = new Date(Math.min(...rows.map((t) => (t.submittedAt ?? t.createdAt).getTime())) - 60_000);
     const requests = { count: 0 };
     try {
-      return new Map((await listOrdersSince(this.broker, since, requests)).map((o) => [o.clientOrderId, o]));
+      return new Map((await listOrdersCovering(this.broker, rows, requests)).map((o) => [o.clientOrderId, o]));
     } catch (err) {
       this.logger.warn({ err: describeError(err) }, 'could not list orders to settle; looking each one up');
       return new Map();
@@ -373,30 +473,55 @@ export class TradeService {
     }
   }
 
+  /** Ledger-only mode: the order is filled at the GMV the trader typed, fill and status in one transaction. */
   private async recordLedgerFill(trade: Trade): Promise<Trade> {
-    const qty = trade.quantity ?? dec(0);
-    const gmv = trade.gmv ?? dec(0);
-    const price = qty.isZero() ? dec(0) : gmv.div(qty).toDecimalPlaces(6);
     const at = this.now();
-    await this.trades.recordFill({
-      executionId: `ledger:${trade.clientOrderId ?? trade.tradeId}`,
-      tradeId: trade.id,
-      symbol: trade.symbol,
-      side: trade.side,
-      qty,
-      price,
-      portfolioName: trade.portfolioName,
-      filledAt: at,
-      source: 'ledger',
+    const recorded = await this.trades.applyUnderLock({ id: trade.id }, (row, stored) => {
+      if (row.status !== 'pending_submit' || stored.qty.gt(0)) return { fills: [], patch: {} };
+      const qty = row.quantity ?? dec(0);
+      const gmv = row.gmv ?? dec(0);
+      const price = qty.isZero() ? dec(0) : gmv.div(qty).toDecimalPlaces(6);
+      const fill = { executionId: `ledger:${row.clientOrderId ?? row.tradeId}`, tradeId: row.id, symbol: row.symbol, side: row.side, qty, price, portfolioName: row.portfolioName, filledAt: at, source: 'ledger' as const };
+      return { fills: [fill], patch: { status: 'filled', submittedAt: at } };
     });
-    const filled = await this.trades.update(trade.id, { status: 'filled', submittedAt: at });
-    await this.notify(filled);
-    return filled;
+    return recorded ?? this.mustFind(trade.id);
   }
 
-  private async holdingOf(portfolioName: string, symbol: string): Promise<Dec> {
+  /** Writes a "still sending" note while the order is still ours to send and not yet acknowledged. */
+  private noteSending(tradeId: number, note: { code: string; message: string }, ambiguous = false): Promise<Trade | undefined> {
+    const owner = this.options.instanceId;
+    return this.trades.updateIf(
+      tradeId,
+      { errorCode: note.code, errorMessage: note.message, ...(ambiguous ? { status: 'submitted' as const, submittedAt: this.now() } : {}) },
+      (t) => t.submitLeaseOwner === owner && !t.alpacaOrderId && (t.status === 'pending_submit' || t.status === 'submitted'),
+    );
+  }
+
+  /** The row's submission lease for this instance — also when its holder is a crashed process on this host, whose lease need not be waited out. */
+  private async takeLease(tradeId: number): Promise<Trade | undefined> {
+    const owner = this.options.instanceId;
+    const leased = await this.trades.acquireSubmitLease(tradeId, owner, this.leaseUntil());
+    if (leased) return leased;
+    const holder = (await this.trades.findById(tradeId))?.submitLeaseOwner;
+    return holder && isDeadLocalInstance(holder) ? this.trades.acquireSubmitLease(tradeId, owner, this.leaseUntil(), holder) : undefined;
+  }
+
+  private get leaseMs(): number {
+    return this.options.submitLeaseMs ?? SUBMIT_LEASE_MS;
+  }
+
+  private leaseUntil(): Date {
+    return new Date(this.now().getTime() + this.leaseMs);
+  }
+
+  private async releaseLease(trade: Trade): Promise<Trade> {
+    await this.trades.releaseSubmitLease(trade.id, this.options.instanceId);
+    return trade;
+  }
+
+  private async holdingOf(portfolioName: string, symbol: string, price: Dec | undefined): Promise<Sellable> {
     const match = await this.portfolios.findByName(portfolioName);
-    return this.trades.sellableQuantity(match?.name ?? portfolioName, symbol);
+    return this.trades.sellableQuantity(match?.name ?? portfolioName, symbol, price);
   }
 
   private async lookupAsset(symbol: string, budgetMs?: number): Promise<{ kind: 'found'; asset: BrokerAsset } | { kind: 'unknown' } | { kind: 'unavailable'; reason: string }> {
@@ -414,10 +539,6 @@ export class TradeService {
     if (!trade) throw new Error(`No trade with id ${tradeId}`);
     return trade;
   }
-
-  private async notify(trade: Trade): Promise<void> {
-    await this.observer.tradeChanged(trade);
-  }
 }
 
 function toIntent(trade: Trade): OrderIntent {
@@ -433,6 +554,28 @@ function toIntent(trade: Trade): OrderIntent {
     stopPrice: trade.stopPrice ?? undefined,
     extendedHours: trade.extendedHours,
   };
+}
+
+/** Why a sell can't be recorded against what the portfolio can still sell, or undefined. */
+function sellRefusal(portfolio: string, order: { symbol: string; qty?: Dec; notional?: Dec }, sellable: Sellable, price: Dec | undefined): string | undefined {
+  if (sellable.unpriced) return unpricedHoldingSentence(portfolio, order.symbol);
+  const held = formatQty(Dec.max(sellable.qty, 0));
+  if (order.qty && order.qty.gt(sellable.qty)) {
+    return sellable.qty.lte(0)
+      ? `${portfolio} has no ${order.symbol} left to sell once its open sell orders are counted.`
+      : `${portfolio} can sell at most ${held} ${order.symbol} once its open sell orders are counted.`;
+  }
+  if (order.notional) {
+    if (!price) return unpricedHoldingSentence(portfolio, order.symbol);
+    if (order.notional.gt(sellable.qty.times(price))) {
+      return `${portfolio} can sell at most about ${formatUsd(Dec.max(sellable.qty.times(price), 0))} of ${order.symbol} (${held} shares) once its open sell orders are counted.`;
+    }
+  }
+  return undefined;
+}
+
+function unpricedHoldingSentence(portfolio: string, symbol: string): string {
+  return `We can’t price ${symbol} right now, so we can’t check this sell against what ${portfolio} holds. Nothing was sent — try again in a moment.`;
 }
 
 /** A broker refusal as a sentence a trader understands (the BrokerError message already is one, plus figures). */

@@ -1,25 +1,25 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger';
-import type { Trade } from '../db/repositories/trade-repository';
 import type { PortfolioService } from '../services/portfolio-service';
-import type { TradeObserver } from '../services/trade-observer';
 import { buildHomeView, type HomeViewOptions } from './views/home-view';
 import { slackErrorCode } from './errors';
 
 interface UserQueue {
+  /** Settles with the outcome of the last render this queue ran. */
   running: Promise<void>;
   /** A publish asked for while one was running: done once, afterwards, with the latest page. */
   again?: { page: number };
 }
 
 /**
- * Publishes each user's Home tab: when they open it, act on it, or their orders change. Publishes
+ * Publishes each user's Home tab: when they open it, act on it, or (through the outbox) their
+ * orders change. Publishes
  * for one user run one at a time and a burst collapses into one more publish, so the tab always
  * ends on the freshest state and a stale render never overwrites a newer one. When the month of
  * equity is not cached, the tab is published at once and again when it arrives, so no single
  * render waits on (or spends) more than the account, the quotes and, twice a day, the clock.
  */
-export class HomeTab implements TradeObserver {
+export class HomeTab {
   private readonly queues = new Map<string, UserQueue>();
 
   constructor(
@@ -28,10 +28,18 @@ export class HomeTab implements TradeObserver {
     private readonly logger: Logger,
     private readonly isAdmin: (userId: string) => boolean = () => false,
     private readonly books: () => Promise<HomeViewOptions['books']> = async () => undefined,
+    private readonly mayViewAccount: (userId: string) => boolean = () => true,
   ) {}
 
   /** Resolves when the tab shows the state as of this call (or later). Never throws: failures are logged. */
   publish(userId: string, options: { page?: number } = {}): Promise<void> {
+    return this.refresh(userId, options).catch((err: unknown) => {
+      this.logger.warn({ user: userId, error: slackErrorCode(err) }, 'could not publish the Home tab');
+    });
+  }
+
+  /** Like publish, but a failure is thrown: the outbox retries it. */
+  refresh(userId: string, options: { page?: number } = {}): Promise<void> {
     const page = options.page ?? 0;
     const queue = this.queues.get(userId);
     if (queue) {
@@ -42,43 +50,35 @@ export class HomeTab implements TradeObserver {
     this.queues.set(userId, entry);
     entry.running = (async () => {
       let next: { page: number } | undefined = { page };
+      let failure: unknown;
       while (next) {
         entry.again = undefined;
-        await this.render(userId, next.page);
+        failure = await this.render(userId, next.page).then(
+          () => undefined,
+          (err: unknown) => err ?? new Error('Home tab render failed'),
+        );
         next = entry.again;
       }
       this.queues.delete(userId);
+      if (failure) throw failure;
     })();
     return entry.running;
   }
 
-  /**
-   * Orders change (placed, filled, canceled): the trader's tab follows. Not awaited, so the order
-   * confirmation and the trade_updates consumer never wait on a Home render. An adopted order
-   * belongs to no Slack user, so there is no tab to refresh.
-   */
-  tradeChanged(trade: Trade): void {
-    if (trade.source === 'adopted') return;
-    void this.publish(trade.userId);
-  }
-
   private async render(userId: string, page: number): Promise<void> {
-    try {
-      const [report, books] = await Promise.all([
-        this.portfolio.home(userId),
-        // The tab is still worth showing when the reconciliation status cannot be read.
-        this.books().catch((err: unknown) => {
-          this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read the reconciliation status for the Home tab');
-          return undefined;
-        }),
-      ]);
-      const options = { page, isAdmin: this.isAdmin(userId), books };
-      await this.client.views.publish({ user_id: userId, view: buildHomeView(report, options) });
-      if (report.trend.kind !== 'pending') return;
-      const trend = await this.portfolio.equityTrend();
-      await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, options) });
-    } catch (err) {
-      this.logger.warn({ user: userId, error: slackErrorCode(err) }, 'could not publish the Home tab');
-    }
+    const [full, books] = await Promise.all([
+      this.portfolio.home(userId),
+      // The tab is still worth showing when the reconciliation status cannot be read.
+      this.books().catch((err: unknown) => {
+        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read the reconciliation status for the Home tab');
+        return undefined;
+      }),
+    ]);
+    const report = this.mayViewAccount(userId) ? full : { ...full, account: { kind: 'restricted' as const }, trend: { kind: 'restricted' as const } };
+    const options = { page, isAdmin: this.isAdmin(userId), books };
+    await this.client.views.publish({ user_id: userId, view: buildHomeView(report, options) });
+    if (report.trend.kind !== 'pending') return;
+    const trend = await this.portfolio.equityTrend();
+    await this.client.views.publish({ user_id: userId, view: buildHomeView({ ...report, trend }, options) });
   }
 }

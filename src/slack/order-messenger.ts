@@ -1,12 +1,16 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger';
-import type { Trade, TradeRepository } from '../db/repositories/trade-repository';
-import type { TradeObserver } from '../services/trade-observer';
-import { buildOrderMessage, type OrderMessageView } from './views/order-message';
+import type { TradeStatus } from '../domain/order';
+import { hasTrader, type Trade } from '../domain/trade';
+import type { TradeRepository } from '../db/repositories/trade-repository';
+import { SENDING_NOTES } from '../services/trade-service';
+import { buildOrderFinishedReply, buildOrderMessage, type OrderMessageView } from './views/order-message';
 import { slackErrorCode } from './errors';
 
 /** Errors meaning "the app can't post in that channel": the confirmation goes to the trader's DM instead. */
 const CANNOT_POST_HERE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action', 'cant_post', 'not_allowed_token_type', 'missing_scope']);
+
+const STILL_SENDING_CODES = new Set<string>([SENDING_NOTES.retrying.code, SENDING_NOTES.slow.code]);
 
 export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMessageView {
   const open = trade.status === 'accepted' || trade.status === 'partially_filled';
@@ -32,6 +36,7 @@ export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMess
     // Alpaca answers 'accepted' (rather than 'new') for an order held until the market opens.
     queuedForOpen: trade.status === 'accepted' && trade.alpacaStatus === 'accepted',
     error: trade.errorMessage ?? undefined,
+    stillSending: trade.errorCode !== null && STILL_SENDING_CODES.has(trade.errorCode),
     ledgerOnly,
     cancelable: !ledgerOnly && open && trade.alpacaOrderId !== null,
     clientOrderId: trade.clientOrderId ?? trade.tradeId,
@@ -39,13 +44,12 @@ export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMess
 }
 
 /**
- * Keeps one confirmation message per order: posted on the first change, then edited in place.
- * Renders for one trade run one at a time and always from the freshest row, so a burst of
- * updates ends with the latest state and never posts twice.
+ * One confirmation message per order: posted on its first delivery, then edited in place, always
+ * drawn from the freshest row (the outbox coalesces a burst of changes into one delivery). A final
+ * state also gets a thread reply naming the trader, since edits notify nobody. Failures are thrown
+ * for the outbox worker to retry; nothing here is on the path that writes the books.
  */
-export class SlackOrderMessenger implements TradeObserver {
-  private readonly queues = new Map<number, Promise<void>>();
-
+export class SlackOrderMessenger {
   constructor(
     private readonly client: WebClient,
     private readonly trades: TradeRepository,
@@ -53,30 +57,28 @@ export class SlackOrderMessenger implements TradeObserver {
     private readonly ledgerOnly: boolean,
   ) {}
 
-  tradeChanged(trade: Trade): Promise<void> {
-    // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the reconcile alert reports adoptions).
-    if (trade.source === 'legacy' || trade.source === 'adopted') return Promise.resolve();
-    const previous = this.queues.get(trade.id) ?? Promise.resolve();
-    const next = previous.then(() => this.render(trade.id)).catch((err: unknown) => {
-      this.logger.warn({ trade_id: trade.id, error: slackErrorCode(err) }, 'could not update the order confirmation in Slack');
-    });
-    this.queues.set(trade.id, next);
-    void next.then(() => {
-      if (this.queues.get(trade.id) === next) this.queues.delete(trade.id);
-    });
-    return next;
-  }
-
-  private async render(tradeId: number): Promise<void> {
+  async render(tradeId: number): Promise<Trade | undefined> {
     const trade = await this.trades.findById(tradeId);
-    if (!trade) return;
+    // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the reconcile alert reports adoptions).
+    if (!trade || !hasTrader(trade)) return undefined;
     const message = buildOrderMessage(toOrderMessageView(trade, this.ledgerOnly));
     if (trade.slackChannelId && trade.slackMessageTs) {
       await this.client.chat.update({ channel: trade.slackChannelId, ts: trade.slackMessageTs, text: message.text, blocks: message.blocks });
-      return;
+      return trade;
     }
     const posted = await this.post(trade, message);
-    await this.trades.update(trade.id, { slackChannelId: posted.channel, slackMessageTs: posted.ts });
+    return this.trades.update(trade.id, { slackChannelId: posted.channel, slackMessageTs: posted.ts });
+  }
+
+  /** Replies in the confirmation's thread that the order reached `status` (skipped if it has since moved on: that move has its own reply). */
+  async announceFinished(tradeId: number, status: TradeStatus): Promise<void> {
+    let trade = (await this.trades.findById(tradeId)) ?? undefined;
+    if (!trade || !hasTrader(trade) || trade.status !== status) return;
+    if (!trade.slackMessageTs) trade = await this.render(tradeId);
+    if (!trade?.slackChannelId || !trade.slackMessageTs) return;
+    const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.ledgerOnly));
+    await this.client.chat.postMessage({ channel: trade.slackChannelId, thread_ts: trade.slackMessageTs, text: reply.text, blocks: reply.blocks, unfurl_links: false });
+    this.logger.debug({ trade_id: trade.id, status }, 'final state announced in the confirmation thread');
   }
 
   private async post(trade: Trade, message: { text: string; blocks: unknown[] }): Promise<{ channel: string; ts: string }> {

@@ -1,8 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger';
 import { breakdownFromDetails, isPositionKind } from '../domain/reconciliation';
-import type { BookAdjustment, ReconcileRepository, StoredDiscrepancy } from '../db/repositories/reconcile-repository';
-import type { ReconcileObserver, ReconcileReport } from '../services/reconcile-service';
+import type { ReconcileRepository, RunFinishedPayload, StoredDiscrepancy } from '../db/repositories/reconcile-repository';
+import type { ReconcileReport, ReconcileService } from '../services/reconcile-service';
 import {
   buildAcknowledgedNote,
   buildAdjustmentNote,
@@ -56,48 +56,50 @@ function alertsOf(findings: readonly StoredDiscrepancy[]): AlertRef[] {
 /**
  * Reconciliation alerts in RECONCILE_CHANNEL_ID (unset: the run summary is only logged). One
  * message per set of new findings, with the details in its thread; later runs edit that message
- * ("still open, last checked …", new figures, resolved) and add short thread notes. Every render
- * reads the findings from the database, and the message each belongs to is stored with it, so a
- * restart or another instance continues the same messages. Work is done one notification at a
- * time so edits never overtake each other.
+ * ("still open, last checked …", new figures, resolved) and add short thread notes. Each notice
+ * comes from the outbox, in the order the runs and actions happened; every render reads the
+ * findings from the database, and the message each belongs to is stored with it, so a restart or
+ * another instance continues the same messages. Failures are thrown for the outbox to retry (or,
+ * for a channel the app can't post to, to give up on: the next run posts what is still open).
  */
-export class SlackReconcileNotifier implements ReconcileObserver {
-  private queue: Promise<void> = Promise.resolve();
-
+export class SlackReconcileNotifier {
   constructor(
     private readonly client: WebClient,
     private readonly repository: ReconcileRepository,
+    private readonly reconcile: ReconcileService,
     private readonly channelId: string | undefined,
     private readonly logger: Logger,
   ) {}
 
-  runFinished(report: ReconcileReport): Promise<void> {
-    return this.enqueue(() => this.renderRun(report));
+  async runFinished(payload: RunFinishedPayload): Promise<void> {
+    const report = await this.reconcile.runNotice(payload);
+    if (report) await this.explained(() => this.renderRun(report));
   }
 
-  alertAcknowledged(findings: StoredDiscrepancy[], userId: string): Promise<void> {
-    return this.enqueue(async () => {
-      for (const alert of alertsOf(findings)) {
-        await this.refreshAlert(alert);
-        await this.post(buildAcknowledgedNote(userId, new Date()), alert);
-      }
+  async alertAcknowledged(payload: { channelId: string; messageTs: string; userId: string; at: string }): Promise<void> {
+    await this.explained(async () => {
+      const alert = { channelId: payload.channelId, messageTs: payload.messageTs };
+      await this.refreshAlert(alert);
+      await this.post(buildAcknowledgedNote(payload.userId, new Date(payload.at)), alert);
     });
   }
 
-  booksAdjusted(adjustment: BookAdjustment, finding: StoredDiscrepancy): Promise<void> {
-    return this.enqueue(async () => {
-      const [alert] = alertsOf([finding]);
-      await this.post(buildAdjustmentNote(adjustment), alert);
-    });
+  async booksAdjusted(payload: { adjustmentId: number }): Promise<void> {
+    const notice = await this.reconcile.adjustmentNotice(payload.adjustmentId);
+    if (!notice?.finding) return;
+    const [alert] = alertsOf([notice.finding]);
+    await this.explained(() => this.post(buildAdjustmentNote(notice.adjustment), alert));
   }
 
-  private enqueue(work: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(work).catch((err: unknown) => {
+  /** Logs what an operator can do about a channel the app can't use, then lets the failure through. */
+  private async explained(work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
       const error = slackErrorCode(err);
       this.logger.warn({ error, channel: this.channelId, hint: CHANNEL_HINTS[error] }, 'could not update the reconciliation alert in Slack');
-    });
-    this.queue = next;
-    return next;
+      throw err;
+    }
   }
 
   private async renderRun(report: ReconcileReport): Promise<void> {

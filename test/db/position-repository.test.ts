@@ -5,7 +5,7 @@ import { replayFills } from '../../src/domain/positions';
 import { FillEntity, PositionEntity, TradeEntity } from '../../src/db/entities';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PositionRepository, type StoredPosition } from '../../src/db/repositories/position-repository';
-import type { NewFill } from '../../src/db/repositories/trade-repository';
+import type { NewFill } from '../../src/domain/trade';
 import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
 import { seedFill } from '../support/fills';
 import { createLegacyOmsDatabase } from '../support/legacy-oms';

@@ -4,7 +4,8 @@ import { dec } from '../../src/domain/money';
 import { TradeEntity, FillEntity, PortfolioEntity } from '../../src/db/entities';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
-import { TradeRepository, type NewFill, type NewTrade } from '../../src/db/repositories/trade-repository';
+import { TradeRepository } from '../../src/db/repositories/trade-repository';
+import type { NewFill, NewTrade } from '../../src/domain/trade';
 import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
 
 const order = (clientOrderId: string, overrides: Partial<NewTrade> = {}): NewTrade => ({

@@ -73,8 +73,9 @@ for (const kind of testDatabaseTargets()) {
       const t = await launchApp({ database: db.target, slack, alpaca, env: { ...ENV, ...env } });
       launched.push(t);
       await waitForRuns(before + 1);
-      // The run is logged as finished once its alerts have reached Slack.
       await expect.poll(() => t.logs.entries().some((e) => e.msg === 'reconcile run finished'), { timeout: 15_000 }).toBe(true);
+      // Its alerts go through the outbox: they are in Slack once it has been delivered.
+      await t.app.outboxDrained();
       return t;
     }
 
@@ -154,6 +155,7 @@ for (const kind of testDatabaseTargets()) {
       const firstSeen = (await discrepancy('position:AAPL')).firstSeenAt;
 
       const again = finished(await first.app.reconcile.reconcilePositions('manual'));
+      await first.app.outboxDrained();
       expect(again.created).toHaveLength(0);
       expect(again.unchanged.map((d) => d.key)).toEqual(['position:AAPL']);
       expect(again.run.brokerRequests).toBe(2);
@@ -174,6 +176,7 @@ for (const kind of testDatabaseTargets()) {
 
       alpaca.setPosition('AAPL', '13', '189.00');
       const changed = finished(await second.app.reconcile.reconcilePositions('manual'));
+      await second.app.outboxDrained();
       expect(changed.changed.map((d) => d.key)).toEqual(['position:AAPL']);
       expect(alerts()).toHaveLength(1);
       expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toMatch(/AAPL +10 \(Growth\) +13 +\+3/);
@@ -181,6 +184,7 @@ for (const kind of testDatabaseTargets()) {
 
       alpaca.setPosition('AAPL', '10', '189.00');
       const resolved = finished(await second.app.reconcile.reconcilePositions('manual'));
+      await second.app.outboxDrained();
       expect(resolved.resolved.map((d) => d.key)).toEqual(['position:AAPL']);
       expect(resolved.run).toMatchObject({ outcome: 'ok', openDiscrepancies: 0, resolvedDiscrepancies: 1 });
       expect((await discrepancy('position:AAPL')).resolvedAt).toBeInstanceOf(Date);
@@ -190,11 +194,13 @@ for (const kind of testDatabaseTargets()) {
       expect(textOf(thread(alert.ts).at(-1)!)).toContain('AAPL matches Alpaca again');
 
       const quiet = finished(await second.app.reconcile.reconcilePositions('manual'));
+      await second.app.outboxDrained();
       expect(quiet.resolved).toHaveLength(0);
       expect(thread(alert.ts).filter((m) => /matches Alpaca again/.test(textOf(m)))).toHaveLength(1);
 
       alpaca.setPosition('AAPL', '11', '189.00');
       await second.app.reconcile.reconcilePositions('manual');
+      await second.app.outboxDrained();
       expect(alerts()).toHaveLength(2);
       expect((await discrepancy('position:AAPL')).slackMessageTs).toBe(alerts()[1]!.ts);
     });
@@ -217,6 +223,7 @@ for (const kind of testDatabaseTargets()) {
       const moving = alpaca.placeExternalOrder({ symbol: 'SPY', side: 'buy', qty: '1' });
 
       const report = finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       expect(report.run).toMatchObject({ ordersRepaired: 1, ordersAdopted: 1, ordersExternal: 1, outcome: 'discrepancies' });
       expect(report.created.map((d) => d.kind).sort()).toEqual(['broker_only', 'order_adopted', 'order_external', 'order_repaired']);
       expect(report.created.find((d) => d.kind === 'broker_only')!.symbol).toBe('TSLA');
@@ -242,6 +249,7 @@ for (const kind of testDatabaseTargets()) {
       // Findings are reported once: the next run brings no new alert for them.
       await sleep(QUIET_PERIOD_MS);
       const next = finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       expect(next.created.map((d) => d.key).sort()).toEqual([`external:${moving.id}`, 'position:SPY']);
       expect(next.run.ordersAdopted + next.run.ordersRepaired).toBe(0);
     }, 60_000);
@@ -254,6 +262,7 @@ for (const kind of testDatabaseTargets()) {
       await sleep(QUIET_PERIOD_MS);
       const before = alpaca.requestCount({ method: 'GET', path: '/v2/orders' });
       const report = finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       const pages = alpaca.requestCount({ method: 'GET', path: '/v2/orders' }) - before;
       expect(pages).toBe(3);
       expect(report.run).toMatchObject({ ordersChecked: count, ordersExternal: count, brokerRequests: pages + 1 });
@@ -309,6 +318,7 @@ for (const kind of testDatabaseTargets()) {
       expect(submitted.ackPayload).toBeUndefined();
       await expect.poll(() => ephemeralFor(ADMIN).length, { timeout: 10_000 }).toBe(2);
       expect(textOf(ephemeralFor(ADMIN)[1]!)).toContain('Booked +5 AAPL into Growth');
+      await t.app.outboxDrained();
 
       const [adjustment] = await reconcileRepository.listAdjustments();
       expect(adjustment).toMatchObject({ portfolioName: 'Growth', symbol: 'AAPL', userId: ADMIN, reason: 'Bought 5 by hand in the Alpaca dashboard', discrepancyId: Number(id) });
@@ -323,6 +333,37 @@ for (const kind of testDatabaseTargets()) {
       expect(notes).toMatch(/<@U0ADMIN> booked \+5 AAPL into \*Growth\* at \$189\.00 to match Alpaca \(adjustment #\d+\)/);
       expect(notes).toContain('AAPL matches Alpaca again');
       expect(t.logs.text()).toContain('books adjusted to the broker quantity');
+    }, 60_000);
+
+    it('adopting a broker quantity books one adjustment: a redelivered submission and a second admin’s form sent at the same time add nothing', async () => {
+      const SECOND_ADMIN = 'U0ADMIN2';
+      await bookFill('Growth', 'AAPL', '10', 'buy', '180');
+      alpaca.setPosition('AAPL', '15', '189.00');
+      const t = await launch({ ADMIN_USER_IDS: `${ADMIN},${SECOND_ADMIN}` });
+      const alert = alerts()[0]!;
+      const id = String((await discrepancy('position:AAPL')).id);
+      const forms = [];
+      for (const admin of [ADMIN, SECOND_ADMIN]) {
+        await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ADOPT_ACTION_ID, userId: admin });
+        await expect.poll(() => slack.openModals(admin).length).toBe(1);
+        forms.push({ admin, modal: slack.openModals(admin)[0]! });
+      }
+      const values = (reason: string) => ({ [ADOPT_FIELDS.finding.actionId]: id, [ADOPT_FIELDS.portfolio.actionId]: 'Growth', [ADOPT_FIELDS.reason.actionId]: reason });
+      const [first, second] = await Promise.all(forms.map(({ admin, modal }) => slack.submitView({ viewId: modal.id, userId: admin, values: values(`counted by ${admin}`) })));
+      // Slack redelivers the first admin's submission.
+      const envelope = slack.envelopes.find((e) => e.envelopeId === first!.envelopeId)!;
+      await slack.sendEnvelope('interactive', envelope.payload as object, { envelopeId: first!.envelopeId });
+      expect(second!.ackPayload).toBeUndefined();
+
+      await expect.poll(() => ephemeralFor(ADMIN).length + ephemeralFor(SECOND_ADMIN).length, { timeout: 15_000 }).toBe(3);
+      await t.app.outboxDrained();
+      const adjustments = await reconcileRepository.listAdjustments();
+      expect(adjustments).toHaveLength(1);
+      expect(adjustments[0]!.qty.toString()).toBe('5');
+      expect((await reconcileRepository.bookHoldings()).map((h) => [h.symbol, h.qty.toString()])).toEqual([['AAPL', '15']]);
+      const answers = [...ephemeralFor(ADMIN), ...ephemeralFor(SECOND_ADMIN)].map(textOf);
+      expect(answers.filter((a) => /Booked \+5 AAPL into Growth/.test(a))).toHaveLength(1);
+      expect(answers.filter((a) => /already (booked|matches|hold)/.test(a))).toHaveLength(2);
     }, 60_000);
 
     it('admins run it now from `/portfolio reconcile` and the Home tab; everyone else is refused', async () => {
@@ -367,6 +408,7 @@ for (const kind of testDatabaseTargets()) {
       alpaca.inject({ method: 'GET', path: '/v2/positions', status: 503, times: 9 });
       for (let i = 0; i < 3; i++) {
         const report = finished(await t.app.reconcile.reconcilePositions('manual'));
+        await t.app.outboxDrained();
         expect(report.run.outcome).toBe('failed');
         expect(report.run.error).toMatch(/.+/);
       }
@@ -378,6 +420,7 @@ for (const kind of testDatabaseTargets()) {
       expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toContain('Still open');
 
       const recovered = finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       expect(recovered.run.outcome).toBe('discrepancies');
       expect(recovered.resolved.map((d) => d.key)).toEqual(['position:AAPL']);
       expect(recovered.created.map((d) => d.key)).toEqual(['position:SPY']);
@@ -400,6 +443,7 @@ for (const kind of testDatabaseTargets()) {
 
       slack.setChannelMembership(privateChannel, true);
       finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       await expect.poll(async () => (await discrepancy('position:AAPL')).slackChannelId).toBe(privateChannel);
       const posted = slack.messages(privateChannel).filter((m) => !m.threadTs);
       expect(posted).toHaveLength(1);
@@ -413,6 +457,7 @@ for (const kind of testDatabaseTargets()) {
       const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '2' });
       await expect.poll(async () => (await trades.findByClientOrderId(clientOrderId))?.status).toBe('pending_submit');
       finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 2 AAPL/.test(textOf(m)));
       const posts = alpaca.requests.filter((r) => r.method === 'POST' && r.path === '/v2/orders' && (r.body as { client_order_id?: string }).client_order_id === clientOrderId);
       expect(posts).toHaveLength(1);
@@ -432,6 +477,7 @@ for (const kind of testDatabaseTargets()) {
 
       alpaca.setPosition('AAPL', '10', '189.00');
       finished(await t.app.reconcile.reconcilePositions('manual'));
+      await t.app.outboxDrained();
       expect(await homeText()).toContain(':white_check_mark: Books match Alpaca');
     });
 

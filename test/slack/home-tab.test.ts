@@ -67,22 +67,11 @@ describe('HomeTab', () => {
     expect(s.published[1]!.text).toMatch(/`[▁▂▃▄▅▆▇█]+`/);
   });
 
-  it('order changes refresh the trader’s tab without making the caller wait; failures are logged, never thrown', async () => {
+  it('publish logs a failure and never throws; refresh (the outbox’s path) throws it, so the outbox retries', async () => {
     const s = setup({ failPublish: true });
-    const result = s.tab.tradeChanged({ userId: 'U7' } as Parameters<HomeTab['tradeChanged']>[0]);
-    expect(result).toBeUndefined();
     await expect(s.tab.publish('U7')).resolves.toBeUndefined();
     expect(s.logs.text()).toContain('could not publish the Home tab');
     expect(s.logs.text()).toContain('invalid_blocks');
-  });
-
-  it('an order the reconciler adopted belongs to no Slack user: no tab is published for it', async () => {
-    const s = setup();
-    s.tab.tradeChanged({ userId: 'reconciler', source: 'adopted' } as Parameters<HomeTab['tradeChanged']>[0]);
-    s.tab.tradeChanged({ userId: 'U7', source: 'slack' } as Parameters<HomeTab['tradeChanged']>[0]);
-    await expect.poll(() => s.published.length).toBeGreaterThan(0);
-    await s.tab.publish('U7');
-    expect(s.published.map((p) => p.userId)).not.toContain('reconciler');
-    expect(s.published.map((p) => p.userId)).toContain('U7');
+    await expect(s.tab.refresh('U7')).rejects.toThrow();
   });
 });

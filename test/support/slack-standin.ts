@@ -209,6 +209,9 @@ export interface SlackStandIn {
   messages(channel: string): StoredMessage[];
   responses: ResponseUrlPost[];
   failNext(method: string, error: string, opts?: { status?: number; retryAfter?: number; times?: number }): void;
+  /** An outage: every Web API call whose method starts with one of `prefixes` answers `status` (default 500) until endOutage(). */
+  startOutage(prefixes: readonly string[], opts?: { status?: number }): void;
+  endOutage(): void;
   setChannelMembership(channelId: string, isMember: boolean): void;
   addChannel(channel: StandInChannel): void;
   addUser(user: StandInUser): void;
@@ -369,6 +372,7 @@ class SlackStandInServer implements SlackStandIn {
   private readonly triggers = new Map<string, TriggerRecord>();
   private readonly responseUrls = new Map<string, ResponseUrlContext>();
   private readonly failures = new Map<string, InjectedFailure[]>();
+  private outage: { prefixes: string[]; status: number } | undefined;
   private readonly channelMessages = new Map<string, StoredMessage[]>();
   private readonly channels = new Map<string, Required<StandInChannel> & { imUser?: string }>();
   private readonly imByUser = new Map<string, string>();
@@ -737,6 +741,14 @@ class SlackStandInServer implements SlackStandIn {
     this.failures.set(method, queue);
   }
 
+  startOutage(prefixes: readonly string[], opts: { status?: number } = {}): void {
+    this.outage = { prefixes: [...prefixes], status: opts.status ?? 500 };
+  }
+
+  endOutage(): void {
+    this.outage = undefined;
+  }
+
   private takeFailure(method: string): InjectedFailure | undefined {
     const queue = this.failures.get(method);
     const failure = queue?.[0];
@@ -786,6 +798,7 @@ class SlackStandInServer implements SlackStandIn {
     if (!tokenKind) return respond(200, fail('invalid_auth'));
     if (tokenKind !== api.token) return respond(200, fail('not_allowed_token_type'));
 
+    if (this.outage?.prefixes.some((prefix) => method.startsWith(prefix))) return respond(this.outage.status, fail('internal_error'));
     const failure = this.takeFailure(method);
     if (failure) {
       const headers: Record<string, string> = failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {};

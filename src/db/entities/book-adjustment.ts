@@ -19,6 +19,8 @@ export const BookAdjustmentEntity = defineEntity({
     reason: p.text(),
     userId: p.string().length(255),
     createdAt: p.datetime(),
+    /** The request that booked it (the Slack form's view id): a redelivered or repeated request books nothing more. */
+    requestKey: p.string().length(160).unique().nullable(),
     discrepancy: p.manyToOne(DiscrepancyEntity).nullable().mapToPk().deleteRule('set null').index(),
   },
 });

@@ -1,8 +1,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { FillSource } from '../../domain/trade';
 import { STORED_SIDES, TradeEntity } from './trade';
 
-/** Where a fill came from: the broker's stream or order poll, ledger-only mode, a backfilled legacy trade, or an audited book adjustment (book_adjustments). */
-export type FillSource = 'broker' | 'ledger' | 'legacy' | 'adjustment';
 
 /**
  * `fills`: one row per execution, keyed by the broker's execution id (synthetic ids such as

@@ -1,6 +1,7 @@
 import { BookAdjustmentEntity } from './book-adjustment';
 import { DiscrepancyEntity } from './discrepancy';
 import { FillEntity } from './fill';
+import { OutboxEntryEntity } from './outbox-entry';
 import { PortfolioEntity } from './portfolio';
 import { PositionEntity } from './position';
 import { ReconcileRunEntity } from './reconcile-run';
@@ -8,14 +9,15 @@ import { TradeEntity } from './trade';
 import { UserPreferenceEntity } from './user-preference';
 
 export { FillEntity, PortfolioEntity, PositionEntity, TradeEntity, UserPreferenceEntity };
-export { BookAdjustmentEntity, DiscrepancyEntity, ReconcileRunEntity };
-export type { FillRecord, FillSource } from './fill';
+export { BookAdjustmentEntity, DiscrepancyEntity, OutboxEntryEntity, ReconcileRunEntity };
+export type { FillRecord } from './fill';
+export type { OutboxEntryRecord } from './outbox-entry';
 export type { PortfolioRecord } from './portfolio';
 export type { PositionRecord } from './position';
-export type { StoredSide, TradeRecord, TradeSource } from './trade';
+export type { StoredSide, TradeRecord } from './trade';
 export type { UserPreferenceRecord } from './user-preference';
 export type { BookAdjustmentRecord } from './book-adjustment';
 export type { DiscrepancyRecord } from './discrepancy';
 export type { ReconcileOutcome, ReconcileRunRecord, ReconcileTrigger } from './reconcile-run';
 
-export const ENTITIES = [TradeEntity, FillEntity, PortfolioEntity, PositionEntity, UserPreferenceEntity, ReconcileRunEntity, DiscrepancyEntity, BookAdjustmentEntity];
+export const ENTITIES = [TradeEntity, FillEntity, PortfolioEntity, PositionEntity, UserPreferenceEntity, ReconcileRunEntity, DiscrepancyEntity, BookAdjustmentEntity, OutboxEntryEntity];

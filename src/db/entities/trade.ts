@@ -1,12 +1,11 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { OrderType, TimeInForce, TradeStatus } from '../../domain/order';
+import type { TradeSource } from '../../domain/trade';
 
 /** The earlier OMS stored sides upper-case; the column keeps that spelling so old rows stay valid. */
 export const STORED_SIDES = ['BUY', 'SELL'] as const;
 export type StoredSide = (typeof STORED_SIDES)[number];
 
-/** Where a trade row came from: the earlier OMS, a Slack order, ledger-only mode, or a broker order we adopted. */
-export type TradeSource = 'legacy' | 'slack' | 'ledger' | 'adopted';
 
 /**
  * `trades`: the earlier OMS's columns (names kept), the broker's view of the order, and what
@@ -33,6 +32,8 @@ export const TradeEntity = defineEntity({
     alpacaFilledQty: p.decimal().precision(24).scale(9).nullable(),
     alpacaStatus: p.string().length(32).nullable(),
     alpacaFilledAt: p.datetime().nullable(),
+    /** The broker's updated_at of the snapshot last applied: an older one never overwrites it. */
+    alpacaUpdatedAt: p.datetime().nullable(),
 
     clientOrderId: p.string().length(128).unique().nullable(),
     orderType: p.string().$type<OrderType>().length(16).nullable(),
@@ -50,6 +51,9 @@ export const TradeEntity = defineEntity({
     submittedAt: p.datetime().nullable(),
     updatedAt: p.datetime(),
     source: p.string().$type<TradeSource>().length(16),
+    /** Who is sending this order to the broker, and until when: no other pass settles or fails it meanwhile. */
+    submitLeaseOwner: p.string().length(64).nullable(),
+    submitLeaseUntil: p.datetime().nullable(),
   },
 });
 

@@ -2,6 +2,7 @@ import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { dec, decToString, type Dec } from '../../domain/money';
+import { RECONCILE_STREAM, type Notification } from '../../domain/notifications';
 import type { TradeStatus } from '../../domain/order';
 import {
   breakdownFromDetails,
@@ -29,6 +30,7 @@ import {
   type ReconcileTrigger,
 } from '../entities';
 import type { Orm } from '../orm';
+import { appendNotifications } from './outbox-repository';
 
 export type { ReconcileOutcome, ReconcileTrigger };
 
@@ -100,7 +102,22 @@ export interface BookAdjustment {
   discrepancyId: number | null;
 }
 
-export type NewBookAdjustment = Omit<BookAdjustment, 'id' | 'createdAt'>;
+export type NewBookAdjustment = Omit<BookAdjustment, 'id' | 'createdAt'> & {
+  /** The request that asked for it: a repeated request finds the adjustment it already booked. */
+  requestKey?: string;
+};
+
+/** What a finished run's notice carries: the run and its findings by id, read again when it is delivered. */
+export interface RunFinishedPayload {
+  runId: number;
+  created: number[];
+  changed: number[];
+  unchanged: number[];
+  resolved: number[];
+}
+
+const notice = (topic: Notification['topic'], payload: Record<string, unknown>): Notification => ({ topic, stream: RECONCILE_STREAM, payload });
+const ids = (findings: readonly StoredDiscrepancy[]) => findings.map((f) => f.id);
 
 /** PostgreSQL advisory locks are keyed by integers; this one spells "OMS_RECN". */
 const RUN_LOCK_KEY = 0x4f4d535f5245434en;
@@ -182,7 +199,21 @@ export class ReconcileRepository {
   constructor(
     private readonly orm: Orm,
     private readonly now: () => Date = () => new Date(),
+    /** Called after a transaction that wrote notifications commits (the outbox worker wakes up). */
+    private readonly onNotified: () => void = () => undefined,
   ) {}
+
+  /** Runs `work` in a transaction that also writes `notifications(result)`; tells onNotified once committed. */
+  private async withNotice<T>(work: (em: EntityManager) => Promise<T>, notifications: (result: T) => Notification[]): Promise<T> {
+    let written = 0;
+    const result = await this.orm.em.fork().transactional(async (em) => {
+      const value = await work(em);
+      written = await appendNotifications(em, notifications(value), this.now());
+      return value;
+    });
+    if (written > 0) this.onNotified();
+    return result;
+  }
 
   /**
    * Runs `work` unless another instance is reconciling right now (PostgreSQL: a
@@ -218,9 +249,69 @@ export class ReconcileRepository {
   }
 
   async finishRun(id: number, result: Partial<ReconcileRunCounts> & { outcome: ReconcileOutcome; error?: string | null }): Promise<ReconcileRun> {
+    return finishRunIn(this.orm.em.fork(), id, result, this.now());
+  }
+
+  /**
+   * Stores a run's findings, finishes the run and writes its notice, in one transaction: the alert
+   * the run calls for can't be lost to a crash, nor sent for findings that were never stored.
+   */
+  async completeRun(
+    runId: number,
+    plan: PositionPlan,
+    orderFindings: readonly NewOrderFinding[],
+    counts: Omit<ReconcileRunCounts, 'openDiscrepancies' | 'newDiscrepancies' | 'resolvedDiscrepancies'>,
+  ): Promise<{ run: ReconcileRun; changes: FindingChanges }> {
+    const at = this.now();
+    return this.withNotice(
+      async (em) => {
+        const changes = await recordFindingsIn(em, runId, plan, orderFindings, at);
+        const open = await em.count(DiscrepancyEntity, { resolvedAt: null });
+        const run = await finishRunIn(
+          em,
+          runId,
+          {
+            ...counts,
+            outcome: open > 0 || changes.created.length > 0 ? 'discrepancies' : 'ok',
+            openDiscrepancies: open,
+            newDiscrepancies: changes.created.length,
+            resolvedDiscrepancies: changes.resolved.length,
+          },
+          at,
+        );
+        return { run, changes };
+      },
+      ({ changes }) => [
+        notice('reconcile.run_finished', {
+          runId,
+          created: ids(changes.created),
+          changed: ids(changes.changed),
+          unchanged: ids(changes.unchanged),
+          resolved: ids(changes.resolved),
+        } satisfies RunFinishedPayload),
+      ],
+    );
+  }
+
+  /** A run that could not compare (the broker was unreachable): finished as failed, with its notice. */
+  async failRun(runId: number, error: string, brokerRequests: number): Promise<ReconcileRun> {
+    return this.withNotice(
+      (em) => finishRunIn(em, runId, { outcome: 'failed', error, brokerRequests }, this.now()),
+      () => [notice('reconcile.run_finished', { runId, created: [], changed: [], unchanged: [], resolved: [] } satisfies RunFinishedPayload)],
+    );
+  }
+
+  async findRun(id: number): Promise<ReconcileRun | null> {
+    const row = await this.orm.em.fork().findOne(ReconcileRunEntity, { id });
+    return row ? toRun(row) : null;
+  }
+
+  /** Findings by id, in id order (missing ids are left out). */
+  async findDiscrepancies(findingIds: readonly number[]): Promise<StoredDiscrepancy[]> {
     const em = this.orm.em.fork();
-    await em.nativeUpdate(ReconcileRunEntity, { id }, { ...result, error: result.error ?? null, finishedAt: this.now() });
-    return toRun(await em.findOneOrFail(ReconcileRunEntity, { id }));
+    const out: StoredDiscrepancy[] = [];
+    for (const part of chunks(findingIds)) out.push(...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy));
+    return out;
   }
 
   /** The outcome of the last finished run before `runId` (null when there was none). */
@@ -310,63 +401,10 @@ export class ReconcileRepository {
     );
   }
 
-  /**
-   * Stores one run's findings in one transaction: new position findings (or ones back after
-   * being resolved) open afresh, changed ones take the new figures (and lose an acknowledgement
-   * given for the old ones), unchanged ones only move last_seen, cleared ones are resolved.
-   * Order findings are inserted once per key, already resolved: they are reports.
-   */
+  /** Stores one run's findings in one transaction (see recordFindingsIn), without finishing the run. */
   async recordFindings(runId: number, plan: PositionPlan, orderFindings: readonly NewOrderFinding[]): Promise<FindingChanges> {
     const at = this.now();
-    return this.orm.em.fork().transactional(async (em) => {
-      const createdIds: number[] = [];
-      for (const found of plan.create) {
-        const reopened = await em.nativeUpdate(
-          DiscrepancyEntity,
-          { key: found.key },
-          {
-            ...figures(found),
-            symbol: found.symbol,
-            firstSeenAt: at,
-            lastSeenAt: at,
-            resolvedAt: null,
-            acknowledgedBy: null,
-            acknowledgedAt: null,
-            slackChannelId: null,
-            slackMessageTs: null,
-            lastRun: runId,
-          },
-        );
-        if (reopened > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: found.key })).id);
-        else createdIds.push(await em.insert(DiscrepancyEntity, { ...figures(found), key: found.key, symbol: found.symbol, firstSeenAt: at, lastSeenAt: at, lastRun: runId }));
-      }
-      for (const { id, found } of plan.change) {
-        await em.nativeUpdate(DiscrepancyEntity, { id }, { ...figures(found), lastSeenAt: at, lastRun: runId, acknowledgedBy: null, acknowledgedAt: null });
-      }
-      const keepIds = plan.keep.map((k) => k.id);
-      for (const ids of chunks(keepIds)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { lastSeenAt: at, lastRun: runId });
-      for (const ids of chunks(plan.resolve)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { resolvedAt: at, lastRun: runId });
-      for (const finding of orderFindings) {
-        const inserted = await em
-          .createQueryBuilder(DiscrepancyEntity)
-          .insert({ key: finding.key, kind: finding.kind, symbol: finding.symbol, details: JSON.stringify(finding.details), firstSeenAt: at, lastSeenAt: at, resolvedAt: at, lastRun: runId })
-          .onConflict('key')
-          .ignore()
-          .execute('run');
-        if (inserted.affectedRows > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: finding.key })).id);
-      }
-      const load = async (ids: readonly number[]) => {
-        const out: StoredDiscrepancy[] = [];
-        for (const part of chunks(ids)) out.push(...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy));
-        return out;
-      };
-      return {
-        created: await load(createdIds),
-        changed: await load(plan.change.map((c) => c.id)),
-        unchanged: await load(keepIds),
-        resolved: await load(plan.resolve),
-      };
-    });
+    return this.orm.em.fork().transactional((em) => recordFindingsIn(em, runId, plan, orderFindings, at));
   }
 
   async countOpen(): Promise<number> {
@@ -402,24 +440,49 @@ export class ReconcileRepository {
 
   /** Records who acknowledged the findings of one alert (the first acknowledgement of each stands). */
   async acknowledgeAlert(channelId: string, messageTs: string, userId: string): Promise<StoredDiscrepancy[]> {
-    const em = this.orm.em.fork();
-    await em.nativeUpdate(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs, acknowledgedBy: null }, { acknowledgedBy: userId, acknowledgedAt: this.now() });
-    return this.listByAlert(channelId, messageTs);
+    const at = this.now();
+    const acknowledged = await this.withNotice(
+      (em) => em.nativeUpdate(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs, acknowledgedBy: null }, { acknowledgedBy: userId, acknowledgedAt: at }),
+      (count) => (count > 0 ? [notice('reconcile.acknowledged', { channelId, messageTs, userId, at: at.toISOString() })] : []),
+    );
+    return acknowledged > 0 ? this.listByAlert(channelId, messageTs) : [];
   }
 
-  async insertAdjustment(adjustment: NewBookAdjustment): Promise<BookAdjustment> {
-    const em = this.orm.em.fork();
-    const id = await em.insert(BookAdjustmentEntity, {
-      portfolioName: adjustment.portfolioName,
-      symbol: adjustment.symbol,
-      qty: decToString(adjustment.qty),
-      price: decToString(adjustment.price),
-      reason: adjustment.reason,
-      userId: adjustment.userId,
-      createdAt: this.now(),
-      discrepancy: adjustment.discrepancyId,
-    });
-    return this.mustFindAdjustment(em, id);
+  /**
+   * Books an adjustment and writes its notice. With a request key, a repeated request inserts
+   * nothing and returns the adjustment it booked the first time, with `created` false.
+   */
+  async insertAdjustment(adjustment: NewBookAdjustment): Promise<BookAdjustment & { created: boolean }> {
+    return this.withNotice(
+      async (em) => {
+        const result = await em
+          .createQueryBuilder(BookAdjustmentEntity)
+          .insert({
+            portfolioName: adjustment.portfolioName,
+            symbol: adjustment.symbol,
+            qty: decToString(adjustment.qty),
+            price: decToString(adjustment.price),
+            reason: adjustment.reason,
+            userId: adjustment.userId,
+            createdAt: this.now(),
+            discrepancy: adjustment.discrepancyId,
+            requestKey: adjustment.requestKey ?? null,
+          })
+          .onConflict('requestKey')
+          .ignore()
+          .execute('run');
+        if (result.affectedRows === 0 && adjustment.requestKey) {
+          return { ...toAdjustment(await em.findOneOrFail(BookAdjustmentEntity, { requestKey: adjustment.requestKey })), created: false };
+        }
+        return { ...(await this.mustFindAdjustment(em, result.insertId)), created: true };
+      },
+      (booked) => (booked.created ? [notice('reconcile.books_adjusted', { adjustmentId: booked.id, discrepancyId: booked.discrepancyId })] : []),
+    );
+  }
+
+  async findAdjustment(id: number): Promise<BookAdjustment | null> {
+    const row = await this.orm.em.fork().findOne(BookAdjustmentEntity, { id });
+    return row ? toAdjustment(row) : null;
   }
 
   /** Adjustments whose fill is missing (the process died between the two writes): the fill is recorded again. */
@@ -441,6 +504,72 @@ export class ReconcileRepository {
   private async mustFindAdjustment(em: EntityManager, id: number): Promise<BookAdjustment> {
     return toAdjustment(await em.findOneOrFail(BookAdjustmentEntity, { id }));
   }
+}
+
+/**
+ * Stores one run's findings: new position findings (or ones back after being resolved) open
+ * afresh, changed ones take the new figures (and lose an acknowledgement given for the old ones),
+ * unchanged ones only move last_seen, cleared ones are resolved. Order findings are inserted once
+ * per key, already resolved: they are reports.
+ */
+async function recordFindingsIn(em: EntityManager, runId: number, plan: PositionPlan, orderFindings: readonly NewOrderFinding[], at: Date): Promise<FindingChanges> {
+  const createdIds: number[] = [];
+  for (const found of plan.create) {
+    const reopened = await em.nativeUpdate(
+      DiscrepancyEntity,
+      { key: found.key },
+      {
+        ...figures(found),
+        symbol: found.symbol,
+        firstSeenAt: at,
+        lastSeenAt: at,
+        resolvedAt: null,
+        acknowledgedBy: null,
+        acknowledgedAt: null,
+        slackChannelId: null,
+        slackMessageTs: null,
+        lastRun: runId,
+      },
+    );
+    if (reopened > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: found.key })).id);
+    else createdIds.push(await em.insert(DiscrepancyEntity, { ...figures(found), key: found.key, symbol: found.symbol, firstSeenAt: at, lastSeenAt: at, lastRun: runId }));
+  }
+  for (const { id, found } of plan.change) {
+    await em.nativeUpdate(DiscrepancyEntity, { id }, { ...figures(found), lastSeenAt: at, lastRun: runId, acknowledgedBy: null, acknowledgedAt: null });
+  }
+  const keepIds = plan.keep.map((k) => k.id);
+  for (const ids of chunks(keepIds)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { lastSeenAt: at, lastRun: runId });
+  for (const ids of chunks(plan.resolve)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { resolvedAt: at, lastRun: runId });
+  for (const finding of orderFindings) {
+    const inserted = await em
+      .createQueryBuilder(DiscrepancyEntity)
+      .insert({ key: finding.key, kind: finding.kind, symbol: finding.symbol, details: JSON.stringify(finding.details), firstSeenAt: at, lastSeenAt: at, resolvedAt: at, lastRun: runId })
+      .onConflict('key')
+      .ignore()
+      .execute('run');
+    if (inserted.affectedRows > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: finding.key })).id);
+  }
+  const load = async (ids: readonly number[]) => {
+    const out: StoredDiscrepancy[] = [];
+    for (const part of chunks(ids)) out.push(...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy));
+    return out;
+  };
+  return {
+    created: await load(createdIds),
+    changed: await load(plan.change.map((c) => c.id)),
+    unchanged: await load(keepIds),
+    resolved: await load(plan.resolve),
+  };
+}
+
+async function finishRunIn(
+  em: EntityManager,
+  id: number,
+  result: Partial<ReconcileRunCounts> & { outcome: ReconcileOutcome; error?: string | null },
+  at: Date,
+): Promise<ReconcileRun> {
+  await em.nativeUpdate(ReconcileRunEntity, { id }, { ...result, error: result.error ?? null, finishedAt: at });
+  return toRun(await em.findOneOrFail(ReconcileRunEntity, { id }, { refresh: true }));
 }
 
 const ADJUSTMENT_EXECUTION_PREFIX = 'adjustment:';

@@ -1,106 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { raw, type EntityData } from '@mikro-orm/core';
+import { LockMode, raw, type EntityData } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/knex';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { dec, decToString, type Dec } from '../../domain/money';
-import { TERMINAL_STATUSES, type OrderType, type Side, type TimeInForce, type TradeStatus } from '../../domain/order';
-import { FillEntity, TradeEntity, type FillRecord, type FillSource, type StoredSide, type TradeRecord, type TradeSource } from '../entities';
+import { tradeChanged, tradeFinished, traderChanged, type Notification } from '../../domain/notifications';
+import { TERMINAL_STATUSES, type Side } from '../../domain/order';
+import { summariseFills, type StoredFills } from '../../domain/order-updates';
+import { hasTrader, reachedFinalState, visiblyChanged, type Fill, type NewFill, type NewTrade, type Trade, type TradePatch } from '../../domain/trade';
+import { FillEntity, TradeEntity, type FillRecord, type StoredSide, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
+import { appendNotifications } from './outbox-repository';
+import { portfolioNameKey } from './portfolio-repository';
 import { applyFillToPositions } from './position-repository';
-
-/** A row of `trades` as the rest of the app sees it: decimals as Dec, side in the domain's spelling. */
-export interface Trade {
-  id: number;
-  tradeId: string;
-  clientOrderId: string | null;
-  source: TradeSource;
-  status: TradeStatus;
-  symbol: string;
-  side: Side;
-  /** NULL only for a notional order not yet filled. */
-  quantity: Dec | null;
-  notional: Dec | null;
-  gmv: Dec | null;
-  orderType: OrderType | null;
-  timeInForce: TimeInForce | null;
-  limitPrice: Dec | null;
-  stopPrice: Dec | null;
-  extendedHours: boolean;
-  portfolioName: string;
-  userId: string;
-  /** When the trader placed it. */
-  timestamp: Date;
-  createdAt: Date;
-  updatedAt: Date;
-  submittedAt: Date | null;
-  marketOpenAtSubmit: boolean | null;
-  slackChannelId: string | null;
-  slackMessageTs: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  alpacaOrderId: string | null;
-  alpacaStatus: string | null;
-  alpacaFilledQty: Dec | null;
-  alpacaFilledPrice: Dec | null;
-  alpacaFilledAt: Date | null;
-}
-
-/** What is known before the broker is called. The row is written with status `pending_submit`. */
-export interface NewTrade {
-  clientOrderId: string;
-  source: TradeSource;
-  symbol: string;
-  side: Side;
-  quantity?: Dec | null;
-  notional?: Dec | null;
-  gmv?: Dec | null;
-  orderType: OrderType;
-  timeInForce: TimeInForce;
-  limitPrice?: Dec | null;
-  stopPrice?: Dec | null;
-  extendedHours: boolean;
-  portfolioName: string;
-  userId: string;
-  slackChannelId?: string | null;
-  marketOpenAtSubmit?: boolean | null;
-  /** The human-facing trade id; a fresh UUID when omitted. */
-  tradeId?: string;
-}
-
-/** Fields that change as the order moves; `updated_at` is set on every update. */
-export type TradePatch = Partial<
-  Pick<
-    Trade,
-    | 'status'
-    | 'quantity'
-    | 'gmv'
-    | 'submittedAt'
-    | 'marketOpenAtSubmit'
-    | 'slackChannelId'
-    | 'slackMessageTs'
-    | 'errorCode'
-    | 'errorMessage'
-    | 'alpacaOrderId'
-    | 'alpacaStatus'
-    | 'alpacaFilledQty'
-    | 'alpacaFilledPrice'
-    | 'alpacaFilledAt'
-  >
->;
-
-export interface Fill {
-  id: number;
-  executionId: string;
-  tradeId: number | null;
-  symbol: string;
-  side: Side;
-  qty: Dec;
-  price: Dec;
-  portfolioName: string;
-  filledAt: Date;
-  source: FillSource;
-  createdAt: Date;
-}
-
-export type NewFill = Omit<Fill, 'id' | 'createdAt'>;
 
 /** Statuses after which nothing more will happen to an order: listUnsettled() skips them. */
 const SETTLED = [...TERMINAL_STATUSES];
@@ -149,6 +60,9 @@ function toTrade(row: TradeRecord): Trade {
     alpacaFilledQty: decOrNull(row.alpacaFilledQty),
     alpacaFilledPrice: decOrNull(row.alpacaFilledPrice),
     alpacaFilledAt: row.alpacaFilledAt ?? null,
+    alpacaUpdatedAt: row.alpacaUpdatedAt ?? null,
+    submitLeaseOwner: row.submitLeaseOwner ?? null,
+    submitLeaseUntil: row.submitLeaseUntil ?? null,
   };
 }
 
@@ -184,15 +98,57 @@ function patchData(patch: TradePatch): EntityData<TradeRecord> {
   if (patch.alpacaFilledQty !== undefined) data.alpacaFilledQty = storedDec(patch.alpacaFilledQty);
   if (patch.alpacaFilledPrice !== undefined) data.alpacaFilledPrice = storedDec(patch.alpacaFilledPrice);
   if (patch.alpacaFilledAt !== undefined) data.alpacaFilledAt = patch.alpacaFilledAt;
+  if (patch.alpacaUpdatedAt !== undefined) data.alpacaUpdatedAt = patch.alpacaUpdatedAt;
   return data;
 }
 
-/** Queries on `trades` and `fills`. Every call runs on its own forked EntityManager. */
+const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDriver;
+
+/** What the trader's surfaces must be told about a change from `before` to `after` (none for rows nobody placed here). */
+function notificationsFor(before: Trade | undefined, after: Trade): Notification[] {
+  if (!hasTrader(after) || (before && !visiblyChanged(before, after))) return [];
+  const out = [tradeChanged(after.id), traderChanged(after.userId)];
+  // A ledger order is recorded in the trader's presence; a broker order may finish hours later.
+  if (before && after.source !== 'ledger' && reachedFinalState(before, after)) out.push(tradeFinished(after.id, after.status));
+  return out;
+}
+
+/** A sell being recorded is checked against what the portfolio can still sell, in the same transaction as its insert. */
+export interface SellCheck {
+  /** Turns the unfilled part of working dollar-amount sells into shares; without it such sells make the check fail closed. */
+  price?: Dec;
+  /** A refusal sentence, or undefined to go ahead. */
+  check(sellable: Sellable): string | undefined;
+}
+
+export interface Sellable {
+  /** Filled buys minus filled sells, minus every working sell's unfilled part. */
+  qty: Dec;
+  /** True when a working dollar-amount sell could not be turned into shares (no price given). */
+  unpriced: boolean;
+}
+
+export type InsertPendingResult = { kind: 'created' | 'existing'; trade: Trade } | { kind: 'refused'; reason: string };
+
+/**
+ * Queries on `trades` and `fills`. Every call runs on its own forked EntityManager; every change
+ * a trader would see is written to the outbox in the same transaction (see notificationsFor).
+ */
 export class TradeRepository {
   constructor(
     private readonly orm: Orm,
     private readonly now: () => Date = () => new Date(),
+    /** Called after a transaction that wrote notifications commits (the outbox worker wakes up). */
+    private readonly onNotified: () => void = () => undefined,
   ) {}
+
+  /** Runs `work` in a transaction; tells onNotified once it committed, if it wrote notifications. */
+  private async transaction<T>(work: (em: EntityManager, written: { count: number }) => Promise<T>): Promise<T> {
+    const written = { count: 0 };
+    const result = await this.orm.em.fork().transactional((em) => work(em, written));
+    if (written.count > 0) this.onNotified();
+    return result;
+  }
 
   /**
    * Writes the trade row before the broker is called. Idempotent on client_order_id: a Slack
@@ -200,38 +156,61 @@ export class TradeRepository {
    * decides (INSERT … ON CONFLICT DO NOTHING), so concurrent callers cannot both create one.
    */
   async insertPending(row: NewTrade): Promise<{ trade: Trade; created: boolean }> {
-    const em = this.orm.em.fork();
+    const result = await this.recordPending(row);
+    if (result.kind === 'refused') throw new Error(result.reason);
+    return { trade: result.trade, created: result.kind === 'created' };
+  }
+
+  /**
+   * insertPending, with a sell checked against the holding inside the same transaction: sells of
+   * one portfolio and symbol are serialised (a PostgreSQL advisory lock; SQLite has one writer),
+   * so two sells submitted at once cannot both sell the same shares.
+   */
+  async recordPending(row: NewTrade, sell?: SellCheck): Promise<InsertPendingResult> {
     const at = this.now();
-    const result = await em
-      .createQueryBuilder(TradeEntity)
-      .insert({
-        tradeId: row.tradeId ?? randomUUID(),
-        clientOrderId: row.clientOrderId,
-        source: row.source,
-        status: 'pending_submit',
-        symbol: row.symbol,
-        side: toStoredSide(row.side),
-        quantity: storedDec(row.quantity),
-        notional: storedDec(row.notional),
-        gmv: storedDec(row.gmv),
-        orderType: row.orderType,
-        timeInForce: row.timeInForce,
-        limitPrice: storedDec(row.limitPrice),
-        stopPrice: storedDec(row.stopPrice),
-        extendedHours: row.extendedHours,
-        portfolioName: row.portfolioName,
-        userId: row.userId,
-        slackChannelId: row.slackChannelId ?? null,
-        marketOpenAtSubmit: row.marketOpenAtSubmit ?? null,
-        timestamp: at,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .onConflict('clientOrderId')
-      .ignore()
-      .execute('run');
-    const trade = await em.findOneOrFail(TradeEntity, { clientOrderId: row.clientOrderId });
-    return { trade: toTrade(trade), created: result.affectedRows > 0 };
+    return this.transaction(async (em, written) => {
+      const existing = await em.findOne(TradeEntity, { clientOrderId: row.clientOrderId });
+      if (existing) return { kind: 'existing', trade: toTrade(existing) };
+      if (sell && row.side === 'sell') {
+        if (isPostgres(em)) {
+          await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`sell:${portfolioNameKey(row.portfolioName)}:${row.symbol}`], 'run', em.getTransactionContext());
+        }
+        const reason = sell.check(await sellableIn(em, row.portfolioName, row.symbol, sell.price));
+        if (reason !== undefined) return { kind: 'refused', reason };
+      }
+      const result = await em
+        .createQueryBuilder(TradeEntity)
+        .insert({
+          tradeId: row.tradeId ?? randomUUID(),
+          clientOrderId: row.clientOrderId,
+          source: row.source,
+          status: 'pending_submit',
+          symbol: row.symbol,
+          side: toStoredSide(row.side),
+          quantity: storedDec(row.quantity),
+          notional: storedDec(row.notional),
+          gmv: storedDec(row.gmv),
+          orderType: row.orderType,
+          timeInForce: row.timeInForce,
+          limitPrice: storedDec(row.limitPrice),
+          stopPrice: storedDec(row.stopPrice),
+          extendedHours: row.extendedHours,
+          portfolioName: row.portfolioName,
+          userId: row.userId,
+          slackChannelId: row.slackChannelId ?? null,
+          marketOpenAtSubmit: row.marketOpenAtSubmit ?? null,
+          timestamp: at,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .onConflict('clientOrderId')
+        .ignore()
+        .execute('run');
+      const trade = toTrade(await em.findOneOrFail(TradeEntity, { clientOrderId: row.clientOrderId }));
+      if (result.affectedRows === 0) return { kind: 'existing', trade };
+      written.count += await appendNotifications(em, notificationsFor(undefined, trade), at);
+      return { kind: 'created', trade };
+    });
   }
 
   async findById(id: number): Promise<Trade | null> {
@@ -251,10 +230,44 @@ export class TradeRepository {
 
   /** Applies the patch and returns the row as stored. Throws when no trade has that id. */
   async update(id: number, patch: TradePatch): Promise<Trade> {
-    const em = this.orm.em.fork();
-    const changed = await em.nativeUpdate(TradeEntity, { id }, { ...patchData(patch), updatedAt: this.now() });
-    if (changed === 0) throw new Error(`No trade with id ${id}`);
-    return toTrade(await em.findOneOrFail(TradeEntity, { id }));
+    const updated = await this.updateIf(id, patch, () => true);
+    if (!updated) throw new Error(`No trade with id ${id}`);
+    return updated;
+  }
+
+  /**
+   * Applies the patch only if `condition` holds for the row as locked; returns the row as stored
+   * after the patch, or undefined when there is no such row or the condition failed.
+   */
+  async updateIf(id: number, patch: TradePatch, condition: (trade: Trade) => boolean): Promise<Trade | undefined> {
+    return this.transaction(async (em, written) => {
+      const before = await lockTrade(em, { id });
+      if (!before || !condition(before)) return undefined;
+      return writePatch(em, before, patch, this.now(), written);
+    });
+  }
+
+  /**
+   * Brings one order up to date from the broker, under its row lock (PostgreSQL FOR UPDATE; SQLite
+   * has one writer): `plan` sees the row and its stored fills as they are, and its fills and patch
+   * commit together with their positions and notifications. Undefined when no row matches.
+   */
+  async applyUnderLock(
+    match: { id: number } | { clientOrderId?: string; alpacaOrderId: string },
+    plan: (trade: Trade, stored: StoredFills) => { fills: NewFill[]; patch: TradePatch },
+  ): Promise<Trade | undefined> {
+    return this.transaction(async (em, written) => {
+      const trade =
+        'id' in match
+          ? await lockTrade(em, { id: match.id })
+          : ((match.clientOrderId ? await lockTrade(em, { clientOrderId: match.clientOrderId }) : undefined) ?? (await lockTrade(em, { alpacaOrderId: match.alpacaOrderId })));
+      if (!trade) return undefined;
+      const stored = (await em.find(FillEntity, { trade: trade.id })).map(toFill);
+      const { fills, patch } = plan(trade, summariseFills(stored));
+      const at = this.now();
+      for (const fill of fills) await insertFill(em, fill, at);
+      return writePatch(em, trade, patch, at, written);
+    });
   }
 
   /** Rows the broker still has to settle: `pending_submit` and every other non-terminal status, oldest first. */
@@ -263,31 +276,41 @@ export class TradeRepository {
     return rows.map(toTrade);
   }
 
+  /**
+   * Takes (or renews) the right to send this order to the broker until `until`. Only one holder
+   * at a time, across instances: granted when the lease is free, expired, already `owner`'s, or
+   * held by `takeOverFrom` (a holder known to be dead), and only while the order still waits to
+   * be sent or confirmed.
+   */
+  async acquireSubmitLease(id: number, owner: string, until: Date, takeOverFrom?: string): Promise<Trade | undefined> {
+    const now = this.now();
+    const holders = takeOverFrom ? [owner, takeOverFrom] : [owner];
+    const won = await this.orm.em.fork().nativeUpdate(
+      TradeEntity,
+      {
+        id,
+        status: { $in: ['pending_submit', 'submitted'] },
+        $or: [{ submitLeaseUntil: null }, { submitLeaseUntil: { $lt: now } }, { submitLeaseOwner: { $in: holders } }],
+      },
+      { submitLeaseOwner: owner, submitLeaseUntil: until },
+    );
+    return won > 0 ? ((await this.findById(id)) ?? undefined) : undefined;
+  }
+
+  /** Extends a lease `owner` still holds; false when it was lost (expired and taken, or the order moved on). */
+  async renewSubmitLease(id: number, owner: string, until: Date): Promise<boolean> {
+    const won = await this.orm.em.fork().nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseUntil: until });
+    return won > 0;
+  }
+
+  async releaseSubmitLease(id: number, owner: string): Promise<void> {
+    await this.orm.em.fork().nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseOwner: null, submitLeaseUntil: null });
+  }
+
   /** Stores one execution and its effect on positions in one transaction. Idempotent on execution_id: true when this call inserted it. */
   async recordFill(fill: NewFill): Promise<boolean> {
     const at = this.now();
-    return this.orm.em.fork().transactional(async (em) => {
-      const result = await em
-        .createQueryBuilder(FillEntity)
-        .insert({
-          executionId: fill.executionId,
-          trade: fill.tradeId,
-          symbol: fill.symbol,
-          side: toStoredSide(fill.side),
-          qty: decToString(fill.qty),
-          price: decToString(fill.price),
-          portfolioName: fill.portfolioName,
-          filledAt: fill.filledAt,
-          source: fill.source,
-          createdAt: at,
-        })
-        .onConflict('executionId')
-        .ignore()
-        .execute('run');
-      if (result.affectedRows === 0) return false;
-      await applyFillToPositions(em, { ...fill, id: result.insertId }, at);
-      return true;
-    });
+    return this.orm.em.fork().transactional((em) => insertFill(em, fill, at));
   }
 
   async listFillsForTrade(tradeId: number): Promise<Fill[]> {
@@ -308,22 +331,67 @@ export class TradeRepository {
 
   /**
    * What a portfolio holds of a symbol and can still sell: filled buys minus filled sells, minus the
-   * unfilled part of sells still working (so two open sells cannot sell the same shares).
+   * unfilled part of sells still working — share sells by quantity, dollar-amount sells at `price`
+   * (so two open sells cannot sell the same shares).
    */
-  async sellableQuantity(portfolioName: string, symbol: string): Promise<Dec> {
-    const em = this.orm.em.fork();
-    const filled = await em
-      .createQueryBuilder(FillEntity, 'f')
-      .select([raw("coalesce(sum(case when f.side = 'BUY' then f.qty else -f.qty end), 0) as net")])
-      .where({ portfolioName, symbol })
-      .execute<{ net: string | number | null }>('get');
-    const working = await em
-      .createQueryBuilder(TradeEntity, 't')
-      .select([raw('coalesce(sum(t.quantity - coalesce(t.alpaca_filled_qty, 0)), 0) as open')])
-      .where({ portfolioName, symbol, side: 'SELL', status: { $nin: SETTLED }, quantity: { $ne: null } })
-      .execute<{ open: string | number | null }>('get');
-    return dec(String(filled?.net ?? 0))
-      .minus(dec(String(working?.open ?? 0)))
-      .toDecimalPlaces(9);
+  async sellableQuantity(portfolioName: string, symbol: string, price?: Dec): Promise<Sellable> {
+    return sellableIn(this.orm.em.fork(), portfolioName, symbol, price);
   }
+}
+
+async function lockTrade(em: EntityManager, where: { id: number } | { clientOrderId: string } | { alpacaOrderId: string }): Promise<Trade | undefined> {
+  const row = await em.findOne(TradeEntity, where, { ...(isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}), refresh: true });
+  return row ? toTrade(row) : undefined;
+}
+
+async function writePatch(em: EntityManager, before: Trade, patch: TradePatch, at: Date, written: { count: number }): Promise<Trade> {
+  await em.nativeUpdate(TradeEntity, { id: before.id }, { ...patchData(patch), updatedAt: at });
+  const after = toTrade(await em.findOneOrFail(TradeEntity, { id: before.id }, { refresh: true }));
+  written.count += await appendNotifications(em, notificationsFor(before, after), at);
+  return after;
+}
+
+async function insertFill(em: EntityManager, fill: NewFill, at: Date): Promise<boolean> {
+  const result = await em
+    .createQueryBuilder(FillEntity)
+    .insert({
+      executionId: fill.executionId,
+      trade: fill.tradeId,
+      symbol: fill.symbol,
+      side: toStoredSide(fill.side),
+      qty: decToString(fill.qty),
+      price: decToString(fill.price),
+      portfolioName: fill.portfolioName,
+      filledAt: fill.filledAt,
+      source: fill.source,
+      createdAt: at,
+    })
+    .onConflict('executionId')
+    .ignore()
+    .execute('run');
+  if (result.affectedRows === 0) return false;
+  await applyFillToPositions(em, { ...fill, id: result.insertId }, at);
+  return true;
+}
+
+async function sellableIn(em: EntityManager, portfolioName: string, symbol: string, price: Dec | undefined): Promise<Sellable> {
+  const filled = await em
+    .createQueryBuilder(FillEntity, 'f')
+    .select([raw("coalesce(sum(case when f.side = 'BUY' then f.qty else -f.qty end), 0) as net")])
+    .where({ portfolioName, symbol })
+    .execute<{ net: string | number | null }>('get');
+  const working = await em.find(TradeEntity, { portfolioName, symbol, side: 'SELL', status: { $nin: SETTLED } });
+  let qty = dec(String(filled?.net ?? 0));
+  let unpriced = false;
+  for (const sell of working.map(toTrade)) {
+    const filledQty = sell.alpacaFilledQty ?? dec(0);
+    if (sell.quantity) qty = qty.minus(sell.quantity.minus(filledQty));
+    else if (sell.notional) {
+      const left = sell.notional.minus(filledQty.times(sell.alpacaFilledPrice ?? 0));
+      if (left.lte(0)) continue;
+      if (price && price.gt(0)) qty = qty.minus(left.div(price));
+      else unpriced = true;
+    }
+  }
+  return { qty: qty.toDecimalPlaces(9), unpriced };
 }

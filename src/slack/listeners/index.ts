@@ -5,7 +5,6 @@ import type { InFlightWork } from '../../lifecycle';
 import type { PortfolioService } from '../../services/portfolio-service';
 import type { ReconcileService } from '../../services/reconcile-service';
 import type { TradeService } from '../../services/trade-service';
-import type { TradeObserver } from '../../services/trade-observer';
 import type { HomeTab } from '../home-tab';
 import { registerActions } from './actions';
 import { registerCommands } from './commands';
@@ -18,8 +17,6 @@ export interface ListenerDeps {
   logger: Logger;
   inFlight: InFlightWork;
   trade: TradeService;
-  /** Told about a trade the moment it is recorded, so its confirmation appears before the broker answers. */
-  tradeObserver: TradeObserver;
   portfolio: PortfolioService;
   home: HomeTab;
   reconcile: ReconcileService;
@@ -34,4 +31,9 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
 
 export function isAdmin(deps: ListenerDeps, userId: string): boolean {
   return deps.config.adminUserIds.includes(userId);
+}
+
+/** The broker account and positions are for traders and admins; with no TRADER_USER_IDS every member trades. */
+export function mayViewAccount(deps: ListenerDeps, userId: string): boolean {
+  return deps.trade.mayTrade(userId) || isAdmin(deps, userId);
 }

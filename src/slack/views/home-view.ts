@@ -7,6 +7,7 @@ import type { HomeReport, PortfolioDetail, PortfolioRef, TrendStatus } from '../
 import type { BooksStatus } from '../../services/reconcile-service';
 import { MAX_BUTTON_TEXT, MAX_HEADER_TEXT, MAX_OPTION_TEXT, MAX_SECTION_TEXT, MAX_STATIC_SELECT_OPTIONS, mrkdwn, plainText, userMrkdwn } from './limits';
 import {
+  ACCOUNT_RESTRICTED,
   accountFields,
   clampPage,
   contextBlock,
@@ -81,6 +82,8 @@ function trendSection(status: TrendStatus): KnownBlock {
         return `${title}\n:warning: Unavailable — ${userMrkdwn(status.error, 300)}`;
       case 'pending':
         return `${title}\n_Loading…_`;
+      case 'restricted':
+        return `${title}\n${ACCOUNT_RESTRICTED}`;
     }
   })();
   return { type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) };

@@ -10,6 +10,7 @@ import {
   MAX_CONFIRM_TITLE,
   MAX_CONTEXT_TEXT,
   MAX_SECTION_TEXT,
+  codeMrkdwn,
   mrkdwn,
   plainText,
   sectionField,
@@ -34,8 +35,10 @@ export interface OrderMessageView extends OrderTerms {
   marketAtSubmit?: string;
   /** True when the order was accepted while the market was shut and waits for the open. */
   queuedForOpen?: boolean;
-  /** Broker's reason (rejected) or what went wrong (failed), already in words. */
+  /** Broker's reason (rejected), what went wrong (failed), or why it is still being sent — already in words. */
   error?: string;
+  /** Not yet acknowledged by Alpaca and still being tried (as opposed to given up and being checked). */
+  stillSending?: boolean;
   ledgerOnly: boolean;
   cancelable: boolean;
   /** At most 128 characters (Alpaca's limit), so it always fits the button value. */
@@ -76,6 +79,8 @@ export function describeOrderStatus(view: OrderMessageView): string {
     case 'pending_submit':
       return `Sending — ${order}`;
     case 'submitted':
+      // Sent, but Alpaca has not acknowledged it: "Submitted" would claim more than we know.
+      return view.stillSending ? `Sending — ${order}` : `Not confirmed yet — ${order}`;
     case 'accepted':
       return view.queuedForOpen ? `Submitted — queued for the open: ${order}` : `Submitted — ${order}`;
     case 'partially_filled': {
@@ -107,7 +112,7 @@ function mention(userId: string): string {
 
 function brokerField(view: OrderMessageView): string {
   if (view.ledgerOnly) return 'Not sent (ledger only)';
-  if (view.alpacaOrderId !== undefined) return `\`${userMrkdwn(view.alpacaOrderId, 80)}\``;
+  if (view.alpacaOrderId !== undefined) return `\`${codeMrkdwn(view.alpacaOrderId, 80)}\``;
   return view.status === 'rejected' || view.status === 'failed' ? 'None' : 'Not yet assigned';
 }
 
@@ -123,11 +128,14 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
   if (view.marketAtSubmit !== undefined) fields.push(sectionField('Market at submission', userMrkdwn(view.marketAtSubmit, 200)));
   if (view.filledAt !== undefined) fields.push(sectionField('Filled at', formatNewYorkDateTime(view.filledAt)));
 
-  const blocks: KnownBlock[] = [
-    { type: 'section', text: mrkdwn(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`, MAX_SECTION_TEXT) },
+  const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`, MAX_SECTION_TEXT) }];
+  if ((view.status === 'pending_submit' || view.status === 'submitted') && view.error !== undefined) {
+    blocks.push({ type: 'section', text: mrkdwn(`:warning: ${userMrkdwn(view.error, MAX_REASON)}`, MAX_SECTION_TEXT) });
+  }
+  blocks.push(
     { type: 'section', fields },
-    { type: 'context', elements: [mrkdwn(`Client order id \`${userMrkdwn(view.clientOrderId, 200)}\``, MAX_CONTEXT_TEXT)] },
-  ];
+    { type: 'context', elements: [mrkdwn(`Client order id \`${codeMrkdwn(view.clientOrderId, 200)}\``, MAX_CONTEXT_TEXT)] },
+  );
   if (view.cancelable) {
     blocks.push({
       type: 'actions',
@@ -152,3 +160,12 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
   return { text: userMrkdwn(headline, MAX_FALLBACK_TEXT), blocks };
 }
 
+
+/**
+ * The thread reply when an order reaches a final state. Editing the confirmation notifies nobody;
+ * this reply names the trader, so an order that fills at the open while they are away reaches them.
+ */
+export function buildOrderFinishedReply(view: OrderMessageView): SlackMessage {
+  const text = `${mention(view.userId)} ${userMrkdwn(describeOrderStatus(view), MAX_FALLBACK_TEXT)}`;
+  return { text, blocks: [{ type: 'section', text: mrkdwn(`${STATUS_EMOJI[view.status]} ${text}`, MAX_SECTION_TEXT) }] };
+}

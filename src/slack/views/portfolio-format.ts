@@ -149,10 +149,15 @@ export function marketLine(market: MarketStatus): string {
 }
 
 /** The account as section fields, or one sentence saying why there is none. */
+/** Shown instead of the account (and its equity history) to members who are neither traders nor admins. */
+export const ACCOUNT_RESTRICTED = ':lock: The Alpaca account is shown to traders and admins only.';
+
 export function accountFields(status: AccountStatus): MrkdwnElement[] | string {
   switch (status.kind) {
     case 'ledger':
       return ':ledger: Ledger-only mode (USE_ALPACA=false): there is no broker account to show.';
+    case 'restricted':
+      return ACCOUNT_RESTRICTED;
     case 'unavailable':
       return `:warning: Alpaca account unavailable — ${userMrkdwn(status.error, 300)}`;
     case 'ok': {

@@ -158,7 +158,9 @@ export function buildAccountMessage(report: AccountReport): SlackMessage {
       ? `Equity ${formatUsd(report.account.account.equity)}, today ${pnl(report.account.todayPnl, report.account.todayPnlPct)}`
       : report.account.kind === 'ledger'
         ? 'Ledger-only mode: no broker account'
-        : 'Alpaca account unavailable';
+        : report.account.kind === 'restricted'
+          ? 'Alpaca account: traders and admins only'
+          : 'Alpaca account unavailable';
   return { text, blocks };
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../src/domain/money';
 import type { TradeStatus } from '../../../src/domain/order';
-import { CANCEL_ORDER_ACTION_ID, buildOrderMessage, describeOrderStatus, type OrderMessageView } from '../../../src/slack/views/order-message';
+import { CANCEL_ORDER_ACTION_ID, buildOrderFinishedReply, buildOrderMessage, describeOrderStatus, type OrderMessageView } from '../../../src/slack/views/order-message';
 import { checkBlockKit } from '../../support/slack/block-kit';
 
 function view(overrides: Partial<OrderMessageView> = {}): OrderMessageView {
@@ -31,7 +31,10 @@ const cancelButton = (blocks: unknown[]) =>
 describe('buildOrderMessage — the sentence for each status', () => {
   it.each<[string, Partial<OrderMessageView>, string]>([
     ['pending', { status: 'pending_submit', alpacaOrderId: undefined }, 'Sending — Buy 10 AAPL (market · day)'],
-    ['submitted', { status: 'submitted' }, 'Submitted — Buy 10 AAPL (market · day)'],
+    // "Submitted" means Alpaca acknowledged it: a row sent but unconfirmed still says where it stands.
+    ['sent, retrying', { status: 'submitted', alpacaOrderId: undefined, stillSending: true, error: 'Alpaca isn’t answering right now.' }, 'Sending — Buy 10 AAPL (market · day)'],
+    ['sent, given up unsure', { status: 'submitted', alpacaOrderId: undefined, error: 'We keep checking.' }, 'Not confirmed yet — Buy 10 AAPL (market · day)'],
+    ['accepted', { status: 'accepted' }, 'Submitted — Buy 10 AAPL (market · day)'],
     ['queued', { status: 'accepted', queuedForOpen: true }, 'Submitted — queued for the open: Buy 10 AAPL (market · day)'],
     ['limit', { type: 'limit', limitPrice: dec('410.5'), side: 'sell', qty: dec(5), symbol: 'MSFT' }, 'Submitted — Sell 5 MSFT (limit $410.50 · day)'],
     [
@@ -115,5 +118,33 @@ describe('buildOrderMessage — details and the cancel button', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('buildOrderMessage — while Alpaca has not acknowledged the order', () => {
+  it('says in words that we keep trying and that it cannot be placed twice, and never "Submitted"', () => {
+    const message = buildOrderMessage(view({ status: 'pending_submit', alpacaOrderId: undefined, stillSending: true, error: 'Alpaca isn’t answering right now. We keep trying, and the order can’t be placed twice.' }));
+    const shown = JSON.stringify(message.blocks);
+    expect(message.text).toMatch(/^Sending — /);
+    expect(shown).toContain('We keep trying, and the order can’t be placed twice.');
+    expect(shown).not.toContain('Submitted');
+    expect(checkBlockKit('message', message)).toEqual([]);
+  });
+
+  it('shows no note once the order is acknowledged', () => {
+    expect(JSON.stringify(buildOrderMessage(view({ status: 'accepted', error: 'stale note' })).blocks)).not.toContain('stale note');
+  });
+});
+
+describe('buildOrderFinishedReply', () => {
+  it('names the trader, so the thread reply notifies them, and says what happened', () => {
+    const reply = buildOrderFinishedReply(view({ status: 'filled', filledQty: dec(10), filledAvgPrice: dec('189.42') }));
+    expect(reply.text).toBe('<@U123ABC> Filled 10 AAPL @ $189.42 (GMV $1,894.20)');
+    expect(checkBlockKit('message', reply)).toEqual([]);
+  });
+
+  it('shows a trader id that is not a Slack member id as text, never as markup', () => {
+    const reply = buildOrderFinishedReply(view({ status: 'canceled', userId: '<!channel>' }));
+    expect(reply.text).not.toContain('<!channel>');
   });
 });

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { ListenerDeps } from '..';
+import { mayViewAccount, type ListenerDeps } from '..';
 import { parsePortfolioCommand } from '../../../domain/portfolio-command';
 import { runReconcileFromSlack } from '../actions/reconcile';
 import { buildErrorMessage } from '../../views/trade-messages';
@@ -12,6 +12,8 @@ import {
   buildPortfolioOverviewMessage,
   buildPositionComparisonMessage,
 } from '../../views/portfolio-messages';
+
+const ACCOUNT_VIEWS_REFUSED = 'Sorry — the Alpaca account and its positions are shown to this workspace’s traders and admins only. You can still see the portfolios with `/portfolio`.';
 
 /** Ephemeral: only the person who asked sees it. */
 export function replyPrivately(respond: RespondFn, message: SlackMessage, replaceOriginal = false): Promise<unknown> {
@@ -31,10 +33,16 @@ export function portfolioCommand(deps: ListenerDeps) {
         case 'invalid':
           await replyPrivately(respond, buildErrorMessage(parsed.reason));
           return;
-        case 'list':
-          await replyPrivately(respond, buildPortfolioOverviewMessage(await deps.portfolio.overview()));
+        case 'list': {
+          const overview = await deps.portfolio.overview();
+          await replyPrivately(respond, buildPortfolioOverviewMessage(mayViewAccount(deps, command.user_id) ? overview : { ...overview, account: { kind: 'restricted' } }));
           return;
+        }
         case 'account':
+          if (!mayViewAccount(deps, command.user_id)) {
+            await replyPrivately(respond, buildErrorMessage(ACCOUNT_VIEWS_REFUSED));
+            return;
+          }
           await replyPrivately(respond, buildAccountMessage(await deps.portfolio.account()));
           return;
         case 'reconcile':
@@ -42,6 +50,10 @@ export function portfolioCommand(deps: ListenerDeps) {
           await replyPrivately(respond, await runReconcileFromSlack(deps, { userId: command.user_id }));
           return;
         case 'positions':
+          if (!mayViewAccount(deps, command.user_id)) {
+            await replyPrivately(respond, buildErrorMessage(ACCOUNT_VIEWS_REFUSED));
+            return;
+          }
           await replyPrivately(respond, buildPositionComparisonMessage(await deps.portfolio.compareWithBroker()));
           return;
         case 'show': {

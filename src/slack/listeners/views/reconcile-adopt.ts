@@ -27,7 +27,7 @@ export function adoptBrokerQuantitySubmission(deps: ListenerDeps) {
     await ack();
     const alert = readAdoptModalMetadata(view.private_metadata);
     const result = await deps.inFlight.run(() =>
-      deps.reconcile.adoptBrokerQuantity({ discrepancyId: form.discrepancyId!, portfolioName: form.portfolioName, reason: form.reason, userId }),
+      deps.reconcile.adoptBrokerQuantity({ discrepancyId: form.discrepancyId!, portfolioName: form.portfolioName, reason: form.reason, userId, requestKey: `view:${view.id}` }),
     );
     const { text, blocks } = buildAdjustmentResult(result);
     if (alert) await client.chat.postEphemeral({ channel: alert.channelId, user: userId, text, blocks });

@@ -23,6 +23,8 @@ function readMetadata(raw: string | undefined): TradeModalMetadata {
   }
 }
 
+const RECORDING_FAILED = 'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. Please submit again in a moment.';
+
 /**
  * The order form's submission. Validation and the pending row happen before the ack (errors go
  * back next to their fields); the broker is called only after the ack.
@@ -36,18 +38,24 @@ export function tradeModalSubmission(deps: ListenerDeps) {
       return;
     }
     const form = readTradeForm(view.state.values);
-    const review = await deps.trade.review({ userId, viewId: view.id, channelId: readMetadata(view.private_metadata).channelId, form });
+    let review;
+    try {
+      review = await deps.trade.review({ userId, viewId: view.id, channelId: readMetadata(view.private_metadata).channelId, form });
+    } catch (err) {
+      // The form stays open with what was typed; Slack's own "trouble connecting" says nothing useful.
+      deps.logger.error({ err, user: userId }, 'could not record an order submission');
+      await ack({ response_action: 'errors', errors: { symbol: RECORDING_FAILED } });
+      return;
+    }
     if (review.kind === 'invalid') {
       await ack({ response_action: 'errors', errors: review.errors });
       return;
     }
     await ack();
     if (review.kind === 'duplicate') return;
+    // Its "Sending" confirmation is already in the outbox, written with the row.
     const trade = review.trade;
-    await deps.inFlight.run(async () => {
-      void deps.tradeObserver.tradeChanged(trade);
-      await deps.trade.submit(trade.id);
-    });
+    await deps.inFlight.run(() => deps.trade.submit(trade.id));
   };
 }
 
