@@ -1,6 +1,7 @@
 import { Alpaca, NotFoundError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
+import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
 import { readErrorBody, toBrokerError, type BrokerRequestContext } from './alpaca-errors';
 import { RequestPacer, type Lane, type RequestPacerOptions } from './request-pacer';
@@ -239,9 +240,10 @@ export class AlpacaBroker implements Broker {
     // Callers may never await `ready`; a refusal is still logged and must not crash the process.
     ready.catch(() => undefined);
 
-    // Updates are handled one at a time, in arrival order: a fill must not overtake its
-    // partial fill while the handler writes to the database.
-    let queue: Promise<void> = Promise.resolve();
+    // Updates of one order are handled one at a time, in arrival order (a fill must not overtake
+    // its partial fill); different orders' updates go ahead side by side, so a burst at the open
+    // is not one long line.
+    const queue = new KeyedQueue();
 
     stream.on(streaming.EVENT.SUBSCRIPTION, (streams: unknown) => {
       if (Array.isArray(streams) && streams.includes('trade_updates')) {
@@ -253,8 +255,8 @@ export class AlpacaBroker implements Broker {
     stream.onReconnecting((attempt) => log.info({ attempt }, 'reconnecting to trade_updates'));
     stream.onError((message) => log.warn({ error: message }, 'trade_updates stream error'));
     stream.onTradeUpdate((raw) => {
-      queue = queue
-        .then(() => handlers.onUpdate(mapTradeUpdate(raw)))
+      void queue
+        .run(raw.order.id ?? '', async () => handlers.onUpdate(mapTradeUpdate(raw)))
         .catch((err: unknown) => log.error({ err, event: raw.event, order_id: raw.order.id }, 'trade update handler failed'));
     });
     // A refused login is final (the SDK does not retry it); any other close before `listening`
@@ -279,7 +281,7 @@ export class AlpacaBroker implements Broker {
         failReady(new BrokerError('unavailable', 'The Alpaca order-updates stream was closed before it was ready.'));
         stream.disconnect();
         setConnected(false);
-        await queue;
+        await queue.idle();
       },
     };
   }

@@ -4,7 +4,7 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { SqliteDriver } from '@mikro-orm/sqlite';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { parsePostgresUrl, type DatabaseTarget } from '../config';
 import type { Logger } from '../logger';
 import { MIGRATIONS } from '../../migrations';
@@ -21,9 +21,9 @@ export interface InitOrmOptions {
   pool?: { min?: number; max?: number };
 }
 
-/** sqlite3's connection object, as much of it as the pool hook needs. */
+/** better-sqlite3's connection object, as much of it as the pool hook needs (it runs synchronously). */
 interface SqliteRawConnection {
-  exec(sql: string, callback: (error: Error | null) => void): void;
+  exec(sql: string): unknown;
 }
 
 /**
@@ -36,13 +36,18 @@ const SQLITE_CONNECTION_PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA foreign_key
 
 function sqliteOptions(path: string): Options<AbstractSqlDriver> {
   return {
-    driver: SqliteDriver as unknown as Options<AbstractSqlDriver>['driver'],
+    driver: BetterSqliteDriver as unknown as Options<AbstractSqlDriver>['driver'],
     dbName: path,
     pool: {
       min: 1,
       max: 1,
       afterCreate: (connection: SqliteRawConnection, done: (error: Error | null, connection: SqliteRawConnection) => void) => {
-        connection.exec(SQLITE_CONNECTION_PRAGMAS, (error) => done(error, connection));
+        try {
+          connection.exec(SQLITE_CONNECTION_PRAGMAS);
+          done(null, connection);
+        } catch (error) {
+          done(error as Error, connection);
+        }
       },
     },
   };

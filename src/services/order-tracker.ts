@@ -3,7 +3,7 @@ import type { Broker, BrokerOrder, TradeUpdateEvent, TradeUpdateSubscription } f
 import { planOrderUpdate } from '../domain/order-updates';
 import type { Trade } from '../domain/trade';
 import type { TradeRepository } from '../db/repositories/trade-repository';
-import { KeyedQueue } from './keyed-queue';
+import { KeyedQueue } from '../lifecycle';
 import { listOrdersCovering } from './order-listing';
 
 /** How often open orders are polled while the trade_updates stream is down. */

@@ -30,7 +30,7 @@ import {
 } from '../db/repositories/reconcile-repository';
 import type { TradeRepository } from '../db/repositories/trade-repository';
 import { listOrdersSince, oldestOrderTime } from './order-listing';
-import { KeyedQueue } from './keyed-queue';
+import { KeyedQueue } from '../lifecycle';
 import type { OrderTracker } from './order-tracker';
 import { DEFAULT_PORTFOLIO, describeError, type TradeService } from './trade-service';
 

@@ -47,7 +47,7 @@ const LEGACY_DDL: Record<DatabaseTarget['kind'], string> = {
 export async function createLegacyOmsDatabase(target: DatabaseTarget, rows: readonly LegacyTradeRow[]): Promise<void> {
   const db =
     target.kind === 'sqlite'
-      ? knex({ client: 'sqlite3', connection: { filename: target.url }, useNullAsDefault: true })
+      ? knex({ client: 'better-sqlite3', connection: { filename: target.url }, useNullAsDefault: true })
       : knex({ client: 'pg', connection: target.url, pool: { min: 0, max: 1 } });
   try {
     await db.raw(LEGACY_DDL[target.kind]);

@@ -38,27 +38,25 @@ function toEntry(row: OutboxEntryRecord): OutboxEntry {
  * place in its stream and its retry schedule, and the next delivery shows the latest state.
  */
 export async function appendNotifications(em: EntityManager, notifications: readonly Notification[], now: Date): Promise<number> {
-  for (const n of notifications) {
-    const row = {
-      topic: n.topic,
-      stream: n.stream,
-      coalesceKey: n.coalesceKey ?? null,
-      payload: JSON.stringify(n.payload),
-      version: 1,
-      attempts: 0,
-      availableAt: now,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const insert = em.createQueryBuilder(OutboxEntryEntity).insert(row);
-    if (n.coalesceKey === undefined) await insert.execute('run');
-    else {
-      await insert
-        .onConflict('coalesceKey')
-        .merge({ version: raw('"outbox"."version" + 1'), payload: row.payload, updatedAt: now })
-        .execute('run');
-    }
-  }
+  if (notifications.length === 0) return 0;
+  const rows = notifications.map((n) => ({
+    topic: n.topic,
+    stream: n.stream,
+    coalesceKey: n.coalesceKey ?? null,
+    payload: JSON.stringify(n.payload),
+    version: 1,
+    attempts: 0,
+    availableAt: now,
+    createdAt: now,
+    updatedAt: now,
+  }));
+  // One statement for all of them: rows without a coalesce key never conflict (NULLs are distinct).
+  await em
+    .createQueryBuilder(OutboxEntryEntity)
+    .insert(rows)
+    .onConflict('coalesceKey')
+    .merge({ version: raw('"outbox"."version" + 1'), payload: raw('excluded."payload"'), updatedAt: now })
+    .execute('run');
   return notifications.length;
 }
 

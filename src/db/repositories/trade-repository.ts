@@ -346,9 +346,14 @@ async function lockTrade(em: EntityManager, where: { id: number } | { clientOrde
 
 async function writePatch(em: EntityManager, before: Trade, patch: TradePatch, at: Date, written: { count: number }): Promise<Trade> {
   await em.nativeUpdate(TradeEntity, { id: before.id }, { ...patchData(patch), updatedAt: at });
-  const after = toTrade(await em.findOneOrFail(TradeEntity, { id: before.id }, { refresh: true }));
+  // The row is locked: what it holds now is what was read plus the patch, without reading it again.
+  const after: Trade = { ...before, ...definedFields(patch), updatedAt: at };
   written.count += await appendNotifications(em, notificationsFor(before, after), at);
   return after;
+}
+
+function definedFields(patch: TradePatch): TradePatch {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as TradePatch;
 }
 
 async function insertFill(em: EntityManager, fill: NewFill, at: Date): Promise<boolean> {
