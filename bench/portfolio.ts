@@ -10,7 +10,7 @@ import { LedgerBroker } from '../src/broker/ledger-broker';
 import { MAX_SYMBOLS_PER_SNAPSHOT_REQUEST } from '../src/broker/alpaca-broker';
 import { dec } from '../src/domain/money';
 import { PortfolioService } from '../src/services/portfolio-service';
-import { HOME_ACTIONS } from '../src/slack/views/home-view';
+import { HOME_ACTIONS } from '../src/slack/home/home-view';
 import { testDatabaseTargets, type TestDatabaseKind } from '../test/support/databases';
 import { seedFill } from '../test/support/fills';
 import { launchApp, type LaunchedApp } from '../test/support/launch';

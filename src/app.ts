@@ -5,17 +5,18 @@ import { WebClient } from '@slack/web-api';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { BrokerError } from './domain/errors';
+import { BrokerError, describeError } from './domain/errors';
 import { createBroker } from './broker';
 import type { Broker } from './broker/broker';
 import { databaseLabel, initORM, migrateToLatest } from './db/orm';
 import { startHealthServer } from './http/health';
 import { InFlightWork, Signal, cachedProbe, newInstanceId } from './lifecycle';
 import { boltLogger } from './slack/bolt-logger';
-import { slackErrorCode } from './slack/errors';
-import { registerListeners } from './slack/listeners';
-import { SlackOrderMessenger } from './slack/order-messenger';
-import { HomeTab } from './slack/home-tab';
+import { slackErrorCode } from './slack/block-kit/slack-errors';
+import { SlackAccess } from './slack/access';
+import { registerListeners } from './slack/register';
+import { SlackOrderMessenger } from './slack/trade/order-messenger';
+import { HomeTab } from './slack/home/home-tab';
 import { TradeRepository } from './db/repositories/trade-repository';
 import { PortfolioRepository } from './db/repositories/portfolio-repository';
 import { PositionRepository } from './db/repositories/position-repository';
@@ -23,14 +24,19 @@ import { OrderHistoryRepository } from './db/repositories/order-history-reposito
 import { UserPreferenceRepository } from './db/repositories/user-preference-repository';
 import { PortfolioService } from './services/portfolio-service';
 import { OrderTracker } from './services/order-tracker';
-import { TradeService, describeError } from './services/trade-service';
+import { OrderCanceller } from './services/order-cancel';
+import { OrderConfirmations } from './services/order-confirmations';
+import { OrderEntryService } from './services/order-entry';
+import { OrderSettler } from './services/order-settlement';
+import { OrderSubmitter } from './services/order-submission';
+import { SubmissionLeases } from './services/submission-lease';
 import { ReconcileRepository } from './db/repositories/reconcile-repository';
 import { OutboxRepository } from './db/repositories/outbox-repository';
 import { OutboxWorker } from './jobs/outbox-worker';
-import { classifySlackFailure } from './slack/errors';
-import { slackNotificationHandlers } from './slack/notification-handlers';
+import { classifySlackFailure } from './slack/block-kit/slack-errors';
+import { slackNotificationHandlers } from './slack/notifications';
 import { ReconcileService } from './services/reconcile-service';
-import { SlackReconcileNotifier } from './slack/reconcile-notifier';
+import { SlackReconcileNotifier } from './slack/reconcile/reconcile-notifier';
 import { startLeaderDuties } from './jobs/leader-duties';
 import { dec } from './domain/money';
 import packageJson from '../package.json';
@@ -121,20 +127,31 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     });
 
     const instanceId = newInstanceId();
+    const now = () => new Date();
     const outboxWritten = new Signal();
     const notified = () => outboxWritten.notify();
-    const trades = new TradeRepository(orm, undefined, notified);
+    const trades = new TradeRepository(orm, now, notified);
     const portfolios = new PortfolioRepository(orm);
+    const reconcileRepository = new ReconcileRepository(orm, now, notified);
+    const outboxRepository = new OutboxRepository(orm, now, notified);
+
     const tracker = new OrderTracker(trades, broker, logger);
-    const trade = new TradeService(trades, portfolios, broker, tracker, logger, {
-      ledgerOnly: !config.useAlpaca,
-      instanceId,
-      maxOrderNotional: dec(config.maxOrderNotional),
-      traderUserIds: config.traderUserIds,
+    const leases = new SubmissionLeases(trades, instanceId, now);
+    const orderEntry = new OrderEntryService(trades, portfolios, broker, logger, { maxOrderNotional: dec(config.maxOrderNotional) });
+    const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger);
+    const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger);
+    const canceller = new OrderCanceller(trades, broker, tracker, logger);
+    const reconcile = new ReconcileService({
+      repository: reconcileRepository,
+      trades,
+      portfolios,
+      broker,
+      applyOrder: (order) => tracker.applyOrder(order),
+      settleUnsettled: (options) => settler.settleUnsettled(options),
+      logger,
     });
-    const reconcileRepository = new ReconcileRepository(orm, undefined, notified);
-    const reconcile = new ReconcileService(reconcileRepository, trades, portfolios, broker, tracker, trade, logger);
     const portfolio = new PortfolioService(broker, portfolios, new PositionRepository(orm), new OrderHistoryRepository(orm), new UserPreferenceRepository(orm));
+
     // Slack calls made for the books (confirmations, Home tabs, alerts) fail fast: the outbox retries them, not the client.
     const boundedClient = new WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,
@@ -143,31 +160,27 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
     });
-    const home = new HomeTab(
-      boundedClient,
-      portfolio,
-      logger,
-      (userId) => config.adminUserIds.includes(userId),
-      async () => {
+    const access = new SlackAccess(config);
+    const home = new HomeTab(boundedClient, portfolio, logger, {
+      access,
+      books: async () => {
         const status = await reconcile.booksStatus();
         return status && { ...status, channelId: config.reconcileChannelId };
       },
-      (userId) => trade.mayTrade(userId) || config.adminUserIds.includes(userId),
-    );
-    const outboxRepository = new OutboxRepository(orm, undefined, notified);
+    });
     const outbox = new OutboxWorker(
       outboxRepository,
       slackNotificationHandlers({
-        messenger: new SlackOrderMessenger(boundedClient, trades, logger, !config.useAlpaca),
+        messenger: new SlackOrderMessenger(boundedClient, new OrderConfirmations(trades, broker), logger),
         home,
-        alerts: new SlackReconcileNotifier(boundedClient, reconcileRepository, reconcile, config.reconcileChannelId, logger),
+        alerts: new SlackReconcileNotifier(boundedClient, reconcile, config.reconcileChannelId, logger),
       }),
       classifySlackFailure,
       logger.child({ component: 'outbox' }),
       { owner: instanceId },
     );
     outboxWritten.subscribe(() => outbox.wake());
-    registerListeners(slack, { config, logger, inFlight, trade, portfolio, home, reconcile });
+    registerListeners(slack, { config, logger, inFlight, access, orderEntry, submitter, canceller, portfolio, home, reconcile });
 
     await slack.start().catch((err: unknown) => {
       throw new StartupError(`Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`);
@@ -178,9 +191,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
     // Warm the asset cache so order validation inside Slack's ack window never waits on Alpaca.
     void broker.listAssets().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
-    await inFlight.run(() => trade.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
+    await inFlight.run(() => settler.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
     // Only the leader consumes trade_updates and runs the scheduler (SQLite: always this instance).
-    const leaderDuties = await startLeaderDuties({ database: config.database, tracker, trade, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
+    const leaderDuties = await startLeaderDuties({ database: config.database, tracker, settler, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
     cleanup.push(() => leaderDuties.stop());
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>

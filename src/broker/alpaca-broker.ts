@@ -16,19 +16,8 @@ import {
   mapTradeUpdate,
   toPostOrderRequest,
 } from './alpaca-mapping';
-import type {
-  Broker,
-  BrokerAccount,
-  BrokerAsset,
-  BrokerOrder,
-  BrokerPosition,
-  ListOrdersQuery,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-  TradeUpdateHandlers,
-  TradeUpdateSubscription,
-} from './broker';
+import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
+import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 export interface AlpacaBrokerOptions {
   keyId: string;

@@ -1,17 +1,8 @@
 import type { marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { dec, decToString, type Dec } from '../domain/money';
 import type { OrderIntent, Side } from '../domain/order';
-import type {
-  BrokerAccount,
-  BrokerAsset,
-  BrokerOrder,
-  BrokerOrderStatus,
-  BrokerPosition,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-  TradeUpdateEvent,
-} from './broker';
+import type { BrokerOrder, BrokerOrderStatus, TradeUpdateEvent } from './broker';
+import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 /**
  * SDK models → port types. Trading decimals arrive as strings; market-data prices as numbers

@@ -1,51 +1,12 @@
 import type { Dec } from '../domain/money';
 import type { OrderIntent, OrderType, Side, TimeInForce } from '../domain/order';
+import type { BrokerAccount, MarketClock, BrokerAsset, Snapshot, BrokerPosition, PortfolioHistoryPoint } from '../domain/market';
 
 /**
  * The broker port: everything the services need from Alpaca, in domain terms (decimals, not
  * strings; our own status names). The Alpaca adapter and the ledger-only broker implement it.
  * Every method throws BrokerError on failure, never an SDK error.
  */
-
-export interface BrokerAccount {
-  accountNumber: string;
-  status: string;
-  currency: string;
-  cash: Dec;
-  equity: Dec;
-  lastEquity: Dec;
-  buyingPower: Dec;
-  portfolioValue: Dec;
-  patternDayTrader: boolean;
-  tradingBlocked: boolean;
-}
-
-export interface MarketClock {
-  isOpen: boolean;
-  timestamp: Date;
-  nextOpen: Date;
-  nextClose: Date;
-}
-
-export interface BrokerAsset {
-  symbol: string;
-  name: string;
-  exchange: string;
-  tradable: boolean;
-  fractionable: boolean;
-  shortable: boolean;
-  status: 'active' | 'inactive';
-}
-
-export interface Snapshot {
-  symbol: string;
-  lastPrice?: Dec;
-  bid?: Dec;
-  ask?: Dec;
-  prevClose?: Dec;
-  dayOpen?: Dec;
-  updatedAt?: Date;
-}
 
 /** Alpaca's order statuses, kept verbatim (the books map them to TradeStatus). */
 export type BrokerOrderStatus =
@@ -90,27 +51,12 @@ export interface BrokerOrder {
   failedAt?: Date;
 }
 
-export interface BrokerPosition {
-  symbol: string;
-  qty: Dec;
-  avgEntryPrice: Dec;
-  marketValue?: Dec;
-  currentPrice?: Dec;
-  lastdayPrice?: Dec;
-  unrealizedPl?: Dec;
-}
-
 /** One event from the trade_updates stream. `execution` is present on fill / partial_fill. */
 export interface TradeUpdateEvent {
   event: string;
   at: Date;
   order: BrokerOrder;
   execution?: { id: string; qty: Dec; price: Dec; positionQty?: Dec };
-}
-
-export interface PortfolioHistoryPoint {
-  at: Date;
-  equity: Dec;
 }
 
 export interface ListOrdersQuery {
@@ -151,4 +97,9 @@ export interface Broker {
   listPositions(): Promise<BrokerPosition[]>;
   getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]>;
   streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription;
+}
+
+/** The one "ledger-only?" switch (USE_ALPACA=false): the broker app.ts built says which it is. */
+export function isLedgerOnly(broker: Pick<Broker, 'kind'>): boolean {
+  return broker.kind === 'ledger';
 }

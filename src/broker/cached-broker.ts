@@ -1,19 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import { BrokerError } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
-import type {
-  Broker,
-  BrokerAccount,
-  BrokerAsset,
-  BrokerOrder,
-  BrokerPosition,
-  ListOrdersQuery,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-  TradeUpdateHandlers,
-  TradeUpdateSubscription,
-} from './broker';
+import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
+import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 export interface CacheTtls {
   assetsMs: number;

@@ -1,18 +1,7 @@
 import { BrokerError, LedgerOnlyError } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
-import type {
-  Broker,
-  BrokerAccount,
-  BrokerAsset,
-  BrokerOrder,
-  BrokerPosition,
-  ListOrdersQuery,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-  TradeUpdateHandlers,
-  TradeUpdateSubscription,
-} from './broker';
+import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
+import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 /** A US ticker: 1–5 letters, optionally share class A or B (BRK.B). */
 const US_TICKER = /^[A-Z]{1,5}(\.[AB])?$/;

@@ -1,4 +1,4 @@
-import type { Dec } from './money';
+import { formatUsd, type Dec } from './money';
 
 /**
  * Broker failures in the vocabulary of a trader. `kind` drives what the app does next;
@@ -50,4 +50,20 @@ export class LedgerOnlyError extends BrokerError {
     super('unavailable', `Ledger-only mode: ${operation} needs Alpaca, which is switched off (USE_ALPACA=false).`);
     this.name = 'LedgerOnlyError';
   }
+}
+
+/** Any failure as a sentence for a log line or a trader: a BrokerError's message already is one. */
+export function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A broker refusal as a sentence a trader understands (the BrokerError message already is one, plus figures). */
+export function rejectionSentence(error: BrokerError): string {
+  if (error.kind === 'insufficient_buying_power' && error.details.buyingPower !== undefined) {
+    const cost = error.details.costBasis !== undefined ? ` This order needs about ${formatUsd(error.details.costBasis)};` : '';
+    return `Not enough buying power.${cost} the account has ${formatUsd(error.details.buyingPower)} available.`;
+  }
+  if (error.kind === 'rate_limited') return 'Alpaca is rate-limiting us right now, so the order was not sent. Try again in a minute.';
+  if (error.kind === 'unavailable') return `Alpaca is unavailable, so the order was not sent. ${error.message}`;
+  return error.message;
 }

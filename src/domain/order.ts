@@ -54,3 +54,20 @@ export function tradeStatusFromBroker(brokerStatus: string): TradeStatus {
 export function clientOrderIdForView(viewId: string): string {
   return `oms-${viewId}`.slice(0, 128);
 }
+
+/** What an order's confirmation says while its submission keeps trying (stored as errorCode / errorMessage). */
+export const SENDING_NOTES = {
+  retrying: {
+    code: 'sending_retry',
+    message: 'Alpaca isn’t answering right now. We keep trying, and the order can’t be placed twice.',
+  },
+  slow: {
+    code: 'sending_slow',
+    message: 'Alpaca hasn’t answered yet. We keep trying, and the order can’t be placed twice.',
+  },
+} as const;
+
+/** True while the note says the submission is still trying (as opposed to given up and being checked). */
+export function isStillSending(errorCode: string | null): boolean {
+  return errorCode === SENDING_NOTES.retrying.code || errorCode === SENDING_NOTES.slow.code;
+}

@@ -28,3 +28,12 @@ export function normalizePortfolioName(name: string): string {
 export function portfolioNameKey(name: string): string {
   return normalizePortfolioName(name).toLowerCase();
 }
+
+/** Where an order goes when no portfolio is named, and what adopted broker orders are booked into. */
+export const DEFAULT_PORTFOLIO = 'Default Portfolio';
+
+/** Portfolio names to offer, the default one first when it does not exist yet. */
+export function withDefaultPortfolio(names: readonly string[]): string[] {
+  const key = portfolioNameKey(DEFAULT_PORTFOLIO);
+  return names.some((n) => portfolioNameKey(n) === key) ? [...names] : [DEFAULT_PORTFOLIO, ...names];
+}

@@ -328,3 +328,87 @@ export function adjustmentToMatch(booksTotal: Dec, brokerQty: Dec): { qty: Dec; 
   const qty = brokerQty.minus(booksTotal).toDecimalPlaces(QTY_PLACES);
   return { qty, side: qty.isNegative() ? 'sell' : 'buy' };
 }
+
+export const RECONCILE_OUTCOMES = ['ok', 'discrepancies', 'failed'] as const;
+
+export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
+
+export const RECONCILE_TRIGGERS = ['schedule', 'startup', 'manual', 'recheck'] as const;
+
+export type ReconcileTrigger = (typeof RECONCILE_TRIGGERS)[number];
+
+export interface ReconcileRunCounts {
+  symbolsChecked: number;
+  ordersChecked: number;
+  openDiscrepancies: number;
+  newDiscrepancies: number;
+  resolvedDiscrepancies: number;
+  ordersRepaired: number;
+  ordersAdopted: number;
+  ordersExternal: number;
+  brokerRequests: number;
+}
+
+export interface ReconcileRun extends ReconcileRunCounts {
+  id: number;
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** NULL while running (or when the process died during the run). */
+  outcome: ReconcileOutcome | null;
+  trigger: ReconcileTrigger;
+  error: string | null;
+}
+
+export interface StoredDiscrepancy {
+  id: number;
+  key: string;
+  kind: DiscrepancyKind;
+  symbol: string;
+  details: DiscrepancyDetails;
+  booksQty: Dec | null;
+  brokerQty: Dec | null;
+  difference: Dec | null;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  resolvedAt: Date | null;
+  acknowledgedBy: string | null;
+  acknowledgedAt: Date | null;
+  slackChannelId: string | null;
+  slackMessageTs: string | null;
+  lastRunId: number | null;
+}
+
+export interface FindingChanges {
+  created: StoredDiscrepancy[];
+  changed: StoredDiscrepancy[];
+  unchanged: StoredDiscrepancy[];
+  resolved: StoredDiscrepancy[];
+}
+
+export interface BookAdjustment {
+  id: number;
+  portfolioName: string;
+  symbol: string;
+  qty: Dec;
+  price: Dec;
+  reason: string;
+  userId: string;
+  createdAt: Date;
+  discrepancyId: number | null;
+}
+
+/** What a finished run's notice carries: the run and its findings by id, read again when it is delivered. */
+export interface RunFinishedPayload {
+  runId: number;
+  created: number[];
+  changed: number[];
+  unchanged: number[];
+  resolved: number[];
+}
+
+export interface BooksStatus {
+  outcome: ReconcileOutcome;
+  /** Symbols on which the books and the broker disagree. */
+  openDiscrepancies: number;
+  checkedAt: Date;
+}

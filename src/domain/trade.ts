@@ -1,5 +1,5 @@
 import type { Dec } from './money';
-import { isTerminal, type OrderType, type Side, type TimeInForce, type TradeStatus } from './order';
+import { isTerminal, type OrderIntent, type OrderType, type Side, type TimeInForce, type TradeStatus } from './order';
 
 /** Where a trade row came from: the earlier OMS, a Slack order, ledger-only mode, or a broker order we adopted. */
 export type TradeSource = 'legacy' | 'slack' | 'ledger' | 'adopted';
@@ -132,4 +132,20 @@ export function visiblyChanged(before: Trade, after: Trade): boolean {
 /** True when this change takes the order into a final state it was not in before. */
 export function reachedFinalState(before: Pick<Trade, 'status'>, after: Pick<Trade, 'status'>): boolean {
   return isTerminal(after.status) && before.status !== after.status;
+}
+
+/** What is sent to the broker for a recorded order. */
+export function orderIntentOf(trade: Trade): OrderIntent {
+  return {
+    clientOrderId: trade.clientOrderId ?? trade.tradeId,
+    symbol: trade.symbol,
+    side: trade.side,
+    type: trade.orderType ?? 'market',
+    timeInForce: trade.timeInForce ?? 'day',
+    qty: trade.quantity ?? undefined,
+    notional: trade.quantity ? undefined : (trade.notional ?? undefined),
+    limitPrice: trade.limitPrice ?? undefined,
+    stopPrice: trade.stopPrice ?? undefined,
+    extendedHours: trade.extendedHours,
+  };
 }

@@ -3,7 +3,7 @@ import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { OrderTracker } from '../services/order-tracker';
 import type { ReconcileService } from '../services/reconcile-service';
-import type { TradeService } from '../services/trade-service';
+import type { OrderSettler } from '../services/order-settlement';
 import { createLeaderElection, DEFAULT_LEADER_RETRY_MS } from './leader-lock';
 import { ReconcileScheduler } from './reconcile-scheduler';
 import { UnacknowledgedOrdersWatch } from './unacknowledged-orders-watch';
@@ -22,7 +22,7 @@ export interface LeaderDuties {
 export async function startLeaderDuties(deps: {
   database: DatabaseTarget;
   tracker: OrderTracker;
-  trade: TradeService;
+  settler: OrderSettler;
   reconcile: ReconcileService;
   reconcileCron: string;
   inFlight: InFlightWork;
@@ -35,7 +35,7 @@ export async function startLeaderDuties(deps: {
       logger.error({ err: err instanceof Error ? err.message : String(err), trigger }, 'reconciliation could not run');
     });
   const scheduler = new ReconcileScheduler(deps.reconcileCron, () => runReconcile('schedule'), logger);
-  const watch = new UnacknowledgedOrdersWatch((options) => deps.trade.settleUnsettled(options), inFlight, logger);
+  const watch = new UnacknowledgedOrdersWatch((options) => deps.settler.settleUnsettled(options), inFlight, logger);
   const election = createLeaderElection(
     deps.database,
     {

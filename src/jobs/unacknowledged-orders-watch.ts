@@ -1,6 +1,6 @@
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
-import type { SettleResult } from '../services/trade-service';
+import type { SettleResult } from '../services/order-settlement';
 
 /** How often rows Alpaca never acknowledged are looked at; usually there are none and no request is made. */
 const DEFAULT_INTERVAL_MS = 10_000;

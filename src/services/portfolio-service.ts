@@ -1,14 +1,31 @@
-import type { Broker, BrokerAccount, MarketClock, Snapshot } from '../broker/broker';
+import type { Broker } from '../broker/broker';
+import type { BrokerAccount, MarketClock, Snapshot } from '../domain/market';
 import { BrokerError, LedgerOnlyError } from '../domain/errors';
 import { summarizeEquity, type EquityTrend } from '../domain/equity-trend';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
 import { dec, type Dec } from '../domain/money';
 import { suggestNames } from '../domain/portfolio-command';
 import { byExposure, totalValuation, valuePosition, type ValuationTotals, type ValuedPosition } from '../domain/portfolio-valuation';
-import type { OrderHistoryRepository, OrderSummary } from '../db/repositories/order-history-repository';
+import type { OrderHistoryRepository } from '../db/repositories/order-history-repository';
 import { portfolioNameKey, type PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { PositionRepository, StoredPosition } from '../db/repositories/position-repository';
 import type { UserPreferenceRepository } from '../db/repositories/user-preference-repository';
+import type {
+  AccountReport,
+  AccountStatus,
+  HomeReport,
+  MarketStatus,
+  OrderSummary,
+  PortfolioDetail,
+  PortfolioLookup,
+  PortfolioOverview,
+  PortfolioRef,
+  PositionComparison,
+  PositionComparisonRow,
+  PricedPortfolio,
+  PricingStatus,
+  TrendStatus,
+} from '../domain/portfolio-report';
 
 /**
  * Named portfolios priced live, the account, and the broker's positions beside the books. Knows
@@ -16,97 +33,6 @@ import type { UserPreferenceRepository } from '../db/repositories/user-preferenc
  * ledger-only mode) instead of failing, and one report costs at most one broker request of each
  * kind — the account, the positions, one batch of snapshots — whatever the number of positions.
  */
-
-export interface PortfolioRef {
-  /** Null for positions whose portfolio has no `portfolios` row (fills recorded under an unknown name). */
-  id: number | null;
-  name: string;
-}
-
-export type PricingStatus =
-  /** Prices from Alpaca snapshots; `missing` lists symbols Alpaca had no snapshot for. */
-  | { source: 'alpaca'; missing: string[] }
-  /** Ledger-only mode: there is no market data; positions are shown at cost. */
-  | { source: 'ledger' }
-  /** Alpaca did not answer: positions are shown at cost. */
-  | { source: 'unavailable'; error: string };
-
-export interface PricedPortfolio extends PortfolioRef {
-  /** Open positions, largest first. */
-  positions: ValuedPosition[];
-  totals: ValuationTotals;
-}
-
-export type AccountStatus =
-  | { kind: 'ok'; account: BrokerAccount; todayPnl: Dec; todayPnlPct?: Dec }
-  | { kind: 'ledger' }
-  | { kind: 'unavailable'; error: string }
-  /** The viewer may not see the broker account (TRADER_USER_IDS is set and they are neither trader nor admin). */
-  | { kind: 'restricted' };
-
-export type MarketStatus = { kind: 'ok'; market: MarketDescription; clock: MarketClock } | { kind: 'unavailable'; error: string };
-
-export interface PortfolioOverview {
-  portfolios: PricedPortfolio[];
-  /** Every portfolio together. */
-  totals: ValuationTotals;
-  account: AccountStatus;
-  pricing: PricingStatus;
-}
-
-export interface PortfolioDetail extends PricedPortfolio {
-  recentOrders: OrderSummary[];
-  pricing: PricingStatus;
-}
-
-export type PortfolioLookup =
-  | { kind: 'found'; detail: PortfolioDetail }
-  /** `suggestions` are existing names close to what was asked; `known` says whether any portfolio exists at all. */
-  | { kind: 'not_found'; query: string; suggestions: string[]; known: number };
-
-export interface AccountReport {
-  account: AccountStatus;
-  market: MarketStatus;
-}
-
-export interface PositionComparisonRow {
-  symbol: string;
-  books: Dec;
-  /** Undefined when the broker's positions could not be had. */
-  broker?: Dec;
-  /** broker − books. */
-  difference?: Dec;
-  brokerPrice?: Dec;
-  brokerMarketValue?: Dec;
-}
-
-export interface PositionComparison {
-  /** Mismatches first, then by symbol. */
-  rows: PositionComparisonRow[];
-  mismatches: number;
-  broker: { kind: 'ok' } | { kind: 'ledger' } | { kind: 'unavailable'; error: string };
-}
-
-export type TrendStatus =
-  | { kind: 'restricted' }
-  | { kind: 'ok'; trend: EquityTrend }
-  | { kind: 'empty' }
-  | { kind: 'ledger' }
-  | { kind: 'unavailable'; error: string }
-  /** Not cached and not asked for in this render: the caller loads it next. */
-  | { kind: 'pending' };
-
-export interface HomeReport {
-  userId: string;
-  market: MarketStatus;
-  account: AccountStatus;
-  trend: TrendStatus;
-  portfolios: PortfolioRef[];
-  /** The portfolio picked on the Home tab; undefined when there is none yet. */
-  selected?: PortfolioDetail;
-  recentOrders: OrderSummary[];
-  generatedAt: Date;
-}
 
 export interface PortfolioServiceOptions {
   now?: () => Date;

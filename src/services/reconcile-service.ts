@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
-import type { Broker, BrokerOrder, BrokerPosition } from '../broker/broker';
+import { isLedgerOnly, type Broker, type BrokerOrder } from '../broker/broker';
+import { describeError } from '../domain/errors';
+import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-name';
+import type { BrokerPosition } from '../domain/market';
 import { dec, formatQty } from '../domain/money';
 import type { OrderType, TimeInForce } from '../domain/order';
 import {
@@ -16,23 +19,12 @@ import {
   type PositionPlan,
 } from '../domain/reconciliation';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
-import {
-  adjustmentExecutionId,
-  type BookAdjustment,
-  type FindingChanges,
-  type NewOrderFinding,
-  type ReconcileOutcome,
-  type ReconcileRepository,
-  type ReconcileRun,
-  type ReconcileTrigger,
-  type RunFinishedPayload,
-  type StoredDiscrepancy,
-} from '../db/repositories/reconcile-repository';
+import { adjustmentExecutionId, type NewOrderFinding, type ReconcileRepository } from '../db/repositories/reconcile-repository';
 import type { TradeRepository } from '../db/repositories/trade-repository';
 import { listOrdersSince, oldestOrderTime } from './order-listing';
 import { KeyedQueue } from '../lifecycle';
-import type { OrderTracker } from './order-tracker';
-import { DEFAULT_PORTFOLIO, describeError, type TradeService } from './trade-service';
+import type { SettleOptions, SettleResult } from './order-settlement';
+import type { BookAdjustment, BooksStatus, FindingChanges, ReconcileOutcome, ReconcileRun, ReconcileTrigger, RunFinishedPayload, StoredDiscrepancy } from '../domain/reconciliation';
 
 /** Broker orders that changed more recently than this are left for the next run: their updates may still be on the way. */
 const DEFAULT_QUIET_MS = 5_000;
@@ -56,11 +48,20 @@ export interface ReconcileReport extends FindingChanges {
 
 export type ReconcileResult = { kind: 'finished'; report: ReconcileReport } | { kind: 'busy' };
 
-export interface BooksStatus {
-  outcome: ReconcileOutcome;
-  /** Symbols on which the books and the broker disagree. */
-  openDiscrepancies: number;
-  checkedAt: Date;
+/**
+ * What a reconciliation needs besides its own repository, each as narrow as it is used: the books'
+ * orders and portfolios, the broker, and two jobs done elsewhere.
+ */
+export interface ReconcileDeps {
+  repository: ReconcileRepository;
+  trades: Pick<TradeRepository, 'listUnsettled' | 'insertPending' | 'recordFill'>;
+  portfolios: Pick<PortfolioRepository, 'list' | 'ensure'>;
+  broker: Pick<Broker, 'kind' | 'listOrders' | 'listPositions'>;
+  /** Brings one broker order into the books (the order tracker). */
+  applyOrder(order: BrokerOrder): Promise<unknown>;
+  /** Settles rows left in flight that the order list did not show (the order settler). */
+  settleUnsettled(options?: SettleOptions): Promise<SettleResult>;
+  logger: Logger;
 }
 
 export interface ReconcileServiceOptions {
@@ -104,16 +105,17 @@ export class ReconcileService {
   private readonly books = new KeyedQueue();
   private readonly now: () => Date;
 
+  private readonly repository: ReconcileRepository;
+  private readonly trades: ReconcileDeps['trades'];
+  private readonly portfolios: ReconcileDeps['portfolios'];
+  private readonly broker: ReconcileDeps['broker'];
+  private readonly logger: Logger;
+
   constructor(
-    private readonly repository: ReconcileRepository,
-    private readonly trades: TradeRepository,
-    private readonly portfolios: PortfolioRepository,
-    private readonly broker: Broker,
-    private readonly tracker: OrderTracker,
-    private readonly tradeService: TradeService,
-    private readonly logger: Logger,
+    private readonly deps: ReconcileDeps,
     private readonly options: ReconcileServiceOptions = {},
   ) {
+    ({ repository: this.repository, trades: this.trades, portfolios: this.portfolios, broker: this.broker, logger: this.logger } = deps);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -130,7 +132,7 @@ export class ReconcileService {
    * first run, and in ledger-only mode, where there is no broker to agree with.
    */
   async booksStatus(): Promise<BooksStatus | undefined> {
-    if (this.tradeService.ledgerOnly) return undefined;
+    if (isLedgerOnly(this.broker)) return undefined;
     const run = await this.repository.latestFinishedRun();
     if (!run?.outcome) return undefined;
     return { outcome: run.outcome, openDiscrepancies: run.openDiscrepancies, checkedAt: run.finishedAt ?? run.startedAt };
@@ -157,6 +159,21 @@ export class ReconcileService {
     return { run, previousOutcome, created, changed, unchanged, resolved };
   }
 
+  /** Open findings no alert was posted for (no channel configured then, or Slack refused): the next alert shows them. */
+  openFindingsWithoutAlert(): Promise<StoredDiscrepancy[]> {
+    return this.repository.openWithoutAlert();
+  }
+
+  /** Every finding shown in one alert message, in the order they were found. */
+  findingsOfAlert(channelId: string, messageTs: string): Promise<StoredDiscrepancy[]> {
+    return this.repository.listByAlert(channelId, messageTs);
+  }
+
+  /** Remembers which message shows these findings, so later runs edit it rather than post again. */
+  attachAlert(findingIds: readonly number[], channelId: string, messageTs: string): Promise<void> {
+    return this.repository.attachAlert(findingIds, channelId, messageTs);
+  }
+
   /** An adjustment and the finding it answered, for its notice. */
   async adjustmentNotice(adjustmentId: number): Promise<{ adjustment: BookAdjustment; finding: StoredDiscrepancy | undefined } | undefined> {
     const adjustment = await this.repository.findAdjustment(adjustmentId);
@@ -168,8 +185,7 @@ export class ReconcileService {
   /** The open position findings of one alert, and the portfolios an adjustment could go into. */
   async adjustmentChoices(channelId: string, messageTs: string): Promise<{ findings: StoredDiscrepancy[]; portfolios: string[]; defaultPortfolio: string }> {
     const findings = (await this.repository.listByAlert(channelId, messageTs)).filter((f) => isPositionKind(f.kind) && f.resolvedAt === null);
-    const names = (await this.portfolios.list()).map((p) => p.name);
-    const portfolios = names.some((n) => n.toLowerCase() === DEFAULT_PORTFOLIO.toLowerCase()) ? names : [DEFAULT_PORTFOLIO, ...names];
+    const portfolios = withDefaultPortfolio((await this.portfolios.list()).map((p) => p.name));
     const largest = findings[0]?.details.breakdown?.[0]?.portfolioName;
     return { findings, portfolios, defaultPortfolio: largest ?? DEFAULT_PORTFOLIO };
   }
@@ -259,7 +275,7 @@ export class ReconcileService {
     const requests = { count: 0 };
     let report: ReconcileReport;
     try {
-      const found = this.broker.kind === 'ledger' ? await this.ledgerOnlyPass() : await this.compare(requests);
+      const found = isLedgerOnly(this.broker) ? await this.ledgerOnlyPass() : await this.compare(requests);
       const { run: finished, changes } = await this.repository.completeRun(run.id, found.plan, found.orderFindings, {
         symbolsChecked: found.symbolsChecked,
         ordersChecked: found.ordersChecked,
@@ -297,7 +313,7 @@ export class ReconcileService {
 
   /** Ledger-only mode has no broker to compare with: a run only records what is left in flight. */
   private async ledgerOnlyPass(): Promise<RunFindings> {
-    await this.tradeService.settleUnsettled();
+    await this.deps.settleUnsettled();
     return { plan: EMPTY_PLAN, orderFindings: [], symbolsChecked: 0, ordersChecked: 0, repaired: 0, adopted: 0, external: 0 };
   }
 
@@ -315,9 +331,9 @@ export class ReconcileService {
     );
     const review = reviewOrders(orders, books, { now, quietMs: this.options.quietMs ?? DEFAULT_QUIET_MS });
     const orderFindings: NewOrderFinding[] = [];
-    for (const { order } of review.catchUps) await this.isolated({ order_id: order.id }, () => this.tracker.applyOrder(order));
+    for (const { order } of review.catchUps) await this.isolated({ order_id: order.id }, () => this.deps.applyOrder(order));
     for (const repair of review.repairs) {
-      const applied = await this.isolated({ order_id: repair.order.id }, () => this.tracker.applyOrder(repair.order));
+      const applied = await this.isolated({ order_id: repair.order.id }, () => this.deps.applyOrder(repair.order));
       if (!applied) continue;
       orderFindings.push({
         key: orderFindingKey('order_repaired', repair.order),
@@ -359,7 +375,7 @@ export class ReconcileService {
    */
   private async settleRowsTheListMissed(orders: readonly BrokerOrder[], requests: { count: number }): Promise<void> {
     const quietSince = new Date(this.now().getTime() - (this.options.quietMs ?? DEFAULT_QUIET_MS));
-    const settled = await this.tradeService.settleUnsettled({ reviewed: orders, quietSince });
+    const settled = await this.deps.settleUnsettled({ reviewed: orders, quietSince });
     requests.count += settled.brokerRequests;
   }
 
@@ -409,7 +425,7 @@ export class ReconcileService {
       portfolioName: DEFAULT_PORTFOLIO,
       userId: ADOPTED_BY,
     });
-    await this.tracker.applyOrder(order);
+    await this.deps.applyOrder(order);
     this.logger.warn({ client_order_id: order.clientOrderId, order_id: order.id, symbol: order.symbol, portfolio: DEFAULT_PORTFOLIO }, 'adopted an order the books did not have');
   }
 

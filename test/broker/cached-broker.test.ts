@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Broker, BrokerAsset, MarketClock, Snapshot } from '../../src/broker/broker';
+import type { Broker } from '../../src/broker/broker';
+import type { BrokerAsset, MarketClock, Snapshot } from '../../src/domain/market';
 import { CachedBroker, DEFAULT_CACHE_SIZES } from '../../src/broker/cached-broker';
 import { BrokerError } from '../../src/domain/errors';
 import { dec } from '../../src/domain/money';

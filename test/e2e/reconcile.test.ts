@@ -7,11 +7,13 @@ import { startAlpacaStandIn, type AlpacaStandIn } from '../support/alpaca-standi
 import { startSlackStandIn, type SlackStandIn, type StoredMessage } from '../support/slack-standin';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { ReconcileRepository, type ReconcileRun, type StoredDiscrepancy } from '../../src/db/repositories/reconcile-repository';
+import { ReconcileRepository } from '../../src/db/repositories/reconcile-repository';
+import { type ReconcileRun, type StoredDiscrepancy } from '../../src/domain/reconciliation';
 import { dec } from '../../src/domain/money';
 import type { ReconcileReport, ReconcileResult } from '../../src/services/reconcile-service';
-import { HOME_RECONCILE_NOW_ACTION_ID, RECONCILE_ACKNOWLEDGE_ACTION_ID, RECONCILE_ADOPT_ACTION_ID, RECONCILE_RECHECK_ACTION_ID } from '../../src/slack/views/reconcile-alert';
-import { ADOPT_FIELDS } from '../../src/slack/views/reconcile-adopt-modal';
+import { HOME_RECONCILE_NOW_ACTION_ID } from '../../src/slack/home/home-view';
+import { RECONCILE_ACKNOWLEDGE_ACTION_ID, RECONCILE_ADOPT_ACTION_ID, RECONCILE_RECHECK_ACTION_ID } from '../../src/slack/reconcile/reconcile-alert';
+import { ADOPT_FIELDS } from '../../src/slack/reconcile/adopt-modal';
 
 const ALERTS = 'C0ALERTS';
 const ADMIN = 'U0ADMIN';

@@ -8,10 +8,11 @@ import type { OrderFormInput } from '../../src/domain/order-form';
 import type { Trade } from '../../src/domain/trade';
 import { initORM, migrateToLatest } from '../../src/db/orm';
 import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
+import { OrderConfirmations } from '../../src/services/order-confirmations';
 import { OutboxWorker } from '../../src/jobs/outbox-worker';
 import { createLogger } from '../../src/logger';
-import { classifySlackFailure } from '../../src/slack/errors';
-import { SlackOrderMessenger } from '../../src/slack/order-messenger';
+import { classifySlackFailure } from '../../src/slack/block-kit/slack-errors';
+import { SlackOrderMessenger } from '../../src/slack/trade/order-messenger';
 import { startAlpacaStandIn, type AlpacaStandIn, type TradeUpdate } from '../support/alpaca-standin';
 import { startCore, type CoreInstance } from '../support/core';
 import { databaseSuiteName, testDatabaseTargets, type TestDatabaseKind } from '../support/databases';
@@ -108,7 +109,7 @@ class World {
     const core = await startCore({ database: this.database.target, alpaca: this.alpaca, options: { submitLeaseMs: LEASE_MS, submitRetries: 3, retryMinTimeoutMs: 30 } });
     const client = new WebClient(this.slack.botToken, { slackApiUrl: this.slack.apiUrl, timeout: 2_000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
     const logger = createLogger({ level: 'warn', secrets: [], destination: new LogCapture() });
-    const messenger = new SlackOrderMessenger(client, core.trades, logger, false);
+    const messenger = new SlackOrderMessenger(client, new OrderConfirmations(core.trades, core.broker), logger);
     const worker = new OutboxWorker(
       new OutboxRepository(core.orm),
       {
@@ -135,8 +136,8 @@ class World {
         const { core } = this.instances[command.instance]!;
         if (command.fault !== 'none') this.alpaca.inject(FAULTS[command.fault]);
         this.views += 1;
-        const review = await core.trade.review({ userId: TRADER, viewId: `MODEL${this.views}`, channelId: DEFAULT_CHANNEL_ID, form: buyForm(command.qty) }).catch(() => undefined);
-        if (review?.kind === 'accepted') this.inFlight.push(core.trade.submit(review.trade.id).catch(() => undefined));
+        const review = await core.entry.review({ userId: TRADER, viewId: `MODEL${this.views}`, channelId: DEFAULT_CHANNEL_ID, form: buyForm(command.qty) }).catch(() => undefined);
+        if (review?.kind === 'accepted') this.inFlight.push(core.submitter.submit(review.trade.id).catch(() => undefined));
         return;
       }
       case 'fill': {
@@ -186,7 +187,7 @@ class World {
         return;
       }
       case 'settle':
-        await this.instances[command.instance]!.core.trade.settleUnsettled().catch(() => undefined);
+        await this.instances[command.instance]!.core.settler.settleUnsettled().catch(() => undefined);
         return;
       case 'pause':
         await new Promise((resolve) => setTimeout(resolve, command.ms));
@@ -229,7 +230,7 @@ class World {
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 100));
     const { core } = this.instances[0]!;
     for (let pass = 0; pass < 3; pass += 1) {
-      await core.trade.settleUnsettled();
+      await core.settler.settleUnsettled();
       await core.tracker.pollOpenOrders();
       await this.sample();
     }

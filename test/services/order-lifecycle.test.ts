@@ -132,9 +132,9 @@ for (const kind of testDatabaseTargets()) {
       const { trade } = await (await instance({}, threeMinutesAgo)).trades.insertPending(pendingRow({ quantity: dec(1) }));
       alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, body: { code: 42910000, message: 'rate limit exceeded' }, resetInSeconds: 2 });
 
-      const submitting = a.trade.submit(trade.id);
+      const submitting = a.submitter.submit(trade.id);
       await expect.poll(() => alpaca.requestCount({ method: 'POST', path: '/v2/orders' }), { timeout: 5_000, interval: 20 }).toBeGreaterThanOrEqual(1);
-      const settled = await b.trade.settleUnsettled();
+      const settled = await b.settler.settleUnsettled();
       expect(settled).toMatchObject({ failed: 0, resubmitted: 0 });
       expect((await b.trades.findById(trade.id))!.status).toBe('pending_submit');
 
@@ -151,10 +151,10 @@ for (const kind of testDatabaseTargets()) {
       const working = await a.trades.insertPending(pendingRow({ side: 'sell', quantity: null, notional: dec('947.10'), portfolioName: 'Sells' }));
       await a.trades.update(working.trade.id, { status: 'accepted', alpacaOrderId: `working-${sequence}` });
 
-      const tooMany = await a.trade.review({ userId: 'U0TRADER', viewId: `V-SELL-${++sequence}`, form: sellForm({ quantity: '6' }) });
+      const tooMany = await a.entry.review({ userId: 'U0TRADER', viewId: `V-SELL-${++sequence}`, form: sellForm({ quantity: '6' }) });
       expect(tooMany.kind).toBe('invalid');
       expect(tooMany.kind === 'invalid' && tooMany.errors.quantity).toMatch(/at most 5/);
-      const fits = await a.trade.review({ userId: 'U0TRADER', viewId: `V-SELL-${++sequence}`, form: sellForm({ quantity: '5' }) });
+      const fits = await a.entry.review({ userId: 'U0TRADER', viewId: `V-SELL-${++sequence}`, form: sellForm({ quantity: '5' }) });
       expect(fits.kind).toBe('accepted');
       await a.trades.update(working.trade.id, { status: 'canceled' });
       if (fits.kind === 'accepted') await a.trades.update(fits.trade.id, { status: 'canceled' });
@@ -166,7 +166,7 @@ for (const kind of testDatabaseTargets()) {
       const portfolio = `Race ${++sequence}`;
       await seedFill(a.orm, { executionId: `seed-${process.pid}-${sequence}`, tradeId: null, symbol: 'AAPL', side: 'buy', qty: dec(10), price: dec(100), portfolioName: portfolio, filledAt: new Date(), source: 'broker' });
       const results = await Promise.all(
-        [a, b, a, b].map((core, i) => core.trade.review({ userId: 'U0TRADER', viewId: `V-RACE-${sequence}-${i}`, form: sellForm({ portfolio, quantity: '10' }) })),
+        [a, b, a, b].map((core, i) => core.entry.review({ userId: 'U0TRADER', viewId: `V-RACE-${sequence}-${i}`, form: sellForm({ portfolio, quantity: '10' }) })),
       );
       expect(results.filter((r) => r.kind === 'accepted')).toHaveLength(1);
       for (const refused of results.filter((r) => r.kind === 'invalid')) expect(refused.kind === 'invalid' && refused.errors.quantity).toMatch(/sell|holds/);
@@ -197,7 +197,7 @@ describe.skipIf(!postgres.available)(`settling orders left in flight on ${databa
     const bad = await core.trades.insertPending(pendingRow({ source: 'ledger', quantity: dec('0.000000001'), gmv: dec(50_000), portfolioName: 'Ledger' }));
     const good = await core.trades.insertPending(pendingRow({ source: 'ledger', quantity: dec(2), gmv: dec(300), portfolioName: 'Ledger' }));
 
-    const settled = await core.trade.settleUnsettled();
+    const settled = await core.settler.settleUnsettled();
     expect(settled.settled).toBe(1);
     expect((await core.trades.findById(good.trade.id))!.status).toBe('filled');
     expect((await core.trades.findById(bad.trade.id))!.status).toBe('pending_submit');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Broker, BrokerAccount, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../../src/broker/broker';
+import type { Broker } from '../../src/broker/broker';
+import type { BrokerAccount, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../../src/domain/market';
 import { LedgerBroker } from '../../src/broker/ledger-broker';
 import { BrokerError } from '../../src/domain/errors';
 import { dec, type Dec } from '../../src/domain/money';

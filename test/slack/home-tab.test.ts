@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { WebClient } from '@slack/web-api';
 import { createLogger } from '../../src/logger';
-import type { HomeReport, PortfolioService, TrendStatus } from '../../src/services/portfolio-service';
-import { HomeTab } from '../../src/slack/home-tab';
+import type { PortfolioService } from '../../src/services/portfolio-service';
+import type { HomeReport, TrendStatus } from '../../src/domain/portfolio-report';
+import { HomeTab } from '../../src/slack/home/home-tab';
 import { LogCapture } from '../support/launch';
 import { homeReport } from './views/portfolio-fixtures';
 

@@ -13,7 +13,10 @@ import { createLogger } from '../../src/logger';
 import { newInstanceId } from '../../src/lifecycle';
 import { OrderTracker } from '../../src/services/order-tracker';
 import { ReconcileService } from '../../src/services/reconcile-service';
-import { TradeService, type TradeServiceOptions } from '../../src/services/trade-service';
+import { OrderEntryService } from '../../src/services/order-entry';
+import { OrderSettler } from '../../src/services/order-settlement';
+import { OrderSubmitter, type OrderSubmitterOptions } from '../../src/services/order-submission';
+import { SubmissionLeases } from '../../src/services/submission-lease';
 import type { AlpacaStandIn } from './alpaca-standin';
 import { LogCapture } from './launch';
 
@@ -29,7 +32,9 @@ export interface CoreInstance {
   portfolios: PortfolioRepository;
   outbox: OutboxRepository;
   tracker: OrderTracker;
-  trade: TradeService;
+  entry: OrderEntryService;
+  submitter: OrderSubmitter;
+  settler: OrderSettler;
   reconcile: ReconcileService;
   logs: LogCapture;
   close(): Promise<void>;
@@ -38,7 +43,7 @@ export interface CoreInstance {
 export async function startCore(opts: {
   database: DatabaseTarget;
   alpaca?: AlpacaStandIn;
-  options?: Partial<TradeServiceOptions>;
+  options?: OrderSubmitterOptions & { maxOrderNotional?: number; submitLeaseMs?: number };
   /** The clock the repositories write with (rows' created_at etc.). */
   now?: () => Date;
 }): Promise<CoreInstance> {
@@ -64,15 +69,22 @@ export async function startCore(opts: {
   const trades = new TradeRepository(orm, opts.now);
   const portfolios = new PortfolioRepository(orm, opts.now);
   const tracker = new OrderTracker(trades, broker, logger, { pollIntervalMs: 200 });
-  const trade = new TradeService(trades, portfolios, broker, tracker, logger, {
-    ledgerOnly: broker.kind === 'ledger',
-    instanceId,
-    maxOrderNotional: dec(1_000_000),
-    traderUserIds: [],
-    retryMinTimeoutMs: 50,
-    ...opts.options,
-  });
-  const reconcile = new ReconcileService(new ReconcileRepository(orm, opts.now), trades, portfolios, broker, tracker, trade, logger, { quietMs: 0, confirmDelayMs: 0 });
+  const leases = new SubmissionLeases(trades, instanceId, () => new Date(), opts.options?.submitLeaseMs);
+  const entry = new OrderEntryService(trades, portfolios, broker, logger, { maxOrderNotional: dec(opts.options?.maxOrderNotional ?? 1_000_000) });
+  const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger, { retryMinTimeoutMs: 50, ...opts.options });
+  const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger);
+  const reconcile = new ReconcileService(
+    {
+      repository: new ReconcileRepository(orm, opts.now),
+      trades,
+      portfolios,
+      broker,
+      applyOrder: (order) => tracker.applyOrder(order),
+      settleUnsettled: (options) => settler.settleUnsettled(options),
+      logger,
+    },
+    { quietMs: 0, confirmDelayMs: 0 },
+  );
   return {
     instanceId,
     orm,
@@ -81,7 +93,9 @@ export async function startCore(opts: {
     portfolios,
     outbox: new OutboxRepository(orm),
     tracker,
-    trade,
+    entry,
+    submitter,
+    settler,
     reconcile,
     logs,
     close: async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { TRADE_FIELDS } from '../../src/slack/views/trade-modal';
+import { TRADE_FIELDS } from '../../src/slack/trade/order-modal';
 import type { LaunchedApp } from './launch';
 import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, type StoredMessage, type StoredView } from './slack-standin';
 

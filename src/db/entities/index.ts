@@ -18,6 +18,6 @@ export type { StoredSide, TradeRecord } from './trade';
 export type { UserPreferenceRecord } from './user-preference';
 export type { BookAdjustmentRecord } from './book-adjustment';
 export type { DiscrepancyRecord } from './discrepancy';
-export type { ReconcileOutcome, ReconcileRunRecord, ReconcileTrigger } from './reconcile-run';
+export type { ReconcileRunRecord } from './reconcile-run';
 
 export const ENTITIES = [TradeEntity, FillEntity, PortfolioEntity, PositionEntity, UserPreferenceEntity, ReconcileRunEntity, DiscrepancyEntity, BookAdjustmentEntity, OutboxEntryEntity];

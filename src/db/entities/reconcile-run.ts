@@ -1,10 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
-
-export const RECONCILE_OUTCOMES = ['ok', 'discrepancies', 'failed'] as const;
-export type ReconcileOutcome = (typeof RECONCILE_OUTCOMES)[number];
-
-export const RECONCILE_TRIGGERS = ['schedule', 'startup', 'manual', 'recheck'] as const;
-export type ReconcileTrigger = (typeof RECONCILE_TRIGGERS)[number];
+import type { ReconcileOutcome, ReconcileTrigger } from '../../domain/reconciliation';
 
 /**
  * `reconcile_runs`: one row per reconciliation run. outcome stays NULL while the run is in

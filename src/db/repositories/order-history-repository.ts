@@ -4,28 +4,7 @@ import type { OrderType, Side, TradeStatus } from '../../domain/order';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import { TradeEntity, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
-
-/** An order as the portfolio views list it: what was asked, where it stands, what filled. */
-export interface OrderSummary {
-  tradeId: string;
-  symbol: string;
-  side: Side;
-  quantity: Dec | null;
-  notional: Dec | null;
-  orderType: OrderType | null;
-  limitPrice: Dec | null;
-  stopPrice: Dec | null;
-  status: TradeStatus;
-  filledQty: Dec | null;
-  filledAvgPrice: Dec | null;
-  gmv: Dec | null;
-  portfolioName: string;
-  userId: string;
-  placedAt: Date;
-  /** Recorded without a broker (ledger-only mode or the earlier OMS). */
-  bookOnly: boolean;
-  errorMessage: string | null;
-}
+import type { OrderSummary } from '../../domain/portfolio-report';
 
 const FIELDS = [
   'tradeId',

@@ -25,55 +25,12 @@ import {
   TradeEntity,
   type BookAdjustmentRecord,
   type DiscrepancyRecord,
-  type ReconcileOutcome,
   type ReconcileRunRecord,
-  type ReconcileTrigger,
 } from '../entities';
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
+import type { BookAdjustment, FindingChanges, ReconcileOutcome, ReconcileRun, ReconcileRunCounts, ReconcileTrigger, RunFinishedPayload, StoredDiscrepancy } from '../../domain/reconciliation';
 
-export type { ReconcileOutcome, ReconcileTrigger };
-
-export interface ReconcileRunCounts {
-  symbolsChecked: number;
-  ordersChecked: number;
-  openDiscrepancies: number;
-  newDiscrepancies: number;
-  resolvedDiscrepancies: number;
-  ordersRepaired: number;
-  ordersAdopted: number;
-  ordersExternal: number;
-  brokerRequests: number;
-}
-
-export interface ReconcileRun extends ReconcileRunCounts {
-  id: number;
-  startedAt: Date;
-  finishedAt: Date | null;
-  /** NULL while running (or when the process died during the run). */
-  outcome: ReconcileOutcome | null;
-  trigger: ReconcileTrigger;
-  error: string | null;
-}
-
-export interface StoredDiscrepancy {
-  id: number;
-  key: string;
-  kind: DiscrepancyKind;
-  symbol: string;
-  details: DiscrepancyDetails;
-  booksQty: Dec | null;
-  brokerQty: Dec | null;
-  difference: Dec | null;
-  firstSeenAt: Date;
-  lastSeenAt: Date;
-  resolvedAt: Date | null;
-  acknowledgedBy: string | null;
-  acknowledgedAt: Date | null;
-  slackChannelId: string | null;
-  slackMessageTs: string | null;
-  lastRunId: number | null;
-}
 
 /** An order finding to record once (its key decides). */
 export interface NewOrderFinding {
@@ -83,38 +40,10 @@ export interface NewOrderFinding {
   details: DiscrepancyDetails;
 }
 
-export interface FindingChanges {
-  created: StoredDiscrepancy[];
-  changed: StoredDiscrepancy[];
-  unchanged: StoredDiscrepancy[];
-  resolved: StoredDiscrepancy[];
-}
-
-export interface BookAdjustment {
-  id: number;
-  portfolioName: string;
-  symbol: string;
-  qty: Dec;
-  price: Dec;
-  reason: string;
-  userId: string;
-  createdAt: Date;
-  discrepancyId: number | null;
-}
-
 export type NewBookAdjustment = Omit<BookAdjustment, 'id' | 'createdAt'> & {
   /** The request that asked for it: a repeated request finds the adjustment it already booked. */
   requestKey?: string;
 };
-
-/** What a finished run's notice carries: the run and its findings by id, read again when it is delivered. */
-export interface RunFinishedPayload {
-  runId: number;
-  created: number[];
-  changed: number[];
-  unchanged: number[];
-  resolved: number[];
-}
 
 const notice = (topic: Notification['topic'], payload: Record<string, unknown>): Notification => ({ topic, stream: RECONCILE_STREAM, payload });
 const ids = (findings: readonly StoredDiscrepancy[]) => findings.map((f) => f.id);

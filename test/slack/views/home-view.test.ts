@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../src/domain/money';
 import { summarizeEquity, sparkline } from '../../../src/domain/equity-trend';
-import { buildHomeView, decodeHomePage, encodeHomePage, HOME_ACTIONS, HOME_PAGE_SIZE } from '../../../src/slack/views/home-view';
+import { buildHomeView, decodeHomePage, encodeHomePage, HOME_ACTIONS, HOME_PAGE_SIZE } from '../../../src/slack/home/home-view';
 import { checkBlockKit } from '../../support/slack/block-kit';
 import { detail, homeReport } from './portfolio-fixtures';
 

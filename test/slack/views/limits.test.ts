@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codeMrkdwn, escapeMrkdwn, mrkdwn, plainText, truncate, userMrkdwn } from '../../../src/slack/views/limits';
+import { codeMrkdwn, escapeMrkdwn, mrkdwn, plainText, truncate, userMrkdwn } from '../../../src/slack/block-kit/limits';
 
 describe('truncate', () => {
   it('leaves short text alone and ends cut text with an ellipsis within the limit', () => {

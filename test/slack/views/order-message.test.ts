@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../src/domain/money';
 import type { TradeStatus } from '../../../src/domain/order';
-import { CANCEL_ORDER_ACTION_ID, buildOrderFinishedReply, buildOrderMessage, describeOrderStatus, type OrderMessageView } from '../../../src/slack/views/order-message';
+import { CANCEL_ORDER_ACTION_ID, buildOrderFinishedReply, buildOrderMessage, describeOrderStatus, type OrderMessageView } from '../../../src/slack/trade/order-message';
 import { checkBlockKit } from '../../support/slack/block-kit';
 
 function view(overrides: Partial<OrderMessageView> = {}): OrderMessageView {

@@ -2,8 +2,8 @@ import { dec } from '../../../src/domain/money';
 import { describeMarket } from '../../../src/domain/market-hours';
 import { summarizeEquity } from '../../../src/domain/equity-trend';
 import { totalValuation, valuePosition, byExposure, type ValuedPosition } from '../../../src/domain/portfolio-valuation';
-import type { OrderSummary } from '../../../src/db/repositories/order-history-repository';
-import type { AccountStatus, HomeReport, MarketStatus, PortfolioDetail, PricingStatus } from '../../../src/services/portfolio-service';
+import type { OrderSummary } from '../../../src/domain/portfolio-report';
+import type { AccountStatus, HomeReport, MarketStatus, PortfolioDetail, PricingStatus } from '../../../src/domain/portfolio-report';
 
 export const NOW = new Date('2026-01-09T20:00:00Z');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../src/domain/money';
 import { totalValuation } from '../../../src/domain/portfolio-valuation';
-import type { PortfolioOverview, PositionComparison } from '../../../src/services/portfolio-service';
+import type { PortfolioOverview, PositionComparison } from '../../../src/domain/portfolio-report';
 import {
   buildAccountMessage,
   buildPortfolioDetailMessage,
@@ -13,7 +13,7 @@ import {
   encodePage,
   MESSAGE_PAGE_SIZE,
   PORTFOLIO_PAGE_ACTIONS,
-} from '../../../src/slack/views/portfolio-messages';
+} from '../../../src/slack/portfolio/portfolio-messages';
 import { checkBlockKit } from '../../support/slack/block-kit';
 import { ACCOUNT_OK, detail, NOW, OPEN_MARKET, valuedPositions } from './portfolio-fixtures';
 

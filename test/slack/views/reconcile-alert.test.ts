@@ -11,8 +11,8 @@ import {
   RECONCILE_ADOPT_ACTION_ID,
   RECONCILE_RECHECK_ACTION_ID,
   type AlertFinding,
-} from '../../../src/slack/views/reconcile-alert';
-import { ADOPT_FIELDS, adoptFormErrors, buildAdoptModal, readAdoptForm, readAdoptModalMetadata } from '../../../src/slack/views/reconcile-adopt-modal';
+} from '../../../src/slack/reconcile/reconcile-alert';
+import { ADOPT_FIELDS, adoptFormErrors, buildAdoptModal, readAdoptForm, readAdoptModalMetadata } from '../../../src/slack/reconcile/adopt-modal';
 import { checkBlockKit } from '../../support/slack/block-kit';
 
 type Json = Record<string, any>;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { BrokerAsset } from '../../../src/broker/broker';
+import type { BrokerAsset } from '../../../src/domain/market';
 import { describeMarket } from '../../../src/domain/market-hours';
 import { dec } from '../../../src/domain/money';
-import { buildErrorMessage, buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp } from '../../../src/slack/views/trade-messages';
+import { buildErrorMessage } from '../../../src/slack/block-kit/messages';
+import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp } from '../../../src/slack/trade/trade-messages';
 import { checkBlockKit } from '../../support/slack/block-kit';
 
 const AAPL: BrokerAsset = { symbol: 'AAPL', name: 'Apple Inc.', exchange: 'NASDAQ', tradable: true, fractionable: true, shortable: true, status: 'active' };

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BrokerAsset, Snapshot } from '../../../src/broker/broker';
+import type { BrokerAsset, Snapshot } from '../../../src/domain/market';
 import { describeMarket } from '../../../src/domain/market-hours';
 import { dec } from '../../../src/domain/money';
 import { ORDER_FIELDS, validateOrderForm } from '../../../src/domain/order-form';
 import { parseTradeCommand, type OrderPrefill } from '../../../src/domain/trade-command';
-import { MAX_VIEW_BLOCKS } from '../../../src/slack/views/limits';
+import { MAX_VIEW_BLOCKS } from '../../../src/slack/block-kit/limits';
 import {
   PORTFOLIO_CHOICE,
   SYMBOL_ACTION_ID,
@@ -15,7 +15,7 @@ import {
   readTradeForm,
   type SubmittedValue,
   type TradeModalState,
-} from '../../../src/slack/views/trade-modal';
+} from '../../../src/slack/trade/order-modal';
 import { checkBlockKit } from '../../support/slack/block-kit';
 
 const AAPL: BrokerAsset = { symbol: 'AAPL', name: 'Apple Inc. Common Stock', exchange: 'NASDAQ', tradable: true, fractionable: true, shortable: true, status: 'active' };

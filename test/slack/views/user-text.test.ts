@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { BrokerAsset } from '../../../src/broker/broker';
+import type { BrokerAsset } from '../../../src/domain/market';
 import { describeMarket } from '../../../src/domain/market-hours';
 import { dec } from '../../../src/domain/money';
 import { totalValuation } from '../../../src/domain/portfolio-valuation';
-import { buildHomeView } from '../../../src/slack/views/home-view';
+import { buildHomeView } from '../../../src/slack/home/home-view';
 import {
   buildAccountMessage,
   buildPortfolioDetailMessage,
   buildPortfolioNotFoundMessage,
   buildPortfolioOverviewMessage,
   buildPositionComparisonMessage,
-} from '../../../src/slack/views/portfolio-messages';
+} from '../../../src/slack/portfolio/portfolio-messages';
 import {
   buildAdjustmentNote,
   buildAdjustmentResult,
@@ -22,9 +22,10 @@ import {
   buildReconcileRunSummary,
   buildResolvedNote,
   type AlertFinding,
-} from '../../../src/slack/views/reconcile-alert';
-import { buildErrorMessage, buildQuoteMessage } from '../../../src/slack/views/trade-messages';
-import { buildTradeModal } from '../../../src/slack/views/trade-modal';
+} from '../../../src/slack/reconcile/reconcile-alert';
+import { buildErrorMessage } from '../../../src/slack/block-kit/messages';
+import { buildQuoteMessage } from '../../../src/slack/trade/trade-messages';
+import { buildTradeModal } from '../../../src/slack/trade/order-modal';
 import { checkBlockKit } from '../../support/slack/block-kit';
 import { ACCOUNT_OK, detail, homeReport, NOW, OPEN_MARKET, order } from './portfolio-fixtures';
 

@@ -1,0 +1,191 @@
+import type { ActionsBlock, Button, HomeView, KnownBlock, PlainTextOption } from '@slack/web-api';
+import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
+import { formatUsd } from '../../domain/money';
+import type { EquityPoint } from '../../domain/equity-trend';
+import type { HomeReport, PortfolioDetail, PortfolioRef, TrendStatus } from '../../domain/portfolio-report';
+import type { BooksStatus } from '../../domain/reconciliation';
+import { MAX_BUTTON_TEXT, MAX_HEADER_TEXT, MAX_OPTION_TEXT, MAX_SECTION_TEXT, MAX_STATIC_SELECT_OPTIONS, mrkdwn, plainText, userMrkdwn } from '../block-kit/limits';
+import {
+  ACCOUNT_RESTRICTED,
+  accountFields,
+  clampPage,
+  contextBlock,
+  lineSections,
+  marketLine,
+  orderLine,
+  pageRange,
+  pnl,
+  positionLine,
+  pricingNote,
+  totalsFields,
+} from '../block-kit/portfolio-format';
+
+/**
+ * The App Home tab: market banner, account, a month of equity, the picked portfolio's positions
+ * (paged) and the user's latest orders, with "New trade" and "Refresh". At most about 25 blocks
+ * whatever the data, inside Slack's 100.
+ */
+
+export const HOME_ACTIONS = {
+  pickPortfolio: 'home_pick_portfolio',
+  refresh: 'home_refresh',
+  newTrade: 'home_new_trade',
+  previousPage: 'home_positions_previous',
+  nextPage: 'home_positions_next',
+} as const;
+
+/** The "Reconcile now" button (admins only); the reconcile surface answers it. */
+export const HOME_RECONCILE_NOW_ACTION_ID = 'home_reconcile_now';
+
+export const HOME_PAGE_SIZE = 15;
+
+export interface HomePage {
+  portfolioId: number;
+  page: number;
+}
+
+/** Page buttons carry "<portfolio id>:<page>". */
+export function encodeHomePage(page: HomePage): string {
+  return `${page.portfolioId}:${page.page}`;
+}
+
+export function decodeHomePage(value: string | undefined): HomePage | undefined {
+  const match = /^(\d{1,12}):(\d{1,6})$/.exec(value ?? '');
+  return match ? { portfolioId: Number(match[1]), page: Number(match[2]) } : undefined;
+}
+
+export interface HomeViewOptions {
+  page?: number;
+  /** Admins also get "Reconcile now". */
+  isAdmin?: boolean;
+  /** The last reconciliation, and where its alerts go; nothing is shown without it. */
+  books?: BooksStatus & { channelId?: string };
+}
+
+const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
+
+function point(p: EquityPoint): string {
+  return `${formatUsd(p.equity)} (${shortDate.format(p.at)})`;
+}
+
+function trendSection(status: TrendStatus): KnownBlock {
+  const title = '*Account equity, last month*';
+  const text = (() => {
+    switch (status.kind) {
+      case 'ok': {
+        const t = status.trend;
+        return `${title}\n\`${t.sparkline}\`\n${point(t.first)} → ${point(t.last)}: ${pnl(t.change, t.changePct)} · low ${point(t.low)} · high ${point(t.high)}`;
+      }
+      case 'empty':
+        return `${title}\nNo equity history yet.`;
+      case 'ledger':
+        return `${title}\nLedger-only mode: there is no broker account history.`;
+      case 'unavailable':
+        return `${title}\n:warning: Unavailable — ${userMrkdwn(status.error, 300)}`;
+      case 'pending':
+        return `${title}\n_Loading…_`;
+      case 'restricted':
+        return `${title}\n${ACCOUNT_RESTRICTED}`;
+    }
+  })();
+  return { type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) };
+}
+
+function portfolioOption(p: PortfolioRef & { id: number }): PlainTextOption {
+  return { text: plainText(p.name, MAX_OPTION_TEXT), value: String(p.id) };
+}
+
+/** The picker: at most 100 options (Slack's limit), always including the one shown. */
+function picker(portfolios: readonly PortfolioRef[], selected: PortfolioDetail | undefined): { blocks: KnownBlock[] } {
+  const choices = portfolios.filter((p): p is PortfolioRef & { id: number } => p.id !== null);
+  if (choices.length === 0) {
+    return { blocks: [{ type: 'section', text: mrkdwn('*Portfolios*\nNone yet — press *New trade* and name one in the form.', MAX_SECTION_TEXT) }] };
+  }
+  const current = choices.find((p) => p.id === selected?.id);
+  const offered = choices.slice(0, MAX_STATIC_SELECT_OPTIONS);
+  if (current && !offered.includes(current)) offered.splice(MAX_STATIC_SELECT_OPTIONS - 1, 1, current);
+  const options = offered.map(portfolioOption);
+  const blocks: KnownBlock[] = [
+    {
+      type: 'section',
+      text: mrkdwn(current ? `*Portfolio ${userMrkdwn(current.name, 120)}*` : '*Portfolio*', MAX_SECTION_TEXT),
+      accessory: {
+        type: 'static_select',
+        action_id: HOME_ACTIONS.pickPortfolio,
+        placeholder: plainText('Choose a portfolio', 150),
+        options,
+        ...(current ? { initial_option: options.find((o) => o.value === String(current.id)) } : {}),
+      },
+    },
+  ];
+  if (choices.length > MAX_STATIC_SELECT_OPTIONS) {
+    blocks.push(contextBlock(`The picker lists ${MAX_STATIC_SELECT_OPTIONS} of ${choices.length} portfolios; \`/portfolio <name>\` shows any of them.`));
+  }
+  return { blocks };
+}
+
+function positionsBlocks(detail: PortfolioDetail, requestedPage: number): KnownBlock[] {
+  const total = detail.positions.length;
+  const blocks: KnownBlock[] = [{ type: 'section', fields: totalsFields(detail.totals, detail.pricing) }];
+  if (total === 0) {
+    blocks.push({ type: 'section', text: mrkdwn('No open positions.', MAX_SECTION_TEXT) });
+    return blocks;
+  }
+  const page = clampPage(requestedPage, total, HOME_PAGE_SIZE);
+  blocks.push(...lineSections(detail.positions.slice(page * HOME_PAGE_SIZE, (page + 1) * HOME_PAGE_SIZE).map(positionLine)));
+  blocks.push(contextBlock(`${pageRange('positions', page, HOME_PAGE_SIZE, total)}, largest first · ${pricingNote(detail.pricing, detail.totals)}`));
+  const buttons: Button[] = [];
+  if (detail.id !== null && page > 0) {
+    buttons.push({ type: 'button', action_id: HOME_ACTIONS.previousPage, text: plainText('◀ Previous', MAX_BUTTON_TEXT), value: encodeHomePage({ portfolioId: detail.id, page: page - 1 }) });
+  }
+  if (detail.id !== null && (page + 1) * HOME_PAGE_SIZE < total) {
+    buttons.push({ type: 'button', action_id: HOME_ACTIONS.nextPage, text: plainText('Next page ▶', MAX_BUTTON_TEXT), value: encodeHomePage({ portfolioId: detail.id, page: page + 1 }) });
+  }
+  if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons } satisfies ActionsBlock);
+  return blocks;
+}
+
+/** One line on whether the books can be trusted: what the last reconciliation found, and when. */
+function booksLine(books: NonNullable<HomeViewOptions['books']>, now: Date): string {
+  const checked = `checked ${formatNewYorkTime(books.checkedAt, now)}`;
+  switch (books.outcome) {
+    case 'ok':
+      return `:white_check_mark: Books match Alpaca · ${checked}`;
+    case 'discrepancies': {
+      const n = books.openDiscrepancies;
+      const where = books.channelId ? `details in <#${books.channelId}>` : 'details in the app’s logs';
+      return `:warning: Books and Alpaca disagree on ${n} symbol${n === 1 ? '' : 's'} · ${checked} · ${where}`;
+    }
+    case 'failed':
+      return `:warning: The last check of the books against Alpaca could not finish · ${checked}`;
+  }
+}
+
+export function buildHomeView(report: HomeReport, options: HomeViewOptions = {}): HomeView {
+  const account = accountFields(report.account);
+  const orders = report.recentOrders.map((o) => orderLine(o, report.generatedAt, { showPortfolio: true }));
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: plainText('Slack OMS', MAX_HEADER_TEXT) },
+    { type: 'section', text: mrkdwn(marketLine(report.market), MAX_SECTION_TEXT) },
+    typeof account === 'string' ? { type: 'section', text: mrkdwn(account, MAX_SECTION_TEXT) } : { type: 'section', text: mrkdwn('*Alpaca account*', MAX_SECTION_TEXT), fields: account },
+    trendSection(report.trend),
+    ...(options.books ? [contextBlock(booksLine(options.books, report.generatedAt))] : []),
+    {
+      type: 'actions',
+      elements: [
+        { type: 'button', action_id: HOME_ACTIONS.newTrade, style: 'primary', text: plainText('New trade', MAX_BUTTON_TEXT), value: 'new_trade' },
+        { type: 'button', action_id: HOME_ACTIONS.refresh, text: plainText('Refresh', MAX_BUTTON_TEXT), value: 'refresh' },
+        ...(options.isAdmin
+          ? [{ type: 'button' as const, action_id: HOME_RECONCILE_NOW_ACTION_ID, text: plainText('Reconcile now', MAX_BUTTON_TEXT), value: 'reconcile_now' }]
+          : []),
+      ],
+    },
+    { type: 'divider' },
+    ...picker(report.portfolios, report.selected).blocks,
+    ...(report.selected ? positionsBlocks(report.selected, options.page ?? 0) : []),
+    { type: 'divider' },
+    { type: 'section', text: mrkdwn(`*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`, MAX_SECTION_TEXT) },
+    contextBlock(`Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · statuses follow the broker as orders fill`),
+  ];
+  return { type: 'home', blocks };
+}

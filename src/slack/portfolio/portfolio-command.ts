@@ -1,0 +1,69 @@
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { ListenerDeps } from '../deps';
+import { parsePortfolioCommand } from '../../domain/portfolio-command';
+import { buildErrorMessage } from '../block-kit/messages';
+import type { SlackMessage } from '../block-kit/limits';
+import {
+  buildAccountMessage,
+  buildPortfolioDetailMessage,
+  buildPortfolioHelp,
+  buildPortfolioNotFoundMessage,
+  buildPortfolioOverviewMessage,
+  buildPositionComparisonMessage,
+} from './portfolio-messages';
+
+const ACCOUNT_VIEWS_REFUSED = 'Sorry — the Alpaca account and its positions are shown to this workspace’s traders and admins only. You can still see the portfolios with `/portfolio`.';
+
+/** Ephemeral: only the person who asked sees it. */
+export function replyPrivately(respond: RespondFn, message: SlackMessage, replaceOriginal = false): Promise<unknown> {
+  return respond({ response_type: 'ephemeral', replace_original: replaceOriginal, text: message.text, blocks: message.blocks });
+}
+
+/** `/portfolio [name | account | positions | reconcile | help]` — ack at once, then answer only the caller. */
+export function portfolioCommand(deps: ListenerDeps) {
+  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const parsed = parsePortfolioCommand(command.text ?? '');
+    try {
+      switch (parsed.kind) {
+        case 'help':
+          await replyPrivately(respond, buildPortfolioHelp());
+          return;
+        case 'invalid':
+          await replyPrivately(respond, buildErrorMessage(parsed.reason));
+          return;
+        case 'list': {
+          const overview = await deps.portfolio.overview();
+          await replyPrivately(respond, buildPortfolioOverviewMessage(deps.access.mayViewAccount(command.user_id) ? overview : { ...overview, account: { kind: 'restricted' } }));
+          return;
+        }
+        case 'account':
+          if (!deps.access.mayViewAccount(command.user_id)) {
+            await replyPrivately(respond, buildErrorMessage(ACCOUNT_VIEWS_REFUSED));
+            return;
+          }
+          await replyPrivately(respond, buildAccountMessage(await deps.portfolio.account()));
+          return;
+        case 'reconcile':
+          // Admins only (the reconcile surface refuses everyone else); the answer is the run's summary.
+          await replyPrivately(respond, await deps.reconcileNow({ userId: command.user_id }));
+          return;
+        case 'positions':
+          if (!deps.access.mayViewAccount(command.user_id)) {
+            await replyPrivately(respond, buildErrorMessage(ACCOUNT_VIEWS_REFUSED));
+            return;
+          }
+          await replyPrivately(respond, buildPositionComparisonMessage(await deps.portfolio.compareWithBroker()));
+          return;
+        case 'show': {
+          const lookup = await deps.portfolio.portfolio(parsed.name);
+          await replyPrivately(respond, lookup.kind === 'found' ? buildPortfolioDetailMessage(lookup.detail) : buildPortfolioNotFoundMessage(lookup));
+          return;
+        }
+      }
+    } catch (err) {
+      deps.logger.error({ err, command: '/portfolio', user: command.user_id }, '/portfolio failed');
+      await replyPrivately(respond, buildErrorMessage('Sorry — the books could not be read just now. Please try again in a moment.')).catch(() => undefined);
+    }
+  };
+}

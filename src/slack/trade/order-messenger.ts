@@ -1,0 +1,95 @@
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../logger';
+import { isStillSending, type TradeStatus } from '../../domain/order';
+import { hasTrader, type Trade } from '../../domain/trade';
+import type { OrderConfirmations } from '../../services/order-confirmations';
+import { buildOrderFinishedReply, buildOrderMessage, type OrderMessageView } from './order-message';
+import { slackErrorCode } from '../block-kit/slack-errors';
+
+/** Errors meaning "the app can't post in that channel": the confirmation goes to the trader's DM instead. */
+const CANNOT_POST_HERE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action', 'cant_post', 'not_allowed_token_type', 'missing_scope']);
+
+export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMessageView {
+  const open = trade.status === 'accepted' || trade.status === 'partially_filled';
+  return {
+    status: trade.status,
+    side: trade.side,
+    symbol: trade.symbol,
+    qty: trade.quantity ?? undefined,
+    notional: trade.quantity ? undefined : (trade.notional ?? undefined),
+    type: trade.orderType ?? 'market',
+    limitPrice: trade.limitPrice ?? undefined,
+    stopPrice: trade.stopPrice ?? undefined,
+    timeInForce: trade.timeInForce ?? 'day',
+    extendedHours: trade.extendedHours,
+    portfolio: trade.portfolioName,
+    userId: trade.userId,
+    alpacaOrderId: trade.alpacaOrderId ?? undefined,
+    filledQty: trade.alpacaFilledQty ?? (ledgerOnly && trade.status === 'filled' ? (trade.quantity ?? undefined) : undefined),
+    filledAvgPrice: trade.alpacaFilledPrice ?? undefined,
+    filledAt: trade.alpacaFilledAt ?? undefined,
+    gmv: trade.gmv ?? undefined,
+    marketAtSubmit: trade.marketOpenAtSubmit === null ? undefined : trade.marketOpenAtSubmit ? 'Open' : 'Closed',
+    // Alpaca answers 'accepted' (rather than 'new') for an order held until the market opens.
+    queuedForOpen: trade.status === 'accepted' && trade.alpacaStatus === 'accepted',
+    error: trade.errorMessage ?? undefined,
+    stillSending: isStillSending(trade.errorCode),
+    ledgerOnly,
+    cancelable: !ledgerOnly && open && trade.alpacaOrderId !== null,
+    clientOrderId: trade.clientOrderId ?? trade.tradeId,
+  };
+}
+
+/**
+ * One confirmation message per order: posted on its first delivery, then edited in place, always
+ * drawn from the freshest row (the outbox coalesces a burst of changes into one delivery). A final
+ * state also gets a thread reply naming the trader, since edits notify nobody. Failures are thrown
+ * for the outbox worker to retry; nothing here is on the path that writes the books.
+ */
+export class SlackOrderMessenger {
+  constructor(
+    private readonly client: WebClient,
+    private readonly orders: OrderConfirmations,
+    private readonly logger: Logger,
+  ) {}
+
+  async render(tradeId: number): Promise<Trade | undefined> {
+    const trade = await this.orders.find(tradeId);
+    // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the reconcile alert reports adoptions).
+    if (!trade || !hasTrader(trade)) return undefined;
+    const message = buildOrderMessage(toOrderMessageView(trade, this.orders.ledgerOnly));
+    if (trade.slackChannelId && trade.slackMessageTs) {
+      await this.client.chat.update({ channel: trade.slackChannelId, ts: trade.slackMessageTs, text: message.text, blocks: message.blocks });
+      return trade;
+    }
+    const posted = await this.post(trade, message);
+    return this.orders.recordMessage(trade.id, posted.channel, posted.ts);
+  }
+
+  /** Replies in the confirmation's thread that the order reached `status` (skipped if it has since moved on: that move has its own reply). */
+  async announceFinished(tradeId: number, status: TradeStatus): Promise<void> {
+    let trade = await this.orders.find(tradeId);
+    if (!trade || !hasTrader(trade) || trade.status !== status) return;
+    if (!trade.slackMessageTs) trade = await this.render(tradeId);
+    if (!trade?.slackChannelId || !trade.slackMessageTs) return;
+    const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.orders.ledgerOnly));
+    await this.client.chat.postMessage({ channel: trade.slackChannelId, thread_ts: trade.slackMessageTs, text: reply.text, blocks: reply.blocks, unfurl_links: false });
+    this.logger.debug({ trade_id: trade.id, status }, 'final state announced in the confirmation thread');
+  }
+
+  private async post(trade: Trade, message: { text: string; blocks: unknown[] }): Promise<{ channel: string; ts: string }> {
+    const send = async (channel: string) => {
+      const res = await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
+      return { channel: res.channel ?? channel, ts: res.ts ?? '' };
+    };
+    if (trade.slackChannelId && !trade.slackChannelId.startsWith('D')) {
+      try {
+        return await send(trade.slackChannelId);
+      } catch (err) {
+        if (!CANNOT_POST_HERE.has(slackErrorCode(err))) throw err;
+      }
+    }
+    const dm = await this.client.conversations.open({ users: trade.userId });
+    return send(dm.channel?.id ?? trade.userId);
+  }
+}

@@ -1,0 +1,346 @@
+import type { InputBlock, KnownBlock, ModalView, PlainTextInput, PlainTextOption } from '@slack/web-api';
+import type { BrokerAsset, Snapshot } from '../../domain/market';
+import type { MarketDescription } from '../../domain/market-hours';
+import { formatUsd, type Dec } from '../../domain/money';
+import type { OrderType, Side, TimeInForce } from '../../domain/order';
+import { MAX_PORTFOLIO_NAME_LENGTH, type OrderField, type OrderFormInput } from '../../domain/order-form';
+import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio-name';
+import type { OrderPrefill } from '../../domain/trade-command';
+import { ORDER_TYPE_LABELS, SIDE_LABELS, TIME_IN_FORCE_LABELS, formatBidAsk, formatPrice } from '../block-kit/format';
+import {
+  MAX_CONTEXT_TEXT,
+  MAX_INPUT_HINT,
+  MAX_INPUT_LABEL,
+  MAX_MODAL_BUTTON_TEXT,
+  MAX_MODAL_TITLE,
+  MAX_OPTION_TEXT,
+  MAX_OPTION_VALUE,
+  MAX_PLACEHOLDER,
+  MAX_PRIVATE_METADATA,
+  MAX_SECTION_TEXT,
+  MAX_STATIC_SELECT_OPTIONS,
+  mrkdwn,
+  plainText,
+  sectionField,
+  truncate,
+  userMrkdwn,
+} from '../block-kit/limits';
+
+/**
+ * The /trade order modal. Portfolio is chosen with a static select of existing names (the
+ * default first, at most 100) plus an optional text input for any other or new name; a typed
+ * name wins (see readTradeForm). The text input carries the `portfolio` block_id so that name
+ * errors appear where the name was typed.
+ */
+
+export const TRADE_MODAL_CALLBACK_ID = 'trade_modal';
+
+export const TRADE_FIELDS = {
+  portfolio: { blockId: 'portfolio', actionId: 'portfolio_name' },
+  symbol: { blockId: 'symbol', actionId: 'symbol_input' },
+  side: { blockId: 'side', actionId: 'side_choice' },
+  quantity: { blockId: 'quantity', actionId: 'quantity_input' },
+  amount: { blockId: 'amount', actionId: 'amount_input' },
+  order_type: { blockId: 'order_type', actionId: 'order_type_choice' },
+  limit_price: { blockId: 'limit_price', actionId: 'limit_price_input' },
+  stop_price: { blockId: 'stop_price', actionId: 'stop_price_input' },
+  time_in_force: { blockId: 'time_in_force', actionId: 'time_in_force_choice' },
+  extended_hours: { blockId: 'extended_hours', actionId: 'extended_hours_choice' },
+  gmv: { blockId: 'gmv', actionId: 'gmv_input' },
+} as const satisfies Record<OrderField, { blockId: OrderField; actionId: string }>;
+
+/** The select of existing portfolios; a name typed in TRADE_FIELDS.portfolio takes precedence. */
+export const PORTFOLIO_CHOICE = { blockId: 'portfolio_choice', actionId: 'portfolio_choice' } as const;
+
+/** Pressing Enter in the symbol field sends a block_actions payload with this action_id (look up the asset, then views.update). */
+export const SYMBOL_ACTION_ID = TRADE_FIELDS.symbol.actionId;
+
+export interface TradeModalContext {
+  asset?: BrokerAsset;
+  snapshot?: Snapshot;
+  buyingPower?: Dec;
+  estimatedCost?: Dec;
+  market: MarketDescription;
+  /** E.g. "We couldn’t find a stock with the symbol XYZ." after a symbol lookup. */
+  symbolError?: string;
+}
+
+export interface TradeModalState {
+  prefill: OrderPrefill;
+  /** Existing portfolio names. */
+  portfolios: readonly string[];
+  defaultPortfolio: string;
+  context?: TradeModalContext;
+  ledgerOnly: boolean;
+  /** Kept verbatim; must fit Slack's 3,000 characters (keep ids in it, not data). */
+  privateMetadata: string;
+}
+
+const SYMBOL_MAX_LENGTH = 20;
+const NUMBER_MAX_LENGTH = 30;
+const USER_TEXT_IN_CONTEXT = 200;
+
+function option(text: string, value: string): PlainTextOption {
+  return { text: plainText(text, MAX_OPTION_TEXT), value };
+}
+
+const SIDE_OPTIONS: Record<Side, PlainTextOption> = {
+  buy: option(SIDE_LABELS.buy, 'buy'),
+  sell: option(SIDE_LABELS.sell, 'sell'),
+};
+const ORDER_TYPE_OPTIONS: Record<OrderType, PlainTextOption> = {
+  market: option(ORDER_TYPE_LABELS.market, 'market'),
+  limit: option(ORDER_TYPE_LABELS.limit, 'limit'),
+  stop: option(ORDER_TYPE_LABELS.stop, 'stop'),
+  stop_limit: option(ORDER_TYPE_LABELS.stop_limit, 'stop_limit'),
+};
+const TIME_IN_FORCE_OPTIONS: Record<TimeInForce, PlainTextOption> = {
+  day: option(TIME_IN_FORCE_LABELS.day, 'day'),
+  gtc: option(TIME_IN_FORCE_LABELS.gtc, 'gtc'),
+};
+const EXTENDED_HOURS_OPTION: PlainTextOption = {
+  text: plainText('Allow pre-/after-market trading', MAX_OPTION_TEXT),
+  value: 'extended_hours',
+  description: plainText('Limit orders for the day only', MAX_OPTION_TEXT),
+};
+
+function input(
+  field: OrderField,
+  label: string,
+  element: InputBlock['element'],
+  options: { hint?: string; optional?: boolean; dispatchAction?: boolean } = {},
+): InputBlock {
+  const block: InputBlock = {
+    type: 'input',
+    block_id: TRADE_FIELDS[field].blockId,
+    label: plainText(label, MAX_INPUT_LABEL),
+    element,
+    optional: options.optional ?? false,
+  };
+  if (options.hint !== undefined) block.hint = plainText(options.hint, MAX_INPUT_HINT);
+  if (options.dispatchAction) block.dispatch_action = true;
+  return block;
+}
+
+function textInput(field: OrderField, placeholder: string, maxLength: number, initial: string | undefined): PlainTextInput {
+  const element: PlainTextInput = {
+    type: 'plain_text_input',
+    action_id: TRADE_FIELDS[field].actionId,
+    placeholder: plainText(placeholder, MAX_PLACEHOLDER),
+    max_length: maxLength,
+  };
+  if (initial !== undefined && initial !== '') element.initial_value = truncate(initial, maxLength);
+  return element;
+}
+
+/** The default first, then the others once each; names too long to be an option value are left to the text input. */
+function listedPortfolios(state: TradeModalState): { names: string[]; unlisted: number } {
+  const all = [...new Set([state.defaultPortfolio, ...state.portfolios])].filter((name) => name.trim() !== '');
+  const names = all.filter((name) => name.length <= MAX_OPTION_VALUE).slice(0, MAX_STATIC_SELECT_OPTIONS);
+  return { names, unlisted: all.length - names.length };
+}
+
+function portfolioBlocks(state: TradeModalState): KnownBlock[] {
+  const { names, unlisted } = listedPortfolios(state);
+  // "pf:growth" means the existing "Growth": use the stored spelling, so no near-duplicate portfolio is created.
+  const typedName = normalizePortfolioName(state.prefill.portfolio ?? '');
+  const known = [state.defaultPortfolio, ...state.portfolios];
+  const wanted =
+    typedName === ''
+      ? state.defaultPortfolio
+      : (known.find((name) => name === typedName) ?? known.find((name) => portfolioNameKey(name) === portfolioNameKey(typedName)) ?? typedName);
+  const typedInitially = names.includes(wanted) ? undefined : wanted;
+  const blocks: KnownBlock[] = [];
+  const first = names[0];
+  if (first !== undefined) {
+    const initial = typedInitially === undefined ? wanted : first;
+    const choice: InputBlock = {
+      type: 'input',
+      block_id: PORTFOLIO_CHOICE.blockId,
+      label: plainText('Portfolio', MAX_INPUT_LABEL),
+      element: {
+        type: 'static_select',
+        action_id: PORTFOLIO_CHOICE.actionId,
+        options: names.map((name) => option(name, name)),
+        initial_option: option(initial, initial),
+      },
+    };
+    if (unlisted > 0) {
+      choice.hint = plainText(`${unlisted} more portfolio${unlisted === 1 ? '' : 's'} not listed: type the name below.`, MAX_INPUT_HINT);
+    }
+    blocks.push(choice);
+  }
+  // Without a select (no name fits an option) the text input is the only way to name the portfolio.
+  const listed = first !== undefined;
+  const typed = textInput(
+    'portfolio',
+    listed ? 'Another or a new portfolio' : 'Portfolio name',
+    MAX_PORTFOLIO_NAME_LENGTH,
+    typedInitially,
+  );
+  blocks.push(
+    input('portfolio', listed ? '…or type a portfolio name' : 'Portfolio', typed, {
+      optional: listed,
+      hint: 'A name that doesn’t exist yet creates a new portfolio.',
+    }),
+  );
+  return blocks;
+}
+
+function marketBlock(market: MarketDescription, ledgerOnly: boolean): KnownBlock {
+  // In ledger-only mode nothing queues for the open, so the closed market is only mentioned.
+  if (market.open || ledgerOnly) {
+    const icon = market.open ? ':large_green_circle:' : ':crescent_moon:';
+    return { type: 'context', elements: [mrkdwn(`${icon} ${market.headline}`, MAX_CONTEXT_TEXT)] };
+  }
+  return {
+    type: 'section',
+    text: mrkdwn(
+      `:crescent_moon: *${market.headline}.* A market order will queue until the open; use a limit order with extended hours to trade pre-/after-market.`,
+      MAX_SECTION_TEXT,
+    ),
+  };
+}
+
+function assetBlocks(context: TradeModalContext): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
+  if (context.symbolError !== undefined) {
+    blocks.push({ type: 'section', text: mrkdwn(`:warning: ${userMrkdwn(context.symbolError, 500)}`, MAX_SECTION_TEXT) });
+  }
+  const { asset, snapshot } = context;
+  if (asset === undefined) return blocks;
+  const notes: string[] = [];
+  if (!asset.tradable || asset.status !== 'active') notes.push('not tradable on Alpaca');
+  if (!asset.fractionable) notes.push('whole shares only');
+  const name = `*${userMrkdwn(asset.name || asset.symbol, USER_TEXT_IN_CONTEXT)}* (${userMrkdwn(asset.symbol, 20)})`;
+  const exchange = asset.exchange ? ` · ${userMrkdwn(asset.exchange, 20)}` : '';
+  const heading = `${name}${exchange}${notes.length > 0 ? ` — ${notes.join(', ')}` : ''}`;
+  const fields: [string, string][] = [];
+  fields.push(['Last price', snapshot?.lastPrice !== undefined ? formatPrice(snapshot.lastPrice) : 'no quote available']);
+  const bidAsk = formatBidAsk(snapshot?.bid, snapshot?.ask);
+  if (bidAsk !== undefined) fields.push(['Bid / ask', bidAsk]);
+  if (context.estimatedCost !== undefined) fields.push(['Estimated cost', formatUsd(context.estimatedCost)]);
+  if (context.buyingPower !== undefined) fields.push(['Buying power', formatUsd(context.buyingPower)]);
+  blocks.push({
+    type: 'section',
+    text: mrkdwn(heading, MAX_SECTION_TEXT),
+    fields: fields.map(([label, value]) => sectionField(label, value)),
+  });
+  return blocks;
+}
+
+export function buildTradeModal(state: TradeModalState): ModalView {
+  if (state.privateMetadata.length > MAX_PRIVATE_METADATA) {
+    throw new RangeError(`private_metadata is ${state.privateMetadata.length} characters; Slack allows ${MAX_PRIVATE_METADATA}.`);
+  }
+  const { prefill, context, ledgerOnly } = state;
+  const blocks: KnownBlock[] = [];
+  if (ledgerOnly) {
+    const note = ':ledger: *Ledger-only mode:* nothing is sent to Alpaca. The trade is recorded as filled at the GMV you enter.';
+    blocks.push({ type: 'context', elements: [mrkdwn(note, MAX_CONTEXT_TEXT)] });
+  }
+  if (context !== undefined) blocks.push(marketBlock(context.market, ledgerOnly));
+  blocks.push(...portfolioBlocks(state));
+  const symbolElement: PlainTextInput = {
+    ...textInput('symbol', 'e.g. AAPL', SYMBOL_MAX_LENGTH, prefill.symbol),
+    dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
+  };
+  blocks.push(input('symbol', 'Symbol', symbolElement, { dispatchAction: true, hint: 'Press Enter to see the price and the estimated cost.' }));
+  if (context !== undefined) blocks.push(...assetBlocks(context));
+
+  const sideElement: InputBlock['element'] = {
+    type: 'radio_buttons',
+    action_id: TRADE_FIELDS.side.actionId,
+    options: [SIDE_OPTIONS.buy, SIDE_OPTIONS.sell],
+  };
+  if (prefill.side !== undefined) sideElement.initial_option = SIDE_OPTIONS[prefill.side];
+  blocks.push(input('side', 'Side', sideElement));
+
+  blocks.push(
+    input('quantity', 'Quantity (shares)', textInput('quantity', 'e.g. 10 or 2.5', NUMBER_MAX_LENGTH, prefill.quantity), {
+      optional: true,
+      hint: 'Enter a quantity or a dollar amount below, not both.',
+    }),
+    input('amount', 'Dollar amount', textInput('amount', 'e.g. 500 or $1,250.50', NUMBER_MAX_LENGTH, prefill.amount), {
+      optional: true,
+      hint: 'Trade this many dollars’ worth instead of a share count (market orders for the day only).',
+    }),
+    input('order_type', 'Order type', {
+      type: 'static_select',
+      action_id: TRADE_FIELDS.order_type.actionId,
+      options: Object.values(ORDER_TYPE_OPTIONS),
+      initial_option: ORDER_TYPE_OPTIONS[prefill.type ?? 'market'],
+    }),
+    input('limit_price', 'Limit price', textInput('limit_price', 'e.g. 189.50', NUMBER_MAX_LENGTH, prefill.limitPrice), {
+      optional: true,
+      hint: 'Required for limit and stop limit orders.',
+    }),
+    input('stop_price', 'Stop price', textInput('stop_price', 'e.g. 180', NUMBER_MAX_LENGTH, prefill.stopPrice), {
+      optional: true,
+      hint: 'Required for stop and stop limit orders.',
+    }),
+    input('time_in_force', 'Time in force', {
+      type: 'radio_buttons',
+      action_id: TRADE_FIELDS.time_in_force.actionId,
+      options: [TIME_IN_FORCE_OPTIONS.day, TIME_IN_FORCE_OPTIONS.gtc],
+      initial_option: TIME_IN_FORCE_OPTIONS[prefill.timeInForce ?? 'day'],
+    }),
+  );
+
+  const extendedElement: InputBlock['element'] = {
+    type: 'checkboxes',
+    action_id: TRADE_FIELDS.extended_hours.actionId,
+    options: [EXTENDED_HOURS_OPTION],
+  };
+  if (prefill.extendedHours) extendedElement.initial_options = [EXTENDED_HOURS_OPTION];
+  blocks.push(input('extended_hours', 'Extended hours', extendedElement, { optional: true }));
+
+  blocks.push(
+    input('gmv', ledgerOnly ? 'GMV (required)' : 'GMV (optional)', textInput('gmv', 'e.g. 1,894.20', NUMBER_MAX_LENGTH, undefined), {
+      optional: !ledgerOnly,
+      hint: ledgerOnly
+        ? 'The trade’s total value in dollars; it is recorded as the fill.'
+        : 'Gross market value to record with the trade; leave empty to use the fill.',
+    }),
+  );
+
+  return {
+    type: 'modal',
+    callback_id: TRADE_MODAL_CALLBACK_ID,
+    title: plainText('New order', MAX_MODAL_TITLE),
+    submit: plainText('Place order', MAX_MODAL_BUTTON_TEXT),
+    close: plainText('Cancel', MAX_MODAL_BUTTON_TEXT),
+    private_metadata: state.privateMetadata,
+    blocks,
+  };
+}
+
+/** One submitted value as Slack reports it in `view.state.values` (Bolt's ViewStateValue fits). */
+export interface SubmittedValue {
+  value?: string | null;
+  selected_option?: { value: string } | null;
+  selected_options?: { value: string }[];
+}
+
+/** Reads a submitted trade modal into the validator's input; a typed portfolio name wins over the select. */
+export function readTradeForm(values: Record<string, Record<string, SubmittedValue>>): OrderFormInput {
+  const entry = (blockId: string, actionId: string): SubmittedValue | undefined => values[blockId]?.[actionId];
+  const field = (name: OrderField) => entry(TRADE_FIELDS[name].blockId, TRADE_FIELDS[name].actionId);
+  const text = (name: OrderField) => field(name)?.value ?? '';
+  const selected = (name: OrderField) => field(name)?.selected_option?.value ?? '';
+  const typedPortfolio = text('portfolio');
+  const chosenPortfolio = entry(PORTFOLIO_CHOICE.blockId, PORTFOLIO_CHOICE.actionId)?.selected_option?.value ?? '';
+  return {
+    portfolio: typedPortfolio.trim() !== '' ? typedPortfolio : chosenPortfolio,
+    symbol: text('symbol'),
+    side: selected('side'),
+    quantity: text('quantity'),
+    amount: text('amount'),
+    orderType: selected('order_type'),
+    limitPrice: text('limit_price'),
+    stopPrice: text('stop_price'),
+    timeInForce: selected('time_in_force'),
+    extendedHours: (field('extended_hours')?.selected_options?.length ?? 0) > 0,
+    gmv: text('gmv'),
+  };
+}

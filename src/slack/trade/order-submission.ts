@@ -1,0 +1,99 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import type { ListenerDeps } from '../deps';
+import type { OrderPrefill } from '../../domain/trade-command';
+import type { OrderFormInput } from '../../domain/order-form';
+import type { OrderType, Side, TimeInForce } from '../../domain/order';
+import { dec, type Dec } from '../../domain/money';
+import { readTradeForm, type TradeModalContext } from './order-modal';
+
+interface TradeModalMetadata {
+  channelId?: string;
+}
+
+export function tradeModalMetadata(meta: TradeModalMetadata): string {
+  return JSON.stringify(meta.channelId ? { c: meta.channelId } : {});
+}
+
+function readMetadata(raw: string | undefined): TradeModalMetadata {
+  try {
+    const parsed = JSON.parse(raw || '{}') as { c?: unknown };
+    return typeof parsed.c === 'string' ? { channelId: parsed.c } : {};
+  } catch {
+    return {};
+  }
+}
+
+const RECORDING_FAILED = 'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. Please submit again in a moment.';
+
+/**
+ * The order form's submission. Validation and the pending row happen before the ack (errors go
+ * back next to their fields); the broker is called only after the ack.
+ */
+export function tradeModalSubmission(deps: ListenerDeps) {
+  return async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const userId = body.user.id;
+    if (!deps.access.mayTrade(userId)) {
+      deps.logger.warn({ user: userId }, 'order submission by a user not in TRADER_USER_IDS');
+      await ack({ response_action: 'errors', errors: { symbol: 'Sorry — you are not on this workspace’s trader list, so this order can’t be placed.' } });
+      return;
+    }
+    const form = readTradeForm(view.state.values);
+    let review;
+    try {
+      review = await deps.orderEntry.review({ userId, viewId: view.id, channelId: readMetadata(view.private_metadata).channelId, form });
+    } catch (err) {
+      // The form stays open with what was typed; Slack's own "trouble connecting" says nothing useful.
+      deps.logger.error({ err, user: userId }, 'could not record an order submission');
+      await ack({ response_action: 'errors', errors: { symbol: RECORDING_FAILED } });
+      return;
+    }
+    if (review.kind === 'invalid') {
+      await ack({ response_action: 'errors', errors: review.errors });
+      return;
+    }
+    await ack();
+    if (review.kind === 'duplicate') return;
+    // Its "Sending" confirmation is already in the outbox, written with the row.
+    const trade = review.trade;
+    await deps.inFlight.run(() => deps.submitter.submit(trade.id));
+  };
+}
+
+/** The modal's live context for a symbol: asset, quote, buying power, estimated cost, market banner. */
+export async function modalContext(deps: ListenerDeps, symbol: string, prefill: OrderPrefill): Promise<TradeModalContext | undefined> {
+  const context = await deps.orderEntry.orderContext(symbol);
+  if (!context.market) return undefined;
+  const price = prefill.limitPrice ? parseDecimal(prefill.limitPrice) : (context.snapshot?.lastPrice ?? context.snapshot?.ask);
+  const quantity = prefill.quantity ? parseDecimal(prefill.quantity) : undefined;
+  const amount = prefill.amount ? parseDecimal(prefill.amount) : undefined;
+  return {
+    asset: context.asset,
+    snapshot: context.snapshot,
+    buyingPower: context.buyingPower,
+    estimatedCost: amount ?? (quantity && price ? quantity.times(price).toDecimalPlaces(2) : undefined),
+    market: context.market,
+    symbolError: context.symbolError,
+  };
+}
+
+/** The form's current values as a prefill, so a re-render keeps what the trader typed. */
+export function prefillFromForm(form: OrderFormInput): OrderPrefill {
+  const prefill: OrderPrefill = {};
+  if (form.symbol.trim()) prefill.symbol = form.symbol.trim();
+  if (form.side === 'buy' || form.side === 'sell') prefill.side = form.side as Side;
+  if (form.quantity.trim()) prefill.quantity = form.quantity.trim();
+  if (form.amount.trim()) prefill.amount = form.amount.trim();
+  if (form.orderType) prefill.type = form.orderType as OrderType;
+  if (form.limitPrice.trim()) prefill.limitPrice = form.limitPrice.trim();
+  if (form.stopPrice.trim()) prefill.stopPrice = form.stopPrice.trim();
+  if (form.timeInForce) prefill.timeInForce = form.timeInForce as TimeInForce;
+  if (form.extendedHours) prefill.extendedHours = true;
+  if (form.portfolio.trim()) prefill.portfolio = form.portfolio.trim();
+  return prefill;
+}
+
+function parseDecimal(text: string): Dec | undefined {
+  const cleaned = text.replace(/[$,\s]/g, '');
+  if (!/^\d+(\.\d+)?$/.test(cleaned)) return undefined;
+  return dec(cleaned);
+}
