@@ -133,7 +133,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const trades = new TradeRepository(orm, now, notified);
     const portfolios = new PortfolioRepository(orm);
     const reconcileRepository = new ReconcileRepository(orm, now, notified);
-    const outboxRepository = new OutboxRepository(orm, now, notified);
+    const outboxRepository = new OutboxRepository(orm, now);
 
     const tracker = new OrderTracker(trades, broker, logger);
     const leases = new SubmissionLeases(trades, instanceId, now);
@@ -257,7 +257,7 @@ async function describeBroker(broker: Broker): Promise<string> {
     if (err instanceof BrokerError && err.kind === 'unauthorized') {
       throw new StartupError('Alpaca refused the API keys. Check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY (paper keys), or set USE_ALPACA=false.');
     }
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = describeError(err);
     return `Alpaca unreachable at start (${reason}); will keep retrying`;
   }
 }

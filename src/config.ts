@@ -13,18 +13,23 @@ export interface DatabaseTarget {
   url: string;
 }
 
+/** Where and as whom the app talks to Alpaca (the Alpaca adapter takes exactly this). */
+export interface AlpacaConnection {
+  keyId: string;
+  secretKey: string;
+  /** Trading REST, e.g. https://paper-api.alpaca.markets */
+  baseUrl: string;
+  /** Market-data REST, e.g. https://data.alpaca.markets */
+  dataUrl: string;
+  /** trade_updates WebSocket, e.g. wss://paper-api.alpaca.markets/stream */
+  streamUrl: string;
+  dataFeed: 'iex' | 'sip';
+}
+
 export interface Config {
   slack: { botToken: string; appToken: string; apiUrl: string };
   useAlpaca: boolean;
-  alpaca: {
-    keyId: string;
-    secretKey: string;
-    baseUrl: string;
-    dataUrl: string;
-    streamUrl: string;
-    dataFeed: 'iex' | 'sip';
-    allowLive: boolean;
-  };
+  alpaca: AlpacaConnection & { allowLive: boolean };
   database: DatabaseTarget;
   port: number;
   reconcileCron: string;
@@ -34,32 +39,6 @@ export interface Config {
   maxOrderNotional: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
-
-/** Every variable name the app reads; `.env.example` lists the same set (a test keeps them equal). */
-export const CONFIG_VARIABLES = [
-  'SLACK_BOT_TOKEN',
-  'SLACK_APP_TOKEN',
-  'SLACK_API_URL',
-  'USE_ALPACA',
-  'ALPACA_API_KEY_ID',
-  'ALPACA_SECRET_KEY',
-  'ALPACA_BASE_URL',
-  'ALPACA_DATA_URL',
-  'ALPACA_STREAM_URL',
-  'ALPACA_DATA_FEED',
-  'ALPACA_ALLOW_LIVE',
-  'DATABASE_URL',
-  'PORT',
-  'RECONCILE_CRON',
-  'RECONCILE_CHANNEL_ID',
-  'TRADER_USER_IDS',
-  'ADMIN_USER_IDS',
-  'MAX_ORDER_NOTIONAL',
-  'LOG_LEVEL',
-] as const;
-
-/** Variables whose values must never be echoed, even in a validation error. */
-export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY'] as const;
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -215,6 +194,9 @@ const envSchema = z.object({
   ),
 });
 
+/** Every variable name the app reads; `.env.example` lists the same set (a test keeps them equal). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
+
 function databaseTarget(url: string): DatabaseTarget {
   return url.startsWith('sqlite:') ? { kind: 'sqlite', url: url.slice('sqlite:'.length) } : { kind: 'postgresql', url };
 }
@@ -308,6 +290,20 @@ export function readConfig(): Config {
 export function readDatabaseTarget(): DatabaseTarget {
   loadDotenv({ quiet: true });
   return loadDatabaseTarget(process.env);
+}
+
+/**
+ * For a command-line entry point: `read()`, or, when the configuration is invalid, say why on
+ * stderr (`explain` may add context around the problems) and exit 1. Other errors are thrown.
+ */
+export function readOrExit<T>(read: () => T, explain: (problems: string) => string = (problems) => problems): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${explain(err.message)}\n`);
+    process.exit(1);
+  }
 }
 
 /** Secret values the logger must scrub from every line. */

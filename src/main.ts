@@ -1,4 +1,4 @@
-import { ConfigError, readConfig, secretValues } from './config';
+import { readConfig, readOrExit, secretValues } from './config';
 import { createLogger } from './logger';
 import { StartupError, startApp } from './app';
 
@@ -6,16 +6,10 @@ import { StartupError, startApp } from './app';
 const SHUTDOWN_DEADLINE_MS = 9_000;
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = readConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`Slack OMS cannot start.\n${err.message}\nSee .env.example and README.md#configuration.\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = readOrExit(
+    readConfig,
+    (problems) => `Slack OMS cannot start.\n${problems}\nSee .env.example and README.md#configuration.`,
+  );
   const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
 
   let app;

@@ -1,4 +1,5 @@
 import { Alpaca, NotFoundError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
+import type { AlpacaConnection } from '../config';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
 import type { OrderIntent } from '../domain/order';
 import { KeyedQueue } from '../lifecycle';
@@ -19,16 +20,7 @@ import {
 import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
 import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
-export interface AlpacaBrokerOptions {
-  keyId: string;
-  secretKey: string;
-  /** Trading REST, e.g. https://paper-api.alpaca.markets */
-  baseUrl: string;
-  /** Market-data REST, e.g. https://data.alpaca.markets */
-  dataUrl: string;
-  /** trade_updates WebSocket, e.g. wss://paper-api.alpaca.markets/stream */
-  streamUrl: string;
-  dataFeed: 'iex' | 'sip';
+export interface AlpacaBrokerOptions extends AlpacaConnection {
   logger: Logger;
   /** Per-attempt REST deadline; the SDK's 30 s when unset. */
   timeoutMs?: number;

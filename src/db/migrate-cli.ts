@@ -1,18 +1,10 @@
-import { ConfigError, readDatabaseTarget } from '../config';
+import { readDatabaseTarget, readOrExit } from '../config';
 import { databaseLabel, initORM, migrateToLatest } from './orm';
+import { describeError } from '../domain/errors';
 
 /** `npm run migrate`: brings the configured database up to date and says what it did. Needs only DATABASE_URL. */
 async function migrate(): Promise<void> {
-  let target;
-  try {
-    target = readDatabaseTarget();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const target = readOrExit(readDatabaseTarget);
   const orm = await initORM(target);
   try {
     const applied = await migrateToLatest(orm);
@@ -28,6 +20,6 @@ async function migrate(): Promise<void> {
 }
 
 migrate().catch((err: unknown) => {
-  process.stderr.write(`Migration failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`Migration failed: ${describeError(err)}\n`);
   process.exit(1);
 });

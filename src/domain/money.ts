@@ -30,3 +30,35 @@ export function formatUsd(value: DecimalInput): string {
 export function formatQty(value: DecimalInput): string {
   return dec(value).toDecimalPlaces(9).toFixed();
 }
+
+// Plain ("1000.50", ".5", "10.") or comma-grouped thousands ("1,000.50").
+const DECIMAL_TEXT = /^(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d*)?$/;
+
+/**
+ * A typed decimal as its digits: "1,000.50" → "1000.50", "10." → "10" (as typed but for grouping
+ * commas and a bare trailing point, so no precision is lost or invented); undefined for anything
+ * else: a sign, an exponent, words. Spaces around the number are ignored.
+ */
+export function decimalText(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (!/\d/.test(trimmed) || !DECIMAL_TEXT.test(trimmed)) return undefined;
+  return trimmed.replace(/,/g, '').replace(/\.$/, '');
+}
+
+/** Money may carry a leading "$" ("$1,000.50", "$ 500"); otherwise as decimalText. */
+export function moneyText(text: string): string | undefined {
+  const trimmed = text.trim();
+  return decimalText(trimmed.startsWith('$') ? trimmed.slice(1) : trimmed);
+}
+
+/** decimalText as a Dec. */
+export function parseDecimal(text: string): Dec | undefined {
+  const digits = decimalText(text);
+  return digits === undefined ? undefined : dec(digits);
+}
+
+/** moneyText as a Dec. */
+export function parseMoney(text: string): Dec | undefined {
+  const digits = moneyText(text);
+  return digits === undefined ? undefined : dec(digits);
+}

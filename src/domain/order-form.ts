@@ -1,5 +1,5 @@
-import { Dec, dec, formatQty, formatUsd } from './money';
-import type { OrderType, Side, TimeInForce } from './order';
+import { Dec, dec, formatQty, formatUsd, parseDecimal, parseMoney } from './money';
+import { isOneOf, ORDER_TYPES, SIDES, TIMES_IN_FORCE, type OrderTerms, type OrderType, type Side } from './order';
 import { normalizePortfolioName } from './portfolio-name';
 import { normalizeSymbol } from './symbol';
 
@@ -63,18 +63,8 @@ export interface OrderFormContext {
   ledgerOnly: boolean;
 }
 
-export interface ValidOrder {
+export interface ValidOrder extends OrderTerms {
   portfolio: string;
-  symbol: string;
-  side: Side;
-  /** Exactly one of qty / notional is set. */
-  qty?: Dec;
-  notional?: Dec;
-  type: OrderType;
-  limitPrice?: Dec;
-  stopPrice?: Dec;
-  timeInForce: TimeInForce;
-  extendedHours: boolean;
   gmv?: Dec;
   /** The value checked against MAX_ORDER_NOTIONAL (see valuationPrice); set on every accepted order. */
   estimatedValue?: Dec;
@@ -96,33 +86,17 @@ export const MAX_PRICE = dec('999999999999.99');
 /** The largest sum the money columns hold (gmv, notional: numeric(18,2), under 10^16). */
 export const MAX_MONEY = dec('9999999999999999.99');
 
-const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit'];
-const TIMES_IN_FORCE: readonly TimeInForce[] = ['day', 'gtc'];
 const ORDER_TYPE_NAMES: Record<OrderType, string> = { market: 'A market', limit: 'A limit', stop: 'A stop', stop_limit: 'A stop limit' };
 
-const PLAIN_DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
-const GROUPED_DECIMAL = /^\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
 // Control characters and bidirectional overrides (which can make a name display as another).
 const CONTROL_CHARACTERS = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 // Characters Slack reads as markup, which would garble the name wherever it is shown.
 const SLACK_MARKUP = /[<>*`]/;
 
-/** "1,000.50" / "1000.5" → Dec; undefined for anything else (negative, exponent, words…). */
-function parseDecimalText(text: string): Dec | undefined {
-  if (!PLAIN_DECIMAL.test(text) && !GROUPED_DECIMAL.test(text)) return undefined;
-  return dec(text.replace(/,/g, ''));
-}
-
-/** Money may carry a leading "$": "$1,000.50". */
-function parseMoneyText(text: string): Dec | undefined {
-  const trimmed = text.trim();
-  return parseDecimalText(trimmed.startsWith('$') ? trimmed.slice(1).trimStart() : trimmed);
-}
-
 /** The side as the form spells it ("Buy", " sell "), or undefined. */
 export function parseSide(text: string): Side | undefined {
   const sideText = text.trim().toLowerCase();
-  return isOneOf<Side>(['buy', 'sell'], sideText) ? sideText : undefined;
+  return isOneOf(SIDES, sideText) ? sideText : undefined;
 }
 
 /** Shown inside an error sentence: short, so a pasted essay does not become the error. */
@@ -130,10 +104,6 @@ function quoted(text: string): string {
   const codePoints = Array.from(text);
   const shown = codePoints.length > 20 ? `${codePoints.slice(0, 19).join('')}…` : text;
   return `“${shown}”`;
-}
-
-function isOneOf<T extends string>(values: readonly T[], value: string): value is T {
-  return (values as readonly string[]).includes(value);
 }
 
 /**
@@ -176,7 +146,7 @@ function checkPrice(
   if (text === '') {
     return needed && type !== undefined ? { error: `${ORDER_TYPE_NAMES[type]} order needs a ${label.toLowerCase()}.` } : {};
   }
-  const price = parseMoneyText(text);
+  const price = parseMoney(text);
   if (price === undefined) return { error: `${label} must be a dollar price, like 189.50 or $0.5125 — not ${quoted(text)}.` };
   const error = priceError(label, price);
   if (error !== undefined) return { error };
@@ -189,7 +159,7 @@ function checkPrice(
 
 function checkMoneyAmount(raw: string, label: string): { value?: Dec; error?: string } {
   const text = raw.trim();
-  const value = parseMoneyText(text);
+  const value = parseMoney(text);
   if (value === undefined || value.lte(0)) return { error: `${label} must be a positive dollar figure, like 500 or $1,250.50.` };
   if (value.decimalPlaces() > MONEY_DECIMALS) return { error: `${label} can have at most 2 decimals (whole cents).` };
   if (value.gt(MAX_MONEY)) return { error: `${label} can be at most ${formatUsd(MAX_MONEY)}.` };
@@ -278,7 +248,7 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   } else if (quantityText === '' && amountText === '') {
     errors.quantity = 'Enter a quantity of shares or a dollar amount — one of them.';
   } else if (quantityText !== '') {
-    const parsed = parseDecimalText(quantityText);
+    const parsed = parseDecimal(quantityText);
     if (parsed === undefined || parsed.lte(0)) errors.quantity = 'Quantity must be a positive number of shares, like 10 or 2.5.';
     else if (parsed.decimalPlaces() > MAX_QUANTITY_DECIMALS) errors.quantity = `Quantity can have at most ${MAX_QUANTITY_DECIMALS} decimals.`;
     else if (parsed.gt(MAX_SHARES)) errors.quantity = `Quantity can be at most ${MAX_SHARES.toNumber().toLocaleString('en-US')} shares.`;

@@ -1,8 +1,16 @@
 import type { Dec } from './money';
 
-export type Side = 'buy' | 'sell';
-export type OrderType = 'market' | 'limit' | 'stop' | 'stop_limit';
-export type TimeInForce = 'day' | 'gtc';
+export const SIDES = ['buy', 'sell'] as const;
+export type Side = (typeof SIDES)[number];
+export const ORDER_TYPES = ['market', 'limit', 'stop', 'stop_limit'] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+export const TIMES_IN_FORCE = ['day', 'gtc'] as const;
+export type TimeInForce = (typeof TIMES_IN_FORCE)[number];
+
+/** True when `value` is one of `values`, narrowing it (e.g. a broker's or a form's order type). */
+export function isOneOf<T extends string>(values: readonly T[], value: string): value is T {
+  return (values as readonly string[]).includes(value);
+}
 
 /** Where our record of an order stands. `pending_submit` = row written, broker not yet confirmed. */
 export type TradeStatus =
@@ -22,18 +30,22 @@ export function isTerminal(status: TradeStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** What the trader asked for, already validated. Exactly one of qty / notional is set. */
-export interface OrderIntent {
-  clientOrderId: string;
-  symbol: string;
+/** What an order asks for: side, size (exactly one of qty / notional), type and prices, and how long it lives. */
+export interface OrderTerms {
   side: Side;
-  type: OrderType;
-  timeInForce: TimeInForce;
+  symbol: string;
   qty?: Dec;
   notional?: Dec;
+  type: OrderType;
   limitPrice?: Dec;
   stopPrice?: Dec;
+  timeInForce: TimeInForce;
   extendedHours: boolean;
+}
+
+/** What the trader asked for, already validated, under the id that keeps it from being placed twice. */
+export interface OrderIntent extends OrderTerms {
+  clientOrderId: string;
 }
 
 /** Open broker states all read as 'accepted' to a trader; the broker's exact word is kept in alpaca_status. */

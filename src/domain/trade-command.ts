@@ -1,4 +1,5 @@
-import type { OrderType, Side, TimeInForce } from './order';
+import { decimalText, moneyText } from './money';
+import { TIMES_IN_FORCE, type OrderType, type Side, type TimeInForce } from './order';
 import { normalizeSymbol } from './symbol';
 
 /**
@@ -51,10 +52,8 @@ const STOP_WORDS = new Set(['stop', 'stp']);
 const STOP_LIMIT_WORDS = new Set(['stop_limit', 'stop-limit', 'stoplimit', 'stplmt']);
 const MARKET_TYPE_WORDS = new Set(['market', 'mkt']);
 const AT_WORDS = new Set(['@', 'at']);
-const TIME_IN_FORCE_WORDS = new Map<string, TimeInForce>([
-  ['day', 'day'],
-  ['gtc', 'gtc'],
-]);
+/** Each time in force by its own name. */
+const TIME_IN_FORCE_WORDS = new Map<string, TimeInForce>(TIMES_IN_FORCE.map((tif) => [tif, tif]));
 const EXTENDED_WORDS = new Set(['ext', 'extended', 'extended_hours', 'extended-hours', 'eth']);
 const DOLLAR_WORDS = new Set(['$', 'usd', 'dollar', 'dollars']);
 /** Words people type around an order that carry no meaning here. */
@@ -85,7 +84,6 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set(
 );
 
 const PORTFOLIO_PREFIX = /^(?:portfolio|pf)[:=]/i;
-const DECIMAL = /^(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?$/;
 
 /** Slack sends &, < and > in command text as HTML entities. */
 function decodeSlackEntities(text: string): string {
@@ -115,28 +113,17 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
-/** "1,000.50" → "1000.50"; undefined unless the token is a plain non-negative decimal. */
-function parseDecimal(token: string | undefined): string | undefined {
-  if (token === undefined || !/\d/.test(token) || !DECIMAL.test(token)) return undefined;
-  return token.replace(/,/g, '');
-}
-
-/** A price may be written with a dollar sign: "410.50" or "$410.50". */
-function parsePrice(token: string | undefined): string | undefined {
-  return parseDecimal(token?.startsWith('$') ? token.slice(1) : token);
-}
-
 /** "$500" / "500$" → amount; "500" → a bare number (quantity unless a dollar word follows). */
 function parseNumberToken(token: string): { value: string; dollars: boolean } | undefined {
   if (token.startsWith('$')) {
-    const value = parseDecimal(token.slice(1));
+    const value = decimalText(token.slice(1));
     return value === undefined ? undefined : { value, dollars: true };
   }
   if (token.endsWith('$')) {
-    const value = parseDecimal(token.slice(0, -1));
+    const value = decimalText(token.slice(0, -1));
     return value === undefined ? undefined : { value, dollars: true };
   }
-  const value = parseDecimal(token);
+  const value = decimalText(token);
   return value === undefined ? undefined : { value, dollars: false };
 }
 
@@ -181,7 +168,7 @@ function parseOrderPrefill(tokens: readonly string[]): OrderPrefill {
       const isLimit = LIMIT_WORDS.has(word);
       if (isLimit) sawLimit = true;
       else sawStop = true;
-      const price = parsePrice(next);
+      const price = moneyText(next ?? '');
       if (price !== undefined) {
         if (isLimit) prefill.limitPrice ??= price;
         else prefill.stopPrice ??= price;
@@ -190,7 +177,7 @@ function parseOrderPrefill(tokens: readonly string[]): OrderPrefill {
       continue;
     }
     if (AT_WORDS.has(word)) {
-      const price = parsePrice(next);
+      const price = moneyText(next ?? '');
       if (price !== undefined) {
         sawLimit = true;
         prefill.limitPrice ??= price;
@@ -199,7 +186,7 @@ function parseOrderPrefill(tokens: readonly string[]): OrderPrefill {
       continue;
     }
     if (word.startsWith('@')) {
-      const price = parsePrice(word.slice(1));
+      const price = moneyText(word.slice(1));
       if (price !== undefined) {
         sawLimit = true;
         prefill.limitPrice ??= price;
@@ -224,7 +211,7 @@ function parseOrderPrefill(tokens: readonly string[]): OrderPrefill {
       continue;
     }
     if (token === '$') {
-      const amount = parseDecimal(next);
+      const amount = decimalText(next ?? '');
       if (amount !== undefined) {
         prefill.amount ??= amount;
         i++;

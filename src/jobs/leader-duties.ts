@@ -7,6 +7,7 @@ import type { OrderSettler } from '../services/order-settlement';
 import { createLeaderElection, DEFAULT_LEADER_RETRY_MS } from './leader-lock';
 import { ReconcileScheduler } from './reconcile-scheduler';
 import { UnacknowledgedOrdersWatch } from './unacknowledged-orders-watch';
+import { describeError } from '../domain/errors';
 
 export interface LeaderDuties {
   isLeader(): boolean;
@@ -32,7 +33,7 @@ export async function startLeaderDuties(deps: {
   const { tracker, reconcile, inFlight, logger } = deps;
   const runReconcile = (trigger: 'schedule' | 'startup') =>
     inFlight.run(() => reconcile.reconcilePositions(trigger)).catch((err: unknown) => {
-      logger.error({ err: err instanceof Error ? err.message : String(err), trigger }, 'reconciliation could not run');
+      logger.error({ err: describeError(err), trigger }, 'reconciliation could not run');
     });
   const scheduler = new ReconcileScheduler(deps.reconcileCron, () => runReconcile('schedule'), logger);
   const watch = new UnacknowledgedOrdersWatch((options) => deps.settler.settleUnsettled(options), inFlight, logger);

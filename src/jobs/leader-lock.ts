@@ -2,6 +2,7 @@ import { Client, type DatabaseError } from 'pg';
 import type { DatabaseTarget } from '../config';
 import { postgresConnection, type PostgresConnection } from '../db/orm';
 import type { Logger } from '../logger';
+import { describeError } from '../domain/errors';
 
 /** How often a standby tries to become leader; a leader proves it still leads three times as often. */
 export const DEFAULT_LEADER_RETRY_MS = 15_000;
@@ -142,7 +143,7 @@ class PostgresLeaderElection implements LeaderElection {
     this.work = this.work
       .then(task)
       // A step that threw must not break the chain: every later attempt and heartbeat waits on it.
-      .catch((err: unknown) => this.logger.error({ err: describe(err) }, 'leader election step failed'))
+      .catch((err: unknown) => this.logger.error({ err: describeError(err) }, 'leader election step failed'))
       .then(() => {
         if (this.stopped) return;
         clearTimeout(this.timer);
@@ -175,7 +176,7 @@ class PostgresLeaderElection implements LeaderElection {
         await this.stepDown(session, 'starting leader-only work failed', err);
         return;
       }
-      this.logger.warn({ err: describe(err) }, 'could not try for leadership; retrying');
+      this.logger.warn({ err: describeError(err) }, 'could not try for leadership; retrying');
       this.discard(session);
     }
   }
@@ -229,7 +230,7 @@ class PostgresLeaderElection implements LeaderElection {
     if (this.session !== session) return;
     this.session = undefined;
     if (this.leading) {
-      this.logger.error({ err: err === undefined ? undefined : describe(err), reason }, 'cannot prove this instance still leads; stepping down');
+      this.logger.error({ err: err === undefined ? undefined : describeError(err), reason }, 'cannot prove this instance still leads; stepping down');
       await this.depose(reason);
     }
     endSession(session);
@@ -246,7 +247,7 @@ class PostgresLeaderElection implements LeaderElection {
     try {
       await this.handlers.onDeposed();
     } catch (err) {
-      this.logger.warn({ err: describe(err) }, 'stopping leader-only work failed');
+      this.logger.warn({ err: describeError(err) }, 'stopping leader-only work failed');
     }
   }
 }
@@ -255,8 +256,4 @@ class PostgresLeaderElection implements LeaderElection {
 function endSession(session: Client): void {
   session.end().catch(() => undefined);
   session.connection.stream.destroy();
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -3,6 +3,7 @@ import { isDeadLocalInstance } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { NotificationHandlers } from '../domain/notifications';
 import type { OutboxEntry, OutboxRepository } from '../db/repositories/outbox-repository';
+import { describeError } from '../domain/errors';
 
 /** What to do about a failed delivery: try again (not before `retryAfterMs`), or give up. */
 export interface DeliveryFailure {
@@ -102,7 +103,7 @@ export class OutboxWorker {
         try {
           claimed = await this.outbox.claim(this.options.owner, free, this.options.leaseMs, await this.holdersKnownDead());
         } catch (err) {
-          this.logger.warn({ err: errorText(err) }, 'could not read the outbox; retrying');
+          this.logger.warn({ err: describeError(err) }, 'could not read the outbox; retrying');
         }
       }
       for (const entry of claimed) {
@@ -165,14 +166,14 @@ export class OutboxWorker {
       }
     } catch (err) {
       clearTimeout(timer);
-      await this.failed(entry, err).catch((e: unknown) => this.logger.warn({ err: errorText(e) }, 'could not record a failed delivery'));
+      await this.failed(entry, err).catch((e: unknown) => this.logger.warn({ err: describeError(e) }, 'could not record a failed delivery'));
     }
   }
 
   private async failed(entry: OutboxEntry, err: unknown): Promise<void> {
     const { owner } = this.options;
     const timedOut = err instanceof DeliveryTimeout;
-    const failure = timedOut ? { retry: true, reason: errorText(err) } : this.classify(err);
+    const failure = timedOut ? { retry: true, reason: describeError(err) } : this.classify(err);
     const now = this.options.now();
     const context = { topic: entry.topic, stream: entry.stream, attempts: entry.attempts + 1, error: failure.reason };
     if (!failure.retry || now.getTime() - entry.createdAt.getTime() > this.options.giveUpAfterMs) {
@@ -191,8 +192,4 @@ export class OutboxWorker {
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4));
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,7 @@
 import { schedule, type ScheduledTask } from 'node-cron';
 import { NEW_YORK_TIME_ZONE } from '../domain/market-hours';
 import type { Logger } from '../logger';
+import { describeError } from '../domain/errors';
 
 /**
  * Runs reconciliation on RECONCILE_CRON, New York time (market hours are New York hours, whatever
@@ -24,7 +25,7 @@ export class ReconcileScheduler {
         try {
           await this.run();
         } catch (err) {
-          log.error({ err: err instanceof Error ? err.message : String(err) }, 'scheduled reconciliation failed');
+          log.error({ err: describeError(err) }, 'scheduled reconciliation failed');
         }
       },
       {
@@ -46,9 +47,5 @@ export class ReconcileScheduler {
     const task = this.task;
     this.task = undefined;
     await task?.destroy();
-  }
-
-  nextRun(): Date | null {
-    return this.task?.getNextRun() ?? null;
   }
 }

@@ -1,6 +1,7 @@
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { SettleResult } from '../services/order-settlement';
+import { describeError } from '../domain/errors';
 
 /** How often rows Alpaca never acknowledged are looked at; usually there are none and no request is made. */
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -52,7 +53,7 @@ export class UnacknowledgedOrdersWatch {
       const result = await this.settle({ unacknowledgedOnly: true, quietSince: new Date(Date.now() - QUIET_MS) });
       if (result.nextLeaseExpiry) next = Math.min(next, Math.max(100, result.nextLeaseExpiry.getTime() - Date.now() + 250));
     } catch (err) {
-      this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'settling unacknowledged orders failed; retrying');
+      this.logger.warn({ err: describeError(err) }, 'settling unacknowledged orders failed; retrying');
     }
     this.schedule(next);
   }

@@ -5,6 +5,7 @@ import type { Trade } from '../domain/trade';
 import type { TradeRepository } from '../db/repositories/trade-repository';
 import { KeyedQueue } from '../lifecycle';
 import { listOrdersCovering } from './order-listing';
+import { describeError } from '../domain/errors';
 
 /** How often open orders are polled while the trade_updates stream is down. */
 const DEFAULT_POLL_INTERVAL_MS = 10_000;
@@ -53,18 +54,14 @@ export class OrderTracker {
         if (connected) {
           this.stopPolling();
           // Events sent while we were away are not replayed: catch up once.
-          this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: errorText(err) }, 'catching up open orders failed'));
+          this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: describeError(err) }, 'catching up open orders failed'));
         } else this.startPolling();
       },
     });
     this.subscription.ready.catch((err: unknown) => {
-      this.logger.warn({ err: errorText(err) }, 'trade_updates stream not available; polling open orders');
+      this.logger.warn({ err: describeError(err) }, 'trade_updates stream not available; polling open orders');
       this.startPolling();
     });
-  }
-
-  streamConnected(): boolean {
-    return this.subscription?.connected() ?? false;
   }
 
   async stop(): Promise<void> {
@@ -89,7 +86,7 @@ export class OrderTracker {
         await this.applyOrder(order);
         applied += 1;
       } catch (err) {
-        this.logger.error({ err: errorText(err), client_order_id: order.clientOrderId }, 'could not apply a polled order; the next pass retries');
+        this.logger.error({ err: describeError(err), client_order_id: order.clientOrderId }, 'could not apply a polled order; the next pass retries');
       }
     }
     return applied;
@@ -107,7 +104,7 @@ export class OrderTracker {
     if (this.pollTimer || this.stopped) return;
     const interval = this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.pollTimer = setInterval(() => {
-      this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: errorText(err) }, 'polling open orders failed'));
+      this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: describeError(err) }, 'polling open orders failed'));
     }, interval);
     this.pollTimer.unref();
   }
@@ -116,8 +113,4 @@ export class OrderTracker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,13 +1,14 @@
 import type { Broker } from '../broker/broker';
-import type { BrokerAccount, MarketClock, Snapshot } from '../domain/market';
-import { BrokerError, LedgerOnlyError } from '../domain/errors';
-import { summarizeEquity, type EquityTrend } from '../domain/equity-trend';
-import { describeMarket, type MarketDescription } from '../domain/market-hours';
+import type { MarketClock, Snapshot } from '../domain/market';
+import { describeError, LedgerOnlyError } from '../domain/errors';
+import { summarizeEquity } from '../domain/equity-trend';
+import { describeMarket } from '../domain/market-hours';
 import { dec, type Dec } from '../domain/money';
 import { suggestNames } from '../domain/portfolio-command';
-import { byExposure, totalValuation, valuePosition, type ValuationTotals, type ValuedPosition } from '../domain/portfolio-valuation';
+import { portfolioNameKey } from '../domain/portfolio-name';
+import { byExposure, totalValuation, valuePosition } from '../domain/portfolio-valuation';
 import type { OrderHistoryRepository } from '../db/repositories/order-history-repository';
-import { portfolioNameKey, type PortfolioRepository } from '../db/repositories/portfolio-repository';
+import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { PositionRepository, StoredPosition } from '../db/repositories/position-repository';
 import type { UserPreferenceRepository } from '../db/repositories/user-preference-repository';
 import type {
@@ -15,7 +16,6 @@ import type {
   AccountStatus,
   HomeReport,
   MarketStatus,
-  OrderSummary,
   PortfolioDetail,
   PortfolioLookup,
   PortfolioOverview,
@@ -45,11 +45,6 @@ export interface PortfolioServiceOptions {
 const DEFAULT_RECENT_ORDERS = 5;
 const DEFAULT_TREND_TTL_MS = 10 * 60_000;
 const TREND_RETRY_MS = 60_000;
-
-function describeBrokerFailure(err: unknown): string {
-  if (err instanceof BrokerError) return err.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 export class PortfolioService {
   private readonly now: () => Date;
@@ -98,12 +93,6 @@ export class PortfolioService {
     if (held) return { kind: 'found', detail: await this.detail({ id: null, name: name.trim() }) };
     const known = [...(await this.portfolioRefs()).values()].map((p) => p.name);
     return { kind: 'not_found', query: name, suggestions: suggestNames(name, known), known: known.length };
-  }
-
-  /** For buttons and pickers that carry the portfolio id; undefined when it no longer exists. */
-  async portfolioById(id: number): Promise<PortfolioDetail | undefined> {
-    const ref = [...(await this.portfolioRefs()).values()].find((p) => p.id === id);
-    return ref ? this.detail(ref) : undefined;
   }
 
   /** `/portfolio account`: the account and the market clock. */
@@ -189,7 +178,7 @@ export class PortfolioService {
       this.trendCache = { status, expiresAt: this.now().getTime() + this.trendTtlMs };
       return status;
     } catch (err) {
-      const status: TrendStatus = { kind: 'unavailable', error: describeBrokerFailure(err) };
+      const status: TrendStatus = { kind: 'unavailable', error: describeError(err) };
       // Kept briefly, so an outage is not asked again by every Home tab opened meanwhile.
       this.trendCache = { status, expiresAt: this.now().getTime() + TREND_RETRY_MS };
       return status;
@@ -219,7 +208,7 @@ export class PortfolioService {
       const missing = wanted.filter((s) => quotes.get(s)?.lastPrice === undefined).sort();
       return { quotes, pricing: { source: 'alpaca', missing } };
     } catch (err) {
-      return { quotes: new Map(), pricing: { source: 'unavailable', error: describeBrokerFailure(err) } };
+      return { quotes: new Map(), pricing: { source: 'unavailable', error: describeError(err) } };
     }
   }
 
@@ -231,7 +220,7 @@ export class PortfolioService {
       return { kind: 'ok', account, todayPnl, todayPnlPct: account.lastEquity.isZero() ? undefined : todayPnl.div(account.lastEquity).times(100) };
     } catch (err) {
       if (err instanceof LedgerOnlyError) return { kind: 'ledger' };
-      return { kind: 'unavailable', error: describeBrokerFailure(err) };
+      return { kind: 'unavailable', error: describeError(err) };
     }
   }
 
@@ -247,7 +236,7 @@ export class PortfolioService {
       }
       return { kind: 'ok', market: describeMarket(this.clock, now), clock: this.clock };
     } catch (err) {
-      return { kind: 'unavailable', error: describeBrokerFailure(err) };
+      return { kind: 'unavailable', error: describeError(err) };
     }
   }
 
@@ -263,7 +252,7 @@ async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | 
   try {
     return { ok: true, value: await promise };
   } catch (err) {
-    return { ok: false, error: describeBrokerFailure(err) };
+    return { ok: false, error: describeError(err) };
   }
 }
 

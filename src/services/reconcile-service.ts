@@ -5,7 +5,7 @@ import { describeError } from '../domain/errors';
 import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-name';
 import type { BrokerPosition } from '../domain/market';
 import { dec, formatQty } from '../domain/money';
-import type { OrderType, TimeInForce } from '../domain/order';
+import { isOneOf, ORDER_TYPES, TIMES_IN_FORCE } from '../domain/order';
 import {
   adjustmentToMatch,
   comparePositions,
@@ -36,9 +36,6 @@ const ORDER_LOOKBACK_MS = 24 * 60 * 60_000;
 const SERIALISED_WAIT_MS = 30_000;
 /** Who an adopted order is recorded for: nobody in Slack placed it through this app. */
 export const ADOPTED_BY = 'reconciler';
-
-const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit'];
-const TIMES_IN_FORCE: readonly TimeInForce[] = ['day', 'gtc'];
 
 export interface ReconcileReport extends FindingChanges {
   run: ReconcileRun;
@@ -417,8 +414,8 @@ export class ReconcileService {
       side: order.side,
       quantity: order.qty ?? null,
       notional: order.notional ?? null,
-      orderType: ORDER_TYPES.find((t) => t === order.type) ?? 'market',
-      timeInForce: TIMES_IN_FORCE.find((t) => t === order.timeInForce) ?? 'day',
+      orderType: isOneOf(ORDER_TYPES, order.type) ? order.type : 'market',
+      timeInForce: isOneOf(TIMES_IN_FORCE, order.timeInForce) ? order.timeInForce : 'day',
       limitPrice: order.limitPrice ?? null,
       stopPrice: order.stopPrice ?? null,
       extendedHours: order.extendedHours,

@@ -3,6 +3,7 @@ import { dec } from '../../src/domain/money';
 import type { NotificationHandlers } from '../../src/domain/notifications';
 import type { NewTrade } from '../../src/domain/trade';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
+import { OutboxEntryEntity } from '../../src/db/entities';
 import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { OutboxWorker, type DeliveryFailure } from '../../src/jobs/outbox-worker';
@@ -40,7 +41,11 @@ for (const kind of testDatabaseTargets()) {
     let trades: TradeRepository;
     const workers: OutboxWorker[] = [];
 
-    const topics = async () => (await outbox.list()).map((e) => [e.topic, e.stream, e.version]);
+    // What is waiting, oldest first (the app itself only ever claims entries).
+    const topics = async () => {
+      const entries = await orm.em.fork().find(OutboxEntryEntity, {}, { orderBy: { id: 'asc' } });
+      return entries.map((e) => [e.topic, e.stream, e.version]);
+    };
     const worker = (handlers: NotificationHandlers, options: { owner: string; orm?: Orm; classify?: (err: unknown) => DeliveryFailure; logs?: LogCapture }) => {
       const logger = createLogger({ level: 'debug', secrets: [], destination: options.logs ?? new LogCapture() });
       const w = new OutboxWorker(new OutboxRepository(options.orm ?? orm), handlers, options.classify ?? retryAll, logger, { owner: options.owner, pollIntervalMs: 20, concurrency: 4 });

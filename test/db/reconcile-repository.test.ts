@@ -1,29 +1,47 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money';
-import { comparePositions, planPositionUpdates } from '../../src/domain/reconciliation';
+import { comparePositions, planPositionUpdates, type PositionPlan } from '../../src/domain/reconciliation';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
-import { adjustmentExecutionId, ReconcileRepository } from '../../src/db/repositories/reconcile-repository';
+import {
+  adjustmentExecutionId,
+  ReconcileRepository,
+  type NewOrderFinding,
+} from '../../src/db/repositories/reconcile-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { ReconcileQueries } from '../support/reconcile-queries';
+
+const NO_COUNTS = {
+  symbolsChecked: 0,
+  ordersChecked: 0,
+  ordersRepaired: 0,
+  ordersAdopted: 0,
+  ordersExternal: 0,
+  brokerRequests: 0,
+};
 
 for (const kind of testDatabaseTargets()) {
   describe.skipIf(!kind.available)(`ReconcileRepository on ${databaseSuiteName(kind)}`, () => {
     let db: TestDatabase;
     let orm: Orm;
-    let repository: ReconcileRepository;
+    let repository: ReconcileQueries;
     let trades: TradeRepository;
 
     beforeEach(async () => {
       db = await kind.create();
       orm = await initORM(db.target);
       await migrateToLatest(orm);
-      repository = new ReconcileRepository(orm);
+      repository = new ReconcileQueries(orm);
       trades = new TradeRepository(orm);
     });
     afterEach(async () => {
       await orm?.close(true);
       await db?.drop();
     });
+
+    // Findings are stored the way a run stores them: with the run finished in the same transaction.
+    const record = async (runId: number, plan: PositionPlan, orderFindings: readonly NewOrderFinding[]) =>
+      (await repository.completeRun(runId, plan, orderFindings, NO_COUNTS)).changes;
 
     const fill = (n: number, portfolioName: string, symbol: string, qty: string, side: 'buy' | 'sell' = 'buy') =>
       trades.recordFill({ executionId: `f${n}`, tradeId: null, symbol, side, qty: dec(qty), price: dec(10), portfolioName, filledAt: new Date(), source: 'broker' });
@@ -46,16 +64,16 @@ for (const kind of testDatabaseTargets()) {
     it('a finding that returns after being resolved reopens its row as new, without its old alert or acknowledgement', async () => {
       const run = await repository.startRun('schedule');
       const found = comparePositions([{ portfolioName: 'Growth', symbol: 'AAPL', qty: dec(10) }], [{ symbol: 'AAPL', qty: dec(12) }]).discrepancies;
-      const first = await repository.recordFindings(run.id, planPositionUpdates([], found, new Set()), []);
+      const first = await record(run.id, planPositionUpdates([], found, new Set()), []);
       const id = first.created[0]!.id;
       await repository.attachAlert([id], 'C0ALERTS', '1.000100');
       await repository.acknowledgeAlert('C0ALERTS', '1.000100', 'U0ADMIN');
       const open = await repository.openPositionFindings();
-      const resolved = await repository.recordFindings(run.id, planPositionUpdates(open, [], new Set()), []);
+      const resolved = await record(run.id, planPositionUpdates(open, [], new Set()), []);
       expect(resolved.resolved.map((d) => d.id)).toEqual([id]);
       expect(await repository.countOpen()).toBe(0);
 
-      const again = await repository.recordFindings(run.id, planPositionUpdates(await repository.openPositionFindings(), found, new Set()), []);
+      const again = await record(run.id, planPositionUpdates(await repository.openPositionFindings(), found, new Set()), []);
       expect(again.created.map((d) => d.id)).toEqual([id]);
       expect(again.created[0]).toMatchObject({ resolvedAt: null, acknowledgedBy: null, slackMessageTs: null });
     });
@@ -64,8 +82,8 @@ for (const kind of testDatabaseTargets()) {
       const run = await repository.startRun('manual');
       const finding = { key: 'external:abc', kind: 'order_external' as const, symbol: 'TSLA', details: { order: { id: 'abc', clientOrderId: 'web-1', side: 'buy' as const, status: 'filled', filledQty: '3' } } };
       const empty = { create: [], change: [], keep: [], resolve: [] };
-      expect((await repository.recordFindings(run.id, empty, [finding])).created).toHaveLength(1);
-      expect((await repository.recordFindings(run.id, empty, [finding])).created).toHaveLength(0);
+      expect((await record(run.id, empty, [finding])).created).toHaveLength(1);
+      expect((await record(run.id, empty, [finding])).created).toHaveLength(0);
       expect((await repository.findDiscrepancyByKey('external:abc'))!.resolvedAt).toBeInstanceOf(Date);
     });
 

@@ -143,8 +143,7 @@ for (const kind of testDatabaseTargets()) {
         expect(updated.alpacaFilledAt?.toISOString()).toBe(filledAt.toISOString());
         expect(updated.updatedAt.toISOString()).toBe(clock.toISOString());
         expect(updated.createdAt.toISOString()).toBe(trade.createdAt.toISOString());
-        expect(await trades.findByAlpacaOrderId('61e69015-8549-4bfd-b9c3-01e75843f47d')).toEqual(updated);
-        expect(await trades.findByAlpacaOrderId('no-such-order')).toBeNull();
+        expect(await trades.findById(trade.id)).toEqual(updated);
 
         const cleared = await trades.update(trade.id, { errorCode: '40310000', errorMessage: 'insufficient buying power' });
         expect(cleared).toMatchObject({ errorCode: '40310000', errorMessage: 'insufficient buying power', status: 'filled' });

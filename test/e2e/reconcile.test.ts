@@ -7,7 +7,7 @@ import { startAlpacaStandIn, type AlpacaStandIn } from '../support/alpaca-standi
 import { startSlackStandIn, type SlackStandIn, type StoredMessage } from '../support/slack-standin';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { ReconcileRepository } from '../../src/db/repositories/reconcile-repository';
+import { ReconcileQueries as ReconcileRepository } from '../support/reconcile-queries';
 import { type ReconcileRun, type StoredDiscrepancy } from '../../src/domain/reconciliation';
 import { dec } from '../../src/domain/money';
 import type { ReconcileReport, ReconcileResult } from '../../src/services/reconcile-service';

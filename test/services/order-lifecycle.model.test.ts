@@ -18,6 +18,7 @@ import { startCore, type CoreInstance } from '../support/core';
 import { databaseSuiteName, testDatabaseTargets, type TestDatabaseKind } from '../support/databases';
 import { LogCapture } from '../support/launch';
 import { DEFAULT_CHANNEL_ID, startSlackStandIn, type SlackStandIn } from '../support/slack-standin';
+import { storedFillQty } from '../support/fills';
 
 /**
  * A model-based test of the order lifecycle: random interleavings of submissions (with ambiguous
@@ -248,7 +249,7 @@ class World {
       expect(brokerOrders.filter((o) => o.client_order_id === order.client_order_id), `one broker order per ${order.client_order_id}`).toHaveLength(1);
       const row = byClientId.get(order.client_order_id);
       expect(row, `the books know ${order.client_order_id}`).toBeDefined();
-      const stored = await core.trades.filledQuantity(row!.id);
+      const stored = await storedFillQty(core.trades, row!.id);
       expect(stored.toNumber(), `books' fills of ${order.client_order_id}`).toBe(Number(order.filled_qty));
       expect(row!.alpacaFilledQty?.toNumber() ?? 0).toBe(Number(order.filled_qty));
       expect(row!.status).toBe(tradeStatusFromBroker(order.status));

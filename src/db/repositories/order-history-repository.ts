@@ -1,6 +1,5 @@
 import { raw, type FilterQuery } from '@mikro-orm/core';
 import { dec, type Dec } from '../../domain/money';
-import type { OrderType, Side, TradeStatus } from '../../domain/order';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import { TradeEntity, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';

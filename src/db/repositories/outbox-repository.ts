@@ -69,14 +69,7 @@ export class OutboxRepository {
   constructor(
     private readonly orm: Orm,
     private readonly now: () => Date = () => new Date(),
-    private readonly onAppended: () => void = () => undefined,
   ) {}
-
-  async append(notifications: readonly Notification[]): Promise<void> {
-    if (notifications.length === 0) return;
-    await this.orm.em.fork().transactional((em) => appendNotifications(em, notifications, this.now()));
-    this.onAppended();
-  }
 
   /**
    * Claims up to `limit` deliverable stream heads for `owner` until now + leaseMs. Entries leased
@@ -158,17 +151,7 @@ export class OutboxRepository {
     return [...new Set(rows.map((r) => r.leaseOwner).filter((o): o is string => typeof o === 'string'))];
   }
 
-  /** When the next entry becomes deliverable (undefined: the outbox is empty). */
-  async nextAvailableAt(): Promise<Date | undefined> {
-    const row = await this.orm.em.fork().findOne(OutboxEntryEntity, {}, { orderBy: { availableAt: 'asc' }, fields: ['availableAt'] });
-    return row?.availableAt;
-  }
-
   async count(): Promise<number> {
     return this.orm.em.fork().count(OutboxEntryEntity, {});
-  }
-
-  async list(): Promise<OutboxEntry[]> {
-    return (await this.orm.em.fork().find(OutboxEntryEntity, {}, { orderBy: { id: 'asc' } })).map(toEntry);
   }
 }

@@ -2,9 +2,6 @@ import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio
 import { PortfolioEntity, type PortfolioRecord } from '../entities';
 import type { Orm } from '../orm';
 
-// The key lives in the domain; callers that hold a repository get it from here too.
-export { portfolioNameKey };
-
 export interface Portfolio {
   id: number;
   /** As first spelled by whoever created it, in normal form (normalizePortfolioName). */

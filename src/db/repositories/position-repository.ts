@@ -2,9 +2,9 @@ import { LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { dec, decToString, type Dec } from '../../domain/money';
-import type { Side } from '../../domain/order';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import { applyFill, FLAT_POSITION, MONEY_SCALE, QTY_SCALE, replayFills, type PositionFill, type PositionState } from '../../domain/positions';
+import type { Fill } from '../../domain/trade';
 import { FillEntity, PositionEntity, type PositionRecord, type StoredSide } from '../entities';
 import type { Orm } from '../orm';
 
@@ -31,15 +31,7 @@ export interface SymbolTotal {
 }
 
 /** A fill as just inserted, with its row id: ties in filled_at are ordered by id. */
-export interface InsertedFill {
-  id: number;
-  symbol: string;
-  side: Side;
-  qty: Dec;
-  price: Dec;
-  portfolioName: string;
-  filledAt: Date;
-}
+export type InsertedFill = Pick<Fill, 'id' | 'symbol' | 'side' | 'qty' | 'price' | 'portfolioName' | 'filledAt'>;
 
 /**
  * SQLite keeps NUMERIC as a binary REAL, so a stored 0.1 comes back as the nearest double.

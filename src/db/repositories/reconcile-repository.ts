@@ -177,10 +177,6 @@ export class ReconcileRepository {
     return toRun(await em.findOneOrFail(ReconcileRunEntity, { id }));
   }
 
-  async finishRun(id: number, result: Partial<ReconcileRunCounts> & { outcome: ReconcileOutcome; error?: string | null }): Promise<ReconcileRun> {
-    return finishRunIn(this.orm.em.fork(), id, result, this.now());
-  }
-
   /**
    * Stores a run's findings, finishes the run and writes its notice, in one transaction: the alert
    * the run calls for can't be lost to a crash, nor sent for findings that were never stored.
@@ -249,16 +245,10 @@ export class ReconcileRepository {
     return row?.outcome ?? null;
   }
 
-  /** Newest first. */
   /** The newest run that ended (a run still going, or cut short by a crash, has no outcome). */
   async latestFinishedRun(): Promise<ReconcileRun | null> {
     const row = await this.orm.em.fork().findOne(ReconcileRunEntity, { outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
     return row ? toRun(row) : null;
-  }
-
-  async latestRuns(limit: number): Promise<ReconcileRun[]> {
-    const rows = await this.orm.em.fork().find(ReconcileRunEntity, {}, { orderBy: { id: 'desc' }, limit });
-    return rows.map(toRun);
   }
 
   /** Filled quantity per portfolio (as spelled in fills) and symbol, signed: one GROUP BY over `fills`. */
@@ -330,23 +320,8 @@ export class ReconcileRepository {
     );
   }
 
-  /** Stores one run's findings in one transaction (see recordFindingsIn), without finishing the run. */
-  async recordFindings(runId: number, plan: PositionPlan, orderFindings: readonly NewOrderFinding[]): Promise<FindingChanges> {
-    const at = this.now();
-    return this.orm.em.fork().transactional((em) => recordFindingsIn(em, runId, plan, orderFindings, at));
-  }
-
-  async countOpen(): Promise<number> {
-    return this.orm.em.fork().count(DiscrepancyEntity, { resolvedAt: null });
-  }
-
   async findDiscrepancy(id: number): Promise<StoredDiscrepancy | null> {
     const row = await this.orm.em.fork().findOne(DiscrepancyEntity, { id });
-    return row ? toDiscrepancy(row) : null;
-  }
-
-  async findDiscrepancyByKey(key: string): Promise<StoredDiscrepancy | null> {
-    const row = await this.orm.em.fork().findOne(DiscrepancyEntity, { key });
     return row ? toDiscrepancy(row) : null;
   }
 
@@ -423,11 +398,6 @@ export class ReconcileRepository {
     const out: BookAdjustment[] = [];
     for (const { id } of rows) out.push(await this.mustFindAdjustment(em, Number(id)));
     return out;
-  }
-
-  async listAdjustments(): Promise<BookAdjustment[]> {
-    const rows = await this.orm.em.fork().find(BookAdjustmentEntity, {}, { orderBy: { id: 'asc' } });
-    return rows.map(toAdjustment);
   }
 
   private async mustFindAdjustment(em: EntityManager, id: number): Promise<BookAdjustment> {

@@ -6,11 +6,11 @@ import { dec, decToString, type Dec } from '../../domain/money';
 import { tradeChanged, tradeFinished, traderChanged, type Notification } from '../../domain/notifications';
 import { TERMINAL_STATUSES, type Side } from '../../domain/order';
 import { summariseFills, type StoredFills } from '../../domain/order-updates';
+import { portfolioNameKey } from '../../domain/portfolio-name';
 import { hasTrader, reachedFinalState, visiblyChanged, type Fill, type NewFill, type NewTrade, type Trade, type TradePatch } from '../../domain/trade';
 import { FillEntity, TradeEntity, type FillRecord, type StoredSide, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
-import { portfolioNameKey } from './portfolio-repository';
 import { applyFillToPositions } from './position-repository';
 
 /** Statuses after which nothing more will happen to an order: listUnsettled() skips them. */
@@ -223,11 +223,6 @@ export class TradeRepository {
     return row ? toTrade(row) : null;
   }
 
-  async findByAlpacaOrderId(alpacaOrderId: string): Promise<Trade | null> {
-    const row = await this.orm.em.fork().findOne(TradeEntity, { alpacaOrderId });
-    return row ? toTrade(row) : null;
-  }
-
   /** Applies the patch and returns the row as stored. Throws when no trade has that id. */
   async update(id: number, patch: TradePatch): Promise<Trade> {
     const updated = await this.updateIf(id, patch, () => true);
@@ -316,17 +311,6 @@ export class TradeRepository {
   async listFillsForTrade(tradeId: number): Promise<Fill[]> {
     const rows = await this.orm.em.fork().find(FillEntity, { trade: tradeId }, { orderBy: { filledAt: 'asc', id: 'asc' } });
     return rows.map(toFill);
-  }
-
-  /** Total quantity already stored as fills for one trade (the cap for further fills is the broker's filled_qty). */
-  async filledQuantity(tradeId: number): Promise<Dec> {
-    const row = await this.orm.em
-      .fork()
-      .createQueryBuilder(FillEntity, 'f')
-      .select([raw('coalesce(sum(f.qty), 0) as total')])
-      .where({ trade: tradeId })
-      .execute<{ total: string | number | null }>('get');
-    return dec(String(row?.total ?? 0)).toDecimalPlaces(9);
   }
 
   /**

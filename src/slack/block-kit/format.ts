@@ -1,5 +1,5 @@
 import { dec, formatQty, formatUsd, type Dec } from '../../domain/money';
-import type { OrderType, Side, TimeInForce } from '../../domain/order';
+import type { OrderTerms, OrderType, Side, TimeInForce } from '../../domain/order';
 
 /** Display names shared by the modal and the messages, so both speak the same words. */
 export const ORDER_TYPE_LABELS: Record<OrderType, string> = {
@@ -15,6 +15,11 @@ export const TIME_IN_FORCE_LABELS: Record<TimeInForce, string> = {
 };
 
 export const SIDE_LABELS: Record<Side, string> = { buy: 'Buy', sell: 'Sell' };
+
+/** The market's state at a glance. */
+export function marketIcon(market: { open: boolean }): string {
+  return market.open ? ':large_green_circle:' : ':crescent_moon:';
+}
 
 /** Prices keep the precision Alpaca accepts: cents from $1, up to 4 decimals below (so $0.5125 is not shown as $0.51). */
 export function formatPrice(price: Dec): string {
@@ -37,18 +42,6 @@ export function formatChange(current: Dec, reference: Dec): string {
   const percent = reference.isZero() ? undefined : change.div(reference).times(100);
   const percentText = percent === undefined ? '' : ` (${sign}${percent.toDecimalPlaces(2).toFixed(2)}%)`;
   return `${sign}${formatUsd(change)}${percentText}`;
-}
-
-export interface OrderTerms {
-  side: Side;
-  symbol: string;
-  qty?: Dec;
-  notional?: Dec;
-  type: OrderType;
-  limitPrice?: Dec;
-  stopPrice?: Dec;
-  timeInForce: TimeInForce;
-  extendedHours?: boolean;
 }
 
 /** "Buy 10 AAPL" / "Sell $500.00 of AAPL". */

@@ -1,35 +1,34 @@
-import type { KnownBlock, MrkdwnElement, PlainTextElement } from '@slack/web-api';
+import type {
+  ContextBlock,
+  HeaderBlock,
+  KnownBlock,
+  MrkdwnElement,
+  PlainTextElement,
+  SectionBlock,
+} from '@slack/web-api';
 
 /**
  * Block Kit limits Slack enforces (a payload over any of them is refused with `invalid_blocks`),
- * from DESIGN.md "Platform facts" and Slack's Block Kit reference. Every builder in this folder
- * clamps user-supplied text with the helpers below so no input can push a view over them.
+ * as Slack's Block Kit reference states them. Every builder clamps user-supplied text with the
+ * helpers below so no input can push a view over them.
  */
 export const MAX_MESSAGE_BLOCKS = 50;
-export const MAX_VIEW_BLOCKS = 100;
-export const MAX_MESSAGE_TEXT = 40_000;
 export const MAX_SECTION_TEXT = 3000;
-export const MAX_SECTION_FIELDS = 10;
 export const MAX_SECTION_FIELD_TEXT = 2000;
 export const MAX_HEADER_TEXT = 150;
 export const MAX_MODAL_TITLE = 24;
 export const MAX_MODAL_BUTTON_TEXT = 24;
-export const MAX_CONTEXT_ELEMENTS = 10;
 export const MAX_CONTEXT_TEXT = 3000;
-export const MAX_ACTIONS_ELEMENTS = 25;
 export const MAX_BUTTON_TEXT = 75;
 export const MAX_BUTTON_VALUE = 2000;
 export const MAX_OPTION_TEXT = 75;
 export const MAX_OPTION_VALUE = 150;
 export const MAX_OPTION_DESCRIPTION = 75;
 export const MAX_STATIC_SELECT_OPTIONS = 100;
-export const MAX_RADIO_OR_CHECKBOX_OPTIONS = 10;
 export const MAX_PLACEHOLDER = 150;
 export const MAX_INPUT_LABEL = 2000;
 export const MAX_INPUT_HINT = 2000;
-export const MAX_TEXT_INPUT_LENGTH = 3000;
 export const MAX_PRIVATE_METADATA = 3000;
-export const MAX_ID_LENGTH = 255;
 export const MAX_CONFIRM_TITLE = 100;
 export const MAX_CONFIRM_TEXT = 300;
 export const MAX_CONFIRM_BUTTON = 30;
@@ -73,6 +72,20 @@ export function plainText(text: string, max: number): PlainTextElement {
  */
 export function mrkdwn(text: string, max: number): MrkdwnElement {
   return { type: 'mrkdwn', text: truncate(nonEmpty(text), max), verbatim: true };
+}
+
+/** A section of mrkdwn text, the most common block of all. */
+export function sectionBlock(text: string): SectionBlock {
+  return { type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) };
+}
+
+/** One line of small print: a context block of mrkdwn. */
+export function contextBlock(text: string): ContextBlock {
+  return { type: 'context', elements: [mrkdwn(text, MAX_CONTEXT_TEXT)] };
+}
+
+export function headerBlock(text: string): HeaderBlock {
+  return { type: 'header', text: plainText(text, MAX_HEADER_TEXT) };
 }
 
 /** A section field: the label in bold, the value on the line below. */

@@ -1,7 +1,7 @@
-import { MAX_SECTION_TEXT, mrkdwn, userMrkdwn, type SlackMessage } from './limits';
+import { MAX_SECTION_TEXT, sectionBlock, userMrkdwn, type SlackMessage } from './limits';
 
 /** A refusal or a failure, in a sentence, for whoever asked (every surface answers errors this way). */
 export function buildErrorMessage(text: string): SlackMessage {
   const safe = userMrkdwn(text, MAX_SECTION_TEXT - 20);
-  return { text: safe, blocks: [{ type: 'section', text: mrkdwn(`:warning: ${safe}`, MAX_SECTION_TEXT) }] };
+  return { text: safe, blocks: [sectionBlock(`:warning: ${safe}`)] };
 }

@@ -1,12 +1,21 @@
-import type { KnownBlock, MrkdwnElement } from '@slack/web-api';
+import type { ActionsBlock, Button, KnownBlock, MrkdwnElement } from '@slack/web-api';
 import { formatNewYorkTime } from '../../domain/market-hours';
 import { formatQty, formatUsd, type Dec } from '../../domain/money';
 import type { TradeStatus } from '../../domain/order';
 import type { ValuationTotals, ValuedPosition } from '../../domain/portfolio-valuation';
 import type { OrderSummary } from '../../domain/portfolio-report';
 import type { AccountStatus, MarketStatus, PricingStatus } from '../../domain/portfolio-report';
-import { describeSize, formatPrice } from './format';
-import { MAX_CONTEXT_TEXT, MAX_SECTION_TEXT, mrkdwn, sectionField, userMrkdwn } from './limits';
+import { describeSize, formatPrice, marketIcon } from './format';
+import {
+  MAX_BUTTON_TEXT,
+  MAX_SECTION_TEXT,
+  contextBlock,
+  mrkdwn,
+  plainText,
+  sectionBlock,
+  sectionField,
+  userMrkdwn,
+} from './limits';
 
 /** Wording and layout shared by the /portfolio messages and the Home tab. */
 
@@ -98,13 +107,13 @@ export function lineSections(lines: readonly string[]): KnownBlock[] {
   for (const line of lines) {
     const next = current === '' ? line : `${current}\n${line}`;
     if (next.length > MAX_SECTION_TEXT && current !== '') {
-      blocks.push({ type: 'section', text: mrkdwn(current, MAX_SECTION_TEXT) });
+      blocks.push(sectionBlock(current));
       current = line;
     } else {
       current = next;
     }
   }
-  if (current !== '') blocks.push({ type: 'section', text: mrkdwn(current, MAX_SECTION_TEXT) });
+  if (current !== '') blocks.push(sectionBlock(current));
   return blocks;
 }
 
@@ -145,14 +154,14 @@ export function pricingNote(pricing: PricingStatus, totals?: Pick<ValuationTotal
 
 export function marketLine(market: MarketStatus): string {
   if (market.kind === 'unavailable') return `:grey_question: Market status unavailable — ${userMrkdwn(market.error, 300)}`;
-  return `${market.market.open ? ':large_green_circle:' : ':crescent_moon:'} *${market.market.headline}*\n${market.market.detail}`;
+  return `${marketIcon(market.market)} *${market.market.headline}*\n${market.market.detail}`;
 }
 
-/** The account as section fields, or one sentence saying why there is none. */
 /** Shown instead of the account (and its equity history) to members who are neither traders nor admins. */
 export const ACCOUNT_RESTRICTED = ':lock: The Alpaca account is shown to traders and admins only.';
 
-export function accountFields(status: AccountStatus): MrkdwnElement[] | string {
+/** The account as section fields, or one sentence saying why there is none. */
+function accountFields(status: AccountStatus): MrkdwnElement[] | string {
   switch (status.kind) {
     case 'ledger':
       return ':ledger: Ledger-only mode (USE_ALPACA=false): there is no broker account to show.';
@@ -175,8 +184,12 @@ export function accountFields(status: AccountStatus): MrkdwnElement[] | string {
   }
 }
 
-export function contextBlock(text: string): KnownBlock {
-  return { type: 'context', elements: [mrkdwn(text, MAX_CONTEXT_TEXT)] };
+/** The account as one section: its fields (under `title`, when given), or the sentence saying why there are none. */
+export function accountSection(status: AccountStatus, title?: string): KnownBlock {
+  const account = accountFields(status);
+  if (typeof account === 'string') return sectionBlock(account);
+  if (title === undefined) return { type: 'section', fields: account };
+  return { type: 'section', text: mrkdwn(title, MAX_SECTION_TEXT), fields: account };
 }
 
 /** "Positions 21–40 of 300". */
@@ -190,4 +203,43 @@ export function pageRange(label: string, page: number, pageSize: number, total: 
 export function clampPage(page: number, total: number, pageSize: number): number {
   const last = Math.max(0, Math.ceil(total / pageSize) - 1);
   return Number.isInteger(page) ? Math.min(Math.max(0, page), last) : 0;
+}
+
+/** The items on one page, the page clamped to those there are (a stale button may point past the end). */
+export function pageOf<T>(items: readonly T[], requestedPage: number, pageSize: number): { page: number; items: T[] } {
+  const page = clampPage(requestedPage, items.length, pageSize);
+  return { page, items: items.slice(page * pageSize, (page + 1) * pageSize) };
+}
+
+/**
+ * One page (already clamped) of a portfolio's positions, largest first, with the line saying which
+ * page (and `note` after it); "No open positions." when there are none.
+ */
+export function positionsPage(
+  positions: readonly ValuedPosition[],
+  page: number,
+  pageSize: number,
+  note?: string,
+): KnownBlock[] {
+  if (positions.length === 0) return [sectionBlock('No open positions.')];
+  const { items } = pageOf(positions, page, pageSize);
+  const range = `${pageRange('positions', page, pageSize, positions.length)}, largest first`;
+  return [...lineSections(items.map(positionLine)), contextBlock(note === undefined ? range : `${range} · ${note}`)];
+}
+
+/** "◀ Previous" / "Next page ▶" under a paged list, each button carrying `value(page)`; undefined with one page. */
+export function pagerBlock(
+  page: number,
+  total: number,
+  pageSize: number,
+  actionIds: { previous: string; next: string },
+  value: (page: number) => string,
+): ActionsBlock | undefined {
+  const button = (actionId: string, text: string, to: number): Button => {
+    return { type: 'button', action_id: actionId, text: plainText(text, MAX_BUTTON_TEXT), value: value(to) };
+  };
+  const buttons: Button[] = [];
+  if (page > 0) buttons.push(button(actionIds.previous, '◀ Previous', page - 1));
+  if ((page + 1) * pageSize < total) buttons.push(button(actionIds.next, 'Next page ▶', page + 1));
+  return buttons.length > 0 ? { type: 'actions', elements: buttons } : undefined;
 }

@@ -4,6 +4,7 @@ import type { PortfolioService } from '../../services/portfolio-service';
 import type { SlackAccess } from '../access';
 import { buildHomeView, type HomeViewOptions } from './home-view';
 import { slackErrorCode } from '../block-kit/slack-errors';
+import { describeError } from '../../domain/errors';
 
 interface UserQueue {
   /** Settles with the outcome of the last render this queue ran. */
@@ -74,7 +75,7 @@ export class HomeTab {
       this.portfolio.home(userId),
       // The tab is still worth showing when the reconciliation status cannot be read.
       (this.options.books?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read the reconciliation status for the Home tab');
+        this.logger.warn({ err: describeError(err) }, 'could not read the reconciliation status for the Home tab');
         return undefined;
       }),
     ]);

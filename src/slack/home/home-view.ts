@@ -1,21 +1,30 @@
-import type { ActionsBlock, Button, HomeView, KnownBlock, PlainTextOption } from '@slack/web-api';
+import type { HomeView, KnownBlock, PlainTextOption } from '@slack/web-api';
 import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
 import { formatUsd } from '../../domain/money';
 import type { EquityPoint } from '../../domain/equity-trend';
 import type { HomeReport, PortfolioDetail, PortfolioRef, TrendStatus } from '../../domain/portfolio-report';
 import type { BooksStatus } from '../../domain/reconciliation';
-import { MAX_BUTTON_TEXT, MAX_HEADER_TEXT, MAX_OPTION_TEXT, MAX_SECTION_TEXT, MAX_STATIC_SELECT_OPTIONS, mrkdwn, plainText, userMrkdwn } from '../block-kit/limits';
+import {
+  MAX_BUTTON_TEXT,
+  MAX_OPTION_TEXT,
+  MAX_SECTION_TEXT,
+  MAX_STATIC_SELECT_OPTIONS,
+  contextBlock,
+  headerBlock,
+  mrkdwn,
+  plainText,
+  sectionBlock,
+  userMrkdwn,
+} from '../block-kit/limits';
 import {
   ACCOUNT_RESTRICTED,
-  accountFields,
+  accountSection,
   clampPage,
-  contextBlock,
-  lineSections,
   marketLine,
   orderLine,
-  pageRange,
+  pagerBlock,
   pnl,
-  positionLine,
+  positionsPage,
   pricingNote,
   totalsFields,
 } from '../block-kit/portfolio-format';
@@ -88,7 +97,7 @@ function trendSection(status: TrendStatus): KnownBlock {
         return `${title}\n${ACCOUNT_RESTRICTED}`;
     }
   })();
-  return { type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) };
+  return sectionBlock(text);
 }
 
 function portfolioOption(p: PortfolioRef & { id: number }): PlainTextOption {
@@ -99,7 +108,7 @@ function portfolioOption(p: PortfolioRef & { id: number }): PlainTextOption {
 function picker(portfolios: readonly PortfolioRef[], selected: PortfolioDetail | undefined): { blocks: KnownBlock[] } {
   const choices = portfolios.filter((p): p is PortfolioRef & { id: number } => p.id !== null);
   if (choices.length === 0) {
-    return { blocks: [{ type: 'section', text: mrkdwn('*Portfolios*\nNone yet — press *New trade* and name one in the form.', MAX_SECTION_TEXT) }] };
+    return { blocks: [sectionBlock('*Portfolios*\nNone yet — press *New trade* and name one in the form.')] };
   }
   const current = choices.find((p) => p.id === selected?.id);
   const offered = choices.slice(0, MAX_STATIC_SELECT_OPTIONS);
@@ -126,22 +135,17 @@ function picker(portfolios: readonly PortfolioRef[], selected: PortfolioDetail |
 
 function positionsBlocks(detail: PortfolioDetail, requestedPage: number): KnownBlock[] {
   const total = detail.positions.length;
-  const blocks: KnownBlock[] = [{ type: 'section', fields: totalsFields(detail.totals, detail.pricing) }];
-  if (total === 0) {
-    blocks.push({ type: 'section', text: mrkdwn('No open positions.', MAX_SECTION_TEXT) });
-    return blocks;
-  }
   const page = clampPage(requestedPage, total, HOME_PAGE_SIZE);
-  blocks.push(...lineSections(detail.positions.slice(page * HOME_PAGE_SIZE, (page + 1) * HOME_PAGE_SIZE).map(positionLine)));
-  blocks.push(contextBlock(`${pageRange('positions', page, HOME_PAGE_SIZE, total)}, largest first · ${pricingNote(detail.pricing, detail.totals)}`));
-  const buttons: Button[] = [];
-  if (detail.id !== null && page > 0) {
-    buttons.push({ type: 'button', action_id: HOME_ACTIONS.previousPage, text: plainText('◀ Previous', MAX_BUTTON_TEXT), value: encodeHomePage({ portfolioId: detail.id, page: page - 1 }) });
-  }
-  if (detail.id !== null && (page + 1) * HOME_PAGE_SIZE < total) {
-    buttons.push({ type: 'button', action_id: HOME_ACTIONS.nextPage, text: plainText('Next page ▶', MAX_BUTTON_TEXT), value: encodeHomePage({ portfolioId: detail.id, page: page + 1 }) });
-  }
-  if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons } satisfies ActionsBlock);
+  const blocks: KnownBlock[] = [
+    { type: 'section', fields: totalsFields(detail.totals, detail.pricing) },
+    ...positionsPage(detail.positions, page, HOME_PAGE_SIZE, pricingNote(detail.pricing, detail.totals)),
+  ];
+  // A portfolio known only from its fills has no id to page by.
+  const { id } = detail;
+  if (id === null) return blocks;
+  const actions = { previous: HOME_ACTIONS.previousPage, next: HOME_ACTIONS.nextPage };
+  const pager = pagerBlock(page, total, HOME_PAGE_SIZE, actions, (p) => encodeHomePage({ portfolioId: id, page: p }));
+  if (pager) blocks.push(pager);
   return blocks;
 }
 
@@ -162,12 +166,11 @@ function booksLine(books: NonNullable<HomeViewOptions['books']>, now: Date): str
 }
 
 export function buildHomeView(report: HomeReport, options: HomeViewOptions = {}): HomeView {
-  const account = accountFields(report.account);
   const orders = report.recentOrders.map((o) => orderLine(o, report.generatedAt, { showPortfolio: true }));
   const blocks: KnownBlock[] = [
-    { type: 'header', text: plainText('Slack OMS', MAX_HEADER_TEXT) },
-    { type: 'section', text: mrkdwn(marketLine(report.market), MAX_SECTION_TEXT) },
-    typeof account === 'string' ? { type: 'section', text: mrkdwn(account, MAX_SECTION_TEXT) } : { type: 'section', text: mrkdwn('*Alpaca account*', MAX_SECTION_TEXT), fields: account },
+    headerBlock('Slack OMS'),
+    sectionBlock(marketLine(report.market)),
+    accountSection(report.account, '*Alpaca account*'),
     trendSection(report.trend),
     ...(options.books ? [contextBlock(booksLine(options.books, report.generatedAt))] : []),
     {
@@ -184,7 +187,7 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
     ...picker(report.portfolios, report.selected).blocks,
     ...(report.selected ? positionsBlocks(report.selected, options.page ?? 0) : []),
     { type: 'divider' },
-    { type: 'section', text: mrkdwn(`*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`, MAX_SECTION_TEXT) },
+    sectionBlock(`*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`),
     contextBlock(`Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · statuses follow the broker as orders fill`),
   ];
   return { type: 'home', blocks };

@@ -14,6 +14,9 @@ import {
 
 const ACCOUNT_VIEWS_REFUSED = 'Sorry — the Alpaca account and its positions are shown to this workspace’s traders and admins only. You can still see the portfolios with `/portfolio`.';
 
+/** What a /portfolio answer says when the books cannot be read (the command's and the page buttons'). */
+export const BOOKS_UNREADABLE = 'Sorry — the books could not be read just now. Please try again in a moment.';
+
 /** Ephemeral: only the person who asked sees it. */
 export function replyPrivately(respond: RespondFn, message: SlackMessage, replaceOriginal = false): Promise<unknown> {
   return respond({ response_type: 'ephemeral', replace_original: replaceOriginal, text: message.text, blocks: message.blocks });
@@ -38,22 +41,21 @@ export function portfolioCommand(deps: ListenerDeps) {
           return;
         }
         case 'account':
+        case 'positions': {
           if (!deps.access.mayViewAccount(command.user_id)) {
             await replyPrivately(respond, buildErrorMessage(ACCOUNT_VIEWS_REFUSED));
             return;
           }
-          await replyPrivately(respond, buildAccountMessage(await deps.portfolio.account()));
+          const answer =
+            parsed.kind === 'account'
+              ? buildAccountMessage(await deps.portfolio.account())
+              : buildPositionComparisonMessage(await deps.portfolio.compareWithBroker());
+          await replyPrivately(respond, answer);
           return;
+        }
         case 'reconcile':
           // Admins only (the reconcile surface refuses everyone else); the answer is the run's summary.
           await replyPrivately(respond, await deps.reconcileNow({ userId: command.user_id }));
-          return;
-        case 'positions':
-          if (!deps.access.mayViewAccount(command.user_id)) {
-            await replyPrivately(respond, buildErrorMessage(ACCOUNT_VIEWS_REFUSED));
-            return;
-          }
-          await replyPrivately(respond, buildPositionComparisonMessage(await deps.portfolio.compareWithBroker()));
           return;
         case 'show': {
           const lookup = await deps.portfolio.portfolio(parsed.name);
@@ -63,7 +65,7 @@ export function portfolioCommand(deps: ListenerDeps) {
       }
     } catch (err) {
       deps.logger.error({ err, command: '/portfolio', user: command.user_id }, '/portfolio failed');
-      await replyPrivately(respond, buildErrorMessage('Sorry — the books could not be read just now. Please try again in a moment.')).catch(() => undefined);
+      await replyPrivately(respond, buildErrorMessage(BOOKS_UNREADABLE)).catch(() => undefined);
     }
   };
 }

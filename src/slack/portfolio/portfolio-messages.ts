@@ -1,19 +1,31 @@
-import type { ActionsBlock, Button, KnownBlock } from '@slack/web-api';
+import type { KnownBlock } from '@slack/web-api';
 import { formatQty, formatUsd } from '../../domain/money';
 import type { AccountReport, PortfolioDetail, PortfolioLookup, PortfolioOverview, PositionComparison, PositionComparisonRow } from '../../domain/portfolio-report';
 import { formatPrice } from '../block-kit/format';
-import { MAX_BUTTON_TEXT, MAX_BUTTON_VALUE, MAX_HEADER_TEXT, MAX_SECTION_TEXT, mrkdwn, plainText, truncate, userMrkdwn, type SlackMessage } from '../block-kit/limits';
 import {
-  accountFields,
-  clampPage,
+  MAX_BUTTON_VALUE,
+  MAX_HEADER_TEXT,
+  MAX_SECTION_TEXT,
   contextBlock,
+  headerBlock,
+  mrkdwn,
+  sectionBlock,
+  truncate,
+  userMrkdwn,
+  type SlackMessage,
+} from '../block-kit/limits';
+import {
+  accountSection,
+  clampPage,
   lineSections,
   marketLine,
   orderLine,
+  pageOf,
   pageRange,
+  pagerBlock,
   pnl,
   portfolioName,
-  positionLine,
+  positionsPage,
   pricingNote,
   signedUsd,
   totalsFields,
@@ -53,19 +65,8 @@ export function decodePage(value: string | undefined): PortfolioPage | undefined
   }
 }
 
-function pager(page: number, total: number, pageSize: number, target: (page: number) => PortfolioPage): ActionsBlock | undefined {
-  const buttons: Button[] = [];
-  if (page > 0) {
-    buttons.push({ type: 'button', action_id: PORTFOLIO_PAGE_ACTIONS.previous, text: plainText('◀ Previous', MAX_BUTTON_TEXT), value: encodePage(target(page - 1)) });
-  }
-  if ((page + 1) * pageSize < total) {
-    buttons.push({ type: 'button', action_id: PORTFOLIO_PAGE_ACTIONS.next, text: plainText('Next page ▶', MAX_BUTTON_TEXT), value: encodePage(target(page + 1)) });
-  }
-  return buttons.length > 0 ? { type: 'actions', elements: buttons } : undefined;
-}
-
-function header(text: string): KnownBlock {
-  return { type: 'header', text: plainText(text, MAX_HEADER_TEXT) };
+function pager(page: number, total: number, target: (page: number) => PortfolioPage) {
+  return pagerBlock(page, total, MESSAGE_PAGE_SIZE, PORTFOLIO_PAGE_ACTIONS, (p) => encodePage(target(p)));
 }
 
 function present<T>(value: T | undefined): value is T {
@@ -83,11 +84,11 @@ export function buildPortfolioOverviewMessage(overview: PortfolioOverview, optio
   if (portfolios.length === 0) {
     return {
       text: 'No portfolios yet',
-      blocks: [{ type: 'section', text: mrkdwn('*No portfolios yet.* Place an order with `/trade` and name a portfolio in the form; it appears here once filled.', MAX_SECTION_TEXT) }],
+      blocks: [sectionBlock('*No portfolios yet.* Place an order with `/trade` and name a portfolio in the form; it appears here once filled.')],
     };
   }
-  const page = clampPage(options.page ?? 0, portfolios.length, MESSAGE_PAGE_SIZE);
-  const lines = portfolios.slice(page * MESSAGE_PAGE_SIZE, (page + 1) * MESSAGE_PAGE_SIZE).map((p) => {
+  const { page, items: shown } = pageOf(portfolios, options.page ?? 0, MESSAGE_PAGE_SIZE);
+  const lines = shown.map((p) => {
     const parts = [`*${portfolioName(p.name)}*`, `${p.totals.positions} position${p.totals.positions === 1 ? '' : 's'}`];
     if (pricing.source === 'alpaca' && p.totals.positions > 0) {
       parts.push(`value ${formatUsd(p.totals.marketValue)}`, `P&L ${pnl(p.totals.unrealizedPnl, p.totals.unrealizedPct)}`, `today ${pnl(p.totals.dayChange, p.totals.dayChangePct)}`);
@@ -97,15 +98,14 @@ export function buildPortfolioOverviewMessage(overview: PortfolioOverview, optio
     if (!p.totals.realizedPnl.isZero()) parts.push(`realized ${signedUsd(p.totals.realizedPnl)}`);
     return parts.join(' · ');
   });
-  const account = accountFields(overview.account);
   const blocks = [
-    header(`Portfolios (${portfolios.length})`),
+    headerBlock(`Portfolios (${portfolios.length})`),
     ...lineSections(lines),
     contextBlock(`${pageRange('portfolios', page, MESSAGE_PAGE_SIZE, portfolios.length)} · \`/portfolio <name>\` for one portfolio's positions`),
-    pager(page, portfolios.length, MESSAGE_PAGE_SIZE, (p) => ({ view: 'overview', page: p })),
+    pager(page, portfolios.length, (p) => ({ view: 'overview', page: p })),
     { type: 'divider' } as KnownBlock,
     { type: 'section', text: mrkdwn('*All portfolios*', MAX_SECTION_TEXT), fields: totalsFields(totals, pricing) } as KnownBlock,
-    typeof account === 'string' ? ({ type: 'section', text: mrkdwn(account, MAX_SECTION_TEXT) } as KnownBlock) : ({ type: 'section', text: mrkdwn('*Alpaca account*', MAX_SECTION_TEXT), fields: account } as KnownBlock),
+    accountSection(overview.account, '*Alpaca account*'),
     contextBlock(pricingNote(pricing, totals)),
   ].filter(present);
   const summary = pricing.source === 'alpaca' ? `, value ${formatUsd(totals.marketValue)}, unrealized ${pnl(totals.unrealizedPnl, totals.unrealizedPct)}` : '';
@@ -117,16 +117,14 @@ export function buildPortfolioDetailMessage(detail: PortfolioDetail, options: Pa
   const now = options.now ?? new Date();
   const total = detail.positions.length;
   const page = clampPage(options.page ?? 0, total, MESSAGE_PAGE_SIZE);
-  const shown = detail.positions.slice(page * MESSAGE_PAGE_SIZE, (page + 1) * MESSAGE_PAGE_SIZE);
   const orders = detail.recentOrders.map((o) => orderLine(o, now, { showPortfolio: false }));
   const blocks = [
-    header(truncate(`Portfolio ${detail.name}`, MAX_HEADER_TEXT)),
+    headerBlock(truncate(`Portfolio ${detail.name}`, MAX_HEADER_TEXT)),
     { type: 'section', fields: totalsFields(detail.totals, detail.pricing) } as KnownBlock,
     { type: 'divider' } as KnownBlock,
-    ...(total === 0 ? [{ type: 'section', text: mrkdwn('No open positions.', MAX_SECTION_TEXT) } as KnownBlock] : lineSections(shown.map(positionLine))),
-    total > 0 ? contextBlock(`${pageRange('positions', page, MESSAGE_PAGE_SIZE, total)}, largest first`) : undefined,
-    pager(page, total, MESSAGE_PAGE_SIZE, (p) => ({ view: 'detail', name: detail.name, page: p })),
-    { type: 'section', text: mrkdwn(`*Latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet.'}`, MAX_SECTION_TEXT) } as KnownBlock,
+    ...positionsPage(detail.positions, page, MESSAGE_PAGE_SIZE),
+    pager(page, total, (p) => ({ view: 'detail', name: detail.name, page: p })),
+    sectionBlock(`*Latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet.'}`),
     contextBlock(pricingNote(detail.pricing, detail.totals)),
   ].filter(present);
   const value = detail.pricing.source === 'alpaca' ? `, value ${formatUsd(detail.totals.marketValue)}, unrealized ${pnl(detail.totals.unrealizedPnl, detail.totals.unrealizedPct)}` : '';
@@ -142,16 +140,15 @@ export function buildPortfolioNotFoundMessage(lookup: Extract<PortfolioLookup, {
         ? `\`/portfolio\` lists all ${lookup.known}.`
         : 'There are no portfolios yet: name one in the `/trade` form.';
   const text = `No portfolio named “${asked}”. ${suggestion}`;
-  return { text, blocks: [{ type: 'section', text: mrkdwn(`:mag: ${text}`, MAX_SECTION_TEXT) }] };
+  return { text, blocks: [sectionBlock(`:mag: ${text}`)] };
 }
 
 /** `/portfolio account`. */
 export function buildAccountMessage(report: AccountReport): SlackMessage {
-  const account = accountFields(report.account);
   const blocks: KnownBlock[] = [
-    header('Alpaca account'),
-    typeof account === 'string' ? { type: 'section', text: mrkdwn(account, MAX_SECTION_TEXT) } : { type: 'section', fields: account },
-    { type: 'section', text: mrkdwn(marketLine(report.market), MAX_SECTION_TEXT) },
+    headerBlock('Alpaca account'),
+    accountSection(report.account),
+    sectionBlock(marketLine(report.market)),
   ];
   const text =
     report.account.kind === 'ok'
@@ -177,7 +174,7 @@ function comparisonLine(row: PositionComparisonRow): string {
 /** `/portfolio positions`: the broker's holdings beside the books' totals, mismatches first. */
 export function buildPositionComparisonMessage(comparison: PositionComparison, options: PageOptions = {}): SlackMessage {
   const total = comparison.rows.length;
-  const page = clampPage(options.page ?? 0, total, MESSAGE_PAGE_SIZE);
+  const { page, items: shown } = pageOf(comparison.rows, options.page ?? 0, MESSAGE_PAGE_SIZE);
   const status =
     comparison.broker.kind === 'ledger'
       ? ':ledger: Ledger-only mode (USE_ALPACA=false): there are no broker positions to compare; the books are shown alone.'
@@ -186,13 +183,13 @@ export function buildPositionComparisonMessage(comparison: PositionComparison, o
         : comparison.mismatches === 0
           ? `:white_check_mark: The broker and the books agree on all ${total} symbol${total === 1 ? '' : 's'}.`
           : `:warning: *${comparison.mismatches} of ${total} symbols differ* between the broker and the books.`;
-  const lines = comparison.rows.slice(page * MESSAGE_PAGE_SIZE, (page + 1) * MESSAGE_PAGE_SIZE).map(comparisonLine);
+  const lines = shown.map(comparisonLine);
   const blocks = [
-    header('Broker positions vs books'),
-    { type: 'section', text: mrkdwn(status, MAX_SECTION_TEXT) } as KnownBlock,
-    ...(total === 0 ? [{ type: 'section', text: mrkdwn('No positions at the broker or in the books.', MAX_SECTION_TEXT) } as KnownBlock] : lineSections(lines)),
+    headerBlock('Broker positions vs books'),
+    sectionBlock(status),
+    ...(total === 0 ? [sectionBlock('No positions at the broker or in the books.')] : lineSections(lines)),
     total > 0 ? contextBlock(`${pageRange('symbols', page, MESSAGE_PAGE_SIZE, total)} · books = sum over every portfolio`) : undefined,
-    pager(page, total, MESSAGE_PAGE_SIZE, (p) => ({ view: 'positions', page: p })),
+    pager(page, total, (p) => ({ view: 'positions', page: p })),
   ].filter(present);
   return { text: comparison.broker.kind === 'ok' ? `${comparison.mismatches} of ${total} symbols differ` : 'Books positions (broker not compared)', blocks };
 }
@@ -213,5 +210,5 @@ const HELP_TEXT = [
 ].join('\n');
 
 export function buildPortfolioHelp(): SlackMessage {
-  return { text: 'How to use /portfolio', blocks: [{ type: 'section', text: mrkdwn(HELP_TEXT, MAX_SECTION_TEXT) }] };
+  return { text: 'How to use /portfolio', blocks: [sectionBlock(HELP_TEXT)] };
 }

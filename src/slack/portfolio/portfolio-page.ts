@@ -8,7 +8,7 @@ import {
   buildPositionComparisonMessage,
   decodePage,
 } from './portfolio-messages';
-import { replyPrivately } from './portfolio-command';
+import { BOOKS_UNREADABLE, replyPrivately } from './portfolio-command';
 
 /** "Previous" / "Next page" under a /portfolio answer: the message is replaced by that page, freshly priced. */
 export function portfolioPageAction(deps: ListenerDeps) {
@@ -32,7 +32,7 @@ export function portfolioPageAction(deps: ListenerDeps) {
       }
     } catch (err) {
       deps.logger.error({ err, user: body.user.id }, 'portfolio page failed');
-      await replyPrivately(respond, buildErrorMessage('Sorry — the books could not be read just now. Please try again in a moment.')).catch(() => undefined);
+      await replyPrivately(respond, buildErrorMessage(BOOKS_UNREADABLE)).catch(() => undefined);
     }
   };
 }

@@ -1,20 +1,8 @@
-import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from '@slack/web-api';
+import type { KnownBlock, ModalView } from '@slack/web-api';
 import { formatQty, type Dec } from '../../domain/money';
-import {
-  MAX_INPUT_HINT,
-  MAX_INPUT_LABEL,
-  MAX_MODAL_BUTTON_TEXT,
-  MAX_MODAL_TITLE,
-  MAX_OPTION_TEXT,
-  MAX_OPTION_VALUE,
-  MAX_PLACEHOLDER,
-  MAX_PRIVATE_METADATA,
-  MAX_SECTION_TEXT,
-  MAX_STATIC_SELECT_OPTIONS,
-  mrkdwn,
-  plainText,
-  truncate,
-} from '../block-kit/limits';
+import { inputBlock, modalView, option, selectablePortfolios, staticSelect, textField } from '../block-kit/inputs';
+import { MAX_PRIVATE_METADATA, sectionBlock, truncate } from '../block-kit/limits';
+import type { AlertRef } from './reconcile-alert';
 
 export const RECONCILE_ADOPT_CALLBACK_ID = 'reconcile_adopt_modal';
 
@@ -26,6 +14,7 @@ export const ADOPT_FIELDS = {
 
 /** Long enough for a sentence or a ticket reference; the audit trail keeps it verbatim. */
 export const MAX_REASON_LENGTH = 500;
+const REASON_EXAMPLE = 'e.g. bought 5 AAPL by hand in the Alpaca dashboard for the Growth book';
 
 export interface AdoptChoice {
   discrepancyId: number;
@@ -40,11 +29,7 @@ export interface AdoptModalState {
   portfolios: readonly string[];
   defaultPortfolio: string;
   /** Where the alert is, so the submission can answer in its thread. */
-  alert: { channelId: string; messageTs: string };
-}
-
-function option(text: string, value: string): PlainTextOption {
-  return { text: plainText(text, MAX_OPTION_TEXT), value };
+  alert: AlertRef;
 }
 
 function findingLabel(f: AdoptChoice): string {
@@ -52,11 +37,11 @@ function findingLabel(f: AdoptChoice): string {
   return `${f.symbol}: books ${formatQty(f.booksQty)} → Alpaca ${formatQty(f.brokerQty)} (${sign}${formatQty(f.difference)})`;
 }
 
-export function adoptModalMetadata(alert: { channelId: string; messageTs: string }): string {
+export function adoptModalMetadata(alert: AlertRef): string {
   return truncate(JSON.stringify({ c: alert.channelId, t: alert.messageTs }), MAX_PRIVATE_METADATA);
 }
 
-export function readAdoptModalMetadata(raw: string | undefined): { channelId: string; messageTs: string } | undefined {
+export function readAdoptModalMetadata(raw: string | undefined): AlertRef | undefined {
   try {
     const parsed = JSON.parse(raw || '{}') as { c?: unknown; t?: unknown };
     return typeof parsed.c === 'string' && typeof parsed.t === 'string' ? { channelId: parsed.c, messageTs: parsed.t } : undefined;
@@ -70,69 +55,51 @@ export function readAdoptModalMetadata(raw: string | undefined): { channelId: st
  * difference, and why (required: it goes into the audit trail).
  */
 export function buildAdoptModal(state: AdoptModalState): ModalView {
-  const findings = state.findings.slice(0, MAX_STATIC_SELECT_OPTIONS);
-  const names = [...new Set([state.defaultPortfolio, ...state.portfolios])].filter((n) => n.trim() !== '' && n.length <= MAX_OPTION_VALUE).slice(0, MAX_STATIC_SELECT_OPTIONS);
+  const { findings } = state;
+  const { names } = selectablePortfolios(state.defaultPortfolio, state.portfolios);
   const blocks: KnownBlock[] = [
-    {
-      type: 'section',
-      text: mrkdwn(
-        'Books an *audited adjustment* so the books hold what Alpaca holds. The whole difference goes into the portfolio you choose, at Alpaca’s average entry price, recorded with your name and reason.',
-        MAX_SECTION_TEXT,
-      ),
-    },
+    sectionBlock(
+      'Books an *audited adjustment* so the books hold what Alpaca holds. The whole difference goes into the portfolio you choose, at Alpaca’s average entry price, recorded with your name and reason.',
+    ),
   ];
   const first = findings[0];
   const initialPortfolio = names.includes(state.defaultPortfolio) ? state.defaultPortfolio : names[0];
   if (first && initialPortfolio !== undefined) {
-    const findingInput: InputBlock = {
-      type: 'input',
-      block_id: ADOPT_FIELDS.finding.blockId,
-      label: plainText('Symbol', MAX_INPUT_LABEL),
-      element: {
-        type: 'static_select',
-        action_id: ADOPT_FIELDS.finding.actionId,
-        options: findings.map((f) => option(findingLabel(f), String(f.discrepancyId))),
-        initial_option: option(findingLabel(first), String(first.discrepancyId)),
-      },
-    };
-    const portfolioInput: InputBlock = {
-      type: 'input',
-      block_id: ADOPT_FIELDS.portfolio.blockId,
-      label: plainText('Portfolio that takes the difference', MAX_INPUT_LABEL),
-      element: {
-        type: 'static_select',
-        action_id: ADOPT_FIELDS.portfolio.actionId,
-        options: names.map((n) => option(n, n)),
-        initial_option: option(initialPortfolio, initialPortfolio),
-      },
-    };
-    const reasonInput: InputBlock = {
-      type: 'input',
-      block_id: ADOPT_FIELDS.reason.blockId,
-      label: plainText('Reason', MAX_INPUT_LABEL),
-      hint: plainText('Required. Who placed the order, the ticket, what was checked at the broker…', MAX_INPUT_HINT),
-      element: {
-        type: 'plain_text_input',
-        action_id: ADOPT_FIELDS.reason.actionId,
-        multiline: true,
-        max_length: MAX_REASON_LENGTH,
-        placeholder: plainText('e.g. bought 5 AAPL by hand in the Alpaca dashboard for the Growth book', MAX_PLACEHOLDER),
-      },
-    };
-    blocks.push(findingInput, portfolioInput, reasonInput);
+    const findingOption = (f: AdoptChoice) => option(findingLabel(f), String(f.discrepancyId));
+    const portfolioOption = (name: string) => option(name, name);
+    blocks.push(
+      inputBlock(
+        ADOPT_FIELDS.finding.blockId,
+        'Symbol',
+        staticSelect(ADOPT_FIELDS.finding.actionId, findings.map(findingOption), findingOption(first)),
+      ),
+      inputBlock(
+        ADOPT_FIELDS.portfolio.blockId,
+        'Portfolio that takes the difference',
+        staticSelect(ADOPT_FIELDS.portfolio.actionId, names.map(portfolioOption), portfolioOption(initialPortfolio)),
+      ),
+      inputBlock(
+        ADOPT_FIELDS.reason.blockId,
+        'Reason',
+        textField(ADOPT_FIELDS.reason.actionId, {
+          placeholder: REASON_EXAMPLE,
+          maxLength: MAX_REASON_LENGTH,
+          multiline: true,
+        }),
+        { hint: 'Required. Who placed the order, the ticket, what was checked at the broker…' },
+      ),
+    );
   } else {
-    blocks.push({ type: 'section', text: mrkdwn('Nothing is open in this alert any more: the books already match Alpaca.', MAX_SECTION_TEXT) });
+    blocks.push(sectionBlock('Nothing is open in this alert any more: the books already match Alpaca.'));
   }
-  const view: ModalView = {
-    type: 'modal',
-    callback_id: RECONCILE_ADOPT_CALLBACK_ID,
-    title: plainText('Adopt broker quantity', MAX_MODAL_TITLE),
-    close: plainText('Cancel', MAX_MODAL_BUTTON_TEXT),
-    private_metadata: adoptModalMetadata(state.alert),
+  return modalView({
+    callbackId: RECONCILE_ADOPT_CALLBACK_ID,
+    title: 'Adopt broker quantity',
+    ...(first ? { submit: 'Book adjustment' } : {}),
+    close: 'Cancel',
+    privateMetadata: adoptModalMetadata(state.alert),
     blocks,
-  };
-  if (first) view.submit = plainText('Book adjustment', MAX_MODAL_BUTTON_TEXT);
-  return view;
+  });
 }
 
 type SubmittedValue = { value?: string | null; selected_option?: { value?: string } | null };

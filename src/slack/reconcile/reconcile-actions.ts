@@ -7,11 +7,7 @@ import type { ReconcileTrigger } from '../../domain/reconciliation';
 import { slackErrorCode } from '../block-kit/slack-errors';
 import type { SlackMessage } from '../block-kit/limits';
 import { buildAdoptModal } from './adopt-modal';
-import {
-  buildAdminsOnlyMessage,
-  buildReconcileNote,
-  buildReconcileRunSummary,
-} from './reconcile-alert';
+import { buildAdminsOnlyMessage, buildReconcileNote, buildReconcileRunSummary, type AlertRef } from './reconcile-alert';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -43,7 +39,7 @@ function summaryView(result: ReconcileResult, channelId: string | undefined) {
 }
 
 /** Where the alert the button sits on is. */
-function alertOf(body: BlockAction): { channelId: string; messageTs: string } | undefined {
+function alertOf(body: BlockAction): AlertRef | undefined {
   const channelId = body.channel?.id ?? body.container?.channel_id;
   const messageTs = body.message?.ts ?? body.container?.message_ts;
   return channelId && messageTs ? { channelId, messageTs } : undefined;
@@ -53,19 +49,26 @@ async function tell(client: WebClient, channel: string, user: string, message: S
   await client.chat.postEphemeral({ channel, user, text: message.text, blocks: message.blocks });
 }
 
-export function acknowledgeAlertAction(deps: ListenerDeps) {
-  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
-    await ack();
-    const alert = alertOf(body);
+/** A button on an alert that only admins may use: acked at once; anyone else is told it is for admins. */
+function adminAlertButton(deps: ListenerDeps, handle: (alert: AlertRef, args: ButtonArgs) => Promise<void>) {
+  return async (args: ButtonArgs): Promise<void> => {
+    await args.ack();
+    const alert = alertOf(args.body);
     if (!alert) return;
-    const userId = body.user.id;
-    if (!deps.access.isAdmin(userId)) {
-      await tell(client, alert.channelId, userId, buildAdminsOnlyMessage());
+    if (!deps.access.isAdmin(args.body.user.id)) {
+      await tell(args.client, alert.channelId, args.body.user.id, buildAdminsOnlyMessage());
       return;
     }
+    await handle(alert, args);
+  };
+}
+
+export function acknowledgeAlertAction(deps: ListenerDeps) {
+  return adminAlertButton(deps, async (alert, { body, client }) => {
+    const userId = body.user.id;
     const findings = await deps.reconcile.acknowledgeAlert(alert.channelId, alert.messageTs, userId);
     if (findings.length === 0) await tell(client, alert.channelId, userId, buildReconcileNote('This alert is not in the books any more.'));
-  };
+  });
 }
 
 export function recheckAlertAction(deps: ListenerDeps) {
@@ -79,15 +82,8 @@ export function recheckAlertAction(deps: ListenerDeps) {
 }
 
 export function adoptBrokerQuantityAction(deps: ListenerDeps) {
-  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
-    await ack();
-    const alert = alertOf(body);
-    if (!alert) return;
+  return adminAlertButton(deps, async (alert, { body, client }) => {
     const userId = body.user.id;
-    if (!deps.access.isAdmin(userId)) {
-      await tell(client, alert.channelId, userId, buildAdminsOnlyMessage());
-      return;
-    }
     const choices = await deps.reconcile.adjustmentChoices(alert.channelId, alert.messageTs);
     const view = buildAdoptModal({
       findings: choices.findings.map((f) => ({
@@ -105,7 +101,7 @@ export function adoptBrokerQuantityAction(deps: ListenerDeps) {
       deps.logger.warn({ error: slackErrorCode(err) }, 'could not open the adjustment form');
       await tell(client, alert.channelId, userId, buildReconcileNote('Slack didn’t let us open the form in time. Please press the button again.'));
     });
-  };
+  });
 }
 
 /** Home tab "Reconcile now": the answer goes to the admin's DM, as the Home tab has no channel. */

@@ -5,13 +5,13 @@ import { isPositionKind, type DiscrepancyDetails, type DiscrepancyKind, type Por
 import { SIDE_LABELS } from '../block-kit/format';
 import {
   MAX_BUTTON_TEXT,
-  MAX_CONTEXT_TEXT,
-  MAX_HEADER_TEXT,
   MAX_MESSAGE_BLOCKS,
   MAX_SECTION_TEXT,
   codeMrkdwn,
-  mrkdwn,
+  contextBlock,
+  headerBlock,
   plainText,
+  sectionBlock,
   truncate,
   userMrkdwn,
   type SlackMessage,
@@ -21,6 +21,12 @@ import {
 export const RECONCILE_ACKNOWLEDGE_ACTION_ID = 'reconcile_acknowledge';
 export const RECONCILE_RECHECK_ACTION_ID = 'reconcile_recheck';
 export const RECONCILE_ADOPT_ACTION_ID = 'reconcile_adopt';
+
+/** Where an alert message is; its buttons, thread and adjustment form find it by this. */
+export interface AlertRef {
+  channelId: string;
+  messageTs: string;
+}
 
 /** One finding as an alert shows it. */
 export interface AlertFinding {
@@ -187,7 +193,7 @@ export function buildReconcileAlert(view: ReconcileAlertView): SlackMessage {
     .sort((a, b) => Number(Boolean(a.resolvedAt)) - Number(Boolean(b.resolvedAt)) || a.symbol.localeCompare(b.symbol));
   const orders = view.findings.filter((f) => !isPositionKind(f.kind));
   const state = alertState(view.findings);
-  const blocks: KnownBlock[] = [{ type: 'header', text: plainText(headerText(view.findings), MAX_HEADER_TEXT) }];
+  const blocks: KnownBlock[] = [headerBlock(headerText(view.findings))];
 
   const resolvedAt = positions.reduce<Date | undefined>((latest, f) => (f.resolvedAt && (!latest || f.resolvedAt > latest) ? f.resolvedAt : latest), undefined);
   const summary =
@@ -196,20 +202,20 @@ export function buildReconcileAlert(view: ReconcileAlertView): SlackMessage {
       : state === 'resolved'
         ? `Resolved ${formatNewYorkDateTime(resolvedAt ?? view.lastCheckedAt)}; last checked ${formatNewYorkDateTime(view.lastCheckedAt)}.`
         : `Found ${formatNewYorkDateTime(view.lastCheckedAt)}. The books were brought in line with Alpaca's record.`;
-  blocks.push({ type: 'section', text: mrkdwn(summary, MAX_SECTION_TEXT) });
+  blocks.push(sectionBlock(summary));
 
-  if (positions.length > 0) blocks.push({ type: 'section', text: mrkdwn(positionTable(positions).text, MAX_SECTION_TEXT) });
+  if (positions.length > 0) blocks.push(sectionBlock(positionTable(positions).text));
 
   if (orders.length > 0) {
     const lines = orders.slice(0, MAX_ORDER_LINES).map((f) => truncate(describeOrderFinding(f), MAX_ORDER_LINE));
     if (orders.length > MAX_ORDER_LINES) lines.push(`…and ${orders.length - MAX_ORDER_LINES} more in the thread.`);
-    blocks.push({ type: 'section', text: mrkdwn(lines.join('\n'), MAX_SECTION_TEXT) });
+    blocks.push(sectionBlock(lines.join('\n')));
   }
 
   const acknowledgers = [...new Set(view.findings.flatMap((f) => (f.acknowledgedBy ? [f.acknowledgedBy] : [])))];
   const context = ['Details in the thread.'];
   if (acknowledgers.length > 0) context.push(`Acknowledged by ${acknowledgers.map((u) => `<@${userMrkdwn(u, 40)}>`).join(', ')}.`);
-  blocks.push({ type: 'context', elements: [mrkdwn(context.join(' '), MAX_CONTEXT_TEXT)] });
+  blocks.push(contextBlock(context.join(' ')));
 
   if (state === 'open') {
     const actions: ActionsBlock = { type: 'actions', block_id: 'reconcile_alert_actions', elements: [] };
@@ -245,19 +251,19 @@ function positionDetail(f: AlertFinding): string {
 export function buildReconcileAlertDetails(view: ReconcileAlertView & { runId: number; trigger: string; brokerRequests: number }): SlackMessage {
   const sections = view.findings.map((f) => (isPositionKind(f.kind) ? positionDetail(f) : `${describeOrderFinding(f)}\nAlpaca order id ${userMrkdwn(f.order?.id ?? '?', 64)}.`));
   const blocks: KnownBlock[] = [];
-  for (const text of sections.slice(0, MAX_DETAIL_SECTIONS)) blocks.push({ type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) });
+  for (const text of sections.slice(0, MAX_DETAIL_SECTIONS)) blocks.push(sectionBlock(text));
   const more = sections.length - MAX_DETAIL_SECTIONS;
-  if (more > 0) blocks.push({ type: 'section', text: mrkdwn(`…and ${more} more; the full list is in the \`discrepancies\` table.`, MAX_SECTION_TEXT) });
+  if (more > 0) blocks.push(sectionBlock(`…and ${more} more; the full list is in the \`discrepancies\` table.`));
   const fixes = view.findings.some((f) => isPositionKind(f.kind))
     ? 'If Alpaca is right, an admin can press *Adopt broker quantity into portfolio…* to book an audited adjustment; otherwise correct it at the broker. *Re-check now* reads both sides again.'
     : 'Nothing is left to fix: this is for the record.';
-  blocks.push({ type: 'context', elements: [mrkdwn(`${fixes} Run #${view.runId} (${view.trigger}), ${plural(view.brokerRequests, 'Alpaca request')}.`, MAX_CONTEXT_TEXT)] });
+  blocks.push(contextBlock(`${fixes} Run #${view.runId} (${view.trigger}), ${plural(view.brokerRequests, 'Alpaca request')}.`));
   return { text: truncate(`Details: ${sections.length} finding${sections.length === 1 ? '' : 's'}`, MAX_FALLBACK_TEXT), blocks };
 }
 
 /** The fallback drops our bold markers, as notifications are plain text; underscores stay, emoji names hold them. */
 function note(text: string): SlackMessage {
-  return { text: truncate(text.replace(/\*/g, ''), MAX_FALLBACK_TEXT), blocks: [{ type: 'section', text: mrkdwn(text, MAX_SECTION_TEXT) }] };
+  return { text: truncate(text.replace(/\*/g, ''), MAX_FALLBACK_TEXT), blocks: [sectionBlock(text)] };
 }
 
 /** Thread note when findings of an alert clear. */

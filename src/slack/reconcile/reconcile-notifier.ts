@@ -13,6 +13,7 @@ import {
   buildRecoveredMessage,
   buildResolvedNote,
   type AlertFinding,
+  type AlertRef,
 } from './reconcile-alert';
 import type { SlackMessage } from '../block-kit/limits';
 import { slackErrorCode } from '../block-kit/slack-errors';
@@ -39,11 +40,6 @@ const CHANNEL_HINTS: Record<string, string> = {
   not_in_channel: 'The app is not a member of RECONCILE_CHANNEL_ID: invite it to the channel (/invite @Slack OMS).',
   is_archived: 'RECONCILE_CHANNEL_ID is archived: unarchive it or choose another channel.',
 };
-
-interface AlertRef {
-  channelId: string;
-  messageTs: string;
-}
 
 function alertsOf(findings: readonly StoredDiscrepancy[]): AlertRef[] {
   const refs = new Map<string, AlertRef>();

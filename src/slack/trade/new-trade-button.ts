@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { buildErrorMessage } from '../block-kit/messages';
 import { slackErrorCode } from '../block-kit/slack-errors';
 import type { ListenerDeps } from '../deps';
 import { openTradeModal } from './trade-command';
+import { buildTradersOnlyMessage } from './trade-messages';
 
 /** The Home tab's "New trade" button: the /trade modal, opened inside the trigger's 3 s. */
 export function newTradeFromHomeAction(deps: ListenerDeps) {
@@ -11,7 +11,7 @@ export function newTradeFromHomeAction(deps: ListenerDeps) {
     if (!deps.access.mayTrade(body.user.id)) {
       deps.logger.warn({ user: body.user.id, source: 'home' }, 'order attempt by a user not in TRADER_USER_IDS');
       // The Home tab has no channel for an ephemeral reply: the app's DM with the user is the place.
-      const refusal = buildErrorMessage('Sorry — only the traders set up for this workspace can place orders. Ask an admin to add you to TRADER_USER_IDS.');
+      const refusal = buildTradersOnlyMessage('home');
       await client.chat.postMessage({ channel: body.user.id, text: refusal.text, blocks: refusal.blocks }).catch(() => undefined);
       return;
     }

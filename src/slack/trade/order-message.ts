@@ -1,18 +1,18 @@
 import type { KnownBlock } from '@slack/web-api';
 import { formatNewYorkDateTime } from '../../domain/market-hours';
 import { formatQty, formatUsd, type Dec } from '../../domain/money';
-import type { TradeStatus } from '../../domain/order';
-import { describeSize, describeTerms, formatPrice, type OrderTerms } from '../block-kit/format';
+import type { OrderTerms, TradeStatus } from '../../domain/order';
+import { describeSize, describeTerms, formatPrice } from '../block-kit/format';
 import {
   MAX_BUTTON_TEXT,
   MAX_CONFIRM_BUTTON,
   MAX_CONFIRM_TEXT,
   MAX_CONFIRM_TITLE,
-  MAX_CONTEXT_TEXT,
   MAX_SECTION_TEXT,
   codeMrkdwn,
-  mrkdwn,
+  contextBlock,
   plainText,
+  sectionBlock,
   sectionField,
   truncate,
   userMrkdwn,
@@ -128,13 +128,13 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
   if (view.marketAtSubmit !== undefined) fields.push(sectionField('Market at submission', userMrkdwn(view.marketAtSubmit, 200)));
   if (view.filledAt !== undefined) fields.push(sectionField('Filled at', formatNewYorkDateTime(view.filledAt)));
 
-  const blocks: KnownBlock[] = [{ type: 'section', text: mrkdwn(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`, MAX_SECTION_TEXT) }];
+  const blocks: KnownBlock[] = [sectionBlock(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`)];
   if ((view.status === 'pending_submit' || view.status === 'submitted') && view.error !== undefined) {
-    blocks.push({ type: 'section', text: mrkdwn(`:warning: ${userMrkdwn(view.error, MAX_REASON)}`, MAX_SECTION_TEXT) });
+    blocks.push(sectionBlock(`:warning: ${userMrkdwn(view.error, MAX_REASON)}`));
   }
   blocks.push(
     { type: 'section', fields },
-    { type: 'context', elements: [mrkdwn(`Client order id \`${codeMrkdwn(view.clientOrderId, 200)}\``, MAX_CONTEXT_TEXT)] },
+    contextBlock(`Client order id \`${codeMrkdwn(view.clientOrderId, 200)}\``),
   );
   if (view.cancelable) {
     blocks.push({
@@ -167,5 +167,5 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
  */
 export function buildOrderFinishedReply(view: OrderMessageView): SlackMessage {
   const text = `${mention(view.userId)} ${userMrkdwn(describeOrderStatus(view), MAX_FALLBACK_TEXT)}`;
-  return { text, blocks: [{ type: 'section', text: mrkdwn(`${STATUS_EMOJI[view.status]} ${text}`, MAX_SECTION_TEXT) }] };
+  return { text, blocks: [sectionBlock(`${STATUS_EMOJI[view.status]} ${text}`)] };
 }

@@ -7,24 +7,17 @@ import { MAX_PORTFOLIO_NAME_LENGTH, type OrderField, type OrderFormInput } from 
 import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio-name';
 import type { OrderPrefill } from '../../domain/trade-command';
 import { ORDER_TYPE_LABELS, SIDE_LABELS, TIME_IN_FORCE_LABELS, formatBidAsk, formatPrice } from '../block-kit/format';
+import { inputBlock, modalView, option, selectablePortfolios, staticSelect, textField } from '../block-kit/inputs';
 import {
-  MAX_CONTEXT_TEXT,
-  MAX_INPUT_HINT,
-  MAX_INPUT_LABEL,
-  MAX_MODAL_BUTTON_TEXT,
-  MAX_MODAL_TITLE,
-  MAX_OPTION_TEXT,
-  MAX_OPTION_VALUE,
-  MAX_PLACEHOLDER,
   MAX_PRIVATE_METADATA,
   MAX_SECTION_TEXT,
-  MAX_STATIC_SELECT_OPTIONS,
+  contextBlock,
   mrkdwn,
-  plainText,
+  sectionBlock,
   sectionField,
-  truncate,
   userMrkdwn,
 } from '../block-kit/limits';
+import { marketContext } from './trade-messages';
 
 /**
  * The /trade order modal. Portfolio is chosen with a static select of existing names (the
@@ -80,10 +73,6 @@ const SYMBOL_MAX_LENGTH = 20;
 const NUMBER_MAX_LENGTH = 30;
 const USER_TEXT_IN_CONTEXT = 200;
 
-function option(text: string, value: string): PlainTextOption {
-  return { text: plainText(text, MAX_OPTION_TEXT), value };
-}
-
 const SIDE_OPTIONS: Record<Side, PlainTextOption> = {
   buy: option(SIDE_LABELS.buy, 'buy'),
   sell: option(SIDE_LABELS.sell, 'sell'),
@@ -98,11 +87,11 @@ const TIME_IN_FORCE_OPTIONS: Record<TimeInForce, PlainTextOption> = {
   day: option(TIME_IN_FORCE_LABELS.day, 'day'),
   gtc: option(TIME_IN_FORCE_LABELS.gtc, 'gtc'),
 };
-const EXTENDED_HOURS_OPTION: PlainTextOption = {
-  text: plainText('Allow pre-/after-market trading', MAX_OPTION_TEXT),
-  value: 'extended_hours',
-  description: plainText('Limit orders for the day only', MAX_OPTION_TEXT),
-};
+const EXTENDED_HOURS_OPTION = option(
+  'Allow pre-/after-market trading',
+  'extended_hours',
+  'Limit orders for the day only',
+);
 
 function input(
   field: OrderField,
@@ -110,38 +99,37 @@ function input(
   element: InputBlock['element'],
   options: { hint?: string; optional?: boolean; dispatchAction?: boolean } = {},
 ): InputBlock {
-  const block: InputBlock = {
-    type: 'input',
-    block_id: TRADE_FIELDS[field].blockId,
-    label: plainText(label, MAX_INPUT_LABEL),
-    element,
-    optional: options.optional ?? false,
-  };
-  if (options.hint !== undefined) block.hint = plainText(options.hint, MAX_INPUT_HINT);
-  if (options.dispatchAction) block.dispatch_action = true;
-  return block;
+  return inputBlock(TRADE_FIELDS[field].blockId, label, element, { ...options, optional: options.optional ?? false });
 }
 
 function textInput(field: OrderField, placeholder: string, maxLength: number, initial: string | undefined): PlainTextInput {
-  const element: PlainTextInput = {
-    type: 'plain_text_input',
-    action_id: TRADE_FIELDS[field].actionId,
-    placeholder: plainText(placeholder, MAX_PLACEHOLDER),
-    max_length: maxLength,
-  };
-  if (initial !== undefined && initial !== '') element.initial_value = truncate(initial, maxLength);
-  return element;
+  return textField(TRADE_FIELDS[field].actionId, { placeholder, maxLength, initial });
 }
 
-/** The default first, then the others once each; names too long to be an option value are left to the text input. */
-function listedPortfolios(state: TradeModalState): { names: string[]; unlisted: number } {
-  const all = [...new Set([state.defaultPortfolio, ...state.portfolios])].filter((name) => name.trim() !== '');
-  const names = all.filter((name) => name.length <= MAX_OPTION_VALUE).slice(0, MAX_STATIC_SELECT_OPTIONS);
-  return { names, unlisted: all.length - names.length };
+/** The optional number fields: a size (shares or dollars) and the prices an order type needs. */
+const NUMBER_FIELDS = {
+  quantity: {
+    label: 'Quantity (shares)',
+    example: 'e.g. 10 or 2.5',
+    hint: 'Enter a quantity or a dollar amount below, not both.',
+  },
+  amount: {
+    label: 'Dollar amount',
+    example: 'e.g. 500 or $1,250.50',
+    hint: 'Trade this many dollars’ worth instead of a share count (market orders for the day only).',
+  },
+  limit_price: { label: 'Limit price', example: 'e.g. 189.50', hint: 'Required for limit and stop limit orders.' },
+  stop_price: { label: 'Stop price', example: 'e.g. 180', hint: 'Required for stop and stop limit orders.' },
+} as const;
+
+function numberInput(field: keyof typeof NUMBER_FIELDS, initial: string | undefined): InputBlock {
+  const { label, example, hint } = NUMBER_FIELDS[field];
+  return input(field, label, textInput(field, example, NUMBER_MAX_LENGTH, initial), { optional: true, hint });
 }
 
 function portfolioBlocks(state: TradeModalState): KnownBlock[] {
-  const { names, unlisted } = listedPortfolios(state);
+  // Names the select leaves out (too long, or past 100) can still be typed in the text input.
+  const { names, unlisted } = selectablePortfolios(state.defaultPortfolio, state.portfolios);
   // "pf:growth" means the existing "Growth": use the stored spelling, so no near-duplicate portfolio is created.
   const typedName = normalizePortfolioName(state.prefill.portfolio ?? '');
   const known = [state.defaultPortfolio, ...state.portfolios];
@@ -154,21 +142,10 @@ function portfolioBlocks(state: TradeModalState): KnownBlock[] {
   const first = names[0];
   if (first !== undefined) {
     const initial = typedInitially === undefined ? wanted : first;
-    const choice: InputBlock = {
-      type: 'input',
-      block_id: PORTFOLIO_CHOICE.blockId,
-      label: plainText('Portfolio', MAX_INPUT_LABEL),
-      element: {
-        type: 'static_select',
-        action_id: PORTFOLIO_CHOICE.actionId,
-        options: names.map((name) => option(name, name)),
-        initial_option: option(initial, initial),
-      },
-    };
-    if (unlisted > 0) {
-      choice.hint = plainText(`${unlisted} more portfolio${unlisted === 1 ? '' : 's'} not listed: type the name below.`, MAX_INPUT_HINT);
-    }
-    blocks.push(choice);
+    const portfolioOption = (name: string) => option(name, name);
+    const select = staticSelect(PORTFOLIO_CHOICE.actionId, names.map(portfolioOption), portfolioOption(initial));
+    const notListed = `${unlisted} more portfolio${unlisted === 1 ? '' : 's'} not listed: type the name below.`;
+    blocks.push(inputBlock(PORTFOLIO_CHOICE.blockId, 'Portfolio', select, unlisted > 0 ? { hint: notListed } : {}));
   }
   // Without a select (no name fits an option) the text input is the only way to name the portfolio.
   const listed = first !== undefined;
@@ -189,23 +166,16 @@ function portfolioBlocks(state: TradeModalState): KnownBlock[] {
 
 function marketBlock(market: MarketDescription, ledgerOnly: boolean): KnownBlock {
   // In ledger-only mode nothing queues for the open, so the closed market is only mentioned.
-  if (market.open || ledgerOnly) {
-    const icon = market.open ? ':large_green_circle:' : ':crescent_moon:';
-    return { type: 'context', elements: [mrkdwn(`${icon} ${market.headline}`, MAX_CONTEXT_TEXT)] };
-  }
-  return {
-    type: 'section',
-    text: mrkdwn(
-      `:crescent_moon: *${market.headline}.* A market order will queue until the open; use a limit order with extended hours to trade pre-/after-market.`,
-      MAX_SECTION_TEXT,
-    ),
-  };
+  if (market.open || ledgerOnly) return marketContext(market);
+  return sectionBlock(
+    `:crescent_moon: *${market.headline}.* A market order will queue until the open; use a limit order with extended hours to trade pre-/after-market.`,
+  );
 }
 
 function assetBlocks(context: TradeModalContext): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   if (context.symbolError !== undefined) {
-    blocks.push({ type: 'section', text: mrkdwn(`:warning: ${userMrkdwn(context.symbolError, 500)}`, MAX_SECTION_TEXT) });
+    blocks.push(sectionBlock(`:warning: ${userMrkdwn(context.symbolError, 500)}`));
   }
   const { asset, snapshot } = context;
   if (asset === undefined) return blocks;
@@ -237,7 +207,7 @@ export function buildTradeModal(state: TradeModalState): ModalView {
   const blocks: KnownBlock[] = [];
   if (ledgerOnly) {
     const note = ':ledger: *Ledger-only mode:* nothing is sent to Alpaca. The trade is recorded as filled at the GMV you enter.';
-    blocks.push({ type: 'context', elements: [mrkdwn(note, MAX_CONTEXT_TEXT)] });
+    blocks.push(contextBlock(note));
   }
   if (context !== undefined) blocks.push(marketBlock(context.market, ledgerOnly));
   blocks.push(...portfolioBlocks(state));
@@ -256,29 +226,14 @@ export function buildTradeModal(state: TradeModalState): ModalView {
   if (prefill.side !== undefined) sideElement.initial_option = SIDE_OPTIONS[prefill.side];
   blocks.push(input('side', 'Side', sideElement));
 
+  const orderType = ORDER_TYPE_OPTIONS[prefill.type ?? 'market'];
+  const orderTypes = staticSelect(TRADE_FIELDS.order_type.actionId, Object.values(ORDER_TYPE_OPTIONS), orderType);
   blocks.push(
-    input('quantity', 'Quantity (shares)', textInput('quantity', 'e.g. 10 or 2.5', NUMBER_MAX_LENGTH, prefill.quantity), {
-      optional: true,
-      hint: 'Enter a quantity or a dollar amount below, not both.',
-    }),
-    input('amount', 'Dollar amount', textInput('amount', 'e.g. 500 or $1,250.50', NUMBER_MAX_LENGTH, prefill.amount), {
-      optional: true,
-      hint: 'Trade this many dollars’ worth instead of a share count (market orders for the day only).',
-    }),
-    input('order_type', 'Order type', {
-      type: 'static_select',
-      action_id: TRADE_FIELDS.order_type.actionId,
-      options: Object.values(ORDER_TYPE_OPTIONS),
-      initial_option: ORDER_TYPE_OPTIONS[prefill.type ?? 'market'],
-    }),
-    input('limit_price', 'Limit price', textInput('limit_price', 'e.g. 189.50', NUMBER_MAX_LENGTH, prefill.limitPrice), {
-      optional: true,
-      hint: 'Required for limit and stop limit orders.',
-    }),
-    input('stop_price', 'Stop price', textInput('stop_price', 'e.g. 180', NUMBER_MAX_LENGTH, prefill.stopPrice), {
-      optional: true,
-      hint: 'Required for stop and stop limit orders.',
-    }),
+    numberInput('quantity', prefill.quantity),
+    numberInput('amount', prefill.amount),
+    input('order_type', 'Order type', orderTypes),
+    numberInput('limit_price', prefill.limitPrice),
+    numberInput('stop_price', prefill.stopPrice),
     input('time_in_force', 'Time in force', {
       type: 'radio_buttons',
       action_id: TRADE_FIELDS.time_in_force.actionId,
@@ -304,15 +259,14 @@ export function buildTradeModal(state: TradeModalState): ModalView {
     }),
   );
 
-  return {
-    type: 'modal',
-    callback_id: TRADE_MODAL_CALLBACK_ID,
-    title: plainText('New order', MAX_MODAL_TITLE),
-    submit: plainText('Place order', MAX_MODAL_BUTTON_TEXT),
-    close: plainText('Cancel', MAX_MODAL_BUTTON_TEXT),
-    private_metadata: state.privateMetadata,
+  return modalView({
+    callbackId: TRADE_MODAL_CALLBACK_ID,
+    title: 'New order',
+    submit: 'Place order',
+    close: 'Cancel',
+    privateMetadata: state.privateMetadata,
     blocks,
-  };
+  });
 }
 
 /** One submitted value as Slack reports it in `view.state.values` (Bolt's ViewStateValue fits). */

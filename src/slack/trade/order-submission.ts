@@ -3,8 +3,9 @@ import type { ListenerDeps } from '../deps';
 import type { OrderPrefill } from '../../domain/trade-command';
 import type { OrderFormInput } from '../../domain/order-form';
 import type { OrderType, Side, TimeInForce } from '../../domain/order';
-import { dec, type Dec } from '../../domain/money';
+import { parseDecimal, parseMoney } from '../../domain/money';
 import { readTradeForm, type TradeModalContext } from './order-modal';
+import { TRADERS_ONLY_FIELD_ERROR } from './trade-messages';
 
 interface TradeModalMetadata {
   channelId?: string;
@@ -34,7 +35,7 @@ export function tradeModalSubmission(deps: ListenerDeps) {
     const userId = body.user.id;
     if (!deps.access.mayTrade(userId)) {
       deps.logger.warn({ user: userId }, 'order submission by a user not in TRADER_USER_IDS');
-      await ack({ response_action: 'errors', errors: { symbol: 'Sorry — you are not on this workspace’s trader list, so this order can’t be placed.' } });
+      await ack({ response_action: 'errors', errors: { symbol: TRADERS_ONLY_FIELD_ERROR } });
       return;
     }
     const form = readTradeForm(view.state.values);
@@ -63,9 +64,9 @@ export function tradeModalSubmission(deps: ListenerDeps) {
 export async function modalContext(deps: ListenerDeps, symbol: string, prefill: OrderPrefill): Promise<TradeModalContext | undefined> {
   const context = await deps.orderEntry.orderContext(symbol);
   if (!context.market) return undefined;
-  const price = prefill.limitPrice ? parseDecimal(prefill.limitPrice) : (context.snapshot?.lastPrice ?? context.snapshot?.ask);
+  const price = prefill.limitPrice ? parseMoney(prefill.limitPrice) : (context.snapshot?.lastPrice ?? context.snapshot?.ask);
   const quantity = prefill.quantity ? parseDecimal(prefill.quantity) : undefined;
-  const amount = prefill.amount ? parseDecimal(prefill.amount) : undefined;
+  const amount = prefill.amount ? parseMoney(prefill.amount) : undefined;
   return {
     asset: context.asset,
     snapshot: context.snapshot,
@@ -90,10 +91,4 @@ export function prefillFromForm(form: OrderFormInput): OrderPrefill {
   if (form.extendedHours) prefill.extendedHours = true;
   if (form.portfolio.trim()) prefill.portfolio = form.portfolio.trim();
   return prefill;
-}
-
-function parseDecimal(text: string): Dec | undefined {
-  const cleaned = text.replace(/[$,\s]/g, '');
-  if (!/^\d+(\.\d+)?$/.test(cleaned)) return undefined;
-  return dec(cleaned);
 }

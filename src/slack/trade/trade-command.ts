@@ -5,7 +5,7 @@ import { parseTradeCommand, type OrderPrefill } from '../../domain/trade-command
 import type { MarketDescription } from '../../domain/market-hours';
 import { DEFAULT_PORTFOLIO } from '../../domain/portfolio-name';
 import { buildErrorMessage } from '../block-kit/messages';
-import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp } from './trade-messages';
+import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp, buildTradersOnlyMessage } from './trade-messages';
 import { buildTradeModal, type TradeModalContext } from './order-modal';
 import { modalContext, tradeModalMetadata } from './order-submission';
 import { slackErrorCode } from '../block-kit/slack-errors';
@@ -46,7 +46,7 @@ export function tradeCommand(deps: ListenerDeps) {
       case 'order':
         if (!deps.access.mayTrade(command.user_id)) {
           deps.logger.warn({ user: command.user_id, command: '/trade' }, 'order attempt by a user not in TRADER_USER_IDS');
-          await reply(buildErrorMessage('Sorry — only the traders set up for this workspace can place orders. Ask an admin to add you to TRADER_USER_IDS. You can still use `/trade quote` and `/trade market`.'));
+          await reply(buildTradersOnlyMessage('command'));
           return;
         }
         await openTradeModal(client, { triggerId: command.trigger_id, userId: command.user_id, channelId: command.channel_id, prefill: parsed.prefill }, deps).catch(async (err: unknown) => {

@@ -1,10 +1,35 @@
 import type { KnownBlock } from '@slack/web-api';
 import type { BrokerAsset, Snapshot } from '../../domain/market';
 import { formatNewYorkTime, type MarketDescription } from '../../domain/market-hours';
-import { formatBidAsk, formatChange, formatPrice } from '../block-kit/format';
-import { MAX_CONTEXT_TEXT, MAX_SECTION_FIELD_TEXT, MAX_SECTION_TEXT, mrkdwn, userMrkdwn, type SlackMessage } from '../block-kit/limits';
+import { formatBidAsk, formatChange, formatPrice, marketIcon } from '../block-kit/format';
+import { buildErrorMessage } from '../block-kit/messages';
+import {
+  MAX_SECTION_FIELD_TEXT,
+  MAX_SECTION_TEXT,
+  contextBlock,
+  mrkdwn,
+  sectionBlock,
+  userMrkdwn,
+  type SlackMessage,
+} from '../block-kit/limits';
 
 /** Short replies to `/trade quote|market|help` and to anything that went wrong (sent ephemeral by the caller). */
+
+const TRADERS_ONLY =
+  'Sorry — only the traders set up for this workspace can place orders. Ask an admin to add you to TRADER_USER_IDS.';
+
+/**
+ * The answer to a member who is not a trader and asked for the order form; from `/trade` it also
+ * says what they can still do there.
+ */
+export function buildTradersOnlyMessage(from: 'command' | 'home'): SlackMessage {
+  const stillAllowed = from === 'command' ? ' You can still use `/trade quote` and `/trade market`.' : '';
+  return buildErrorMessage(`${TRADERS_ONLY}${stillAllowed}`);
+}
+
+/** The same refusal next to the form's field, for an order submitted by someone who is not (or no longer) a trader. */
+export const TRADERS_ONLY_FIELD_ERROR =
+  'Sorry — you are not on this workspace’s trader list, so this order can’t be placed.';
 
 export interface QuoteMessageInput {
   asset: BrokerAsset;
@@ -15,8 +40,9 @@ export interface QuoteMessageInput {
   now?: Date;
 }
 
-function marketContext(market: MarketDescription): KnownBlock {
-  return { type: 'context', elements: [mrkdwn(`${market.open ? ':large_green_circle:' : ':crescent_moon:'} ${market.headline}`, MAX_CONTEXT_TEXT)] };
+/** The market's headline as small print (under a quote, at the top of the order form). */
+export function marketContext(market: MarketDescription): KnownBlock {
+  return contextBlock(`${marketIcon(market)} ${market.headline}`);
 }
 
 export function buildQuoteMessage({ asset, snapshot, market, now = new Date() }: QuoteMessageInput): SlackMessage {
@@ -28,7 +54,7 @@ export function buildQuoteMessage({ asset, snapshot, market, now = new Date() }:
     return {
       text: `${symbol}: no quote available`,
       blocks: [
-        { type: 'section', text: mrkdwn(`${heading}\nNo quote available right now.`, MAX_SECTION_TEXT) },
+        sectionBlock(`${heading}\nNo quote available right now.`),
         marketContext(market),
       ],
     };
@@ -51,13 +77,13 @@ export function buildQuoteMessage({ asset, snapshot, market, now = new Date() }:
 }
 
 export function buildMarketStatusMessage(market: MarketDescription): SlackMessage {
-  const icon = market.open ? ':large_green_circle:' : ':crescent_moon:';
+  const icon = marketIcon(market);
   const advice = market.open
     ? ''
     : '\nA market order placed now queues until the open; a limit order with extended hours can trade pre-/after-market.';
   return {
     text: market.headline,
-    blocks: [{ type: 'section', text: mrkdwn(`${icon} *${market.headline}*\n${market.detail}${advice}`, MAX_SECTION_TEXT) }],
+    blocks: [sectionBlock(`${icon} *${market.headline}*\n${market.detail}${advice}`)],
   };
 }
 
@@ -81,7 +107,7 @@ const HELP_TEXT = [
 export function buildTradeHelp(): SlackMessage {
   return {
     text: 'How to use /trade',
-    blocks: [{ type: 'section', text: mrkdwn(HELP_TEXT, MAX_SECTION_TEXT) }],
+    blocks: [sectionBlock(HELP_TEXT)],
   };
 }
 

@@ -13,6 +13,7 @@ function view(overrides: Partial<OrderMessageView> = {}): OrderMessageView {
     qty: dec(10),
     type: 'market',
     timeInForce: 'day',
+    extendedHours: false,
     portfolio: 'Growth',
     userId: 'U123ABC',
     alpacaOrderId: '61e69015-8549-4bfd-b9c3-01e75843f47d',

@@ -9,13 +9,15 @@
  * - 403 40310000 "potential wash trade detected. use complex orders": Alpaca's forum and several
  *   2026 live probes (HTTP 403). An older report (Petersoj/alpaca-java#145, 2024) saw 422 42210000.
  * - 403 40310000 "cost basis must be >= minimal amount of order 1": Alpaca forum.
- * - 422 40010001 "client_order_id must be unique": DESIGN.md platform facts.
+ * - 422 40010001 "client_order_id must be unique": what Alpaca answers a repeated client_order_id.
  * - 422 42210000 "invalid limit_price 11.055. sub-penny increment does not fulfill minimum pricing
  *   criteria": alpaca-trade-api-csharp#497.
- * - 404 40410000 "asset not found": the brief; asset-related 422s follow the wording of Alpaca's
- *   documented options error table (`contract "{symbol}" not found` / `is not tradable`).
+ * - 404 40410000 "asset not found": Alpaca's answer to GET /v2/assets/{symbol} for an unknown symbol;
+ *   asset-related 422s follow the wording of Alpaca's documented options error table
+ *   (`contract "{symbol}" not found` / `is not tradable`).
  * - 400 40010000 "request body format is invalid": Alpaca-API#89.
- * - 42910000 "rate limit exceeded": the brief (Alpaca documents only the 429 status).
+ * - 42910000 "rate limit exceeded": the code and wording the stand-in assumes (Alpaca documents only
+ *   the 429 status).
  */
 export interface AlpacaErrorBody {
   code: number;
