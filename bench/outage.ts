@@ -1,11 +1,11 @@
-import { launchApp, type LaunchedApp } from '../test/support/launch';
-import { testDatabaseTargets, type TestDatabaseKind } from '../test/support/databases';
-import { formValues } from '../test/support/trading';
-import { DEFAULT_CHANNEL_ID } from '../test/support/slack-standin';
 import { initORM } from '../src/db/orm';
 import { TradeRepository } from '../src/db/repositories/trade-repository';
-import type { BenchRow } from './table';
+import { type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
+import { type LaunchedApp, launchApp } from '../test/support/launch';
+import { DEFAULT_CHANNEL_ID } from '../test/support/slack-standin';
+import { formValues } from '../test/support/trading';
 import { duration, ms, percentile, ratio, sleep } from './stats';
+import type { BenchRow } from './table';
 
 const BURST_ORDERS = 40;
 const STEADY_ORDERS = 20;
@@ -27,7 +27,11 @@ async function placeOrders(t: LaunchedApp, count: number): Promise<string[]> {
     const command = await t.slack.slashCommand({ command: '/trade', text: '', userId });
     const call = await t.slack.waitForCall('views.open', (c) => c.args.trigger_id === command.triggerId, 10_000);
     const viewId = (call.response as { view: { id: string } }).view.id;
-    await t.slack.submitView({ viewId, userId, values: formValues({ symbol: 'AAPL', side: 'buy', quantity: '1', portfolio: 'Outage bench' }) });
+    await t.slack.submitView({
+      viewId,
+      userId,
+      values: formValues({ symbol: 'AAPL', side: 'buy', quantity: '1', portfolio: 'Outage bench' }),
+    });
     ids.push(`oms-${viewId}`);
   }
   await t.app.outboxDrained(60_000);
@@ -38,12 +42,21 @@ async function placeOrders(t: LaunchedApp, count: number): Promise<string[]> {
 async function waitFilled(trades: TradeRepository, ids: readonly string[]): Promise<void> {
   const waiting = new Set(ids);
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && (await trades.listUnsettled()).some((row) => row.clientOrderId && waiting.has(row.clientOrderId))) await sleep(250);
+  while (
+    Date.now() < deadline &&
+    (await trades.listUnsettled()).some((row) => row.clientOrderId && waiting.has(row.clientOrderId))
+  )
+    await sleep(250);
 }
 
 /** Per order: from the stand-in's fill event to the app's fill row (same host clock). */
 async function fillLags(t: LaunchedApp, trades: TradeRepository, ids: readonly string[]): Promise<number[]> {
-  const sent = new Map(t.alpaca.tradeUpdates().filter((u) => u.event === 'fill').map((u) => [u.order.client_order_id, Date.parse(u.timestamp)]));
+  const sent = new Map(
+    t.alpaca
+      .tradeUpdates()
+      .filter((u) => u.event === 'fill')
+      .map((u) => [u.order.client_order_id, Date.parse(u.timestamp)]),
+  );
   const lags: number[] = [];
   for (const id of ids) {
     const row = await trades.findByClientOrderId(id);
@@ -54,12 +67,21 @@ async function fillLags(t: LaunchedApp, trades: TradeRepository, ids: readonly s
   return lags;
 }
 
-async function withApp<T>(kind: TestDatabaseKind, fillMode: 'immediate' | 'manual', marketOpen: boolean, run: (t: LaunchedApp, trades: TradeRepository) => Promise<T>): Promise<T> {
+async function withApp<T>(
+  kind: TestDatabaseKind,
+  fillMode: 'immediate' | 'manual',
+  marketOpen: boolean,
+  run: (t: LaunchedApp, trades: TradeRepository) => Promise<T>,
+): Promise<T> {
   const db = await kind.create();
   const orm = await initORM(db.target);
   let t: LaunchedApp | undefined;
   try {
-    t = await launchApp({ database: db.target, env: { LOG_LEVEL: 'warn' }, alpacaOptions: { cash: BENCH_CASH, marketOpen, fillMode } });
+    t = await launchApp({
+      database: db.target,
+      env: { LOG_LEVEL: 'warn' },
+      alpacaOptions: { cash: BENCH_CASH, marketOpen, fillMode },
+    });
     return await run(t, new TradeRepository(orm));
   } finally {
     await t?.stop();
@@ -69,7 +91,10 @@ async function withApp<T>(kind: TestDatabaseKind, fillMode: 'immediate' | 'manua
 }
 
 /** Queued orders all filled at the open, with Slack up or down: the fills wait in line for the database, never for Slack. */
-async function burstAtOpen(kind: TestDatabaseKind, slackDown: boolean): Promise<{ lags: number[]; catchUpMs?: number }> {
+async function burstAtOpen(
+  kind: TestDatabaseKind,
+  slackDown: boolean,
+): Promise<{ lags: number[]; catchUpMs?: number }> {
   return withApp(kind, 'immediate', false, async (t, trades) => {
     const ids = await placeOrders(t, BURST_ORDERS);
     if (slackDown) t.slack.startOutage(SLACK_OUTAGE);
@@ -80,7 +105,10 @@ async function burstAtOpen(kind: TestDatabaseKind, slackDown: boolean): Promise<
     await sleep(OUTAGE_MS);
     const recovered = Date.now();
     t.slack.endOutage();
-    const filledShown = () => t.slack.messages(DEFAULT_CHANNEL_ID).filter((m) => !m.threadTs && ids.some((id) => shown(m).includes(id)) && /Filled 1 AAPL/.test(shown(m))).length;
+    const filledShown = () =>
+      t.slack
+        .messages(DEFAULT_CHANNEL_ID)
+        .filter((m) => !m.threadTs && ids.some((id) => shown(m).includes(id)) && /Filled 1 AAPL/.test(shown(m))).length;
     while (filledShown() < ids.length && Date.now() - recovered < 120_000) await sleep(100);
     const catchUpMs = Date.now() - recovered;
     await t.app.outboxDrained(120_000);
@@ -109,15 +137,30 @@ async function benchOn(kind: TestDatabaseKind): Promise<BenchRow[]> {
   const down = await burstAtOpen(kind, true);
   const steadyP99 = percentile(steady, 99);
   return [
-    { bench, metric: 'fill event → stored fill p50, fills 100 ms apart', value: ms(percentile(steady, 50)), note: `${STEADY_ORDERS} orders, every chat/views/conversations call answering 500` },
-    { bench, metric: 'fill event → stored fill p99, fills 100 ms apart', value: ms(steadyP99), note: `goal ≤ ${FILL_TO_BOOKS_GOAL_MS} ms (${ratio(steadyP99 / FILL_TO_BOOKS_GOAL_MS)} of it)` },
+    {
+      bench,
+      metric: 'fill event → stored fill p50, fills 100 ms apart',
+      value: ms(percentile(steady, 50)),
+      note: `${STEADY_ORDERS} orders, every chat/views/conversations call answering 500`,
+    },
+    {
+      bench,
+      metric: 'fill event → stored fill p99, fills 100 ms apart',
+      value: ms(steadyP99),
+      note: `goal ≤ ${FILL_TO_BOOKS_GOAL_MS} ms (${ratio(steadyP99 / FILL_TO_BOOKS_GOAL_MS)} of it)`,
+    },
     {
       bench,
       metric: `fill → stored p99, ${BURST_ORDERS} filled at the open`,
       value: ms(percentile(down.lags, 99)),
       note: `Slack down; with Slack up ${ms(percentile(up.lags, 99))} (ratio ${ratio(percentile(down.lags, 99) / percentile(up.lags, 99))}): the line is the database, not Slack`,
     },
-    { bench, metric: 'messages caught up after Slack returns', value: duration(down.catchUpMs ?? 0), note: `all ${BURST_ORDERS} confirmations edited to "Filled" after a ${OUTAGE_MS / 1000} s outage (back-off at most 20 s)` },
+    {
+      bench,
+      metric: 'messages caught up after Slack returns',
+      value: duration(down.catchUpMs ?? 0),
+      note: `all ${BURST_ORDERS} confirmations edited to "Filled" after a ${OUTAGE_MS / 1000} s outage (back-off at most 20 s)`,
+    },
   ];
 }
 

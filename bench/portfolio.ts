@@ -1,21 +1,21 @@
 import { performance } from 'node:perf_hooks';
 import type { RequiredEntityData } from '@mikro-orm/core';
+import { MAX_SYMBOLS_PER_SNAPSHOT_REQUEST } from '../src/broker/alpaca-broker';
+import { LedgerBroker } from '../src/broker/ledger-broker';
 import { FillEntity, type FillRecord } from '../src/db/entities';
 import { initORM, migrateToLatest, type Orm } from '../src/db/orm';
 import { OrderHistoryRepository } from '../src/db/repositories/order-history-repository';
 import { PortfolioRepository } from '../src/db/repositories/portfolio-repository';
 import { PositionRepository } from '../src/db/repositories/position-repository';
 import { UserPreferenceRepository } from '../src/db/repositories/user-preference-repository';
-import { LedgerBroker } from '../src/broker/ledger-broker';
-import { MAX_SYMBOLS_PER_SNAPSHOT_REQUEST } from '../src/broker/alpaca-broker';
 import { dec } from '../src/domain/money';
 import { PortfolioService } from '../src/services/portfolio-service';
 import { HOME_ACTIONS } from '../src/slack/home/home-view';
-import { testDatabaseTargets, type TestDatabaseKind } from '../test/support/databases';
+import { type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
 import { seedFill } from '../test/support/fills';
-import { launchApp, type LaunchedApp } from '../test/support/launch';
-import type { BenchRow } from './table';
+import { type LaunchedApp, launchApp } from '../test/support/launch';
 import { median, ms, sleep } from './stats';
+import type { BenchRow } from './table';
 
 const RENDER_SIZES = [10, 100, 500];
 const WARM_RUNS = 10;
@@ -29,7 +29,8 @@ const QUERY_RUNS = 5;
 const QUIET_APP = { LOG_LEVEL: 'warn' };
 
 /** Distinct listed symbols for the stand-in: BAAA, BAAB, … */
-const symbolAt = (i: number) => `B${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
+const symbolAt = (i: number) =>
+  `B${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,7 +52,11 @@ async function timedCommand(t: LaunchedApp, text: string): Promise<{ ms: number;
 }
 
 /** A Home tab render: from the action to the first views.publish, and the broker requests before it. */
-async function timedHome(t: LaunchedApp, userId: string, act: () => Promise<unknown>): Promise<{ ms: number; requests: number }> {
+async function timedHome(
+  t: LaunchedApp,
+  userId: string,
+  act: () => Promise<unknown>,
+): Promise<{ ms: number; requests: number }> {
   const publishes = () => t.slack.callsTo('views.publish').filter((c) => c.args.user_id === userId);
   const before = publishes().length;
   const requestsBefore = t.alpaca.requests.length;
@@ -59,7 +64,8 @@ async function timedHome(t: LaunchedApp, userId: string, act: () => Promise<unkn
   await act();
   await until(() => publishes().length > before, 30_000, 'the Home tab');
   const call = publishes()[before]!;
-  if (!(call.response as { ok: boolean }).ok) throw new Error(`Slack refused the Home tab: ${JSON.stringify(call.response)}`);
+  if (!(call.response as { ok: boolean }).ok)
+    throw new Error(`Slack refused the Home tab: ${JSON.stringify(call.response)}`);
   const elapsed = performance.now() - startedAt;
   const requests = t.alpaca.requests.slice(requestsBefore).filter((r) => r.at <= call.at).length;
   // Let a second publish (the month of equity, first time only) finish before the next measurement.
@@ -68,13 +74,29 @@ async function timedHome(t: LaunchedApp, userId: string, act: () => Promise<unkn
 }
 
 /** Seeds a portfolio of `size` positions in symbols never priced before, so its first render is cold. */
-async function seedPortfolio(t: LaunchedApp, orm: Orm, name: string, size: number, firstSymbol: number): Promise<number> {
+async function seedPortfolio(
+  t: LaunchedApp,
+  orm: Orm,
+  name: string,
+  size: number,
+  firstSymbol: number,
+): Promise<number> {
   const portfolio = await new PortfolioRepository(orm).ensure(name, 'U0BENCH');
   for (let i = 0; i < size; i++) {
     const symbol = symbolAt(firstSymbol + i);
     t.alpaca.addAsset({ symbol });
     t.alpaca.setPrice(symbol, { last: String(20 + (i % 50)), prevClose: String(19 + (i % 50)) });
-    await seedFill(orm, { executionId: `${name}-${i}`, tradeId: null, symbol, side: 'buy', qty: dec(i + 1), price: dec(18 + (i % 50)), portfolioName: name, filledAt: new Date(), source: 'broker' });
+    await seedFill(orm, {
+      executionId: `${name}-${i}`,
+      tradeId: null,
+      symbol,
+      side: 'buy',
+      qty: dec(i + 1),
+      price: dec(18 + (i % 50)),
+      portfolioName: name,
+      filledAt: new Date(),
+      source: 'broker',
+    });
   }
   return portfolio.id;
 }
@@ -108,17 +130,37 @@ async function benchRenders(): Promise<BenchRow[]> {
       const cold = await timedCommand(t, listed);
       const warm: number[] = [];
       for (let run = 0; run < WARM_RUNS; run++) warm.push((await timedCommand(t, listed)).ms);
-      rows.push({ bench, metric: `/portfolio <name>, ${size} positions`, value: ms(cold.ms), note: `cold: ${cold.requests} broker request(s); warm p50 ${ms(median(warm))}` });
+      rows.push({
+        bench,
+        metric: `/portfolio <name>, ${size} positions`,
+        value: ms(cold.ms),
+        note: `cold: ${cold.requests} broker request(s); warm p50 ${ms(median(warm))}`,
+      });
 
       // Refreshed (untimed) so the picker offers the new portfolio; the tab still shows the previous one.
-      await timedHome(t, user, () => t!.slack.blockAction({ userId: user, viewId: t!.slack.homeView(user)!.id, actionId: HOME_ACTIONS.refresh }));
+      await timedHome(t, user, () =>
+        t!.slack.blockAction({ userId: user, viewId: t!.slack.homeView(user)!.id, actionId: HOME_ACTIONS.refresh }),
+      );
       // Past the account's 5 s cache too, so the picked portfolio's render is fully cold.
       await sleep(5_500);
       const viewId = t.slack.homeView(user)!.id;
-      const picked = await timedHome(t, user, () => t!.slack.blockAction({ userId: user, viewId, actionId: HOME_ACTIONS.pickPortfolio, selectedOption: String(homeId) }));
+      const picked = await timedHome(t, user, () =>
+        t!.slack.blockAction({
+          userId: user,
+          viewId,
+          actionId: HOME_ACTIONS.pickPortfolio,
+          selectedOption: String(homeId),
+        }),
+      );
       const warmHome: number[] = [];
-      for (let run = 0; run < WARM_RUNS; run++) warmHome.push((await timedHome(t, user, () => t!.slack.appHomeOpened(user))).ms);
-      rows.push({ bench, metric: `Home tab, ${size} positions`, value: ms(picked.ms), note: `cold: ${picked.requests} broker request(s) before the publish; warm p50 ${ms(median(warmHome))}` });
+      for (let run = 0; run < WARM_RUNS; run++)
+        warmHome.push((await timedHome(t, user, () => t!.slack.appHomeOpened(user))).ms);
+      rows.push({
+        bench,
+        metric: `Home tab, ${size} positions`,
+        value: ms(picked.ms),
+        note: `cold: ${picked.requests} broker request(s) before the publish; warm p50 ${ms(median(warmHome))}`,
+      });
     }
     // Past every cache (quotes 15 s, account 5 s), so this is the cold cost of all portfolios at once.
     await sleep(16_000);
@@ -196,27 +238,88 @@ async function benchAggregate(kind: TestDatabaseKind): Promise<BenchRow[]> {
     const allOpenMs = await medianOf(QUERY_RUNS, () => positions.listOpen());
     const perSymbol = await medianOf(QUERY_RUNS, () => positions.totalsBySymbol());
     // The whole /portfolio report without a broker: the books, valued, for every portfolio.
-    const service = new PortfolioService(new LedgerBroker(), portfolios, positions, new OrderHistoryRepository(orm), new UserPreferenceRepository(orm));
+    const service = new PortfolioService(
+      new LedgerBroker(),
+      portfolios,
+      positions,
+      new OrderHistoryRepository(orm),
+      new UserPreferenceRepository(orm),
+    );
     const overview = await medianOf(QUERY_RUNS, () => service.overview());
 
     const incremental: number[] = [];
     for (let i = 0; i < INCREMENTAL_SAMPLES; i++) {
-      const fill = { executionId: `live-${i}`, tradeId: null, symbol: symbolAt(i % SYMBOLS), side: 'buy' as const, qty: dec(1), price: dec(123.45), portfolioName: 'Portfolio 03', filledAt: new Date(), source: 'broker' as const };
+      const fill = {
+        executionId: `live-${i}`,
+        tradeId: null,
+        symbol: symbolAt(i % SYMBOLS),
+        side: 'buy' as const,
+        qty: dec(1),
+        price: dec(123.45),
+        portfolioName: 'Portfolio 03',
+        filledAt: new Date(),
+        source: 'broker' as const,
+      };
       incremental.push((await timed(() => seedFill(orm, fill))).ms);
     }
     const late = await timed(() =>
-      seedFill(orm, { executionId: 'late', tradeId: null, symbol: symbolAt(1), side: 'buy', qty: dec(1), price: dec(100), portfolioName: 'Portfolio 01', filledAt: new Date(Date.UTC(2025, 0, 1)), source: 'broker' }),
+      seedFill(orm, {
+        executionId: 'late',
+        tradeId: null,
+        symbol: symbolAt(1),
+        side: 'buy',
+        qty: dec(1),
+        price: dec(100),
+        portfolioName: 'Portfolio 01',
+        filledAt: new Date(Date.UTC(2025, 0, 1)),
+        source: 'broker',
+      }),
     );
 
     const scale = `${FILLS.toLocaleString('en-US')} fills, ${SYMBOLS} symbols, ${PORTFOLIOS} portfolios`;
     return [
-      { bench, metric: 'one portfolio’s positions', value: ms(onePortfolio), note: `${scale}; median of ${QUERY_RUNS}; goal ≤ 1,000 ms` },
-      { bench, metric: 'all open positions', value: ms(allOpenMs), note: `${allOpen.value.length.toLocaleString('en-US')} rows; median of ${QUERY_RUNS}` },
-      { bench, metric: 'per-symbol totals (GROUP BY)', value: ms(perSymbol), note: `over every portfolio; median of ${QUERY_RUNS}` },
-      { bench, metric: '/portfolio report, books only', value: ms(overview), note: `every portfolio valued (no broker); median of ${QUERY_RUNS}` },
-      { bench, metric: 'fill + position update', value: ms(median(incremental)), note: `one transaction per fill, median of ${INCREMENTAL_SAMPLES}` },
-      { bench, metric: 'late fill (replays its position)', value: ms(late.ms), note: 'filled_at before the last applied fill' },
-      { bench, metric: 'rebuild from fills', value: ms(rebuild.ms), note: `${rebuild.value.toLocaleString('en-US')} positions rewritten (maintenance, not on the read path)` },
+      {
+        bench,
+        metric: 'one portfolio’s positions',
+        value: ms(onePortfolio),
+        note: `${scale}; median of ${QUERY_RUNS}; goal ≤ 1,000 ms`,
+      },
+      {
+        bench,
+        metric: 'all open positions',
+        value: ms(allOpenMs),
+        note: `${allOpen.value.length.toLocaleString('en-US')} rows; median of ${QUERY_RUNS}`,
+      },
+      {
+        bench,
+        metric: 'per-symbol totals (GROUP BY)',
+        value: ms(perSymbol),
+        note: `over every portfolio; median of ${QUERY_RUNS}`,
+      },
+      {
+        bench,
+        metric: '/portfolio report, books only',
+        value: ms(overview),
+        note: `every portfolio valued (no broker); median of ${QUERY_RUNS}`,
+      },
+      {
+        bench,
+        metric: 'fill + position update',
+        value: ms(median(incremental)),
+        note: `one transaction per fill, median of ${INCREMENTAL_SAMPLES}`,
+      },
+      {
+        bench,
+        metric: 'late fill (replays its position)',
+        value: ms(late.ms),
+        note: 'filled_at before the last applied fill',
+      },
+      {
+        bench,
+        metric: 'rebuild from fills',
+        value: ms(rebuild.ms),
+        note: `${rebuild.value.toLocaleString('en-US')} positions rewritten (maintenance, not on the read path)`,
+      },
     ];
   } finally {
     await orm.close(true);
@@ -228,7 +331,12 @@ export async function benchPortfolio(): Promise<BenchRow[]> {
   const rows = await benchRenders();
   for (const kind of testDatabaseTargets()) {
     if (!kind.available) {
-      rows.push({ bench: `positions aggregate (${kind.name})`, metric: 'skipped', value: '—', note: 'set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server' });
+      rows.push({
+        bench: `positions aggregate (${kind.name})`,
+        metric: 'skipped',
+        value: '—',
+        note: 'set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server',
+      });
       continue;
     }
     rows.push(...(await benchAggregate(kind)));

@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import type { RequiredEntityData } from '@mikro-orm/core';
-import { FillEntity, TradeEntity, type FillRecord, type TradeRecord } from '../src/db/entities';
+import { FillEntity, type FillRecord, TradeEntity, type TradeRecord } from '../src/db/entities';
 import { initORM, migrateToLatest } from '../src/db/orm';
 import type { ReconcileReport, ReconcileResult } from '../src/services/reconcile-service';
-import { testDatabaseTargets, type TestDatabaseKind } from '../test/support/databases';
-import { launchApp, type LaunchedApp } from '../test/support/launch';
 import { startAlpacaStandIn } from '../test/support/alpaca-standin';
-import type { BenchRow } from './table';
+import { type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
+import { type LaunchedApp, launchApp } from '../test/support/launch';
 import { median, ms, sleep } from './stats';
+import type { BenchRow } from './table';
 
 const FILLS = 100_000;
 const SYMBOLS = 500;
@@ -21,10 +21,14 @@ const RUNS = 5;
 const QUIET_PERIOD_MS = 5_500;
 
 /** Distinct symbols for the stand-in: RAAA, RAAB, … */
-const symbolAt = (i: number) => `R${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
+const symbolAt = (i: number) =>
+  `R${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
 
 /** Buys and sells per (portfolio, symbol), about ten per position; returns the signed total per symbol. */
-function syntheticFills(count: number, now: Date): { rows: RequiredEntityData<FillRecord>[]; totals: Map<string, number> } {
+function syntheticFills(
+  count: number,
+  now: Date,
+): { rows: RequiredEntityData<FillRecord>[]; totals: Map<string, number> } {
   const rows: RequiredEntityData<FillRecord>[] = [];
   const totals = new Map<string, number>();
   const start = Date.UTC(2025, 0, 2, 14, 30);
@@ -76,7 +80,11 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
     const now = new Date();
     const { rows, totals } = syntheticFills(FILLS, now);
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      await orm.em.fork().createQueryBuilder(FillEntity).insert(rows.slice(i, i + INSERT_BATCH)).execute('run');
+      await orm.em
+        .fork()
+        .createQueryBuilder(FillEntity)
+        .insert(rows.slice(i, i + INSERT_BATCH))
+        .execute('run');
     }
     for (const [symbol, qty] of totals) alpaca.setPosition(symbol, String(qty), '75.00');
 
@@ -110,7 +118,11 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
       });
     }
     for (let i = 0; i < trades.length; i += INSERT_BATCH) {
-      await orm.em.fork().createQueryBuilder(TradeEntity).insert(trades.slice(i, i + INSERT_BATCH)).execute('run');
+      await orm.em
+        .fork()
+        .createQueryBuilder(TradeEntity)
+        .insert(trades.slice(i, i + INSERT_BATCH))
+        .execute('run');
     }
     await sleep(QUIET_PERIOD_MS);
 
@@ -126,7 +138,10 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
     const samples: Awaited<ReturnType<typeof timedRun>>[] = [];
     for (let i = 0; i < RUNS; i++) samples.push(await timedRun(t));
     const last = samples.at(-1)!;
-    if (last.report.run.outcome !== 'ok') throw new Error(`expected agreeing books, got ${last.report.run.outcome} (${last.report.run.openDiscrepancies} open)`);
+    if (last.report.run.outcome !== 'ok')
+      throw new Error(
+        `expected agreeing books, got ${last.report.run.outcome} (${last.report.run.openDiscrepancies} open)`,
+      );
 
     // One symbol drifts at the broker: the run reads positions again (after its pause) before reporting.
     const drifted = symbolAt(7);
@@ -135,14 +150,24 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
 
     const scale = `${FILLS.toLocaleString('en-US')} fills, ${SYMBOLS} symbols, ${PORTFOLIOS} portfolios, ${RECENT_ORDERS.toLocaleString('en-US')} orders in the last 24 h`;
     return [
-      { bench, metric: 'one run, books agree with Alpaca', value: ms(median(samples.map((s) => s.ms))), note: `${scale}; median of ${RUNS}; goal ≤ 1,000 ms` },
+      {
+        bench,
+        metric: 'one run, books agree with Alpaca',
+        value: ms(median(samples.map((s) => s.ms))),
+        note: `${scale}; median of ${RUNS}; goal ≤ 1,000 ms`,
+      },
       {
         bench,
         metric: 'broker requests per run',
         value: String(last.report.run.brokerRequests),
         note: `${last.httpRequests} HTTP requests seen by the stand-in: orders in pages of 500 + positions, no per-symbol calls`,
       },
-      { bench, metric: 'first run after start-up', value: ms(Number(startup?.ms ?? NaN)), note: `${String(startup?.broker_requests ?? '?')} broker requests; cold caches` },
+      {
+        bench,
+        metric: 'first run after start-up',
+        value: ms(Number(startup?.ms ?? NaN)),
+        note: `${String(startup?.broker_requests ?? '?')} broker requests; cold caches`,
+      },
       {
         bench,
         metric: 'one run confirming a new discrepancy',
@@ -163,7 +188,12 @@ export async function benchReconcile(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   for (const kind of testDatabaseTargets()) {
     if (!kind.available) {
-      rows.push({ bench: `reconcile (${kind.name})`, metric: 'skipped', value: '—', note: 'set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server' });
+      rows.push({
+        bench: `reconcile (${kind.name})`,
+        metric: 'skipped',
+        value: '—',
+        note: 'set BENCH_DATABASE_URL or TEST_DATABASE_URL to a PostgreSQL server',
+      });
       continue;
     }
     rows.push(...(await benchOne(kind)));

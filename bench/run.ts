@@ -1,12 +1,13 @@
-import { printTable, type BenchRow } from './table';
 import { benchOutage } from './outage';
 import { benchPortfolio } from './portfolio';
 import { benchReconcile } from './reconcile';
 import { benchStartup } from './startup';
+import { type BenchRow, printTable } from './table';
 import { benchTrade } from './trade';
 
 // test/support/databases.ts reads TEST_DATABASE_URL; BENCH_DATABASE_URL names the bench's own server.
-if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL) process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
+if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL)
+  process.env.TEST_DATABASE_URL = process.env.BENCH_DATABASE_URL;
 
 const BENCHES: [string, () => Promise<BenchRow[]>][] = [
   ['startup', benchStartup],
@@ -20,7 +21,9 @@ const BENCHES: [string, () => Promise<BenchRow[]>][] = [
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !BENCHES.some(([name]) => name === w));
 if (unknown.length > 0) {
-  process.stderr.write(`bench: no bench named ${unknown.join(', ')}; choose from ${BENCHES.map(([name]) => name).join(', ')}\n`);
+  process.stderr.write(
+    `bench: no bench named ${unknown.join(', ')}; choose from ${BENCHES.map(([name]) => name).join(', ')}\n`,
+  );
   process.exit(2);
 }
 
@@ -33,7 +36,12 @@ for (const [name, bench] of BENCHES.filter(([n]) => wanted.length === 0 || wante
     rows.push(...(await bench()));
   } catch (err) {
     failed = true;
-    rows.push({ bench: name, metric: 'error', value: 'failed', note: err instanceof Error ? err.message : String(err) });
+    rows.push({
+      bench: name,
+      metric: 'error',
+      value: 'failed',
+      note: err instanceof Error ? err.message : String(err),
+    });
   }
   process.stderr.write(`bench: ${name} done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
 }

@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { startAlpacaStandIn } from '../test/support/alpaca-standin';
-import { startSlackStandIn, type SlackStandIn } from '../test/support/slack-standin';
 import { appEnvironment } from '../test/support/launch';
-import type { BenchRow } from './table';
+import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-standin';
 import { median, ms, sleep } from './stats';
+import type { BenchRow } from './table';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 3;
@@ -43,8 +43,13 @@ async function waitFor(predicate: () => boolean, timeoutMs: number, what: string
 
 async function sendHelpCommands(slack: SlackStandIn): Promise<void> {
   const urls = new Set<string>();
-  for (let i = 0; i < HELP_COMMANDS; i += 1) urls.add((await slack.slashCommand({ command: '/trade', text: 'help' })).responseUrl);
-  await waitFor(() => slack.responses.filter((r) => urls.has(r.url)).length >= urls.size, 30_000, 'the /trade help answers');
+  for (let i = 0; i < HELP_COMMANDS; i += 1)
+    urls.add((await slack.slashCommand({ command: '/trade', text: 'help' })).responseUrl);
+  await waitFor(
+    () => slack.responses.filter((r) => urls.has(r.url)).length >= urls.size,
+    30_000,
+    'the /trade help answers',
+  );
 }
 
 /** One `npm start` (node --import tsx src/main.ts) on a fresh SQLite file: ready time, memory, shutdown time. */
@@ -55,7 +60,13 @@ async function startOnce(): Promise<StartupRun> {
   let child: ChildProcess | undefined;
   try {
     // The ready line is logged at info; the output is kept in memory, never printed.
-    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'bench.sqlite') }, useAlpaca: true, extra: { LOG_LEVEL: 'info' } });
+    const env = appEnvironment({
+      slack,
+      alpaca,
+      database: { kind: 'sqlite', url: join(dir, 'bench.sqlite') },
+      useAlpaca: true,
+      extra: { LOG_LEVEL: 'info' },
+    });
     const spawnedAt = performance.now();
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
@@ -79,7 +90,10 @@ async function startOnce(): Promise<StartupRun> {
 
     const stopAt = performance.now();
     proc.kill('SIGTERM');
-    const exitCode = await Promise.race([exited, sleep(EXIT_TIMEOUT_MS).then(() => Promise.reject(new Error('no exit within 15 s of SIGTERM')))]);
+    const exitCode = await Promise.race([
+      exited,
+      sleep(EXIT_TIMEOUT_MS).then(() => Promise.reject(new Error('no exit within 15 s of SIGTERM'))),
+    ]);
     return { readyMs, rssReadyKb, rssAfterHelpKb, exitMs: performance.now() - stopAt, exitCode };
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,13 +1,13 @@
-import { launchApp, type LaunchedApp } from '../test/support/launch';
-import { testDatabaseTargets, type TestDatabase, type TestDatabaseKind } from '../test/support/databases';
-import { formValues } from '../test/support/trading';
-import type { StandInRequest } from '../test/support/alpaca-standin';
 import { initORM, type Orm } from '../src/db/orm';
 import { TradeRepository } from '../src/db/repositories/trade-repository';
-import type { Trade } from '../src/domain/trade';
 import { clientOrderIdForView, isTerminal } from '../src/domain/order';
-import type { BenchRow } from './table';
+import type { Trade } from '../src/domain/trade';
+import type { StandInRequest } from '../test/support/alpaca-standin';
+import { type TestDatabase, type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
+import { type LaunchedApp, launchApp } from '../test/support/launch';
+import { formValues } from '../test/support/trading';
 import { duration, ms, percentile, ratio, sleep } from './stats';
+import type { BenchRow } from './table';
 
 /** Slack shows the user an error when an envelope is not acked within 3 s. */
 const SLACK_ACK_LIMIT_MS = 3_000;
@@ -38,9 +38,14 @@ interface OpenedForm {
 
 async function openOrderForm(t: LaunchedApp, text: string, userId: string): Promise<OpenedForm> {
   const command = await t.slack.slashCommand({ command: '/trade', text, userId });
-  const call = await t.slack.waitForCall('views.open', (c) => c.args.trigger_id === command.triggerId, FORM_OPEN_TIMEOUT_MS);
+  const call = await t.slack.waitForCall(
+    'views.open',
+    (c) => c.args.trigger_id === command.triggerId,
+    FORM_OPEN_TIMEOUT_MS,
+  );
   const response = call.response as { ok: boolean; error?: string; view?: { id: string } };
-  if (!response.ok || !response.view) throw new Error(`views.open failed for /trade ${text} (${response.error ?? 'no view'})`);
+  if (!response.ok || !response.view)
+    throw new Error(`views.open failed for /trade ${text} (${response.error ?? 'no view'})`);
   const sentAt = t.slack.envelopes.find((e) => e.envelopeId === command.envelopeId)!.sentAt;
   return { viewId: response.view.id, userId, commandAckMs: command.ackMs, openMs: call.at - sentAt };
 }
@@ -66,8 +71,18 @@ function ackRows(bench: string, what: string, acksMs: number[], note: string): B
   const p50 = percentile(acksMs, 50);
   const p99 = percentile(acksMs, 99);
   return [
-    { bench, metric: `${what} p50`, value: ms(p50), note: `${ratio(p50 / SLACK_ACK_LIMIT_MS)} of Slack's 3,000 ms limit; ${note}` },
-    { bench, metric: `${what} p99`, value: ms(p99), note: `${ratio(p99 / SLACK_ACK_LIMIT_MS)} of Slack's 3,000 ms limit` },
+    {
+      bench,
+      metric: `${what} p50`,
+      value: ms(p50),
+      note: `${ratio(p50 / SLACK_ACK_LIMIT_MS)} of Slack's 3,000 ms limit; ${note}`,
+    },
+    {
+      bench,
+      metric: `${what} p99`,
+      value: ms(p99),
+      note: `${ratio(p99 / SLACK_ACK_LIMIT_MS)} of Slack's 3,000 ms limit`,
+    },
   ];
 }
 
@@ -103,12 +118,29 @@ async function benchAckTimes(): Promise<BenchRow[]> {
     // A slow ack is explained when a quote request (the cache holds quotes 15 s) was in flight while it waited.
     const slow = submissionWindows.filter((w) => w.to - w.from > SLOW_ACK_MS);
     const quoteInFlight = (w: { from: number; to: number }) =>
-      t!.alpaca.requests.some((r) => r.path === '/v2/stocks/snapshots' && r.at > w.from - BROKER_LATENCY_MS && r.at < w.to);
+      t!.alpaca.requests.some(
+        (r) => r.path === '/v2/stocks/snapshots' && r.at > w.from - BROKER_LATENCY_MS && r.at < w.to,
+      );
     const slowOnQuote = slow.filter(quoteInFlight).length;
     return [
-      ...ackRows(bench, '/trade buy 1 AAPL ack', commands.map((c) => c.commandAckMs), `${ACK_SAMPLES} commands, one after another`),
-      { bench, metric: 'order form open p99', value: ms(percentile(opens, 99)), note: `command sent → views.open; ${ratio(percentile(opens, 99) / SLACK_ACK_LIMIT_MS)} of the 3 s trigger_id life` },
-      ...ackRows(bench, 'order submission ack', submissionAcks, `${ACK_SAMPLES} submissions: ${refused} refused, ${placed()}/${wanted.size} placed at the broker`),
+      ...ackRows(
+        bench,
+        '/trade buy 1 AAPL ack',
+        commands.map((c) => c.commandAckMs),
+        `${ACK_SAMPLES} commands, one after another`,
+      ),
+      {
+        bench,
+        metric: 'order form open p99',
+        value: ms(percentile(opens, 99)),
+        note: `command sent → views.open; ${ratio(percentile(opens, 99) / SLACK_ACK_LIMIT_MS)} of the 3 s trigger_id life`,
+      },
+      ...ackRows(
+        bench,
+        'order submission ack',
+        submissionAcks,
+        `${ACK_SAMPLES} submissions: ${refused} refused, ${placed()}/${wanted.size} placed at the broker`,
+      ),
       {
         bench,
         metric: `submission acks > ${SLOW_ACK_MS} ms`,
@@ -131,9 +163,17 @@ interface BookState {
  * One read of the books for the burst's client order ids. Open rows come from one query; a row is
  * read on its own only until it is first seen and once more when it leaves the open set.
  */
-async function readBooks(trades: TradeRepository, clientOrderIds: readonly string[], rows: Map<string, Trade>): Promise<BookState> {
+async function readBooks(
+  trades: TradeRepository,
+  clientOrderIds: readonly string[],
+  rows: Map<string, Trade>,
+): Promise<BookState> {
   const wanted = new Set(clientOrderIds);
-  const open = new Map((await trades.listUnsettled()).filter((r) => r.clientOrderId !== null && wanted.has(r.clientOrderId)).map((r) => [r.clientOrderId!, r]));
+  const open = new Map(
+    (await trades.listUnsettled())
+      .filter((r) => r.clientOrderId !== null && wanted.has(r.clientOrderId))
+      .map((r) => [r.clientOrderId!, r]),
+  );
   for (const id of clientOrderIds) {
     const openRow = open.get(id);
     if (openRow) {
@@ -151,7 +191,9 @@ async function readBooks(trades: TradeRepository, clientOrderIds: readonly strin
 function describeRequests(requests: readonly StandInRequest[]): string {
   const counts = new Map<string, number>();
   for (const r of requests) {
-    const path = r.path.replace(/\/v2\/orders:by_client_order_id.*/, '/v2/orders:by_client_order_id').replace(/\/v2\/orders\/[^/]+$/, '/v2/orders/{id}');
+    const path = r.path
+      .replace(/\/v2\/orders:by_client_order_id.*/, '/v2/orders:by_client_order_id')
+      .replace(/\/v2\/orders\/[^/]+$/, '/v2/orders/{id}');
     const key = `${r.method} ${r.api === 'data' ? 'data' : ''}${path}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
@@ -166,7 +208,10 @@ function countRetries(t: LaunchedApp): { total: number; byKind: string } {
     const kind = String(entry.kind);
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
-  return { total: [...kinds.values()].reduce((a, b) => a + b, 0), byKind: [...kinds].map(([k, n]) => `${n} ${k}`).join(', ') };
+  return {
+    total: [...kinds.values()].reduce((a, b) => a + b, 0),
+    byKind: [...kinds].map(([k, n]) => `${n} ${k}`).join(', '),
+  };
 }
 
 interface BurstSchedule {
@@ -205,12 +250,19 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
     const trades = new TradeRepository(orm);
 
     const users = Array.from({ length: BURST_USERS }, (_, i) => `U0BENCH${String(i).padStart(2, '0')}`);
-    const forms = await openOrderForms(t, users.flatMap((u) => Array<string>(BURST_ORDERS_PER_USER).fill(u)));
+    const forms = await openOrderForms(
+      t,
+      users.flatMap((u) => Array<string>(BURST_ORDERS_PER_USER).fill(u)),
+    );
     const clientOrderIds = forms.map((f) => clientOrderIdForView(f.viewId));
 
     const firstSubmitAt = Date.now();
-    const acks = await Promise.allSettled(forms.map((f) => t!.slack.submitView({ viewId: f.viewId, userId: f.userId, values: ONE_SHARE_OF_AAPL })));
-    const submissionEnvelopes = t.slack.envelopes.filter((e) => e.sentAt >= firstSubmitAt && e.payload.type === 'view_submission');
+    const acks = await Promise.allSettled(
+      forms.map((f) => t!.slack.submitView({ viewId: f.viewId, userId: f.userId, values: ONE_SHARE_OF_AAPL })),
+    );
+    const submissionEnvelopes = t.slack.envelopes.filter(
+      (e) => e.sentAt >= firstSubmitAt && e.payload.type === 'view_submission',
+    );
     // Late acks still arrive after the stand-in gave up at 3 s; the books are read once they are in.
     await waitUntil(() => submissionEnvelopes.every((e) => e.ackMs !== undefined), 30_000);
     const rows = new Map<string, Trade>();
@@ -218,7 +270,8 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
     await waitUntil(async () => {
       const books = await readBooks(trades, clientOrderIds, rows);
       const terminal = [...books.rows.values()].filter((r) => isTerminal(r.status)).length;
-      const done = books.rows.size === clientOrderIds.length && books.unsettled === 0 && terminal === clientOrderIds.length;
+      const done =
+        books.rows.size === clientOrderIds.length && books.unsettled === 0 && terminal === clientOrderIds.length;
       if (done) lastTerminalAt = Date.now();
       // The books have caught up with everything the broker took: what is left is paced by the rate limit.
       caughtUpPolls = terminal >= t!.alpaca.orders().length ? caughtUpPolls + 1 : 0;
@@ -264,23 +317,49 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
     const retries = countRetries(t);
     const postsPerOrder = new Map<string, number>();
     for (const r of tradingRequests) {
-      const id = r.method === 'POST' && r.path === '/v2/orders' ? (r.body as { client_order_id?: string } | undefined)?.client_order_id : undefined;
+      const id =
+        r.method === 'POST' && r.path === '/v2/orders'
+          ? (r.body as { client_order_id?: string } | undefined)?.client_order_id
+          : undefined;
       if (id) postsPerOrder.set(id, (postsPerOrder.get(id) ?? 0) + 1);
     }
     const mostPosts = Math.max(0, ...postsPerOrder.values());
     const wallMs = lastTerminalAt === undefined ? undefined : lastTerminalAt - firstSubmitAt;
 
     return [
-      { bench, metric: 'orders placed at the broker', value: String(placed), note: `of ${clientOrderIds.length} submitted views${strays > 0 ? `; ${strays} broker orders match no view` : ''}` },
-      { bench, metric: 'duplicates', value: String(duplicates), note: 'extra broker orders for one view / client_order_id' },
+      {
+        bench,
+        metric: 'orders placed at the broker',
+        value: String(placed),
+        note: `of ${clientOrderIds.length} submitted views${strays > 0 ? `; ${strays} broker orders match no view` : ''}`,
+      },
+      {
+        bench,
+        metric: 'duplicates',
+        value: String(duplicates),
+        note: 'extra broker orders for one view / client_order_id',
+      },
       {
         bench,
         metric: 'lost',
         value: String(noRow.length + noBrokerOrder.length),
-        note: noRow.length + noBrokerOrder.length === 0 ? 'every view has a row and a broker order' : `${noRow.length} without a trade row; without a broker order: ${notPlaced || 'none'}`,
+        note:
+          noRow.length + noBrokerOrder.length === 0
+            ? 'every view has a row and a broker order'
+            : `${noRow.length} without a trade row; without a broker order: ${notPlaced || 'none'}`,
       },
-      { bench, metric: 'books ≠ broker after wait', value: String(booksDisagree), note: 'placed orders whose row is not filled (every order fills at once)' },
-      { bench, metric: 'broker 429s', value: String(rateLimited.length), note: rateLimited.length > 0 ? describeRequests(rateLimited) : 'none' },
+      {
+        bench,
+        metric: 'books ≠ broker after wait',
+        value: String(booksDisagree),
+        note: 'placed orders whose row is not filled (every order fills at once)',
+      },
+      {
+        bench,
+        metric: 'broker 429s',
+        value: String(rateLimited.length),
+        note: rateLimited.length > 0 ? describeRequests(rateLimited) : 'none',
+      },
       ...ackRows(
         bench,
         'submission ack (all at once)',
@@ -291,16 +370,35 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
         bench,
         metric: 'wall: first submit → last terminal',
         value: wallMs === undefined ? `> ${BURST_WAIT_MS / 1000} s` : duration(wallMs),
-        note: wallMs === undefined ? `${books.unsettled} still open when the wait ended` : `books polled every ${BOOKS_POLL_MS} ms`,
+        note:
+          wallMs === undefined
+            ? `${books.unsettled} still open when the wait ended`
+            : `books polled every ${BOOKS_POLL_MS} ms`,
       },
-      { bench, metric: 'submission attempts retried', value: String(retries.total), note: retries.total > 0 ? `by failure kind: ${retries.byKind}` : 'none' },
-      { bench, metric: 'most POSTs for one order', value: String(mostPosts), note: 'TradeService gives up after 5 attempts (submitRetries 4)' },
-      { bench, metric: 'floor at 200 req/min', value: duration(floorMs), note: `${acceptedTrading.length} trading requests answered (429s left out): ${describeRequests(acceptedTrading)}` },
+      {
+        bench,
+        metric: 'submission attempts retried',
+        value: String(retries.total),
+        note: retries.total > 0 ? `by failure kind: ${retries.byKind}` : 'none',
+      },
+      {
+        bench,
+        metric: 'most POSTs for one order',
+        value: String(mostPosts),
+        note: 'TradeService gives up after 5 attempts (submitRetries 4)',
+      },
+      {
+        bench,
+        metric: 'floor at 200 req/min',
+        value: duration(floorMs),
+        note: `${acceptedTrading.length} trading requests answered (429s left out): ${describeRequests(acceptedTrading)}`,
+      },
       {
         bench,
         metric: 'wall ÷ floor',
         value: wallMs === undefined ? 'n/a' : floorMs === 0 ? 'n/a' : ratio(wallMs / floorMs),
-        note: floorMs === 0 ? 'floor is 0: ≤ 200 trading requests fit in one minute' : '1.00 = as fast as the limit allows',
+        note:
+          floorMs === 0 ? 'floor is 0: ≤ 200 trading requests fit in one minute' : '1.00 = as fast as the limit allows',
       },
     ];
   } finally {

@@ -153,11 +153,20 @@ export class Migration20251124000000InitialSchema extends Migration {
       const name = String(row.portfolio_name).trim();
       const nameKey = name.toLowerCase();
       if (!portfolios.has(nameKey)) {
-        portfolios.set(nameKey, { name, name_key: nameKey, created_by: String(row.user_id), created_at: row.created_at });
+        portfolios.set(nameKey, {
+          name,
+          name_key: nameKey,
+          created_by: String(row.user_id),
+          created_at: row.created_at,
+        });
       }
     }
     if (portfolios.size > 0) {
-      await this.execute(this.getKnex().insert([...portfolios.values()]).into('portfolios'));
+      await this.execute(
+        this.getKnex()
+          .insert([...portfolios.values()])
+          .into('portfolios'),
+      );
     }
   }
 }

@@ -37,6 +37,7 @@ const POSTGRES_STATEMENTS = [
 
 export class Migration20251126000000Reconciliation extends Migration {
   override async up(): Promise<void> {
-    for (const sql of this.driver instanceof PostgreSqlDriver ? POSTGRES_STATEMENTS : SQLITE_STATEMENTS) this.addSql(sql);
+    for (const sql of this.driver instanceof PostgreSqlDriver ? POSTGRES_STATEMENTS : SQLITE_STATEMENTS)
+      this.addSql(sql);
   }
 }

@@ -33,7 +33,11 @@ export class Migration20251202000000NormalizePortfolioNames extends Migration {
   }
 
   private async mergePortfolios(): Promise<void> {
-    const rows = (await this.execute('select "id", "name", "name_key" from "portfolios" order by "id"')) as { id: number; name: string; name_key: string }[];
+    const rows = (await this.execute('select "id", "name", "name_key" from "portfolios" order by "id"')) as {
+      id: number;
+      name: string;
+      name_key: string;
+    }[];
     const kept = new Map<string, number>();
     const renamed: { id: number; name: string; nameKey: string }[] = [];
     for (const row of rows) {
@@ -41,7 +45,10 @@ export class Migration20251202000000NormalizePortfolioNames extends Migration {
       const nameKey = portfolioNameKey(name);
       const into = kept.get(nameKey);
       if (into !== undefined) {
-        await this.execute('update "user_preferences" set "home_portfolio_id" = ? where "home_portfolio_id" = ?', [into, row.id]);
+        await this.execute('update "user_preferences" set "home_portfolio_id" = ? where "home_portfolio_id" = ?', [
+          into,
+          row.id,
+        ]);
         await this.execute('delete from "portfolios" where "id" = ?', [row.id]);
         continue;
       }
@@ -50,12 +57,20 @@ export class Migration20251202000000NormalizePortfolioNames extends Migration {
     }
     // Through a placeholder key first: a new key may still be another row's old key until that row
     // is renamed too. Stored keys are trimmed, so none starts with a space.
-    for (const row of renamed) await this.execute('update "portfolios" set "name_key" = ? where "id" = ?', [` ${row.id}`, row.id]);
-    for (const row of renamed) await this.execute('update "portfolios" set "name" = ?, "name_key" = ? where "id" = ?', [row.name, row.nameKey, row.id]);
+    for (const row of renamed)
+      await this.execute('update "portfolios" set "name_key" = ? where "id" = ?', [` ${row.id}`, row.id]);
+    for (const row of renamed)
+      await this.execute('update "portfolios" set "name" = ?, "name_key" = ? where "id" = ?', [
+        row.name,
+        row.nameKey,
+        row.id,
+      ]);
   }
 
   private async refoldPositions(postgres: boolean): Promise<void> {
-    const names = ((await this.execute('select distinct "portfolio_name" from "fills"')) as { portfolio_name: string }[]).map((row) => row.portfolio_name);
+    const names = (
+      (await this.execute('select distinct "portfolio_name" from "fills"')) as { portfolio_name: string }[]
+    ).map((row) => row.portfolio_name);
     // Every spelling keeps its key: the positions already stored are keyed and grouped right.
     if (names.every((name) => previousKey(name) === portfolioNameKey(name))) return;
     const spellings = new Map<string, string[]>();
@@ -68,10 +83,13 @@ export class Migration20251202000000NormalizePortfolioNames extends Migration {
   }
 
   private async normalizeCopies(table: string): Promise<void> {
-    const names = (await this.execute(`select distinct "portfolio_name" from "${table}"`)) as { portfolio_name: string }[];
+    const names = (await this.execute(`select distinct "portfolio_name" from "${table}"`)) as {
+      portfolio_name: string;
+    }[];
     for (const { portfolio_name: name } of names) {
       const normal = normalizePortfolioName(name);
-      if (normal !== name) await this.execute(`update "${table}" set "portfolio_name" = ? where "portfolio_name" = ?`, [normal, name]);
+      if (normal !== name)
+        await this.execute(`update "${table}" set "portfolio_name" = ? where "portfolio_name" = ?`, [normal, name]);
     }
   }
 }

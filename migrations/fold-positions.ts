@@ -1,6 +1,6 @@
 import type { Migration } from '@mikro-orm/migrations';
 import { dec } from '../src/domain/money';
-import { applyFill, FLAT_POSITION, MONEY_SCALE, QTY_SCALE, type PositionState } from '../src/domain/positions';
+import { applyFill, FLAT_POSITION, MONEY_SCALE, type PositionState, QTY_SCALE } from '../src/domain/positions';
 
 interface FillRow {
   id: number;
@@ -19,7 +19,11 @@ interface FillRow {
  * largest. Raw SQL over the columns positions had when it was created, so later schema changes
  * cannot break the migrations that call it.
  */
-export async function foldFillsIntoPositions(migration: Pick<Migration, 'execute' | 'getKnex'>, spellings: ReadonlyMap<string, string[]>, now: number | Date): Promise<void> {
+export async function foldFillsIntoPositions(
+  migration: Pick<Migration, 'execute' | 'getKnex'>,
+  spellings: ReadonlyMap<string, string[]>,
+  now: number | Date,
+): Promise<void> {
   for (const [portfolioKey, portfolioNames] of spellings) {
     const fills = (await migration.execute(
       `select "id", "symbol", "side", "qty", "price", "filled_at" from "fills" where "portfolio_name" in (${portfolioNames.map(() => '?').join(', ')}) order by "symbol", "filled_at", "id"`,
@@ -46,6 +50,12 @@ export async function foldFillsIntoPositions(migration: Pick<Migration, 'execute
       last_fill_id: last.id,
       updated_at: now,
     }));
-    for (let i = 0; i < rows.length; i += 200) await migration.execute(migration.getKnex().insert(rows.slice(i, i + 200)).into('positions'));
+    for (let i = 0; i < rows.length; i += 200)
+      await migration.execute(
+        migration
+          .getKnex()
+          .insert(rows.slice(i, i + 200))
+          .into('positions'),
+      );
   }
 }

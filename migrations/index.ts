@@ -12,7 +12,10 @@ import { Migration20251202000000NormalizePortfolioNames } from './Migration20251
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20251124000000_initial_schema', class: Migration20251124000000InitialSchema },
-  { name: 'Migration20251125000000_positions_and_user_preferences', class: Migration20251125000000PositionsAndUserPreferences },
+  {
+    name: 'Migration20251125000000_positions_and_user_preferences',
+    class: Migration20251125000000PositionsAndUserPreferences,
+  },
   { name: 'Migration20251126000000_reconciliation', class: Migration20251126000000Reconciliation },
   { name: 'Migration20251201000000_order_safety', class: Migration20251201000000OrderSafety },
   { name: 'Migration20251202000000_normalize_portfolio_names', class: Migration20251202000000NormalizePortfolioNames },

@@ -1,45 +1,44 @@
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MikroORM } from '@mikro-orm/core';
 import { App, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import type { MikroORM } from '@mikro-orm/core';
-import type { Config } from './config';
-import type { Logger } from './logger';
-import { BrokerError, describeError } from './domain/errors';
+import packageJson from '../package.json';
 import { createBroker } from './broker';
 import type { Broker } from './broker/broker';
+import type { Config } from './config';
 import { databaseLabel, initORM, migrateToLatest } from './db/orm';
-import { startHealthServer } from './http/health';
-import { InFlightWork, Signal, cachedProbe, newInstanceId } from './lifecycle';
-import { boltLogger } from './slack/bolt-logger';
-import { slackErrorCode } from './slack/block-kit/slack-errors';
-import { SlackAccess } from './slack/access';
-import { registerListeners } from './slack/register';
-import { SlackOrderMessenger } from './slack/trade/order-messenger';
-import { HomeTab } from './slack/home/home-tab';
-import { TradeRepository } from './db/repositories/trade-repository';
+import { OrderHistoryRepository } from './db/repositories/order-history-repository';
+import { OutboxRepository } from './db/repositories/outbox-repository';
 import { PortfolioRepository } from './db/repositories/portfolio-repository';
 import { PositionRepository } from './db/repositories/position-repository';
-import { OrderHistoryRepository } from './db/repositories/order-history-repository';
+import { ReconcileRepository } from './db/repositories/reconcile-repository';
+import { TradeRepository } from './db/repositories/trade-repository';
 import { UserPreferenceRepository } from './db/repositories/user-preference-repository';
-import { PortfolioService } from './services/portfolio-service';
-import { OrderTracker } from './services/order-tracker';
+import { BrokerError, describeError } from './domain/errors';
+import { dec } from './domain/money';
+import { startHealthServer } from './http/health';
+import { startLeaderDuties } from './jobs/leader-duties';
+import { OutboxWorker } from './jobs/outbox-worker';
+import { cachedProbe, InFlightWork, newInstanceId, Signal } from './lifecycle';
+import type { Logger } from './logger';
 import { OrderCanceller } from './services/order-cancel';
 import { OrderConfirmations } from './services/order-confirmations';
 import { OrderEntryService } from './services/order-entry';
 import { OrderSettler } from './services/order-settlement';
 import { OrderSubmitter } from './services/order-submission';
-import { SubmissionLeases } from './services/submission-lease';
-import { ReconcileRepository } from './db/repositories/reconcile-repository';
-import { OutboxRepository } from './db/repositories/outbox-repository';
-import { OutboxWorker } from './jobs/outbox-worker';
-import { classifySlackFailure } from './slack/block-kit/slack-errors';
-import { slackNotificationHandlers } from './slack/notifications';
+import { OrderTracker } from './services/order-tracker';
+import { PortfolioService } from './services/portfolio-service';
 import { ReconcileService } from './services/reconcile-service';
+import { SubmissionLeases } from './services/submission-lease';
+import { SlackAccess } from './slack/access';
+import { classifySlackFailure, slackErrorCode } from './slack/block-kit/slack-errors';
+import { boltLogger } from './slack/bolt-logger';
+import { HomeTab } from './slack/home/home-tab';
+import { slackNotificationHandlers } from './slack/notifications';
 import { SlackReconcileNotifier } from './slack/reconcile/reconcile-notifier';
-import { startLeaderDuties } from './jobs/leader-duties';
-import { dec } from './domain/money';
-import packageJson from '../package.json';
+import { registerListeners } from './slack/register';
+import { SlackOrderMessenger } from './slack/trade/order-messenger';
 
 /** Composition root: the only place that knows every part. Plain constructors, no DI framework. */
 
@@ -110,7 +109,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     }
     const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logger: boltLogger(logger) });
     const team = await web.auth.test().catch((err: unknown) => {
-      throw new StartupError(`Slack refused the bot token (${slackErrorCode(err)}). Check SLACK_BOT_TOKEN and that the app is installed.`);
+      throw new StartupError(
+        `Slack refused the bot token (${slackErrorCode(err)}). Check SLACK_BOT_TOKEN and that the app is installed.`,
+      );
     });
     // Identity comes from our own auth.test so Bolt need not verify the token again in its constructor.
     const slack = new App({
@@ -137,7 +138,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
     const tracker = new OrderTracker(trades, broker, logger);
     const leases = new SubmissionLeases(trades, instanceId, now);
-    const orderEntry = new OrderEntryService(trades, portfolios, broker, logger, { maxOrderNotional: dec(config.maxOrderNotional) });
+    const orderEntry = new OrderEntryService(trades, portfolios, broker, logger, {
+      maxOrderNotional: dec(config.maxOrderNotional),
+    });
     const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger);
     const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger);
     const canceller = new OrderCanceller(trades, broker, tracker, logger);
@@ -150,7 +153,13 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       settleUnsettled: (options) => settler.settleUnsettled(options),
       logger,
     });
-    const portfolio = new PortfolioService(broker, portfolios, new PositionRepository(orm), new OrderHistoryRepository(orm), new UserPreferenceRepository(orm));
+    const portfolio = new PortfolioService(
+      broker,
+      portfolios,
+      new PositionRepository(orm),
+      new OrderHistoryRepository(orm),
+      new UserPreferenceRepository(orm),
+    );
 
     // Slack calls made for the books (confirmations, Home tabs, alerts) fail fast: the outbox retries them, not the client.
     const boundedClient = new WebClient(config.slack.botToken, {
@@ -180,20 +189,47 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       { owner: instanceId },
     );
     outboxWritten.subscribe(() => outbox.wake());
-    registerListeners(slack, { config, logger, inFlight, access, orderEntry, submitter, canceller, portfolio, home, reconcile });
+    registerListeners(slack, {
+      config,
+      logger,
+      inFlight,
+      access,
+      orderEntry,
+      submitter,
+      canceller,
+      portfolio,
+      home,
+      reconcile,
+    });
 
     await slack.start().catch((err: unknown) => {
-      throw new StartupError(`Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`);
+      throw new StartupError(
+        `Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`,
+      );
     });
     cleanup.push(() => slack.stop());
     outbox.start();
     cleanup.push(() => outbox.stop());
 
     // Warm the asset cache so order validation inside Slack's ack window never waits on Alpaca.
-    void broker.listAssets().catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
-    await inFlight.run(() => settler.settleUnsettled()).catch((err: unknown) => logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'));
+    void broker
+      .listAssets()
+      .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
+    await inFlight
+      .run(() => settler.settleUnsettled())
+      .catch((err: unknown) =>
+        logger.warn({ err: describeError(err) }, 'settling orders left in flight failed; the next pass retries'),
+      );
     // Only the leader consumes trade_updates and runs the scheduler (SQLite: always this instance).
-    const leaderDuties = await startLeaderDuties({ database: config.database, tracker, settler, reconcile, reconcileCron: config.reconcileCron, inFlight, logger });
+    const leaderDuties = await startLeaderDuties({
+      database: config.database,
+      tracker,
+      settler,
+      reconcile,
+      reconcileCron: config.reconcileCron,
+      inFlight,
+      logger,
+    });
     cleanup.push(() => leaderDuties.stop());
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>
@@ -226,7 +262,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       outboxDrained: async (timeoutMs = 15_000) => {
         const deadline = Date.now() + timeoutMs;
         while ((await outboxRepository.count()) > 0) {
-          if (Date.now() > deadline) throw new Error(`the outbox still holds ${await outboxRepository.count()} entries after ${timeoutMs} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`the outbox still holds ${await outboxRepository.count()} entries after ${timeoutMs} ms`);
           await sleep(20);
         }
       },
@@ -235,7 +272,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           logger.info({ in_flight: inFlight.size }, 'shutting down');
           await slack.stop().catch(() => undefined);
           const drained = await inFlight.drain(DRAIN_TIMEOUT_MS);
-          if (!drained) logger.warn({ in_flight: inFlight.size }, 'abandoning unfinished work; it is settled from the broker at the next start');
+          if (!drained)
+            logger.warn(
+              { in_flight: inFlight.size },
+              'abandoning unfinished work; it is settled from the broker at the next start',
+            );
           await stopAll();
           logger.info('stopped');
         })();
@@ -255,7 +296,9 @@ async function describeBroker(broker: Broker): Promise<string> {
     return `Alpaca paper account ${account.accountNumber} (${account.status})`;
   } catch (err) {
     if (err instanceof BrokerError && err.kind === 'unauthorized') {
-      throw new StartupError('Alpaca refused the API keys. Check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY (paper keys), or set USE_ALPACA=false.');
+      throw new StartupError(
+        'Alpaca refused the API keys. Check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY (paper keys), or set USE_ALPACA=false.',
+      );
     }
     const reason = describeError(err);
     return `Alpaca unreachable at start (${reason}); will keep retrying`;

@@ -87,7 +87,10 @@ const userIdList = z.preprocess(
         .map((s) => s.trim())
         .filter(Boolean),
     )
-    .refine((ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)), 'must be Slack user ids (U… or W…) separated by commas'),
+    .refine(
+      (ids) => ids.every((id) => /^[UW][A-Z0-9]{2,}$/.test(id)),
+      'must be Slack user ids (U… or W…) separated by commas',
+    ),
 );
 
 /** What the app needs from a PostgreSQL URL besides connecting: where (for the start-up line) and the password (to scrub from logs). */
@@ -113,9 +116,19 @@ export function parsePostgresUrl(url: string): PostgresUrlParts | undefined {
   } catch {
     return undefined;
   }
-  if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || url.includes('#') || `${parsed.pathname}${parsed.search}`.includes('@')) return undefined;
+  if (
+    !['postgres:', 'postgresql:'].includes(parsed.protocol) ||
+    url.includes('#') ||
+    `${parsed.pathname}${parsed.search}`.includes('@')
+  )
+    return undefined;
   try {
-    return { host: parsed.host, database: parsed.pathname, encodedPassword: parsed.password, password: decodeURIComponent(parsed.password) };
+    return {
+      host: parsed.host,
+      database: parsed.pathname,
+      encodedPassword: parsed.password,
+      password: decodeURIComponent(parsed.password),
+    };
   } catch {
     return undefined;
   }
@@ -131,16 +144,23 @@ const databaseUrl = z.preprocess(
     .string()
     .default('sqlite:./data/slack-oms.sqlite')
     .superRefine((v, ctx) => {
-      if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v)) ctx.addIssue({ code: 'custom', message: 'must be sqlite:<path> or postgres://…' });
-      else if (!v.startsWith('sqlite:') && parsePostgresUrl(v) === undefined) ctx.addIssue({ code: 'custom', message: POSTGRES_URL_HELP });
+      if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(v))
+        ctx.addIssue({ code: 'custom', message: 'must be sqlite:<path> or postgres://…' });
+      else if (!v.startsWith('sqlite:') && parsePostgresUrl(v) === undefined)
+        ctx.addIssue({ code: 'custom', message: POSTGRES_URL_HELP });
     }),
 );
 
 const envSchema = z.object({
-  SLACK_BOT_TOKEN: z.preprocess(blankToUndefined, z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-')),
+  SLACK_BOT_TOKEN: z.preprocess(
+    blankToUndefined,
+    z.string({ error: 'is required' }).startsWith('xoxb-', 'must start with xoxb-'),
+  ),
   SLACK_APP_TOKEN: z.preprocess(
     blankToUndefined,
-    z.string({ error: 'is required (an app-level token with connections:write)' }).startsWith('xapp-', 'must start with xapp-'),
+    z
+      .string({ error: 'is required (an app-level token with connections:write)' })
+      .startsWith('xapp-', 'must start with xapp-'),
   ),
   SLACK_API_URL: httpUrl('https://slack.com/api/'),
   USE_ALPACA: booleanFlag(true),
@@ -161,10 +181,16 @@ const envSchema = z.object({
       }, 'must be a ws(s) URL')
       .optional(),
   ),
-  ALPACA_DATA_FEED: z.preprocess(blankToUndefined, z.enum(['iex', 'sip'], { error: 'must be iex or sip' }).default('iex')),
+  ALPACA_DATA_FEED: z.preprocess(
+    blankToUndefined,
+    z.enum(['iex', 'sip'], { error: 'must be iex or sip' }).default('iex'),
+  ),
   ALPACA_ALLOW_LIVE: booleanFlag(false),
   DATABASE_URL: databaseUrl,
-  PORT: z.preprocess(blankToUndefined, z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000)),
+  PORT: z.preprocess(
+    blankToUndefined,
+    z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  ),
   RECONCILE_CRON: z.preprocess(
     blankToUndefined,
     z
@@ -190,7 +216,11 @@ const envSchema = z.object({
   ),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
   ),
 });
 
@@ -225,14 +255,22 @@ function crossVariableProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const useAlpaca = envSchema.shape.USE_ALPACA.safeParse(env.USE_ALPACA);
   if (!useAlpaca.success || useAlpaca.data) {
-    if (!blankToUndefined(env.ALPACA_API_KEY_ID)) problems.push('ALPACA_API_KEY_ID: is required unless USE_ALPACA=false (Alpaca paper key id)');
-    if (!blankToUndefined(env.ALPACA_SECRET_KEY)) problems.push('ALPACA_SECRET_KEY: is required unless USE_ALPACA=false (Alpaca paper secret)');
+    if (!blankToUndefined(env.ALPACA_API_KEY_ID))
+      problems.push('ALPACA_API_KEY_ID: is required unless USE_ALPACA=false (Alpaca paper key id)');
+    if (!blankToUndefined(env.ALPACA_SECRET_KEY))
+      problems.push('ALPACA_SECRET_KEY: is required unless USE_ALPACA=false (Alpaca paper secret)');
   }
   const baseUrl = envSchema.shape.ALPACA_BASE_URL.safeParse(env.ALPACA_BASE_URL);
   const allowLive = envSchema.shape.ALPACA_ALLOW_LIVE.safeParse(env.ALPACA_ALLOW_LIVE);
   // A trailing dot is the same host to DNS, so it must not slip past the comparison.
-  if (baseUrl.success && new URL(baseUrl.data).hostname.replace(/\.$/, '') === ALPACA_LIVE_HOST && !(allowLive.success && allowLive.data)) {
-    problems.push('ALPACA_BASE_URL: points at the LIVE trading host; this app trades paper money unless ALPACA_ALLOW_LIVE=true');
+  if (
+    baseUrl.success &&
+    new URL(baseUrl.data).hostname.replace(/\.$/, '') === ALPACA_LIVE_HOST &&
+    !(allowLive.success && allowLive.data)
+  ) {
+    problems.push(
+      'ALPACA_BASE_URL: points at the LIVE trading host; this app trades paper money unless ALPACA_ALLOW_LIVE=true',
+    );
   }
   return problems;
 }

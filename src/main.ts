@@ -1,6 +1,6 @@
+import { type RunningApp, StartupError, startApp } from './app';
 import { readConfig, readOrExit, secretValues } from './config';
 import { createLogger } from './logger';
-import { StartupError, startApp } from './app';
 
 /** Hard ceiling for shutdown: orchestrators escalate to SIGKILL soon after 10 s. */
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   );
   const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
 
-  let app;
+  let app: RunningApp;
   try {
     app = await startApp(config, logger);
   } catch (err) {

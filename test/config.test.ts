@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { ALPACA_LIVE_HOST, CONFIG_VARIABLES, ConfigError, loadConfig, loadDatabaseTarget, secretValues } from '../src/config';
+import {
+  ALPACA_LIVE_HOST,
+  CONFIG_VARIABLES,
+  ConfigError,
+  loadConfig,
+  loadDatabaseTarget,
+  secretValues,
+} from '../src/config';
 import { databaseLabel } from '../src/db/orm';
 
 /** The variables holding credentials, whose values must never be echoed, even in a validation error. */
@@ -87,7 +94,12 @@ describe('loadConfig defaults', () => {
 describe('loadConfig errors', () => {
   it('reports every missing required variable in one ConfigError', () => {
     const error = configError({});
-    expect(problemVariables(error)).toEqual(['ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY', 'SLACK_APP_TOKEN', 'SLACK_BOT_TOKEN']);
+    expect(problemVariables(error)).toEqual([
+      'ALPACA_API_KEY_ID',
+      'ALPACA_SECRET_KEY',
+      'SLACK_APP_TOKEN',
+      'SLACK_BOT_TOKEN',
+    ]);
     for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'ALPACA_API_KEY_ID', 'ALPACA_SECRET_KEY']) {
       expect(error.message).toContain(name);
     }
@@ -135,13 +147,20 @@ describe('loadConfig errors', () => {
 
   it('checks token prefixes', () => {
     const error = configError({ ...REQUIRED_ENV, SLACK_BOT_TOKEN: FAKE_APP_TOKEN, SLACK_APP_TOKEN: FAKE_BOT_TOKEN });
-    expect(error.problems).toEqual(['SLACK_BOT_TOKEN: must start with xoxb-', 'SLACK_APP_TOKEN: must start with xapp-']);
+    expect(error.problems).toEqual([
+      'SLACK_BOT_TOKEN: must start with xoxb-',
+      'SLACK_APP_TOKEN: must start with xapp-',
+    ]);
   });
 });
 
 describe('USE_ALPACA', () => {
   it('needs no Alpaca keys in ledger-only mode', () => {
-    const config = loadConfig({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_APP_TOKEN: FAKE_APP_TOKEN, USE_ALPACA: 'false' });
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+      SLACK_APP_TOKEN: FAKE_APP_TOKEN,
+      USE_ALPACA: 'false',
+    });
     expect(config.useAlpaca).toBe(false);
     expect(config.alpaca.keyId).toBe('');
     expect(config.alpaca.secretKey).toBe('');
@@ -175,23 +194,33 @@ describe('the live trading host', () => {
     expect(ALPACA_LIVE_HOST).toBe('api.alpaca.markets');
   });
 
-  it.each(['https://api.alpaca.markets', 'https://api.alpaca.markets/', 'https://API.Alpaca.Markets', 'https://api.alpaca.markets./'])(
-    'is refused at %s without ALPACA_ALLOW_LIVE',
-    (url) => {
-      const error = configError({ ...REQUIRED_ENV, ALPACA_BASE_URL: url });
-      expect(problemVariables(error)).toEqual(['ALPACA_BASE_URL']);
-      expect(error.message).toMatch(/LIVE/);
-      expect(error.message).toContain('ALPACA_ALLOW_LIVE=true');
-    },
-  );
+  it.each([
+    'https://api.alpaca.markets',
+    'https://api.alpaca.markets/',
+    'https://API.Alpaca.Markets',
+    'https://api.alpaca.markets./',
+  ])('is refused at %s without ALPACA_ALLOW_LIVE', (url) => {
+    const error = configError({ ...REQUIRED_ENV, ALPACA_BASE_URL: url });
+    expect(problemVariables(error)).toEqual(['ALPACA_BASE_URL']);
+    expect(error.message).toMatch(/LIVE/);
+    expect(error.message).toContain('ALPACA_ALLOW_LIVE=true');
+  });
 
   it('is refused when ALPACA_ALLOW_LIVE=false', () => {
-    const error = configError({ ...REQUIRED_ENV, ALPACA_BASE_URL: 'https://api.alpaca.markets', ALPACA_ALLOW_LIVE: 'false' });
+    const error = configError({
+      ...REQUIRED_ENV,
+      ALPACA_BASE_URL: 'https://api.alpaca.markets',
+      ALPACA_ALLOW_LIVE: 'false',
+    });
     expect(problemVariables(error)).toEqual(['ALPACA_BASE_URL']);
   });
 
   it('is accepted with ALPACA_ALLOW_LIVE=true', () => {
-    const config = loadConfig({ ...REQUIRED_ENV, ALPACA_BASE_URL: 'https://api.alpaca.markets', ALPACA_ALLOW_LIVE: 'true' });
+    const config = loadConfig({
+      ...REQUIRED_ENV,
+      ALPACA_BASE_URL: 'https://api.alpaca.markets',
+      ALPACA_ALLOW_LIVE: 'true',
+    });
     expect(config.alpaca.baseUrl).toBe('https://api.alpaca.markets');
     expect(config.alpaca.allowLive).toBe(true);
     expect(config.alpaca.streamUrl).toBe('wss://api.alpaca.markets/stream');
@@ -209,14 +238,18 @@ describe('URLs', () => {
   });
 
   it('uses an explicit ALPACA_STREAM_URL as given', () => {
-    const config = loadConfig({ ...REQUIRED_ENV, ALPACA_BASE_URL: 'http://127.0.0.1:4010', ALPACA_STREAM_URL: 'ws://127.0.0.1:4999/other' });
+    const config = loadConfig({
+      ...REQUIRED_ENV,
+      ALPACA_BASE_URL: 'http://127.0.0.1:4010',
+      ALPACA_STREAM_URL: 'ws://127.0.0.1:4999/other',
+    });
     expect(config.alpaca.streamUrl).toBe('ws://127.0.0.1:4999/other');
   });
 
   it('rejects a stream URL that is not ws(s)', () => {
-    expect(problemVariables(configError({ ...REQUIRED_ENV, ALPACA_STREAM_URL: 'https://paper-api.alpaca.markets/stream' }))).toEqual([
-      'ALPACA_STREAM_URL',
-    ]);
+    expect(
+      problemVariables(configError({ ...REQUIRED_ENV, ALPACA_STREAM_URL: 'https://paper-api.alpaca.markets/stream' })),
+    ).toEqual(['ALPACA_STREAM_URL']);
   });
 
   it('strips trailing slashes from the Alpaca REST URLs and adds one to the Slack API URL', () => {
@@ -248,9 +281,12 @@ describe('DATABASE_URL', () => {
     expect(loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url }).database).toEqual(target);
   });
 
-  it.each(['mysql://oms@db/oms', 'sqlite:', 'postgres://', './data/oms.sqlite', 'file:oms.sqlite'])('rejects %s', (url) => {
-    expect(problemVariables(configError({ ...REQUIRED_ENV, DATABASE_URL: url }))).toEqual(['DATABASE_URL']);
-  });
+  it.each(['mysql://oms@db/oms', 'sqlite:', 'postgres://', './data/oms.sqlite', 'file:oms.sqlite'])(
+    'rejects %s',
+    (url) => {
+      expect(problemVariables(configError({ ...REQUIRED_ENV, DATABASE_URL: url }))).toEqual(['DATABASE_URL']);
+    },
+  );
 
   // Each password holds a character that must be percent-encoded. `new URL` throws on some (and
   // Node's error carries the whole URL); others parse "successfully" with the host taken from the
@@ -268,7 +304,10 @@ describe('DATABASE_URL', () => {
   ];
 
   it.each(unencoded)('refuses a URL with %s, saying how to fix it and echoing nothing', (_name, url) => {
-    for (const load of [() => loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url }), () => loadDatabaseTarget({ DATABASE_URL: url })]) {
+    for (const load of [
+      () => loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url }),
+      () => loadDatabaseTarget({ DATABASE_URL: url }),
+    ]) {
       let error: unknown;
       try {
         load();
@@ -279,7 +318,8 @@ describe('DATABASE_URL', () => {
       const problems = (error as ConfigError).problems;
       expect(problems).toHaveLength(1);
       expect(problems[0]).toMatch(/^DATABASE_URL: /);
-      for (const fix of ['percent-encode', '# → %23', '/ → %2F', '? → %3F', '@ → %40']) expect(problems[0]).toContain(fix);
+      for (const fix of ['percent-encode', '# → %23', '/ → %2F', '? → %3F', '@ → %40'])
+        expect(problems[0]).toContain(fix);
       const text = `${(error as Error).message}\n${String((error as Error).stack)}\n${JSON.stringify(error)}`;
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain('db.internal');
@@ -288,7 +328,12 @@ describe('DATABASE_URL', () => {
 
   it('once loaded, the secret list and the start-up label never throw, and cover the password as written and decoded', () => {
     for (const [url, password, decoded, label] of [
-      ['postgresql://oms:ab%23cd%2Fef%3Fgh%40ij@db.internal:5432/oms', 'ab%23cd%2Fef%3Fgh%40ij', 'ab#cd/ef?gh@ij', 'PostgreSQL (db.internal:5432/oms)'],
+      [
+        'postgresql://oms:ab%23cd%2Fef%3Fgh%40ij@db.internal:5432/oms',
+        'ab%23cd%2Fef%3Fgh%40ij',
+        'ab#cd/ef?gh@ij',
+        'PostgreSQL (db.internal:5432/oms)',
+      ],
       // An unencoded @ is unambiguous (the last one ends the password): accepted, and scrubbed both ways.
       ['postgresql://oms:ab@cd@db.internal/oms', 'ab%40cd', 'ab@cd', 'PostgreSQL (db.internal/oms)'],
       ['postgres://oms@[::1]:5432/oms?sslmode=require', undefined, undefined, 'PostgreSQL ([::1]:5432/oms)'],
@@ -313,7 +358,11 @@ describe('RECONCILE_CRON', () => {
 
 describe('other variables', () => {
   it('parses user id lists separated by commas and/or spaces', () => {
-    const config = loadConfig({ ...REQUIRED_ENV, TRADER_USER_IDS: 'U0123ABC, U0456DEF ,W0789GHI', ADMIN_USER_IDS: 'U0123ABC U0999ZZZ' });
+    const config = loadConfig({
+      ...REQUIRED_ENV,
+      TRADER_USER_IDS: 'U0123ABC, U0456DEF ,W0789GHI',
+      ADMIN_USER_IDS: 'U0123ABC U0999ZZZ',
+    });
     expect(config.traderUserIds).toEqual(['U0123ABC', 'U0456DEF', 'W0789GHI']);
     expect(config.adminUserIds).toEqual(['U0123ABC', 'U0999ZZZ']);
   });
@@ -324,7 +373,9 @@ describe('other variables', () => {
 
   it('reads the reconcile channel and rejects non-channel ids', () => {
     expect(loadConfig({ ...REQUIRED_ENV, RECONCILE_CHANNEL_ID: 'C0123456789' }).reconcileChannelId).toBe('C0123456789');
-    expect(problemVariables(configError({ ...REQUIRED_ENV, RECONCILE_CHANNEL_ID: '#trading' }))).toEqual(['RECONCILE_CHANNEL_ID']);
+    expect(problemVariables(configError({ ...REQUIRED_ENV, RECONCILE_CHANNEL_ID: '#trading' }))).toEqual([
+      'RECONCILE_CHANNEL_ID',
+    ]);
   });
 
   it('reads PORT as a number, 0 included (ephemeral)', () => {
@@ -341,7 +392,9 @@ describe('other variables', () => {
   });
 
   it.each(['0', '-5', '1e6', '100.123', 'lots'])('rejects MAX_ORDER_NOTIONAL=%s', (value) => {
-    expect(problemVariables(configError({ ...REQUIRED_ENV, MAX_ORDER_NOTIONAL: value }))).toEqual(['MAX_ORDER_NOTIONAL']);
+    expect(problemVariables(configError({ ...REQUIRED_ENV, MAX_ORDER_NOTIONAL: value }))).toEqual([
+      'MAX_ORDER_NOTIONAL',
+    ]);
   });
 
   it('reads ALPACA_DATA_FEED and LOG_LEVEL', () => {

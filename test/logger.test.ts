@@ -58,7 +58,10 @@ describe('createLogger output', () => {
   it('keeps ordinary values intact', () => {
     const { logger, destination } = loggerWithMemory();
     logger.info({ order: { clientOrderId: 'slack-V123', qty: '1.5' } }, 'submitted');
-    expect(destination.records()[0]).toMatchObject({ order: { clientOrderId: 'slack-V123', qty: '1.5' }, msg: 'submitted' });
+    expect(destination.records()[0]).toMatchObject({
+      order: { clientOrderId: 'slack-V123', qty: '1.5' },
+      msg: 'submitted',
+    });
   });
 });
 
@@ -127,7 +130,11 @@ describe('createLogger redaction of listed secrets', () => {
     const { logger, destination } = loggerWithMemory('info', [trickySecret]);
     logger.info({ one: trickySecret, two: `${trickySecret}${trickySecret}` }, trickySecret);
     expectNoSecrets(destination.lines, [trickySecret]);
-    expect(destination.records()[0]).toMatchObject({ one: '[REDACTED]', two: '[REDACTED][REDACTED]', msg: '[REDACTED]' });
+    expect(destination.records()[0]).toMatchObject({
+      one: '[REDACTED]',
+      two: '[REDACTED][REDACTED]',
+      msg: '[REDACTED]',
+    });
   });
 
   it('scrubs secrets whose characters JSON escapes (quote, backslash)', () => {
@@ -155,7 +162,10 @@ describe('createLogger redaction of Slack token shapes', () => {
     logger.info({ client: { slackToken: unlistedBot } }, `opening socket with ${unlistedApp}`);
     logger.error(new Error(`invalid_auth for ${unlistedUser}`));
     expectNoSecrets(destination.lines, [unlistedBot, unlistedApp, unlistedUser, '9999-8888', 'unlisted']);
-    expect(destination.records()[0]).toMatchObject({ client: { slackToken: '[REDACTED]' }, msg: 'opening socket with [REDACTED]' });
+    expect(destination.records()[0]).toMatchObject({
+      client: { slackToken: '[REDACTED]' },
+      msg: 'opening socket with [REDACTED]',
+    });
   });
 
   it('leaves words that merely contain the prefixes alone', () => {

@@ -103,7 +103,12 @@ describe('manifest.json content', () => {
   });
 
   it('asks for exactly the bot scopes the app uses and no user scopes', () => {
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'im:write']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
+      'chat:write',
+      'chat:write.public',
+      'commands',
+      'im:write',
+    ]);
     expect(Object.keys(manifest.oauth_config.scopes)).toEqual(['bot']);
   });
 

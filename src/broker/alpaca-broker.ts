@@ -1,11 +1,18 @@
-import { Alpaca, NotFoundError, marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
+import { Alpaca, marketData, NotFoundError, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import type { AlpacaConnection } from '../config';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
+import type {
+  BrokerAccount,
+  BrokerAsset,
+  BrokerPosition,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+} from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
-import { readErrorBody, toBrokerError, type BrokerRequestContext } from './alpaca-errors';
-import { RequestPacer, type Lane, type RequestPacerOptions } from './request-pacer';
+import { type BrokerRequestContext, readErrorBody, toBrokerError } from './alpaca-errors';
 import {
   mapAccount,
   mapAsset,
@@ -18,7 +25,7 @@ import {
   toPostOrderRequest,
 } from './alpaca-mapping';
 import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
-import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
+import { type Lane, RequestPacer, type RequestPacerOptions } from './request-pacer';
 
 export interface AlpacaBrokerOptions extends AlpacaConnection {
   logger: Logger;
@@ -93,18 +100,36 @@ export class AlpacaBroker implements Broker {
       redirect: 'error',
       middleware: [hostRewrite(options.baseUrl, options.dataUrl)],
       retry: {
-        onRetry: (e) => log.warn({ method: e.method, path: pathOf(e.url), status: e.status, attempt: e.attempt, delay_ms: Math.round(e.delayMs) }, 'retrying Alpaca request'),
-        onGiveUp: (e) => log.warn({ method: e.method, path: pathOf(e.url), status: e.status, attempts: e.attempt + 1 }, 'Alpaca request failed after retries'),
+        onRetry: (e) =>
+          log.warn(
+            {
+              method: e.method,
+              path: pathOf(e.url),
+              status: e.status,
+              attempt: e.attempt,
+              delay_ms: Math.round(e.delayMs),
+            },
+            'retrying Alpaca request',
+          ),
+        onGiveUp: (e) =>
+          log.warn(
+            { method: e.method, path: pathOf(e.url), status: e.status, attempts: e.attempt + 1 },
+            'Alpaca request failed after retries',
+          ),
       },
     });
   }
 
   getAccount(): Promise<BrokerAccount> {
-    return this.call({ method: 'GET', what: 'account' }, async () => mapAccount(await this.alpaca.trading.account.getAccount()));
+    return this.call({ method: 'GET', what: 'account' }, async () =>
+      mapAccount(await this.alpaca.trading.account.getAccount()),
+    );
   }
 
   getClock(): Promise<MarketClock> {
-    return this.call({ method: 'GET', what: 'market clock' }, async () => mapClock(await this.alpaca.trading.clock.legacyClock()));
+    return this.call({ method: 'GET', what: 'market clock' }, async () =>
+      mapClock(await this.alpaca.trading.clock.legacyClock()),
+    );
   }
 
   getAsset(symbol: string): Promise<BrokerAsset> {
@@ -143,7 +168,8 @@ export class AlpacaBroker implements Broker {
   submitOrder(intent: OrderIntent): Promise<BrokerOrder> {
     return this.call(
       { method: 'POST', what: 'order', symbol: intent.symbol },
-      async () => mapOrder(await this.alpaca.trading.orders.postOrder({ postOrderRequest: toPostOrderRequest(intent) })),
+      async () =>
+        mapOrder(await this.alpaca.trading.orders.postOrder({ postOrderRequest: toPostOrderRequest(intent) })),
       'order',
     );
   }
@@ -164,7 +190,11 @@ export class AlpacaBroker implements Broker {
   }
 
   getOrder(orderId: string): Promise<BrokerOrder> {
-    return this.call({ method: 'GET', what: 'order' }, async () => mapOrder(await this.alpaca.trading.orders.getOrderByOrderID({ orderId })), 'order');
+    return this.call(
+      { method: 'GET', what: 'order' },
+      async () => mapOrder(await this.alpaca.trading.orders.getOrderByOrderID({ orderId })),
+      'order',
+    );
   }
 
   listOrders(query: ListOrdersQuery): Promise<BrokerOrder[]> {
@@ -181,16 +211,24 @@ export class AlpacaBroker implements Broker {
   }
 
   cancelOrder(orderId: string): Promise<void> {
-    return this.call({ method: 'DELETE', what: 'cancel request' }, () => this.alpaca.trading.orders.deleteOrderByOrderID({ orderId }), 'order');
+    return this.call(
+      { method: 'DELETE', what: 'cancel request' },
+      () => this.alpaca.trading.orders.deleteOrderByOrderID({ orderId }),
+      'order',
+    );
   }
 
   listPositions(): Promise<BrokerPosition[]> {
-    return this.call({ method: 'GET', what: 'positions' }, async () => (await this.alpaca.trading.positions.getAllOpenPositions()).map(mapPosition));
+    return this.call({ method: 'GET', what: 'positions' }, async () =>
+      (await this.alpaca.trading.positions.getAllOpenPositions()).map(mapPosition),
+    );
   }
 
   getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]> {
     return this.call({ method: 'GET', what: 'portfolio history' }, async () =>
-      mapPortfolioHistory(await this.alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period, timeframe: '1D' })),
+      mapPortfolioHistory(
+        await this.alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period, timeframe: '1D' }),
+      ),
     );
   }
 
@@ -238,7 +276,9 @@ export class AlpacaBroker implements Broker {
     stream.onTradeUpdate((raw) => {
       void queue
         .run(raw.order.id ?? '', async () => handlers.onUpdate(mapTradeUpdate(raw)))
-        .catch((err: unknown) => log.error({ err, event: raw.event, order_id: raw.order.id }, 'trade update handler failed'));
+        .catch((err: unknown) =>
+          log.error({ err, event: raw.event, order_id: raw.order.id }, 'trade update handler failed'),
+        );
     });
     // A refused login is final (the SDK does not retry it); any other close before `listening`
     // is either followed by a reconnect or is our own close().
@@ -246,9 +286,13 @@ export class AlpacaBroker implements Broker {
       if (result.status !== streaming.STREAM_AUTH_STATUS.SERVER_REJECTED) return;
       log.error({ code: result.code }, 'trade_updates stream refused our API keys');
       failReady(
-        new BrokerError('unauthorized', 'Alpaca refused our API keys on the order-updates stream. An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.', {
-          code: result.code,
-        }),
+        new BrokerError(
+          'unauthorized',
+          'Alpaca refused our API keys on the order-updates stream. An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.',
+          {
+            code: result.code,
+          },
+        ),
       );
     });
 
@@ -268,7 +312,12 @@ export class AlpacaBroker implements Broker {
   }
 
   /** Orders (submissions, their lookups, cancels) go in the order lane; everything else is a read. */
-  private async call<T>(context: BrokerRequestContext, operation: () => Promise<T>, lane: Lane = 'read', host: 'trading' | 'data' = 'trading'): Promise<T> {
+  private async call<T>(
+    context: BrokerRequestContext,
+    operation: () => Promise<T>,
+    lane: Lane = 'read',
+    host: 'trading' | 'data' = 'trading',
+  ): Promise<T> {
     try {
       return await this.pacers[host].run(lane, operation);
     } catch (err) {
@@ -281,12 +330,23 @@ export class AlpacaBroker implements Broker {
    * fields — never the SDK error, which holds the request headers.
    */
   private async failure(err: unknown, context: BrokerRequestContext) {
-    const error = err instanceof BrokerError ? err : toBrokerError(err, { ...context, body: await readErrorBody(err), secrets: this.secrets });
+    const error =
+      err instanceof BrokerError
+        ? err
+        : toBrokerError(err, { ...context, body: await readErrorBody(err), secrets: this.secrets });
     const { status, code, requestId, ambiguous } = error.details;
     // A refused order or an unknown symbol is the trader's business; an unreachable broker is ours.
     const level = OPERATIONAL_KINDS.has(error.kind) ? 'warn' : 'info';
     this.logger[level](
-      { kind: error.kind, status, code, request_id: requestId, ambiguous, what: context.what, cause: err instanceof Error ? err.name : typeof err },
+      {
+        kind: error.kind,
+        status,
+        code,
+        request_id: requestId,
+        ambiguous,
+        what: context.what,
+        cause: err instanceof Error ? err.name : typeof err,
+      },
       error.message,
     );
     return error;

@@ -1,6 +1,6 @@
 import { ApiError, FetchError, SubmitAndWaitError } from '@alpacahq/alpaca-trade-api';
 import { BrokerError } from '../domain/errors';
-import { dec, formatUsd, type Dec } from '../domain/money';
+import { type Dec, dec, formatUsd } from '../domain/money';
 
 /** What we were doing when the SDK failed: the error alone does not say. */
 export interface BrokerRequestContext {
@@ -38,7 +38,9 @@ export async function readErrorBody(err: unknown): Promise<Record<string, unknow
   if (!(err instanceof ApiError) || err.response.bodyUsed) return undefined;
   try {
     const parsed: unknown = JSON.parse(await err.response.clone().text());
-    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -75,7 +77,11 @@ export function toBrokerError(err: unknown, context: BrokerRequestContext = {}):
       );
     }
     if (err.status === 401) {
-      return new BrokerError('unauthorized', 'Alpaca refused our API keys. An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.', base);
+      return new BrokerError(
+        'unauthorized',
+        'Alpaca refused our API keys. An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.',
+        base,
+      );
     }
     if (text.includes('wash trade')) {
       return new BrokerError(
@@ -91,18 +97,29 @@ export function toBrokerError(err: unknown, context: BrokerRequestContext = {}):
         base,
       );
     }
-    if (code === CODE_FORBIDDEN_ORDER && text.includes('buying power')) return insufficientBuyingPower(base, context.body);
+    if (code === CODE_FORBIDDEN_ORDER && text.includes('buying power'))
+      return insufficientBuyingPower(base, context.body);
     if (text.includes('insufficient qty')) {
-      return new BrokerError('rejected', `The account doesn't hold enough shares for this order: ${sentence(brokerMessage)}`, base);
+      return new BrokerError(
+        'rejected',
+        `The account doesn't hold enough shares for this order: ${sentence(brokerMessage)}`,
+        base,
+      );
     }
     if (text.includes('client_order_id must be unique')) {
-      return new BrokerError('duplicate_client_order_id', 'Alpaca already has an order with this client order id, so it was not placed a second time.', base);
+      return new BrokerError(
+        'duplicate_client_order_id',
+        'Alpaca already has an order with this client order id, so it was not placed a second time.',
+        base,
+      );
     }
     if (isUnknownAsset(err.status, text, context)) {
       const symbol = context.symbol ?? symbolInMessage(brokerMessage);
       return new BrokerError(
         'invalid_symbol',
-        symbol ? `Alpaca doesn't list a US stock or ETF with the symbol ${symbol}.` : "Alpaca doesn't recognise that symbol.",
+        symbol
+          ? `Alpaca doesn't list a US stock or ETF with the symbol ${symbol}.`
+          : "Alpaca doesn't recognise that symbol.",
         base,
       );
     }
@@ -110,7 +127,11 @@ export function toBrokerError(err: unknown, context: BrokerRequestContext = {}):
       return new BrokerError('rejected', `Alpaca rejected the ${what}: ${sentence(brokerMessage)}`, base);
     }
     if (err.status === 403) {
-      return new BrokerError('unauthorized', `Alpaca refused access with our API keys: ${sentence(brokerMessage)}`, base);
+      return new BrokerError(
+        'unauthorized',
+        `Alpaca refused access with our API keys: ${sentence(brokerMessage)}`,
+        base,
+      );
     }
     if (err.status === 404) {
       return new BrokerError('not_found', `Alpaca has no such ${what}.`, base);
@@ -145,11 +166,17 @@ function insufficientBuyingPower(base: BrokerError['details'], body: Record<stri
       : buyingPower
         ? `: the account has ${formatUsd(buyingPower)} available`
         : ' for this order';
-  return new BrokerError('insufficient_buying_power', `Not enough buying power${figures}.`, { ...base, buyingPower, costBasis });
+  return new BrokerError('insufficient_buying_power', `Not enough buying power${figures}.`, {
+    ...base,
+    buyingPower,
+    costBasis,
+  });
 }
 
 function isUnknownAsset(status: number, text: string, context: BrokerRequestContext): boolean {
-  const mentionsAsset = /asset.*not found|not found.*asset|unknown asset|invalid symbol|could not find asset/.test(text);
+  const mentionsAsset = /asset.*not found|not found.*asset|unknown asset|invalid symbol|could not find asset/.test(
+    text,
+  );
   if (status === 404) return mentionsAsset || context.what === 'asset';
   return (status === 422 || status === 400) && mentionsAsset;
 }

@@ -1,8 +1,15 @@
 import type { marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
-import { dec, decToString, type Dec } from '../domain/money';
+import type {
+  BrokerAccount,
+  BrokerAsset,
+  BrokerPosition,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+} from '../domain/market';
+import { type Dec, dec, decToString } from '../domain/money';
 import type { OrderIntent, Side } from '../domain/order';
 import type { BrokerOrder, BrokerOrderStatus, TradeUpdateEvent } from './broker';
-import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 /**
  * SDK models → port types. Trading decimals arrive as strings; market-data prices as numbers
@@ -24,7 +31,7 @@ function requiredDec(value: unknown, fallback = '0'): Dec {
 /** A market-data price where 0 means "no quote" (IEX shows 0 bid/ask outside its book). */
 function optionalPrice(value: unknown): Dec | undefined {
   const price = optionalDec(value);
-  return price && price.isPositive() && !price.isZero() ? price : undefined;
+  return price?.isPositive() && !price.isZero() ? price : undefined;
 }
 
 function optionalDate(value: unknown): Date | undefined {
@@ -47,7 +54,7 @@ export function mapAccount(account: trading.Account): BrokerAccount {
     buyingPower: requiredDec(account.buyingPower),
     portfolioValue: requiredDec(account.portfolioValue ?? account.equity),
     // Not in the SDK's typed model; its mapper keeps the raw wire key.
-    patternDayTrader: account['pattern_day_trader'] === true,
+    patternDayTrader: account.pattern_day_trader === true,
     // Either flag stops new orders, so the UI treats them the same.
     tradingBlocked: account.tradingBlocked === true || account.accountBlocked === true,
   };
@@ -108,7 +115,10 @@ export function mapPosition(position: trading.Position): BrokerPosition {
 }
 
 /** Null when Alpaca has no data for the symbol (it sends `"XYZ": null`). */
-export function mapSnapshot(symbol: string, snapshot: marketData.StockSnapshot | null | undefined): Snapshot | undefined {
+export function mapSnapshot(
+  symbol: string,
+  snapshot: marketData.StockSnapshot | null | undefined,
+): Snapshot | undefined {
   if (!snapshot) return undefined;
   return {
     symbol,

@@ -1,6 +1,13 @@
+import type {
+  BrokerAccount,
+  BrokerAsset,
+  BrokerPosition,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+} from '../domain/market';
 import type { Dec } from '../domain/money';
 import type { OrderIntent, OrderType, Side, TimeInForce } from '../domain/order';
-import type { BrokerAccount, MarketClock, BrokerAsset, Snapshot, BrokerPosition, PortfolioHistoryPoint } from '../domain/market';
 
 /**
  * The broker port: everything the services need from Alpaca, in domain terms (decimals, not

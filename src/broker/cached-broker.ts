@@ -1,8 +1,15 @@
 import { LRUCache } from 'lru-cache';
 import { BrokerError } from '../domain/errors';
+import type {
+  BrokerAccount,
+  BrokerAsset,
+  BrokerPosition,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+} from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
-import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 export interface CacheTtls {
   assetsMs: number;
@@ -199,7 +206,8 @@ export class CachedBroker implements Broker {
           return true;
         };
         single.then(
-          (snapshot) => settle() && this.snapshots.set(symbol, { value: snapshot, expiresAt: this.now() + this.ttl.snapshotMs }),
+          (snapshot) =>
+            settle() && this.snapshots.set(symbol, { value: snapshot, expiresAt: this.now() + this.ttl.snapshotMs }),
           settle,
         );
       }

@@ -1,7 +1,14 @@
 import { BrokerError, LedgerOnlyError } from '../domain/errors';
+import type {
+  BrokerAccount,
+  BrokerAsset,
+  BrokerPosition,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+} from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
-import type { BrokerAccount, BrokerAsset, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../domain/market';
 
 /** A US ticker: 1–5 letters, optionally share class A or B (BRK.B). */
 const US_TICKER = /^[A-Z]{1,5}(\.[AB])?$/;
@@ -39,10 +46,21 @@ export class LedgerBroker implements Broker {
   async getAsset(symbol: string): Promise<BrokerAsset> {
     const normalized = symbol.trim().toUpperCase();
     if (!US_TICKER.test(normalized)) {
-      throw new BrokerError('invalid_symbol', `${symbol.trim() || 'That'} is not a US ticker symbol (1 to 5 letters, optionally a class such as BRK.B).`);
+      throw new BrokerError(
+        'invalid_symbol',
+        `${symbol.trim() || 'That'} is not a US ticker symbol (1 to 5 letters, optionally a class such as BRK.B).`,
+      );
     }
     // Without a broker any well-formed ticker is accepted as-is; the trader's GMV is the record.
-    return { symbol: normalized, name: normalized, exchange: 'UNKNOWN', tradable: true, fractionable: true, shortable: false, status: 'active' };
+    return {
+      symbol: normalized,
+      name: normalized,
+      exchange: 'UNKNOWN',
+      tradable: true,
+      fractionable: true,
+      shortable: false,
+      status: 'active',
+    };
   }
 
   /** No asset list exists without a broker; symbol type-ahead offers nothing in ledger mode. */

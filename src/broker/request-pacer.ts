@@ -41,7 +41,9 @@ export class RequestPacer {
 
   constructor(options: RequestPacerOptions) {
     if (!(options.reservedForOrders >= 0 && options.reservedForOrders < options.limit)) {
-      throw new RangeError(`reservedForOrders must be at least 0 and below limit (${options.limit}), got ${options.reservedForOrders}`);
+      throw new RangeError(
+        `reservedForOrders must be at least 0 and below limit (${options.limit}), got ${options.reservedForOrders}`,
+      );
     }
     this.limit = options.limit;
     this.readLimit = options.limit - options.reservedForOrders;
@@ -83,10 +85,13 @@ export class RequestPacer {
     }
     if (this.timer === undefined && this.orders.length + this.reads.length > 0) {
       // Whatever waits is blocked by the window, so the oldest start leaving it is the next chance.
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, this.startedAt[0]! + this.intervalMs - now);
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.pump();
+        },
+        this.startedAt[0]! + this.intervalMs - now,
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import { readDatabaseTarget, readOrExit } from '../config';
-import { databaseLabel, initORM, migrateToLatest } from './orm';
 import { describeError } from '../domain/errors';
+import { databaseLabel, initORM, migrateToLatest } from './orm';
 
 /** `npm run migrate`: brings the configured database up to date and says what it did. Needs only DATABASE_URL. */
 async function migrate(): Promise<void> {

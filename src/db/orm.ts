@@ -1,13 +1,13 @@
-import { dirname } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM, type Options } from '@mikro-orm/core';
 import type { AbstractSqlDriver } from '@mikro-orm/knex';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
-import { parsePostgresUrl, type DatabaseTarget } from '../config';
-import type { Logger } from '../logger';
 import { MIGRATIONS } from '../../migrations';
+import { type DatabaseTarget, parsePostgresUrl } from '../config';
+import type { Logger } from '../logger';
 import { ENTITIES } from './entities';
 
 /** The ORM as every repository sees it: a SQL driver (SQLite or PostgreSQL) with the knex query builder. */
@@ -41,7 +41,10 @@ function sqliteOptions(path: string): Options<AbstractSqlDriver> {
     pool: {
       min: 1,
       max: 1,
-      afterCreate: (connection: SqliteRawConnection, done: (error: Error | null, connection: SqliteRawConnection) => void) => {
+      afterCreate: (
+        connection: SqliteRawConnection,
+        done: (error: Error | null, connection: SqliteRawConnection) => void,
+      ) => {
         try {
           connection.exec(SQLITE_CONNECTION_PRAGMAS);
           done(null, connection);
@@ -127,12 +130,13 @@ const MIGRATION_LOCK_KEY = 0x4f4d535f4d4947n;
 export async function migrateToLatest(orm: Orm): Promise<string[]> {
   const migrator = orm.getMigrator();
   const connection = orm.em.getConnection();
-  const applied = orm.em.getDriver() instanceof PostgreSqlDriver
-    ? await connection.transactional(async (trx) => {
-        await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY.toString()], 'run', trx);
-        return migrator.up({ transaction: trx });
-      })
-    : await migrator.up();
+  const applied =
+    orm.em.getDriver() instanceof PostgreSqlDriver
+      ? await connection.transactional(async (trx) => {
+          await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY.toString()], 'run', trx);
+          return migrator.up({ transaction: trx });
+        })
+      : await migrator.up();
   return applied.map((migration) => migration.name);
 }
 

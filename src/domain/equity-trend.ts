@@ -33,7 +33,9 @@ export function sparkline(values: readonly Dec[], width = 32): string {
   const high = sampled.reduce((a, b) => (b.gt(a) ? b : a));
   const range = high.minus(low);
   if (range.isZero()) return BARS[3].repeat(sampled.length);
-  return sampled.map((v) => BARS[Math.min(BARS.length - 1, Math.floor(v.minus(low).div(range).times(BARS.length).toNumber()))]).join('');
+  return sampled
+    .map((v) => BARS[Math.min(BARS.length - 1, Math.floor(v.minus(low).div(range).times(BARS.length).toNumber()))])
+    .join('');
 }
 
 /** Undefined when there is nothing to draw. Points are taken in time order. */

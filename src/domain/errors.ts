@@ -1,4 +1,4 @@
-import { formatUsd, type Dec } from './money';
+import { type Dec, formatUsd } from './money';
 
 /**
  * Broker failures in the vocabulary of a trader. `kind` drives what the app does next;
@@ -60,10 +60,12 @@ export function describeError(err: unknown): string {
 /** A broker refusal as a sentence a trader understands (the BrokerError message already is one, plus figures). */
 export function rejectionSentence(error: BrokerError): string {
   if (error.kind === 'insufficient_buying_power' && error.details.buyingPower !== undefined) {
-    const cost = error.details.costBasis !== undefined ? ` This order needs about ${formatUsd(error.details.costBasis)};` : '';
+    const cost =
+      error.details.costBasis !== undefined ? ` This order needs about ${formatUsd(error.details.costBasis)};` : '';
     return `Not enough buying power.${cost} the account has ${formatUsd(error.details.buyingPower)} available.`;
   }
-  if (error.kind === 'rate_limited') return 'Alpaca is rate-limiting us right now, so the order was not sent. Try again in a minute.';
+  if (error.kind === 'rate_limited')
+    return 'Alpaca is rate-limiting us right now, so the order was not sent. Try again in a minute.';
   if (error.kind === 'unavailable') return `Alpaca is unavailable, so the order was not sent. ${error.message}`;
   return error.message;
 }

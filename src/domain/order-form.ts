@@ -1,5 +1,5 @@
 import { Dec, dec, formatQty, formatUsd, parseDecimal, parseMoney } from './money';
-import { isOneOf, ORDER_TYPES, SIDES, TIMES_IN_FORCE, type OrderTerms, type OrderType, type Side } from './order';
+import { isOneOf, ORDER_TYPES, type OrderTerms, type OrderType, SIDES, type Side, TIMES_IN_FORCE } from './order';
 import { normalizePortfolioName } from './portfolio-name';
 import { normalizeSymbol } from './symbol';
 
@@ -86,7 +86,12 @@ export const MAX_PRICE = dec('999999999999.99');
 /** The largest sum the money columns hold (gmv, notional: numeric(18,2), under 10^16). */
 export const MAX_MONEY = dec('9999999999999999.99');
 
-const ORDER_TYPE_NAMES: Record<OrderType, string> = { market: 'A market', limit: 'A limit', stop: 'A stop', stop_limit: 'A stop limit' };
+const ORDER_TYPE_NAMES: Record<OrderType, string> = {
+  market: 'A market',
+  limit: 'A limit',
+  stop: 'A stop',
+  stop_limit: 'A stop limit',
+};
 
 // Control characters and bidirectional overrides (which can make a name display as another).
 const CONTROL_CHARACTERS = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
@@ -115,10 +120,15 @@ function checkPortfolio(raw: string): { name: string; error?: string } {
   const name = normalizePortfolioName(raw);
   if (name === '') return { name, error: 'Choose a portfolio or type a name for a new one.' };
   if (name.length > MAX_PORTFOLIO_NAME_LENGTH) {
-    return { name, error: `Portfolio names can be at most ${MAX_PORTFOLIO_NAME_LENGTH} characters (this one has ${name.length}).` };
+    return {
+      name,
+      error: `Portfolio names can be at most ${MAX_PORTFOLIO_NAME_LENGTH} characters (this one has ${name.length}).`,
+    };
   }
-  if (CONTROL_CHARACTERS.test(raw)) return { name, error: 'Portfolio names can’t contain line breaks or control characters.' };
-  if (SLACK_MARKUP.test(name)) return { name, error: 'Portfolio names can’t contain <, >, * or ` (Slack would read them as formatting).' };
+  if (CONTROL_CHARACTERS.test(raw))
+    return { name, error: 'Portfolio names can’t contain line breaks or control characters.' };
+  if (SLACK_MARKUP.test(name))
+    return { name, error: 'Portfolio names can’t contain <, >, * or ` (Slack would read them as formatting).' };
   return { name };
 }
 
@@ -144,15 +154,20 @@ function checkPrice(
 ): { price?: Dec; error?: string } {
   const text = raw.trim();
   if (text === '') {
-    return needed && type !== undefined ? { error: `${ORDER_TYPE_NAMES[type]} order needs a ${label.toLowerCase()}.` } : {};
+    return needed && type !== undefined
+      ? { error: `${ORDER_TYPE_NAMES[type]} order needs a ${label.toLowerCase()}.` }
+      : {};
   }
   const price = parseMoney(text);
-  if (price === undefined) return { error: `${label} must be a dollar price, like 189.50 or $0.5125 — not ${quoted(text)}.` };
+  if (price === undefined)
+    return { error: `${label} must be a dollar price, like 189.50 or $0.5125 — not ${quoted(text)}.` };
   const error = priceError(label, price);
   if (error !== undefined) return { error };
   // A price typed for a type that ignores it would be silently dropped: a "limit" that isn't one.
   if (!needed && type !== undefined) {
-    return { error: `${ORDER_TYPE_NAMES[type]} order doesn’t use a ${label.toLowerCase()}: choose ${usedBy}, or clear this field.` };
+    return {
+      error: `${ORDER_TYPE_NAMES[type]} order doesn’t use a ${label.toLowerCase()}: choose ${usedBy}, or clear this field.`,
+    };
   }
   return { price };
 }
@@ -160,7 +175,8 @@ function checkPrice(
 function checkMoneyAmount(raw: string, label: string): { value?: Dec; error?: string } {
   const text = raw.trim();
   const value = parseMoney(text);
-  if (value === undefined || value.lte(0)) return { error: `${label} must be a positive dollar figure, like 500 or $1,250.50.` };
+  if (value === undefined || value.lte(0))
+    return { error: `${label} must be a positive dollar figure, like 500 or $1,250.50.` };
   if (value.decimalPlaces() > MONEY_DECIMALS) return { error: `${label} can have at most 2 decimals (whole cents).` };
   if (value.gt(MAX_MONEY)) return { error: `${label} can be at most ${formatUsd(MAX_MONEY)}.` };
   return { value };
@@ -174,7 +190,13 @@ function checkMoneyAmount(raw: string, label: string): { value?: Dec; error?: st
  * quote. Every other share order, sells included, has no bound without a quote, so it gets no
  * price and the form refuses it: the limit fails closed.
  */
-function valuationPrice(side: Side, type: OrderType, limitPrice: Dec | undefined, stopPrice: Dec | undefined, lastPrice: Dec | undefined): Dec | undefined {
+function valuationPrice(
+  side: Side,
+  type: OrderType,
+  limitPrice: Dec | undefined,
+  stopPrice: Dec | undefined,
+  lastPrice: Dec | undefined,
+): Dec | undefined {
   if (side === 'buy' && type === 'limit' && limitPrice !== undefined) return limitPrice;
   const cappedByLimit = side === 'buy' && limitPrice !== undefined;
   if (lastPrice === undefined && !cappedByLimit) return undefined;
@@ -216,9 +238,12 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   const symbol = normalizeSymbol(symbolText);
   const asset = symbol !== undefined && ctx.asset?.symbol.toUpperCase() === symbol ? ctx.asset : undefined;
   if (symbolText === '') errors.symbol = 'Enter a stock symbol, like AAPL.';
-  else if (symbol === undefined) errors.symbol = `${quoted(symbolText)} isn’t a stock symbol; use letters like AAPL or BRK.B.`;
-  else if (asset === undefined) errors.symbol = `We couldn’t find a stock with the symbol ${symbol}. Check the spelling.`;
-  else if (!asset.tradable || asset.status !== 'active') errors.symbol = `${symbol} can’t be traded on Alpaca right now.`;
+  else if (symbol === undefined)
+    errors.symbol = `${quoted(symbolText)} isn’t a stock symbol; use letters like AAPL or BRK.B.`;
+  else if (asset === undefined)
+    errors.symbol = `We couldn’t find a stock with the symbol ${symbol}. Check the spelling.`;
+  else if (!asset.tradable || asset.status !== 'active')
+    errors.symbol = `${symbol} can’t be traded on Alpaca right now.`;
 
   const side = parseSide(input.side);
   if (side === undefined) errors.side = 'Choose buy or sell.';
@@ -249,9 +274,12 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
     errors.quantity = 'Enter a quantity of shares or a dollar amount — one of them.';
   } else if (quantityText !== '') {
     const parsed = parseDecimal(quantityText);
-    if (parsed === undefined || parsed.lte(0)) errors.quantity = 'Quantity must be a positive number of shares, like 10 or 2.5.';
-    else if (parsed.decimalPlaces() > MAX_QUANTITY_DECIMALS) errors.quantity = `Quantity can have at most ${MAX_QUANTITY_DECIMALS} decimals.`;
-    else if (parsed.gt(MAX_SHARES)) errors.quantity = `Quantity can be at most ${MAX_SHARES.toNumber().toLocaleString('en-US')} shares.`;
+    if (parsed === undefined || parsed.lte(0))
+      errors.quantity = 'Quantity must be a positive number of shares, like 10 or 2.5.';
+    else if (parsed.decimalPlaces() > MAX_QUANTITY_DECIMALS)
+      errors.quantity = `Quantity can have at most ${MAX_QUANTITY_DECIMALS} decimals.`;
+    else if (parsed.gt(MAX_SHARES))
+      errors.quantity = `Quantity can be at most ${MAX_SHARES.toNumber().toLocaleString('en-US')} shares.`;
     else if (!parsed.isInteger() && asset !== undefined && !asset.fractionable) {
       errors.quantity = `${asset.symbol} trades in whole shares only; enter a whole number.`;
     } else qty = parsed;
@@ -261,7 +289,8 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   } else {
     const parsed = checkMoneyAmount(amountText, 'Amount');
     if (parsed.error !== undefined) errors.amount = parsed.error;
-    else if (parsed.value !== undefined && parsed.value.lt(MIN_NOTIONAL)) errors.amount = `The smallest dollar amount is ${formatUsd(MIN_NOTIONAL)}.`;
+    else if (parsed.value?.lt(MIN_NOTIONAL))
+      errors.amount = `The smallest dollar amount is ${formatUsd(MIN_NOTIONAL)}.`;
     else notional = parsed.value;
   }
 
@@ -279,13 +308,21 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   }
 
   // Extended hours: limit orders for the day only.
-  if (input.extendedHours && !ctx.ledgerOnly && type !== undefined && timeInForce !== undefined && (type !== 'limit' || timeInForce !== 'day')) {
-    errors.extended_hours = 'Extended hours only works with limit orders for the day; choose Limit and Day, or untick it.';
+  if (
+    input.extendedHours &&
+    !ctx.ledgerOnly &&
+    type !== undefined &&
+    timeInForce !== undefined &&
+    (type !== 'limit' || timeInForce !== 'day')
+  ) {
+    errors.extended_hours =
+      'Extended hours only works with limit orders for the day; choose Limit and Day, or untick it.';
   }
 
   let gmv: Dec | undefined;
   if (input.gmv.trim() === '') {
-    if (ctx.ledgerOnly) errors.gmv = 'In ledger-only mode the GMV is required: the trade’s total value in dollars, recorded as the fill.';
+    if (ctx.ledgerOnly)
+      errors.gmv = 'In ledger-only mode the GMV is required: the trade’s total value in dollars, recorded as the fill.';
   } else {
     const parsed = checkMoneyAmount(input.gmv, 'GMV');
     if (parsed.error !== undefined) errors.gmv = parsed.error;
@@ -306,19 +343,30 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   let unitPrice: Dec | undefined;
   if (ctx.ledgerOnly) estimatedValue = gmv;
   else if (notional !== undefined) estimatedValue = notional;
-  else if (qty !== undefined && side !== undefined && type !== undefined && (limit.price !== undefined) === usesLimit && (stop.price !== undefined) === usesStop) {
+  else if (
+    qty !== undefined &&
+    side !== undefined &&
+    type !== undefined &&
+    (limit.price !== undefined) === usesLimit &&
+    (stop.price !== undefined) === usesStop
+  ) {
     unitPrice = valuationPrice(side, type, limit.price, stop.price, ctx.lastPrice);
     const fractionalQty = !qty.isInteger();
     if (unitPrice === undefined) {
       // Not worth a second sentence when the symbol is already wrong: there is nothing to price.
-      if (symbol !== undefined && errors.symbol === undefined) errors.quantity ??= unpricedMessage(symbol, ctx.maxOrderNotional, fractionalQty);
+      if (symbol !== undefined && errors.symbol === undefined)
+        errors.quantity ??= unpricedMessage(symbol, ctx.maxOrderNotional, fractionalQty);
     } else {
       estimatedValue = qty.times(unitPrice);
-      if (fractionalQty && estimatedValue.lt(MIN_NOTIONAL) && symbol !== undefined) errors.quantity ??= belowMinimumMessage(symbol, qty, unitPrice);
+      if (fractionalQty && estimatedValue.lt(MIN_NOTIONAL) && symbol !== undefined)
+        errors.quantity ??= belowMinimumMessage(symbol, qty, unitPrice);
     }
   }
-  if (estimatedValue !== undefined && estimatedValue.gt(ctx.maxOrderNotional)) {
-    const basis = qty !== undefined && unitPrice !== undefined ? ` (${formatShares(qty)} shares at ${formatSharePrice(unitPrice)})` : '';
+  if (estimatedValue?.gt(ctx.maxOrderNotional)) {
+    const basis =
+      qty !== undefined && unitPrice !== undefined
+        ? ` (${formatShares(qty)} shares at ${formatSharePrice(unitPrice)})`
+        : '';
     const message = `This order is worth about ${formatUsd(estimatedValue)}${basis}, above the ${formatUsd(ctx.maxOrderNotional)} limit per order.`;
     if (ctx.ledgerOnly) errors.gmv ??= message;
     else if (notional !== undefined) errors.amount ??= message;
@@ -328,7 +376,7 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   if (side === 'sell' && symbol !== undefined && portfolio.error === undefined) {
     const holder = portfolio.name;
     const held = formatQty(ctx.heldQty);
-    if (qty !== undefined && qty.gt(ctx.heldQty)) {
+    if (qty?.gt(ctx.heldQty)) {
       errors.quantity ??= ctx.heldQty.lte(0)
         ? `${holder} holds no ${symbol}, so there is nothing to sell.`
         : `${holder} holds ${held} ${symbol}; you can sell at most ${held}.`;
@@ -342,7 +390,13 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
     }
   }
 
-  if (Object.keys(errors).length > 0 || symbol === undefined || side === undefined || type === undefined || timeInForce === undefined) {
+  if (
+    Object.keys(errors).length > 0 ||
+    symbol === undefined ||
+    side === undefined ||
+    type === undefined ||
+    timeInForce === undefined
+  ) {
     return { ok: false, errors };
   }
   const order: ValidOrder = {

@@ -1,5 +1,5 @@
-import { dec, type Dec } from './money';
-import { isTerminal, tradeStatusFromBroker, type TradeStatus } from './order';
+import { type Dec, dec } from './money';
+import { isTerminal, type TradeStatus, tradeStatusFromBroker } from './order';
 import type { NewFill, Trade, TradePatch } from './trade';
 
 /** The broker's view of one order, as much of it as the books need (the Broker port's BrokerOrder fits). */
@@ -58,7 +58,13 @@ const UNCONFIRMED_NOTES = new Set(['unavailable', 'not_sent', 'sending_slow', 's
  *   filled quantity never goes down, and the status never steps back — except out of 'failed',
  *   our own guess that nothing was placed, which the broker's word overrules.
  */
-export function planOrderUpdate(trade: Trade, stored: StoredFills, order: OrderSnapshot, execution: Execution | undefined, now: Date): OrderUpdatePlan {
+export function planOrderUpdate(
+  trade: Trade,
+  stored: StoredFills,
+  order: OrderSnapshot,
+  execution: Execution | undefined,
+  now: Date,
+): OrderUpdatePlan {
   const fills: NewFill[] = [];
   const at = order.filledAt ?? order.updatedAt ?? now;
   const fill = (executionId: string, qty: Dec, price: Dec): NewFill => ({
@@ -83,10 +89,15 @@ export function planOrderUpdate(trade: Trade, stored: StoredFills, order: OrderS
   const missing = order.filledQty.minus(storedQty);
   if (missing.gt(0) && order.filledAvgPrice) {
     const price = order.filledAvgPrice.times(order.filledQty).minus(storedValue).div(missing).toDecimalPlaces(6);
-    fills.push(fill(`order:${order.id}:${order.filledQty.toFixed()}`, missing, price.gt(0) ? price : order.filledAvgPrice));
+    fills.push(
+      fill(`order:${order.id}:${order.filledQty.toFixed()}`, missing, price.gt(0) ? price : order.filledAvgPrice),
+    );
   }
 
-  const patch: TradePatch = { alpacaOrderId: order.id, submittedAt: trade.submittedAt ?? order.submittedAt ?? order.createdAt };
+  const patch: TradePatch = {
+    alpacaOrderId: order.id,
+    submittedAt: trade.submittedAt ?? order.submittedAt ?? order.createdAt,
+  };
   const stale = trade.alpacaUpdatedAt !== null && order.updatedAt.getTime() < trade.alpacaUpdatedAt.getTime();
   const filledBackwards = trade.alpacaFilledQty !== null && order.filledQty.lt(trade.alpacaFilledQty);
   if (stale || filledBackwards) return { fills, patch: {} };

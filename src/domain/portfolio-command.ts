@@ -75,7 +75,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
       row.push(best);
     }
     rows.push(row);
@@ -101,7 +102,8 @@ export function suggestNames(query: string, names: readonly string[], max = 3): 
     // Comparing a 5,000-character string with every name would be quadratic for no useful answer.
     if (Math.abs(candidate.length - key.length) > 10) continue;
     const distance = editDistance(key, candidate);
-    if (distance <= Math.max(1, Math.floor(Math.max(key.length, candidate.length) / 3))) scored.push({ name, score: 1 + distance });
+    if (distance <= Math.max(1, Math.floor(Math.max(key.length, candidate.length) / 3)))
+      scored.push({ name, score: 1 + distance });
   }
   return scored
     .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))

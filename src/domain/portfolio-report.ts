@@ -38,7 +38,9 @@ export type AccountStatus =
   /** The viewer may not see the broker account (TRADER_USER_IDS is set and they are neither trader nor admin). */
   | { kind: 'restricted' };
 
-export type MarketStatus = { kind: 'ok'; market: MarketDescription; clock: MarketClock } | { kind: 'unavailable'; error: string };
+export type MarketStatus =
+  | { kind: 'ok'; market: MarketDescription; clock: MarketClock }
+  | { kind: 'unavailable'; error: string };
 
 export interface PortfolioOverview {
   portfolios: PricedPortfolio[];

@@ -1,4 +1,4 @@
-import { dec, type Dec } from './money';
+import { type Dec, dec } from './money';
 import { averageCost } from './positions';
 
 /**

@@ -1,5 +1,5 @@
-import { dec, type Dec } from './money';
-import { isTerminal, tradeStatusFromBroker, type Side, type TradeStatus } from './order';
+import { type Dec, dec } from './money';
+import { isTerminal, type Side, type TradeStatus, tradeStatusFromBroker } from './order';
 import { normalizePortfolioName, portfolioNameKey } from './portfolio-name';
 
 /**
@@ -70,7 +70,10 @@ function bookTotals(books: readonly BookHolding[]): Map<string, { total: Dec; sh
     entry.total = entry.total.plus(holding.qty);
     const key = portfolioNameKey(holding.portfolioName);
     const share = entry.shares.get(key);
-    entry.shares.set(key, { portfolioName: share?.portfolioName ?? normalizePortfolioName(holding.portfolioName), qty: (share?.qty ?? dec(0)).plus(holding.qty) });
+    entry.shares.set(key, {
+      portfolioName: share?.portfolioName ?? normalizePortfolioName(holding.portfolioName),
+      qty: (share?.qty ?? dec(0)).plus(holding.qty),
+    });
     bySymbol.set(holding.symbol, entry);
   }
   return bySymbol;
@@ -94,14 +97,19 @@ export function comparePositions(
 ): { discrepancies: PositionDiscrepancy[]; symbolsCompared: number } {
   const totals = bookTotals(books);
   const brokerQty = new Map<string, Dec>();
-  for (const position of broker) brokerQty.set(position.symbol, (brokerQty.get(position.symbol) ?? dec(0)).plus(position.qty));
+  for (const position of broker)
+    brokerQty.set(position.symbol, (brokerQty.get(position.symbol) ?? dec(0)).plus(position.qty));
   const symbols = [...new Set([...totals.keys(), ...brokerQty.keys()])].filter((s) => !skip.has(s)).sort();
   const discrepancies: PositionDiscrepancy[] = [];
   for (const symbol of symbols) {
     const books = (totals.get(symbol)?.total ?? dec(0)).toDecimalPlaces(QTY_PLACES);
     const held = (brokerQty.get(symbol) ?? dec(0)).toDecimalPlaces(QTY_PLACES);
     if (books.eq(held)) continue;
-    const kind: PositionDiscrepancyKind = books.isZero() ? 'broker_only' : held.isZero() ? 'books_only' : 'quantity_mismatch';
+    const kind: PositionDiscrepancyKind = books.isZero()
+      ? 'broker_only'
+      : held.isZero()
+        ? 'books_only'
+        : 'quantity_mismatch';
     discrepancies.push({
       key: positionKey(symbol),
       kind,
@@ -116,7 +124,9 @@ export function comparePositions(
 }
 
 /** Equal fingerprints = the same finding with the same figures (so no new alert is due). */
-export function positionFingerprint(d: Pick<PositionDiscrepancy, 'kind' | 'booksQty' | 'brokerQty' | 'breakdown'>): string {
+export function positionFingerprint(
+  d: Pick<PositionDiscrepancy, 'kind' | 'booksQty' | 'brokerQty' | 'breakdown'>,
+): string {
   const shares = [...d.breakdown]
     .map((s) => `${portfolioNameKey(s.portfolioName)}=${s.qty.toDecimalPlaces(QTY_PLACES).toFixed()}`)
     .sort()
@@ -242,10 +252,21 @@ export interface OrderReview<O extends BrokerOrderFacts = BrokerOrderFacts> {
  * Sorts the broker's recent orders against the books. Orders that changed less than `quietMs`
  * ago are ignored this run — a stream update is probably on its way.
  */
-export function reviewOrders<O extends BrokerOrderFacts>(orders: readonly O[], books: readonly BookOrderFacts[], options: { now: Date; quietMs: number }): OrderReview<O> {
+export function reviewOrders<O extends BrokerOrderFacts>(
+  orders: readonly O[],
+  books: readonly BookOrderFacts[],
+  options: { now: Date; quietMs: number },
+): OrderReview<O> {
   const byClientId = new Map(books.filter((b) => b.clientOrderId).map((b) => [b.clientOrderId!, b]));
   const byOrderId = new Map(books.filter((b) => b.alpacaOrderId).map((b) => [b.alpacaOrderId!, b]));
-  const review: OrderReview<O> = { quietSymbols: new Set(), repairs: [], catchUps: [], adopt: [], external: [], checked: 0 };
+  const review: OrderReview<O> = {
+    quietSymbols: new Set(),
+    repairs: [],
+    catchUps: [],
+    adopt: [],
+    external: [],
+    checked: 0,
+  };
   for (const order of orders) {
     if (options.now.getTime() - order.updatedAt.getTime() < options.quietMs) {
       review.quietSymbols.add(order.symbol);
@@ -269,7 +290,10 @@ export function reviewOrders<O extends BrokerOrderFacts>(orders: readonly O[], b
   return review;
 }
 
-export function orderFindingKey(kind: OrderFindingKind, order: Pick<BrokerOrderFacts, 'id' | 'status' | 'filledQty'>): string {
+export function orderFindingKey(
+  kind: OrderFindingKind,
+  order: Pick<BrokerOrderFacts, 'id' | 'status' | 'filledQty'>,
+): string {
   if (kind === 'order_repaired') return `repaired:${order.id}:${order.status}:${order.filledQty.toFixed()}`;
   return `${kind === 'order_adopted' ? 'adopted' : 'external'}:${order.id}`;
 }
@@ -306,7 +330,10 @@ export function breakdownFromDetails(details: DiscrepancyDetails): PortfolioShar
   return (details.breakdown ?? []).map((s) => ({ portfolioName: s.portfolioName, qty: dec(s.qty) }));
 }
 
-export function orderDetails(order: BrokerOrderFacts, extra: Partial<NonNullable<DiscrepancyDetails['order']>> = {}): NonNullable<DiscrepancyDetails['order']> {
+export function orderDetails(
+  order: BrokerOrderFacts,
+  extra: Partial<NonNullable<DiscrepancyDetails['order']>> = {},
+): NonNullable<DiscrepancyDetails['order']> {
   return {
     id: order.id,
     clientOrderId: order.clientOrderId,

@@ -1,5 +1,5 @@
 import { decimalText, moneyText } from './money';
-import { TIMES_IN_FORCE, type OrderType, type Side, type TimeInForce } from './order';
+import { type OrderType, type Side, TIMES_IN_FORCE, type TimeInForce } from './order';
 import { normalizeSymbol } from './symbol';
 
 /**
@@ -231,14 +231,23 @@ function parseOrderPrefill(tokens: readonly string[]): OrderPrefill {
       continue;
     }
     // Once a side is set, a lone b / s is the ticker B / S; other side words are noise.
-    const sideLetterAsSymbol = word.length === 1 && prefill.side !== undefined && (BUY_WORDS.has(word) || SELL_WORDS.has(word));
+    const sideLetterAsSymbol =
+      word.length === 1 && prefill.side !== undefined && (BUY_WORDS.has(word) || SELL_WORDS.has(word));
     if (!sideLetterAsSymbol && (FILLER_WORDS.has(word) || BUY_WORDS.has(word) || SELL_WORDS.has(word))) continue;
     const symbol = symbolOf(token, sideLetterAsSymbol);
     if (symbol !== undefined) prefill.symbol ??= symbol;
   }
 
   const type: OrderType | undefined =
-    sawStopLimit || (sawStop && sawLimit) ? 'stop_limit' : sawStop ? 'stop' : sawLimit ? 'limit' : sawMarket ? 'market' : undefined;
+    sawStopLimit || (sawStop && sawLimit)
+      ? 'stop_limit'
+      : sawStop
+        ? 'stop'
+        : sawLimit
+          ? 'limit'
+          : sawMarket
+            ? 'market'
+            : undefined;
   if (type !== undefined) prefill.type = type;
   return prefill;
 }

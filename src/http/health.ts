@@ -40,7 +40,11 @@ export async function collectHealth(probes: HealthProbes, now = Date.now()): Pro
 }
 
 /** `GET /health` → 200 when every dependency is up, 503 otherwise; anything else → 404. */
-export function startHealthServer(probes: HealthProbes, port: number, host = '0.0.0.0'): Promise<{ server: Server; port: number }> {
+export function startHealthServer(
+  probes: HealthProbes,
+  port: number,
+  host = '0.0.0.0',
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/health') {
@@ -49,7 +53,10 @@ export function startHealthServer(probes: HealthProbes, port: number, host = '0.
     }
     collectHealth(probes).then(
       (report) => {
-        res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.writeHead(report.status === 'ok' ? 200 : 503, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        });
         res.end(JSON.stringify(report));
       },
       () => res.writeHead(503).end(),

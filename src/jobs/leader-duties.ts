@@ -1,13 +1,13 @@
 import type { DatabaseTarget } from '../config';
+import { describeError } from '../domain/errors';
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { OrderSettler } from '../services/order-settlement';
 import type { OrderTracker } from '../services/order-tracker';
 import type { ReconcileService } from '../services/reconcile-service';
-import type { OrderSettler } from '../services/order-settlement';
 import { createLeaderElection, DEFAULT_LEADER_RETRY_MS } from './leader-lock';
 import { ReconcileScheduler } from './reconcile-scheduler';
 import { UnacknowledgedOrdersWatch } from './unacknowledged-orders-watch';
-import { describeError } from '../domain/errors';
 
 export interface LeaderDuties {
   isLeader(): boolean;
@@ -32,9 +32,11 @@ export async function startLeaderDuties(deps: {
 }): Promise<LeaderDuties> {
   const { tracker, reconcile, inFlight, logger } = deps;
   const runReconcile = (trigger: 'schedule' | 'startup') =>
-    inFlight.run(() => reconcile.reconcilePositions(trigger)).catch((err: unknown) => {
-      logger.error({ err: describeError(err), trigger }, 'reconciliation could not run');
-    });
+    inFlight
+      .run(() => reconcile.reconcilePositions(trigger))
+      .catch((err: unknown) => {
+        logger.error({ err: describeError(err), trigger }, 'reconciliation could not run');
+      });
   const scheduler = new ReconcileScheduler(deps.reconcileCron, () => runReconcile('schedule'), logger);
   const watch = new UnacknowledgedOrdersWatch((options) => deps.settler.settleUnsettled(options), inFlight, logger);
   const election = createLeaderElection(

@@ -1,8 +1,8 @@
 import { Client, type DatabaseError } from 'pg';
 import type { DatabaseTarget } from '../config';
-import { postgresConnection, type PostgresConnection } from '../db/orm';
-import type { Logger } from '../logger';
+import { type PostgresConnection, postgresConnection } from '../db/orm';
 import { describeError } from '../domain/errors';
+import type { Logger } from '../logger';
 
 /** How often a standby tries to become leader; a leader proves it still leads three times as often. */
 export const DEFAULT_LEADER_RETRY_MS = 15_000;
@@ -40,7 +40,12 @@ export interface LeaderElection {
  * and the lock is free for a standby's next attempt. SQLite means a single instance, which always
  * leads.
  */
-export function createLeaderElection(database: DatabaseTarget, handlers: LeadershipHandlers, logger: Logger, retryMs = DEFAULT_LEADER_RETRY_MS): LeaderElection {
+export function createLeaderElection(
+  database: DatabaseTarget,
+  handlers: LeadershipHandlers,
+  logger: Logger,
+  retryMs = DEFAULT_LEADER_RETRY_MS,
+): LeaderElection {
   return database.kind === 'postgresql'
     ? new PostgresLeaderElection(postgresConnection(database.url), handlers, logger, retryMs)
     : new SoleInstance(handlers, logger);
@@ -56,7 +61,9 @@ class SoleInstance implements LeaderElection {
 
   async start(): Promise<void> {
     this.leading = true;
-    this.logger.info('elected leader (SQLite: the only instance): this instance runs the reconcile scheduler and the trade_updates consumer');
+    this.logger.info(
+      'elected leader (SQLite: the only instance): this instance runs the reconcile scheduler and the trade_updates consumer',
+    );
     await this.handlers.onElected();
   }
 
@@ -147,7 +154,10 @@ class PostgresLeaderElection implements LeaderElection {
       .then(() => {
         if (this.stopped) return;
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => void this.serially(() => this.tick()), this.leading ? this.timings.heartbeatMs : this.retryMs);
+        this.timer = setTimeout(
+          () => void this.serially(() => this.tick()),
+          this.leading ? this.timings.heartbeatMs : this.retryMs,
+        );
         this.timer.unref();
       });
     return this.work;
@@ -163,7 +173,9 @@ class PostgresLeaderElection implements LeaderElection {
     try {
       await session.connect();
       await this.configure(session);
-      const { rows } = await session.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [LEADER_LOCK_KEY.toString()]);
+      const { rows } = await session.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [
+        LEADER_LOCK_KEY.toString(),
+      ]);
       if (rows[0]?.locked !== true) {
         this.discard(session);
         return;
@@ -186,7 +198,10 @@ class PostgresLeaderElection implements LeaderElection {
     const session = this.session;
     if (!session) return;
     try {
-      const { rows } = await session.query<{ held: boolean }>(HOLDS_LEADER_LOCK, [Number(LEADER_LOCK_KEY >> 32n), Number(LEADER_LOCK_KEY & 0xffffffffn)]);
+      const { rows } = await session.query<{ held: boolean }>(HOLDS_LEADER_LOCK, [
+        Number(LEADER_LOCK_KEY >> 32n),
+        Number(LEADER_LOCK_KEY & 0xffffffffn),
+      ]);
       if (rows[0]?.held !== true) await this.stepDown(session, 'the lock session no longer holds the lock');
     } catch (err) {
       await this.stepDown(session, 'the lock session did not answer in time or failed', err);
@@ -230,7 +245,10 @@ class PostgresLeaderElection implements LeaderElection {
     if (this.session !== session) return;
     this.session = undefined;
     if (this.leading) {
-      this.logger.error({ err: err === undefined ? undefined : describeError(err), reason }, 'cannot prove this instance still leads; stepping down');
+      this.logger.error(
+        { err: err === undefined ? undefined : describeError(err), reason },
+        'cannot prove this instance still leads; stepping down',
+      );
       await this.depose(reason);
     }
     endSession(session);

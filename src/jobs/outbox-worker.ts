@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDeadLocalInstance } from '../lifecycle';
-import type { Logger } from '../logger';
-import type { NotificationHandlers } from '../domain/notifications';
 import type { OutboxEntry, OutboxRepository } from '../db/repositories/outbox-repository';
 import { describeError } from '../domain/errors';
+import type { NotificationHandlers } from '../domain/notifications';
+import { isDeadLocalInstance } from '../lifecycle';
+import type { Logger } from '../logger';
 
 /** What to do about a failed delivery: try again (not before `retryAfterMs`), or give up. */
 export interface DeliveryFailure {
@@ -101,7 +101,12 @@ export class OutboxWorker {
       let claimed: OutboxEntry[] = [];
       if (free > 0) {
         try {
-          claimed = await this.outbox.claim(this.options.owner, free, this.options.leaseMs, await this.holdersKnownDead());
+          claimed = await this.outbox.claim(
+            this.options.owner,
+            free,
+            this.options.leaseMs,
+            await this.holdersKnownDead(),
+          );
         } catch (err) {
           this.logger.warn({ err: describeError(err) }, 'could not read the outbox; retrying');
         }
@@ -122,7 +127,9 @@ export class OutboxWorker {
   private async holdersKnownDead(): Promise<string[]> {
     if (Date.now() - this.deadHoldersCheckedAt >= DEAD_HOLDER_CHECK_MS) {
       this.deadHoldersCheckedAt = Date.now();
-      this.deadHolders = (await this.outbox.leaseHolders()).filter((owner) => owner !== this.options.owner && isDeadLocalInstance(owner));
+      this.deadHolders = (await this.outbox.leaseHolders()).filter(
+        (owner) => owner !== this.options.owner && isDeadLocalInstance(owner),
+      );
     }
     return this.deadHolders;
   }
@@ -155,18 +162,26 @@ export class OutboxWorker {
       await Promise.race([
         handler(entry.payload),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new DeliveryTimeout(this.options.deliveryTimeoutMs)), this.options.deliveryTimeoutMs);
+          timer = setTimeout(
+            () => reject(new DeliveryTimeout(this.options.deliveryTimeoutMs)),
+            this.options.deliveryTimeoutMs,
+          );
         }),
       ]);
       clearTimeout(timer);
       await this.outbox.complete(entry, owner);
       if (entry.attempts > 0) {
-        this.logger.info({ topic: entry.topic, stream: entry.stream, attempts: entry.attempts + 1 }, 'delivered after earlier failures; retrying the rest now');
+        this.logger.info(
+          { topic: entry.topic, stream: entry.stream, attempts: entry.attempts + 1 },
+          'delivered after earlier failures; retrying the rest now',
+        );
         await this.outbox.retryBackedOffNow();
       }
     } catch (err) {
       clearTimeout(timer);
-      await this.failed(entry, err).catch((e: unknown) => this.logger.warn({ err: describeError(e) }, 'could not record a failed delivery'));
+      await this.failed(entry, err).catch((e: unknown) =>
+        this.logger.warn({ err: describeError(e) }, 'could not record a failed delivery'),
+      );
     }
   }
 

@@ -1,7 +1,7 @@
-import { schedule, type ScheduledTask } from 'node-cron';
+import { type ScheduledTask, schedule } from 'node-cron';
+import { describeError } from '../domain/errors';
 import { NEW_YORK_TIME_ZONE } from '../domain/market-hours';
 import type { Logger } from '../logger';
-import { describeError } from '../domain/errors';
 
 /**
  * Runs reconciliation on RECONCILE_CRON, New York time (market hours are New York hours, whatever
@@ -40,7 +40,10 @@ export class ReconcileScheduler {
         },
       },
     );
-    log.info({ cron: this.expression, time_zone: NEW_YORK_TIME_ZONE, next_run: this.task.getNextRun()?.toISOString() }, 'reconciliation scheduled');
+    log.info(
+      { cron: this.expression, time_zone: NEW_YORK_TIME_ZONE, next_run: this.task.getNextRun()?.toISOString() },
+      'reconciliation scheduled',
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
+import { describeError } from '../domain/errors';
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { SettleResult } from '../services/order-settlement';
-import { describeError } from '../domain/errors';
 
 /** How often rows Alpaca never acknowledged are looked at; usually there are none and no request is made. */
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -51,7 +51,8 @@ export class UnacknowledgedOrdersWatch {
     let next = this.intervalMs;
     try {
       const result = await this.settle({ unacknowledgedOnly: true, quietSince: new Date(Date.now() - QUIET_MS) });
-      if (result.nextLeaseExpiry) next = Math.min(next, Math.max(100, result.nextLeaseExpiry.getTime() - Date.now() + 250));
+      if (result.nextLeaseExpiry)
+        next = Math.min(next, Math.max(100, result.nextLeaseExpiry.getTime() - Date.now() + 250));
     } catch (err) {
       this.logger.warn({ err: describeError(err) }, 'settling unacknowledged orders failed; retrying');
     }

@@ -1,7 +1,7 @@
 import type { Broker } from '../broker/broker';
+import type { TradeRepository } from '../db/repositories/trade-repository';
 import { describeError } from '../domain/errors';
 import { isTerminal } from '../domain/order';
-import type { TradeRepository } from '../db/repositories/trade-repository';
 import type { Logger } from '../logger';
 import type { OrderTracker } from './order-tracker';
 
@@ -18,9 +18,12 @@ export class OrderCanceller {
   async cancel(clientOrderId: string, userId: string, isAdmin: boolean): Promise<{ ok: boolean; message: string }> {
     const trade = await this.trades.findByClientOrderId(clientOrderId);
     if (!trade) return { ok: false, message: 'That order is not in our books.' };
-    if (trade.userId !== userId && !isAdmin) return { ok: false, message: 'Only the trader who placed this order (or an admin) can cancel it.' };
-    if (isTerminal(trade.status)) return { ok: false, message: `The order is already ${trade.status.replace('_', ' ')}.` };
-    if (!trade.alpacaOrderId) return { ok: false, message: 'The order is still being sent to Alpaca; try again in a moment.' };
+    if (trade.userId !== userId && !isAdmin)
+      return { ok: false, message: 'Only the trader who placed this order (or an admin) can cancel it.' };
+    if (isTerminal(trade.status))
+      return { ok: false, message: `The order is already ${trade.status.replace('_', ' ')}.` };
+    if (!trade.alpacaOrderId)
+      return { ok: false, message: 'The order is still being sent to Alpaca; try again in a moment.' };
     try {
       await this.broker.cancelOrder(trade.alpacaOrderId);
       this.logger.info({ client_order_id: clientOrderId, user: userId }, 'cancel requested');

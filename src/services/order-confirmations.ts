@@ -1,6 +1,6 @@
-import { isLedgerOnly, type Broker } from '../broker/broker';
-import type { Trade } from '../domain/trade';
+import { type Broker, isLedgerOnly } from '../broker/broker';
 import type { TradeRepository } from '../db/repositories/trade-repository';
+import type { Trade } from '../domain/trade';
 
 /** What drawing an order's confirmation needs from the books: the order, and where its message is. */
 export class OrderConfirmations {

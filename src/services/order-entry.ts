@@ -1,17 +1,23 @@
 import type { Broker } from '../broker/broker';
+import { isLedgerOnly } from '../broker/broker';
+import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
+import type { Sellable, TradeRepository } from '../db/repositories/trade-repository';
 import { BrokerError, describeError } from '../domain/errors';
 import type { BrokerAccount, BrokerAsset, MarketClock, Snapshot } from '../domain/market';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
 import { Dec, dec, formatQty, formatUsd } from '../domain/money';
 import { clientOrderIdForView } from '../domain/order';
-import { parseSide, validateOrderForm, type OrderFormErrors, type OrderFormInput, type OrderFormResult } from '../domain/order-form';
+import {
+  type OrderFormErrors,
+  type OrderFormInput,
+  type OrderFormResult,
+  parseSide,
+  validateOrderForm,
+} from '../domain/order-form';
 import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-name';
 import { normalizeSymbol } from '../domain/symbol';
 import type { Trade } from '../domain/trade';
-import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
-import type { Sellable, TradeRepository } from '../db/repositories/trade-repository';
 import type { Logger } from '../logger';
-import { isLedgerOnly } from '../broker/broker';
 
 /** Validation answers inside Slack's 3 s ack window, so every lookup on that path is bounded. */
 const ACK_PATH_BUDGET_MS = 1_500;
@@ -107,7 +113,9 @@ export class OrderEntryService {
     return context;
   }
 
-  async quote(rawSymbol: string): Promise<{ symbol: string; asset?: BrokerAsset; snapshot?: Snapshot; market?: MarketDescription; error?: string }> {
+  async quote(
+    rawSymbol: string,
+  ): Promise<{ symbol: string; asset?: BrokerAsset; snapshot?: Snapshot; market?: MarketDescription; error?: string }> {
     const context = await this.orderContext(rawSymbol);
     return {
       symbol: context.symbol ?? rawSymbol,
@@ -123,14 +131,24 @@ export class OrderEntryService {
    * without waiting on the broker (cached data only, each lookup bounded). A redelivered or
    * double-clicked submission finds its existing row and is reported as a duplicate.
    */
-  async review(args: { userId: string; viewId: string; channelId?: string; form: OrderFormInput }): Promise<ReviewResult> {
+  async review(args: {
+    userId: string;
+    viewId: string;
+    channelId?: string;
+    form: OrderFormInput;
+  }): Promise<ReviewResult> {
     const clientOrderId = clientOrderIdForView(args.viewId);
     const symbol = normalizeSymbol(args.form.symbol);
     const portfolioName = args.form.portfolio.trim() || DEFAULT_PORTFOLIO;
     const selling = parseSide(args.form.side) === 'sell';
     const [lookup, snapshot, clock] = await Promise.all([
       symbol ? this.lookupAsset(symbol, ACK_PATH_BUDGET_MS) : Promise.resolve(undefined),
-      symbol && !this.ledgerOnly ? within(ACK_PATH_BUDGET_MS, this.broker.getSnapshots([symbol])).then((m) => m.get(symbol), () => undefined) : Promise.resolve(undefined),
+      symbol && !this.ledgerOnly
+        ? within(ACK_PATH_BUDGET_MS, this.broker.getSnapshots([symbol])).then(
+            (m) => m.get(symbol),
+            () => undefined,
+          )
+        : Promise.resolve(undefined),
       within(ACK_PATH_BUDGET_MS, this.broker.getClock()).catch(() => undefined as MarketClock | undefined),
     ]);
     const lastPrice = snapshot?.lastPrice ?? snapshot?.ask ?? snapshot?.bid;
@@ -138,7 +156,12 @@ export class OrderEntryService {
     const held = symbol && selling ? await this.holdingOf(portfolioName, symbol, lastPrice) : undefined;
     const result: OrderFormResult =
       lookup?.kind === 'unavailable'
-        ? { ok: false, errors: { symbol: `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). Nothing was sent — please submit again.` } }
+        ? {
+            ok: false,
+            errors: {
+              symbol: `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). Nothing was sent — please submit again.`,
+            },
+          }
         : held?.unpriced
           ? { ok: false, errors: { quantity: unpricedHoldingSentence(portfolioName, symbol ?? '') } }
           : validateOrderForm(args.form, {
@@ -179,9 +202,13 @@ export class OrderEntryService {
       // The form checked the holding a moment ago; this re-checks it where no other sell can slip in between.
       { price: lastPrice, check: (sellable) => sellRefusal(portfolio.name, order, sellable, lastPrice) },
     );
-    if (recorded.kind === 'refused') return { kind: 'invalid', errors: order.qty ? { quantity: recorded.reason } : { amount: recorded.reason } };
+    if (recorded.kind === 'refused')
+      return { kind: 'invalid', errors: order.qty ? { quantity: recorded.reason } : { amount: recorded.reason } };
     if (recorded.kind === 'existing') return { kind: 'duplicate', trade: recorded.trade };
-    this.logger.info({ client_order_id: clientOrderId, user: args.userId, symbol: order.symbol, side: order.side }, 'order recorded');
+    this.logger.info(
+      { client_order_id: clientOrderId, user: args.userId, symbol: order.symbol, side: order.side },
+      'order recorded',
+    );
     return { kind: 'accepted', trade: recorded.trade };
   }
 
@@ -190,22 +217,31 @@ export class OrderEntryService {
     return this.trades.sellableQuantity(match?.name ?? portfolioName, symbol, price);
   }
 
-  private async lookupAsset(symbol: string, budgetMs?: number): Promise<{ kind: 'found'; asset: BrokerAsset } | { kind: 'unknown' } | { kind: 'unavailable'; reason: string }> {
+  private async lookupAsset(
+    symbol: string,
+    budgetMs?: number,
+  ): Promise<{ kind: 'found'; asset: BrokerAsset } | { kind: 'unknown' } | { kind: 'unavailable'; reason: string }> {
     try {
       const asset = await (budgetMs ? within(budgetMs, this.broker.getAsset(symbol)) : this.broker.getAsset(symbol));
       return { kind: 'found', asset };
     } catch (err) {
-      if (err instanceof BrokerError && (err.kind === 'invalid_symbol' || err.kind === 'not_found')) return { kind: 'unknown' };
+      if (err instanceof BrokerError && (err.kind === 'invalid_symbol' || err.kind === 'not_found'))
+        return { kind: 'unknown' };
       return { kind: 'unavailable', reason: describeError(err) };
     }
   }
 }
 
 /** Why a sell can't be recorded against what the portfolio can still sell, or undefined. */
-function sellRefusal(portfolio: string, order: { symbol: string; qty?: Dec; notional?: Dec }, sellable: Sellable, price: Dec | undefined): string | undefined {
+function sellRefusal(
+  portfolio: string,
+  order: { symbol: string; qty?: Dec; notional?: Dec },
+  sellable: Sellable,
+  price: Dec | undefined,
+): string | undefined {
   if (sellable.unpriced) return unpricedHoldingSentence(portfolio, order.symbol);
   const held = formatQty(Dec.max(sellable.qty, 0));
-  if (order.qty && order.qty.gt(sellable.qty)) {
+  if (order.qty?.gt(sellable.qty)) {
     return sellable.qty.lte(0)
       ? `${portfolio} has no ${order.symbol} left to sell once its open sell orders are counted.`
       : `${portfolio} can sell at most ${held} ${order.symbol} once its open sell orders are counted.`;
@@ -231,4 +267,3 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
-

@@ -12,7 +12,11 @@ const CLOCK_SKEW_MARGIN_MS = 60_000;
  * the last began (the boundary millisecond is read twice, duplicates dropped by id). `requests`
  * counts the calls, for the reconciler's budget.
  */
-export async function listOrdersSince(broker: Pick<Broker, 'listOrders'>, since: Date, requests: { count: number } = { count: 0 }): Promise<BrokerOrder[]> {
+export async function listOrdersSince(
+  broker: Pick<Broker, 'listOrders'>,
+  since: Date,
+  requests: { count: number } = { count: 0 },
+): Promise<BrokerOrder[]> {
   const seen = new Map<string, BrokerOrder>();
   let until: Date | undefined;
   for (;;) {
@@ -38,6 +42,10 @@ export function oldestOrderTime(rows: readonly Trade[]): Date | undefined {
 }
 
 /** The broker's orders back to the oldest of `rows`: one paged list covers them all. */
-export function listOrdersCovering(broker: Pick<Broker, 'listOrders'>, rows: readonly Trade[], requests?: { count: number }): Promise<BrokerOrder[]> {
+export function listOrdersCovering(
+  broker: Pick<Broker, 'listOrders'>,
+  rows: readonly Trade[],
+  requests?: { count: number },
+): Promise<BrokerOrder[]> {
   return listOrdersSince(broker, oldestOrderTime(rows) ?? new Date(), requests);
 }

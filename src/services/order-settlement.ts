@@ -1,8 +1,8 @@
 import type { Broker, BrokerOrder } from '../broker/broker';
 import { isLedgerOnly } from '../broker/broker';
+import type { TradeRepository } from '../db/repositories/trade-repository';
 import { describeError } from '../domain/errors';
 import type { Trade } from '../domain/trade';
-import type { TradeRepository } from '../db/repositories/trade-repository';
 import type { Logger } from '../logger';
 import { listOrdersCovering } from './order-listing';
 import type { OrderSubmitter } from './order-submission';
@@ -62,11 +62,14 @@ export class OrderSettler {
    */
   async settleUnsettled(options: SettleOptions = {}): Promise<SettleResult> {
     const counts: SettleResult = { settled: 0, resubmitted: 0, failed: 0, brokerRequests: 0 };
-    const candidates = (await this.trades.listUnsettled()).filter((t) => t.source !== 'legacy' && !(options.unacknowledgedOnly && t.alpacaOrderId));
+    const candidates = (await this.trades.listUnsettled()).filter(
+      (t) => t.source !== 'legacy' && !(options.unacknowledgedOnly && t.alpacaOrderId),
+    );
     // A row whose submission holds a live lease is that submission's business, in this instance or another
     // (or a dead process's, until the lease runs out: the caller comes back then).
     const leased = candidates.filter((t) => this.leases.isLive(t));
-    if (leased.length > 0) counts.nextLeaseExpiry = new Date(Math.min(...leased.map((t) => t.submitLeaseUntil!.getTime())));
+    if (leased.length > 0)
+      counts.nextLeaseExpiry = new Date(Math.min(...leased.map((t) => t.submitLeaseUntil!.getTime())));
     const unsettled = candidates.filter((t) => !leased.includes(t));
     if (isLedgerOnly(this.broker)) {
       for (const trade of unsettled.filter((t) => t.status === 'pending_submit')) {
@@ -79,8 +82,11 @@ export class OrderSettler {
     }
     const reviewed = new Set(options.reviewed?.map((o) => o.clientOrderId));
     const quietSince = options.quietSince?.getTime() ?? Number.POSITIVE_INFINITY;
-    const rows = unsettled.filter((t) => !(t.clientOrderId && reviewed.has(t.clientOrderId)) && t.updatedAt.getTime() <= quietSince);
-    const listed = options.reviewed || rows.length < 2 ? new Map<string, BrokerOrder>() : await this.listOrdersFor(rows, counts);
+    const rows = unsettled.filter(
+      (t) => !(t.clientOrderId && reviewed.has(t.clientOrderId)) && t.updatedAt.getTime() <= quietSince,
+    );
+    const listed =
+      options.reviewed || rows.length < 2 ? new Map<string, BrokerOrder>() : await this.listOrdersFor(rows, counts);
     for (const row of rows) {
       await this.isolated(row, async () => {
         let found = row.clientOrderId ? listed.get(row.clientOrderId) : undefined;
@@ -134,7 +140,10 @@ export class OrderSettler {
     try {
       await work();
     } catch (err) {
-      this.logger.warn({ client_order_id: trade.clientOrderId, err: describeError(err) }, 'could not settle order; will retry on the next pass');
+      this.logger.warn(
+        { client_order_id: trade.clientOrderId, err: describeError(err) },
+        'could not settle order; will retry on the next pass',
+      );
     }
   }
 
@@ -152,7 +161,8 @@ export class OrderSettler {
   }
 
   private logSettled(counts: SettleResult): SettleResult {
-    if (counts.settled + counts.resubmitted + counts.failed > 0) this.logger.info(counts, 'settled orders left in flight');
+    if (counts.settled + counts.resubmitted + counts.failed > 0)
+      this.logger.info(counts, 'settled orders left in flight');
     return counts;
   }
 }

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
-import { isLedgerOnly, type Broker, type BrokerOrder } from '../broker/broker';
+import { type Broker, type BrokerOrder, isLedgerOnly } from '../broker/broker';
+import type { TradeRepository } from '../db/repositories/trade-repository';
 import { BrokerError, describeError, rejectionSentence } from '../domain/errors';
 import { dec } from '../domain/money';
-import { SENDING_NOTES, type OrderIntent } from '../domain/order';
+import { type OrderIntent, SENDING_NOTES } from '../domain/order';
 import { orderIntentOf, type Trade } from '../domain/trade';
-import type { TradeRepository } from '../db/repositories/trade-repository';
 import type { Logger } from '../logger';
 import type { OrderTracker } from './order-tracker';
 import type { SubmissionLeases } from './submission-lease';
@@ -55,7 +55,8 @@ export class OrderSubmitter {
     const leased = await this.leases.take(tradeId);
     if (!leased) return this.mustFind(tradeId);
     let trade: Trade = leased;
-    if (trade.status !== 'pending_submit' && !(trade.status === 'submitted' && !trade.alpacaOrderId)) return this.leases.release(trade);
+    if (trade.status !== 'pending_submit' && !(trade.status === 'submitted' && !trade.alpacaOrderId))
+      return this.leases.release(trade);
     if (isLedgerOnly(this.broker)) return this.leases.release(await this.recordLedgerFill(trade));
 
     const intent = orderIntentOf(trade);
@@ -82,12 +83,20 @@ export class OrderSubmitter {
           retries: this.options.submitRetries ?? 4,
           minTimeout: this.options.retryMinTimeoutMs ?? 500,
           factor: 2,
-          shouldRetry: ({ error }) => error instanceof BrokerError && (error.kind === 'rate_limited' || error.ambiguous),
+          shouldRetry: ({ error }) =>
+            error instanceof BrokerError && (error.kind === 'rate_limited' || error.ambiguous),
           onFailedAttempt: async ({ error, attemptNumber }) => {
             const ambiguous = error instanceof BrokerError && error.ambiguous;
             const updated = await this.noteSending(tradeId, SENDING_NOTES.retrying, ambiguous).catch(() => undefined);
             if (updated) trade = updated;
-            this.logger.warn({ client_order_id: intent.clientOrderId, attempt: attemptNumber, kind: error instanceof BrokerError ? error.kind : 'unknown' }, 'order submission not confirmed; retrying');
+            this.logger.warn(
+              {
+                client_order_id: intent.clientOrderId,
+                attempt: attemptNumber,
+                kind: error instanceof BrokerError ? error.kind : 'unknown',
+              },
+              'order submission not confirmed; retrying',
+            );
             // A 429 says when the window reopens: wait for it rather than spend attempts before then.
             const retryAfterMs = error instanceof BrokerError ? error.details.retryAfterMs : undefined;
             if (retryAfterMs) await sleep(Math.min(retryAfterMs, MAX_RATE_LIMIT_WAIT_MS));
@@ -100,25 +109,41 @@ export class OrderSubmitter {
     } catch (err) {
       acknowledged = true;
       if (leaseLost) {
-        this.logger.warn({ client_order_id: intent.clientOrderId }, 'lost the submission lease; leaving the order to the pass that holds it');
+        this.logger.warn(
+          { client_order_id: intent.clientOrderId },
+          'lost the submission lease; leaving the order to the pass that holds it',
+        );
         return this.mustFind(tradeId);
       }
-      const error = err instanceof BrokerError ? err : new BrokerError('unavailable', describeError(err), { ambiguous: true });
+      const error =
+        err instanceof BrokerError ? err : new BrokerError('unavailable', describeError(err), { ambiguous: true });
       const patch = error.ambiguous
         ? // Still unknown after every lookup: leave it for the settlement pass rather than guess.
           {
             status: 'submitted' as const,
             submittedAt: trade.submittedAt ?? this.now(),
             errorCode: error.kind,
-            errorMessage: 'Alpaca didn’t answer and we couldn’t confirm the order. It may or may not have been placed: we keep checking and will update this message.',
+            errorMessage:
+              'Alpaca didn’t answer and we couldn’t confirm the order. It may or may not have been placed: we keep checking and will update this message.',
           }
         : {
-            status: error.kind === 'rate_limited' || error.kind === 'unavailable' ? ('failed' as const) : ('rejected' as const),
+            status:
+              error.kind === 'rate_limited' || error.kind === 'unavailable'
+                ? ('failed' as const)
+                : ('rejected' as const),
             errorCode: String(error.details.code ?? error.kind),
             errorMessage: rejectionSentence(error),
           };
-      if (!error.ambiguous) this.logger.info({ client_order_id: intent.clientOrderId, kind: error.kind, code: error.details.code }, 'order not placed');
-      const updated = await this.trades.updateIf(tradeId, patch, (t) => t.submitLeaseOwner === owner && !t.alpacaOrderId);
+      if (!error.ambiguous)
+        this.logger.info(
+          { client_order_id: intent.clientOrderId, kind: error.kind, code: error.details.code },
+          'order not placed',
+        );
+      const updated = await this.trades.updateIf(
+        tradeId,
+        patch,
+        (t) => t.submitLeaseOwner === owner && !t.alpacaOrderId,
+      );
       return this.leases.release(updated ?? (await this.mustFind(tradeId)));
     } finally {
       clearInterval(renewal);
@@ -150,19 +175,38 @@ export class OrderSubmitter {
       const qty = row.quantity ?? dec(0);
       const gmv = row.gmv ?? dec(0);
       const price = qty.isZero() ? dec(0) : gmv.div(qty).toDecimalPlaces(6);
-      const fill = { executionId: `ledger:${row.clientOrderId ?? row.tradeId}`, tradeId: row.id, symbol: row.symbol, side: row.side, qty, price, portfolioName: row.portfolioName, filledAt: at, source: 'ledger' as const };
+      const fill = {
+        executionId: `ledger:${row.clientOrderId ?? row.tradeId}`,
+        tradeId: row.id,
+        symbol: row.symbol,
+        side: row.side,
+        qty,
+        price,
+        portfolioName: row.portfolioName,
+        filledAt: at,
+        source: 'ledger' as const,
+      };
       return { fills: [fill], patch: { status: 'filled', submittedAt: at } };
     });
     return recorded ?? this.mustFind(trade.id);
   }
 
   /** Writes a "still sending" note while the order is still ours to send and not yet acknowledged. */
-  private noteSending(tradeId: number, note: { code: string; message: string }, ambiguous = false): Promise<Trade | undefined> {
+  private noteSending(
+    tradeId: number,
+    note: { code: string; message: string },
+    ambiguous = false,
+  ): Promise<Trade | undefined> {
     const owner = this.leases.owner;
     return this.trades.updateIf(
       tradeId,
-      { errorCode: note.code, errorMessage: note.message, ...(ambiguous ? { status: 'submitted' as const, submittedAt: this.now() } : {}) },
-      (t) => t.submitLeaseOwner === owner && !t.alpacaOrderId && (t.status === 'pending_submit' || t.status === 'submitted'),
+      {
+        errorCode: note.code,
+        errorMessage: note.message,
+        ...(ambiguous ? { status: 'submitted' as const, submittedAt: this.now() } : {}),
+      },
+      (t) =>
+        t.submitLeaseOwner === owner && !t.alpacaOrderId && (t.status === 'pending_submit' || t.status === 'submitted'),
     );
   }
 

@@ -1,11 +1,11 @@
-import type { Logger } from '../logger';
 import type { Broker, BrokerOrder, TradeUpdateEvent, TradeUpdateSubscription } from '../broker/broker';
+import type { TradeRepository } from '../db/repositories/trade-repository';
+import { describeError } from '../domain/errors';
 import { planOrderUpdate } from '../domain/order-updates';
 import type { Trade } from '../domain/trade';
-import type { TradeRepository } from '../db/repositories/trade-repository';
 import { KeyedQueue } from '../lifecycle';
+import type { Logger } from '../logger';
 import { listOrdersCovering } from './order-listing';
-import { describeError } from '../domain/errors';
 
 /** How often open orders are polled while the trade_updates stream is down. */
 const DEFAULT_POLL_INTERVAL_MS = 10_000;
@@ -34,8 +34,9 @@ export class OrderTracker {
   /** Applies one broker view of an order; returns the updated trade, or undefined when the order is not ours. */
   applyOrder(order: BrokerOrder, execution?: TradeUpdateEvent['execution']): Promise<Trade | undefined> {
     return this.queue.run(order.clientOrderId || order.id, () =>
-      this.trades.applyUnderLock({ clientOrderId: order.clientOrderId || undefined, alpacaOrderId: order.id }, (trade, stored) =>
-        planOrderUpdate(trade, stored, order, execution, this.options.now?.() ?? new Date()),
+      this.trades.applyUnderLock(
+        { clientOrderId: order.clientOrderId || undefined, alpacaOrderId: order.id },
+        (trade, stored) => planOrderUpdate(trade, stored, order, execution, this.options.now?.() ?? new Date()),
       ),
     );
   }
@@ -54,7 +55,9 @@ export class OrderTracker {
         if (connected) {
           this.stopPolling();
           // Events sent while we were away are not replayed: catch up once.
-          this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: describeError(err) }, 'catching up open orders failed'));
+          this.pollOpenOrders().catch((err: unknown) =>
+            this.logger.warn({ err: describeError(err) }, 'catching up open orders failed'),
+          );
         } else this.startPolling();
       },
     });
@@ -86,7 +89,10 @@ export class OrderTracker {
         await this.applyOrder(order);
         applied += 1;
       } catch (err) {
-        this.logger.error({ err: describeError(err), client_order_id: order.clientOrderId }, 'could not apply a polled order; the next pass retries');
+        this.logger.error(
+          { err: describeError(err), client_order_id: order.clientOrderId },
+          'could not apply a polled order; the next pass retries',
+        );
       }
     }
     return applied;
@@ -104,7 +110,9 @@ export class OrderTracker {
     if (this.pollTimer || this.stopped) return;
     const interval = this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.pollTimer = setInterval(() => {
-      this.pollOpenOrders().catch((err: unknown) => this.logger.warn({ err: describeError(err) }, 'polling open orders failed'));
+      this.pollOpenOrders().catch((err: unknown) =>
+        this.logger.warn({ err: describeError(err) }, 'polling open orders failed'),
+      );
     }, interval);
     this.pollTimer.unref();
   }

@@ -1,16 +1,15 @@
 import type { Broker } from '../broker/broker';
-import type { MarketClock, Snapshot } from '../domain/market';
-import { describeError, LedgerOnlyError } from '../domain/errors';
-import { summarizeEquity } from '../domain/equity-trend';
-import { describeMarket } from '../domain/market-hours';
-import { dec, type Dec } from '../domain/money';
-import { suggestNames } from '../domain/portfolio-command';
-import { portfolioNameKey } from '../domain/portfolio-name';
-import { byExposure, totalValuation, valuePosition } from '../domain/portfolio-valuation';
 import type { OrderHistoryRepository } from '../db/repositories/order-history-repository';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { PositionRepository, StoredPosition } from '../db/repositories/position-repository';
 import type { UserPreferenceRepository } from '../db/repositories/user-preference-repository';
+import { summarizeEquity } from '../domain/equity-trend';
+import { describeError, LedgerOnlyError } from '../domain/errors';
+import type { MarketClock, Snapshot } from '../domain/market';
+import { describeMarket } from '../domain/market-hours';
+import { type Dec, dec } from '../domain/money';
+import { suggestNames } from '../domain/portfolio-command';
+import { portfolioNameKey } from '../domain/portfolio-name';
 import type {
   AccountReport,
   AccountStatus,
@@ -26,6 +25,7 @@ import type {
   PricingStatus,
   TrendStatus,
 } from '../domain/portfolio-report';
+import { byExposure, totalValuation, valuePosition } from '../domain/portfolio-valuation';
 
 /**
  * Named portfolios priced live, the account, and the broker's positions beside the books. Knows
@@ -73,15 +73,27 @@ export class PortfolioService {
 
   /** `/portfolio`: every portfolio priced, with the account. Two broker requests: account and one snapshot batch. */
   async overview(): Promise<PortfolioOverview> {
-    const [refs, open, realized] = await Promise.all([this.portfolioRefs(), this.positions.listOpen(), this.positions.realizedByPortfolio()]);
-    const [account, { quotes, pricing }] = await Promise.all([this.accountStatus(), this.prices(open.map((p) => p.symbol))]);
+    const [refs, open, realized] = await Promise.all([
+      this.portfolioRefs(),
+      this.positions.listOpen(),
+      this.positions.realizedByPortfolio(),
+    ]);
+    const [account, { quotes, pricing }] = await Promise.all([
+      this.accountStatus(),
+      this.prices(open.map((p) => p.symbol)),
+    ]);
     const byKey = groupByKey(open);
     const everyKey = new Set([...refs.keys(), ...byKey.keys(), ...realized.keys()]);
     const portfolios = [...everyKey]
-      .map((key) => this.price(refs.get(key) ?? { id: null, name: key }, byKey.get(key) ?? [], realized.get(key) ?? dec(0), quotes))
+      .map((key) =>
+        this.price(refs.get(key) ?? { id: null, name: key }, byKey.get(key) ?? [], realized.get(key) ?? dec(0), quotes),
+      )
       .sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }));
     const allPositions = portfolios.flatMap((p) => p.positions);
-    const totals = totalValuation(allPositions, portfolios.reduce((sum, p) => sum.plus(p.totals.realizedPnl), dec(0)));
+    const totals = totalValuation(
+      allPositions,
+      portfolios.reduce((sum, p) => sum.plus(p.totals.realizedPnl), dec(0)),
+    );
     return { portfolios, totals: { ...totals, unpriced: [...new Set(totals.unpriced)] }, account, pricing };
   }
 
@@ -114,14 +126,26 @@ export class PortfolioService {
       const position = held.get(symbol);
       if (!fromBroker?.ok) return { symbol, books: booksQty };
       const brokerQty = position?.qty ?? dec(0);
-      return { symbol, books: booksQty, broker: brokerQty, difference: brokerQty.minus(booksQty), brokerPrice: position?.currentPrice, brokerMarketValue: position?.marketValue };
+      return {
+        symbol,
+        books: booksQty,
+        broker: brokerQty,
+        difference: brokerQty.minus(booksQty),
+        brokerPrice: position?.currentPrice,
+        brokerMarketValue: position?.marketValue,
+      };
     });
     const differs = (row: PositionComparisonRow) => (row.difference !== undefined && !row.difference.isZero() ? 1 : 0);
     rows.sort((a, b) => differs(b) - differs(a) || a.symbol.localeCompare(b.symbol));
     return {
       rows,
       mismatches: rows.filter(differs).length,
-      broker: fromBroker === undefined ? { kind: 'ledger' } : fromBroker.ok ? { kind: 'ok' } : { kind: 'unavailable', error: fromBroker.error },
+      broker:
+        fromBroker === undefined
+          ? { kind: 'ledger' }
+          : fromBroker.ok
+            ? { kind: 'ok' }
+            : { kind: 'unavailable', error: fromBroker.error },
     };
   }
 
@@ -167,7 +191,9 @@ export class PortfolioService {
 
   private cachedTrend(): TrendStatus {
     if (this.ledgerOnly) return { kind: 'ledger' };
-    return this.trendCache && this.trendCache.expiresAt > this.now().getTime() ? this.trendCache.status : { kind: 'pending' };
+    return this.trendCache && this.trendCache.expiresAt > this.now().getTime()
+      ? this.trendCache.status
+      : { kind: 'pending' };
   }
 
   private async loadTrend(): Promise<TrendStatus> {
@@ -186,14 +212,22 @@ export class PortfolioService {
   }
 
   private async detail(ref: PortfolioRef): Promise<PortfolioDetail> {
-    const [stored, recentOrders] = await Promise.all([this.positions.listForPortfolio(ref.name), this.orders.recentForPortfolio(ref.name, this.recentOrderCount)]);
+    const [stored, recentOrders] = await Promise.all([
+      this.positions.listForPortfolio(ref.name),
+      this.orders.recentForPortfolio(ref.name, this.recentOrderCount),
+    ]);
     const open = stored.filter((p) => !p.qty.isZero());
     const realized = stored.reduce((sum, p) => sum.plus(p.realizedPnl), dec(0));
     const { quotes, pricing } = await this.prices(open.map((p) => p.symbol));
     return { ...this.price(ref, open, realized, quotes), recentOrders, pricing };
   }
 
-  private price(ref: PortfolioRef, open: readonly StoredPosition[], realized: Dec, quotes: Map<string, Snapshot>): PricedPortfolio {
+  private price(
+    ref: PortfolioRef,
+    open: readonly StoredPosition[],
+    realized: Dec,
+    quotes: Map<string, Snapshot>,
+  ): PricedPortfolio {
     const positions = open.map((p) => valuePosition(p, quotes.get(p.symbol))).sort(byExposure);
     return { ...ref, positions, totals: totalValuation(positions, realized) };
   }
@@ -217,7 +251,12 @@ export class PortfolioService {
     try {
       const account = await this.broker.getAccount();
       const todayPnl = account.equity.minus(account.lastEquity);
-      return { kind: 'ok', account, todayPnl, todayPnlPct: account.lastEquity.isZero() ? undefined : todayPnl.div(account.lastEquity).times(100) };
+      return {
+        kind: 'ok',
+        account,
+        todayPnl,
+        todayPnlPct: account.lastEquity.isZero() ? undefined : todayPnl.div(account.lastEquity).times(100),
+      };
     } catch (err) {
       if (err instanceof LedgerOnlyError) return { kind: 'ledger' };
       return { kind: 'unavailable', error: describeError(err) };

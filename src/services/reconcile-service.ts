@@ -1,11 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../logger';
-import { isLedgerOnly, type Broker, type BrokerOrder } from '../broker/broker';
+import { type Broker, type BrokerOrder, isLedgerOnly } from '../broker/broker';
+import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
+import {
+  adjustmentExecutionId,
+  type NewOrderFinding,
+  type ReconcileRepository,
+} from '../db/repositories/reconcile-repository';
+import type { TradeRepository } from '../db/repositories/trade-repository';
 import { describeError } from '../domain/errors';
-import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-name';
 import type { BrokerPosition } from '../domain/market';
 import { dec, formatQty } from '../domain/money';
 import { isOneOf, ORDER_TYPES, TIMES_IN_FORCE } from '../domain/order';
+import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-name';
+import type {
+  BookAdjustment,
+  BooksStatus,
+  FindingChanges,
+  ReconcileOutcome,
+  ReconcileRun,
+  ReconcileTrigger,
+  RunFinishedPayload,
+  StoredDiscrepancy,
+} from '../domain/reconciliation';
 import {
   adjustmentToMatch,
   comparePositions,
@@ -13,18 +29,15 @@ import {
   isPositionKind,
   orderDetails,
   orderFindingKey,
-  planPositionUpdates,
-  reviewOrders,
   type PositionDiscrepancy,
   type PositionPlan,
+  planPositionUpdates,
+  reviewOrders,
 } from '../domain/reconciliation';
-import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
-import { adjustmentExecutionId, type NewOrderFinding, type ReconcileRepository } from '../db/repositories/reconcile-repository';
-import type { TradeRepository } from '../db/repositories/trade-repository';
-import { listOrdersSince, oldestOrderTime } from './order-listing';
 import { KeyedQueue } from '../lifecycle';
+import type { Logger } from '../logger';
+import { listOrdersSince, oldestOrderTime } from './order-listing';
 import type { SettleOptions, SettleResult } from './order-settlement';
-import type { BookAdjustment, BooksStatus, FindingChanges, ReconcileOutcome, ReconcileRun, ReconcileTrigger, RunFinishedPayload, StoredDiscrepancy } from '../domain/reconciliation';
 
 /** Broker orders that changed more recently than this are left for the next run: their updates may still be on the way. */
 const DEFAULT_QUIET_MS = 5_000;
@@ -76,7 +89,9 @@ export interface AdoptQuantityRequest {
   requestKey?: string;
 }
 
-export type AdoptQuantityResult = { ok: true; adjustment: BookAdjustment; message: string } | { ok: false; message: string };
+export type AdoptQuantityResult =
+  | { ok: true; adjustment: BookAdjustment; message: string }
+  | { ok: false; message: string };
 
 interface RunFindings {
   plan: PositionPlan;
@@ -112,15 +127,23 @@ export class ReconcileService {
     private readonly deps: ReconcileDeps,
     private readonly options: ReconcileServiceOptions = {},
   ) {
-    ({ repository: this.repository, trades: this.trades, portfolios: this.portfolios, broker: this.broker, logger: this.logger } = deps);
+    ({
+      repository: this.repository,
+      trades: this.trades,
+      portfolios: this.portfolios,
+      broker: this.broker,
+      logger: this.logger,
+    } = deps);
     this.now = options.now ?? (() => new Date());
   }
 
   /** One run. A caller arriving while a run is in progress in this process shares its result. */
   reconcilePositions(trigger: ReconcileTrigger): Promise<ReconcileResult> {
-    this.current ??= this.books.run('books', () => this.runExclusively(trigger)).finally(() => {
-      this.current = undefined;
-    });
+    this.current ??= this.books
+      .run('books', () => this.runExclusively(trigger))
+      .finally(() => {
+        this.current = undefined;
+      });
     return this.current;
   }
 
@@ -132,13 +155,18 @@ export class ReconcileService {
     if (isLedgerOnly(this.broker)) return undefined;
     const run = await this.repository.latestFinishedRun();
     if (!run?.outcome) return undefined;
-    return { outcome: run.outcome, openDiscrepancies: run.openDiscrepancies, checkedAt: run.finishedAt ?? run.startedAt };
+    return {
+      outcome: run.outcome,
+      openDiscrepancies: run.openDiscrepancies,
+      checkedAt: run.finishedAt ?? run.startedAt,
+    };
   }
 
   /** Records who acknowledged the findings of one alert (the alert is told through the outbox). */
   async acknowledgeAlert(channelId: string, messageTs: string, userId: string): Promise<StoredDiscrepancy[]> {
     const findings = await this.repository.acknowledgeAlert(channelId, messageTs, userId);
-    if (findings.length > 0) this.logger.info({ user: userId, discrepancies: findings.map((f) => f.key) }, 'discrepancies acknowledged');
+    if (findings.length > 0)
+      this.logger.info({ user: userId, discrepancies: findings.map((f) => f.key) }, 'discrepancies acknowledged');
     return findings;
   }
 
@@ -172,16 +200,26 @@ export class ReconcileService {
   }
 
   /** An adjustment and the finding it answered, for its notice. */
-  async adjustmentNotice(adjustmentId: number): Promise<{ adjustment: BookAdjustment; finding: StoredDiscrepancy | undefined } | undefined> {
+  async adjustmentNotice(
+    adjustmentId: number,
+  ): Promise<{ adjustment: BookAdjustment; finding: StoredDiscrepancy | undefined } | undefined> {
     const adjustment = await this.repository.findAdjustment(adjustmentId);
     if (!adjustment) return undefined;
-    const finding = adjustment.discrepancyId === null ? undefined : ((await this.repository.findDiscrepancy(adjustment.discrepancyId)) ?? undefined);
+    const finding =
+      adjustment.discrepancyId === null
+        ? undefined
+        : ((await this.repository.findDiscrepancy(adjustment.discrepancyId)) ?? undefined);
     return { adjustment, finding };
   }
 
   /** The open position findings of one alert, and the portfolios an adjustment could go into. */
-  async adjustmentChoices(channelId: string, messageTs: string): Promise<{ findings: StoredDiscrepancy[]; portfolios: string[]; defaultPortfolio: string }> {
-    const findings = (await this.repository.listByAlert(channelId, messageTs)).filter((f) => isPositionKind(f.kind) && f.resolvedAt === null);
+  async adjustmentChoices(
+    channelId: string,
+    messageTs: string,
+  ): Promise<{ findings: StoredDiscrepancy[]; portfolios: string[]; defaultPortfolio: string }> {
+    const findings = (await this.repository.listByAlert(channelId, messageTs)).filter(
+      (f) => isPositionKind(f.kind) && f.resolvedAt === null,
+    );
     const portfolios = withDefaultPortfolio((await this.portfolios.list()).map((p) => p.name));
     const largest = findings[0]?.details.breakdown?.[0]?.portfolioName;
     return { findings, portfolios, defaultPortfolio: largest ?? DEFAULT_PORTFOLIO };
@@ -202,21 +240,33 @@ export class ReconcileService {
     return result.ok ? { ok: true, adjustment: result.adjustment, message: result.message } : result;
   }
 
-  private async adoptNow(request: AdoptQuantityRequest, reason: string): Promise<AdoptQuantityResult & { created?: boolean }> {
+  private async adoptNow(
+    request: AdoptQuantityRequest,
+    reason: string,
+  ): Promise<AdoptQuantityResult & { created?: boolean }> {
     const finding = await this.repository.findDiscrepancy(request.discrepancyId);
-    if (!finding || !isPositionKind(finding.kind)) return { ok: false, message: 'That discrepancy is not in the books any more.' };
-    if (finding.resolvedAt) return { ok: false, message: `${finding.symbol} already matches the broker; nothing was changed.` };
+    if (!finding || !isPositionKind(finding.kind))
+      return { ok: false, message: 'That discrepancy is not in the books any more.' };
+    if (finding.resolvedAt)
+      return { ok: false, message: `${finding.symbol} already matches the broker; nothing was changed.` };
 
     let position: BrokerPosition | undefined;
     try {
       position = (await this.broker.listPositions()).find((p) => p.symbol === finding.symbol);
     } catch (err) {
-      return { ok: false, message: `Alpaca could not be asked for the ${finding.symbol} position (${describeError(err)}). Nothing was changed — try again shortly.` };
+      return {
+        ok: false,
+        message: `Alpaca could not be asked for the ${finding.symbol} position (${describeError(err)}). Nothing was changed — try again shortly.`,
+      };
     }
     const brokerQty = position?.qty ?? dec(0);
     const booksTotal = await this.repository.bookTotal(finding.symbol);
     const { qty, side } = adjustmentToMatch(booksTotal, brokerQty);
-    if (qty.isZero()) return { ok: false, message: `The books already hold ${formatQty(brokerQty)} ${finding.symbol}, as Alpaca does; nothing was changed.` };
+    if (qty.isZero())
+      return {
+        ok: false,
+        message: `The books already hold ${formatQty(brokerQty)} ${finding.symbol}, as Alpaca does; nothing was changed.`,
+      };
 
     const portfolio = await this.portfolios.ensure(request.portfolioName.trim() || DEFAULT_PORTFOLIO, request.userId);
     const price = position?.avgEntryPrice ?? (await this.repository.averageBuyPrice(finding.symbol)) ?? dec(0);
@@ -232,12 +282,30 @@ export class ReconcileService {
     });
     await this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : side);
     const signed = adjustment.qty.isNegative() ? formatQty(adjustment.qty) : `+${formatQty(adjustment.qty)}`;
-    if (!adjustment.created) return { ok: true, created: false, adjustment, message: `This request already booked ${signed} ${finding.symbol} into ${adjustment.portfolioName}; nothing more was changed.` };
+    if (!adjustment.created)
+      return {
+        ok: true,
+        created: false,
+        adjustment,
+        message: `This request already booked ${signed} ${finding.symbol} into ${adjustment.portfolioName}; nothing more was changed.`,
+      };
     this.logger.info(
-      { adjustment_id: adjustment.id, user: request.userId, portfolio: portfolio.name, symbol: finding.symbol, qty: qty.toFixed(), reason },
+      {
+        adjustment_id: adjustment.id,
+        user: request.userId,
+        portfolio: portfolio.name,
+        symbol: finding.symbol,
+        qty: qty.toFixed(),
+        reason,
+      },
       'books adjusted to the broker quantity',
     );
-    return { ok: true, created: true, adjustment, message: `Booked ${signed} ${finding.symbol} into ${portfolio.name}; the books now hold ${formatQty(brokerQty)}, as Alpaca does.` };
+    return {
+      ok: true,
+      created: true,
+      adjustment,
+      message: `Booked ${signed} ${finding.symbol} into ${portfolio.name}; the books now hold ${formatQty(brokerQty)}, as Alpaca does.`,
+    };
   }
 
   /**
@@ -245,13 +313,19 @@ export class ReconcileService {
    * or, on PostgreSQL, another (the run lock). Gives up with a sentence if another instance's run
    * holds the lock for long.
    */
-  private serialised(work: () => Promise<AdoptQuantityResult & { created?: boolean }>): Promise<AdoptQuantityResult & { created?: boolean }> {
+  private serialised(
+    work: () => Promise<AdoptQuantityResult & { created?: boolean }>,
+  ): Promise<AdoptQuantityResult & { created?: boolean }> {
     return this.books.run('books', async () => {
       const deadline = Date.now() + SERIALISED_WAIT_MS;
       for (;;) {
         const outcome = await this.repository.exclusively(work);
         if (outcome.ran) return outcome.value;
-        if (Date.now() > deadline) return { ok: false, message: 'A reconciliation is running on another instance; nothing was changed. Try again in a moment.' };
+        if (Date.now() > deadline)
+          return {
+            ok: false,
+            message: 'A reconciliation is running on another instance; nothing was changed. Try again in a moment.',
+          };
         await sleep(250);
       }
     });
@@ -284,7 +358,14 @@ export class ReconcileService {
       report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), ...changes };
     } catch (err) {
       const finished = await this.repository.failRun(run.id, describeError(err), requests.count);
-      report = { run: finished, previousOutcome: await this.repository.previousOutcome(run.id), created: [], changed: [], unchanged: [], resolved: [] };
+      report = {
+        run: finished,
+        previousOutcome: await this.repository.previousOutcome(run.id),
+        created: [],
+        changed: [],
+        unchanged: [],
+        resolved: [],
+      };
     }
     // Its alerts are in the outbox, written with the run.
     const r = report.run;
@@ -311,16 +392,30 @@ export class ReconcileService {
   /** Ledger-only mode has no broker to compare with: a run only records what is left in flight. */
   private async ledgerOnlyPass(): Promise<RunFindings> {
     await this.deps.settleUnsettled();
-    return { plan: EMPTY_PLAN, orderFindings: [], symbolsChecked: 0, ordersChecked: 0, repaired: 0, adopted: 0, external: 0 };
+    return {
+      plan: EMPTY_PLAN,
+      orderFindings: [],
+      symbolsChecked: 0,
+      ordersChecked: 0,
+      repaired: 0,
+      adopted: 0,
+      external: 0,
+    };
   }
 
   private async compare(requests: { count: number }): Promise<RunFindings> {
     for (const adjustment of await this.repository.adjustmentsWithoutFill()) {
-      await this.isolated({ adjustment_id: adjustment.id }, () => this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : 'buy'));
+      await this.isolated({ adjustment_id: adjustment.id }, () =>
+        this.recordAdjustmentFill(adjustment, adjustment.qty.isNegative() ? 'sell' : 'buy'),
+      );
     }
     const now = this.now();
     const oldestOpen = oldestOrderTime(await this.trades.listUnsettled())?.getTime() ?? Number.POSITIVE_INFINITY;
-    const orders = await listOrdersSince(this.broker, new Date(Math.min(now.getTime() - ORDER_LOOKBACK_MS, oldestOpen)), requests);
+    const orders = await listOrdersSince(
+      this.broker,
+      new Date(Math.min(now.getTime() - ORDER_LOOKBACK_MS, oldestOpen)),
+      requests,
+    );
 
     const books = await this.repository.bookOrders(
       orders.map((o) => o.clientOrderId).filter(Boolean),
@@ -328,7 +423,8 @@ export class ReconcileService {
     );
     const review = reviewOrders(orders, books, { now, quietMs: this.options.quietMs ?? DEFAULT_QUIET_MS });
     const orderFindings: NewOrderFinding[] = [];
-    for (const { order } of review.catchUps) await this.isolated({ order_id: order.id }, () => this.deps.applyOrder(order));
+    for (const { order } of review.catchUps)
+      await this.isolated({ order_id: order.id }, () => this.deps.applyOrder(order));
     for (const repair of review.repairs) {
       const applied = await this.isolated({ order_id: repair.order.id }, () => this.deps.applyOrder(repair.order));
       if (!applied) continue;
@@ -336,7 +432,13 @@ export class ReconcileService {
         key: orderFindingKey('order_repaired', repair.order),
         kind: 'order_repaired',
         symbol: repair.order.symbol,
-        details: { order: orderDetails(repair.order, { from: repair.from, booksFilled: repair.booksFilled.toFixed(), portfolioName: repair.book.portfolioName }) },
+        details: {
+          order: orderDetails(repair.order, {
+            from: repair.from,
+            booksFilled: repair.booksFilled.toFixed(),
+            portfolioName: repair.book.portfolioName,
+          }),
+        },
       });
     }
     for (const order of review.adopt) {
@@ -349,7 +451,12 @@ export class ReconcileService {
       });
     }
     for (const order of review.external) {
-      orderFindings.push({ key: orderFindingKey('order_external', order), kind: 'order_external', symbol: order.symbol, details: { order: orderDetails(order) } });
+      orderFindings.push({
+        key: orderFindingKey('order_external', order),
+        kind: 'order_external',
+        symbol: order.symbol,
+        details: { order: orderDetails(order) },
+      });
     }
     await this.settleRowsTheListMissed(orders, requests);
 
@@ -380,7 +487,10 @@ export class ReconcileService {
    * Books against broker positions. A run that would open, change or resolve a finding reads
    * both sides again after a pause and acts only on what both reads agree on.
    */
-  private async comparePositionsConfirmed(quietSymbols: ReadonlySet<string>, requests: { count: number }): Promise<{ plan: PositionPlan; symbolsChecked: number }> {
+  private async comparePositionsConfirmed(
+    quietSymbols: ReadonlySet<string>,
+    requests: { count: number },
+  ): Promise<{ plan: PositionPlan; symbolsChecked: number }> {
     const open = await this.repository.openPositionFindings();
     const first = await this.readAndCompare(quietSymbols, requests);
     const tentative = planPositionUpdates(open, first.discrepancies, quietSymbols);
@@ -390,10 +500,16 @@ export class ReconcileService {
     await sleep(this.options.confirmDelayMs ?? DEFAULT_CONFIRM_DELAY_MS);
     const second = await this.readAndCompare(quietSymbols, requests);
     const { confirmed, unsettledSymbols } = confirmDiscrepancies(first.discrepancies, second.discrepancies);
-    return { plan: planPositionUpdates(open, confirmed, new Set([...quietSymbols, ...unsettledSymbols])), symbolsChecked: first.symbolsCompared };
+    return {
+      plan: planPositionUpdates(open, confirmed, new Set([...quietSymbols, ...unsettledSymbols])),
+      symbolsChecked: first.symbolsCompared,
+    };
   }
 
-  private async readAndCompare(skip: ReadonlySet<string>, requests: { count: number }): Promise<{ discrepancies: PositionDiscrepancy[]; symbolsCompared: number }> {
+  private async readAndCompare(
+    skip: ReadonlySet<string>,
+    requests: { count: number },
+  ): Promise<{ discrepancies: PositionDiscrepancy[]; symbolsCompared: number }> {
     requests.count += 1;
     const positions = await this.broker.listPositions();
     const holdings = await this.repository.bookHoldings();
@@ -423,7 +539,10 @@ export class ReconcileService {
       userId: ADOPTED_BY,
     });
     await this.deps.applyOrder(order);
-    this.logger.warn({ client_order_id: order.clientOrderId, order_id: order.id, symbol: order.symbol, portfolio: DEFAULT_PORTFOLIO }, 'adopted an order the books did not have');
+    this.logger.warn(
+      { client_order_id: order.clientOrderId, order_id: order.id, symbol: order.symbol, portfolio: DEFAULT_PORTFOLIO },
+      'adopted an order the books did not have',
+    );
   }
 
   /** One order or adjustment the books can't take never fails the run: it is logged and tried again next run. True when it went through. */
@@ -432,7 +551,10 @@ export class ReconcileService {
       await work();
       return true;
     } catch (err) {
-      this.logger.error({ ...context, err: describeError(err) }, 'could not bring one order up to date; the next run tries again');
+      this.logger.error(
+        { ...context, err: describeError(err) },
+        'could not bring one order up to date; the next run tries again',
+      );
       return false;
     }
   }

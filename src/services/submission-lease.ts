@@ -1,6 +1,6 @@
-import { isDeadLocalInstance } from '../lifecycle';
-import type { Trade } from '../domain/trade';
 import type { TradeRepository } from '../db/repositories/trade-repository';
+import type { Trade } from '../domain/trade';
+import { isDeadLocalInstance } from '../lifecycle';
 
 /** A submission holds its order's lease this long past its last renewal; it renews at a quarter of that. */
 const SUBMIT_LEASE_MS = 20_000;
@@ -28,7 +28,9 @@ export class SubmissionLeases {
     const leased = await this.trades.acquireSubmitLease(tradeId, this.owner, this.until());
     if (leased) return leased;
     const holder = (await this.trades.findById(tradeId))?.submitLeaseOwner;
-    return holder && isDeadLocalInstance(holder) ? this.trades.acquireSubmitLease(tradeId, this.owner, this.until(), holder) : undefined;
+    return holder && isDeadLocalInstance(holder)
+      ? this.trades.acquireSubmitLease(tradeId, this.owner, this.until(), holder)
+      : undefined;
   }
 
   /** False once the lease was lost (expired and taken, or the order moved on). */

@@ -1,12 +1,12 @@
 import type { Config } from '../config';
+import type { ReconcileTrigger } from '../domain/reconciliation';
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
-import type { ReconcileTrigger } from '../domain/reconciliation';
-import type { PortfolioService } from '../services/portfolio-service';
-import type { ReconcileService } from '../services/reconcile-service';
 import type { OrderCanceller } from '../services/order-cancel';
 import type { OrderEntryService } from '../services/order-entry';
 import type { OrderSubmitter } from '../services/order-submission';
+import type { PortfolioService } from '../services/portfolio-service';
+import type { ReconcileService } from '../services/reconcile-service';
 import type { SlackAccess } from './access';
 import type { SlackMessage } from './block-kit/limits';
 
@@ -32,5 +32,8 @@ export interface ListenerDeps {
   home: HomePublisher;
   reconcile: ReconcileService;
   /** Runs a reconciliation for an admin and answers with its summary (`/portfolio reconcile`, the Home tab button). */
-  reconcileNow(args: { userId: string; trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'> }): Promise<SlackMessage>;
+  reconcileNow(args: {
+    userId: string;
+    trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'>;
+  }): Promise<SlackMessage>;
 }

@@ -8,8 +8,18 @@ import { PORTFOLIO_PAGE_ACTIONS } from './portfolio/portfolio-messages';
 import { portfolioPageAction } from './portfolio/portfolio-page';
 import { RECONCILE_ADOPT_CALLBACK_ID } from './reconcile/adopt-modal';
 import { adoptBrokerQuantitySubmission } from './reconcile/adopt-submission';
-import { acknowledgeAlertAction, adoptBrokerQuantityAction, homeReconcileNowAction, recheckAlertAction, runReconcileFromSlack } from './reconcile/reconcile-actions';
-import { RECONCILE_ACKNOWLEDGE_ACTION_ID, RECONCILE_ADOPT_ACTION_ID, RECONCILE_RECHECK_ACTION_ID } from './reconcile/reconcile-alert';
+import {
+  acknowledgeAlertAction,
+  adoptBrokerQuantityAction,
+  homeReconcileNowAction,
+  recheckAlertAction,
+  runReconcileFromSlack,
+} from './reconcile/reconcile-actions';
+import {
+  RECONCILE_ACKNOWLEDGE_ACTION_ID,
+  RECONCILE_ADOPT_ACTION_ID,
+  RECONCILE_RECHECK_ACTION_ID,
+} from './reconcile/reconcile-alert';
 import { cancelOrderAction } from './trade/cancel-order';
 import { newTradeFromHomeAction } from './trade/new-trade-button';
 import { CANCEL_ORDER_ACTION_ID } from './trade/order-message';

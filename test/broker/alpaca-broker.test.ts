@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AlpacaBroker, type AlpacaBrokerOptions } from '../../src/broker/alpaca-broker';
 import type { TradeUpdateEvent, TradeUpdateSubscription } from '../../src/broker/broker';
 import { CachedBroker } from '../../src/broker/cached-broker';
+import { PACER_BUSY_MESSAGE } from '../../src/broker/request-pacer';
 import { BrokerError } from '../../src/domain/errors';
 import { dec } from '../../src/domain/money';
 import type { OrderIntent } from '../../src/domain/order';
-import { PACER_BUSY_MESSAGE } from '../../src/broker/request-pacer';
 import { createLogger } from '../../src/logger';
-import { startAlpacaStandIn, type AlpacaStandIn, type AlpacaStandInOptions } from '../support/alpaca-standin';
+import { type AlpacaStandIn, type AlpacaStandInOptions, startAlpacaStandIn } from '../support/alpaca-standin';
 
 /**
  * The Alpaca adapter with the real SDK, over HTTP and WebSocket, against the local Alpaca
@@ -28,11 +28,19 @@ afterEach(async () => {
   }
 });
 
-async function setUp(opts: AlpacaStandInOptions = {}, keys = { keyId: FAKE_KEY, secretKey: FAKE_SECRET }, brokerOptions: Partial<AlpacaBrokerOptions> = {}) {
+async function setUp(
+  opts: AlpacaStandInOptions = {},
+  keys = { keyId: FAKE_KEY, secretKey: FAKE_SECRET },
+  brokerOptions: Partial<AlpacaBrokerOptions> = {},
+) {
   const standIn = await startAlpacaStandIn({ keyId: FAKE_KEY, secretKey: FAKE_SECRET, marketOpen: true, ...opts });
   const entry = { standIn, subscriptions: [] as TradeUpdateSubscription[] };
   running.push(entry);
-  const logger = createLogger({ level: 'debug', secrets: [], destination: { write: (line: string) => void logLines.push(line) } });
+  const logger = createLogger({
+    level: 'debug',
+    secrets: [],
+    destination: { write: (line: string) => void logLines.push(line) },
+  });
   const broker = new AlpacaBroker({
     ...keys,
     baseUrl: standIn.baseUrl,
@@ -79,14 +87,29 @@ async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<voi
 let sequence = 0;
 function marketBuy(symbol: string, qty: string, overrides: Partial<OrderIntent> = {}): OrderIntent {
   sequence += 1;
-  return { clientOrderId: `test-${Date.now()}-${sequence}`, symbol, side: 'buy', type: 'market', timeInForce: 'day', qty: dec(qty), extendedHours: false, ...overrides };
+  return {
+    clientOrderId: `test-${Date.now()}-${sequence}`,
+    symbol,
+    side: 'buy',
+    type: 'market',
+    timeInForce: 'day',
+    qty: dec(qty),
+    extendedHours: false,
+    ...overrides,
+  };
 }
 
 describe('AlpacaBroker against the Alpaca stand-in', () => {
   it('maps the account, the clock and assets', async () => {
     const { standIn, broker } = await setUp({ cash: '25000.5' });
     const account = await broker.getAccount();
-    expect(account).toMatchObject({ accountNumber: 'PA3STANDIN00', status: 'ACTIVE', currency: 'USD', patternDayTrader: false, tradingBlocked: false });
+    expect(account).toMatchObject({
+      accountNumber: 'PA3STANDIN00',
+      status: 'ACTIVE',
+      currency: 'USD',
+      patternDayTrader: false,
+      tradingBlocked: false,
+    });
     expect(account.cash.toFixed()).toBe('25000.5');
     expect(account.buyingPower.toFixed()).toBe('25000.5');
 
@@ -96,7 +119,12 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
     standIn.setMarketOpen(false);
     expect((await broker.getClock()).isOpen).toBe(false);
 
-    standIn.addAsset({ symbol: 'BRK.B', name: 'Berkshire Hathaway Inc. Class B', fractionable: false, exchange: 'NYSE' });
+    standIn.addAsset({
+      symbol: 'BRK.B',
+      name: 'Berkshire Hathaway Inc. Class B',
+      fractionable: false,
+      exchange: 'NYSE',
+    });
     expect(await broker.getAsset('brk.b')).toEqual({
       symbol: 'BRK.B',
       name: 'Berkshire Hathaway Inc. Class B',
@@ -107,19 +135,29 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
       status: 'active',
     });
     const assets = await broker.listAssets();
-    expect(assets.find((a) => a.symbol === 'AAPL')).toMatchObject({ name: 'Apple Inc. Common Stock', tradable: true, fractionable: true });
+    expect(assets.find((a) => a.symbol === 'AAPL')).toMatchObject({
+      name: 'Apple Inc. Common Stock',
+      tradable: true,
+      fractionable: true,
+    });
     expect(standIn.requestCount({ path: '/v2/assets' })).toBe(1);
   });
 
   it('places a market order and follows it to the fill through the stream, with the execution id', async () => {
-    const { standIn, broker, subscribe } = await setUp();
+    const { broker, subscribe } = await setUp();
     const { subscription, updates } = subscribe();
     await subscription.ready;
     expect(subscription.connected()).toBe(true);
 
     const intent = marketBuy('AAPL', '10');
     const placed = await broker.submitOrder(intent);
-    expect(placed).toMatchObject({ clientOrderId: intent.clientOrderId, symbol: 'AAPL', side: 'buy', type: 'market', timeInForce: 'day' });
+    expect(placed).toMatchObject({
+      clientOrderId: intent.clientOrderId,
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'market',
+      timeInForce: 'day',
+    });
     expect(placed.qty?.toFixed()).toBe('10');
 
     await waitFor(() => updates.some((u) => u.event === 'fill'));
@@ -165,7 +203,9 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
     expect(err.kind).toBe('insufficient_buying_power');
     expect(err.details.buyingPower?.toFixed()).toBe('100');
     expect(err.details.costBasis?.isPositive()).toBe(true);
-    expect(err.message).toMatch(/^Not enough buying power: the order needs about \$[\d,]+\.\d\d and the account has \$100\.00 available\.$/);
+    expect(err.message).toMatch(
+      /^Not enough buying power: the order needs about \$[\d,]+\.\d\d and the account has \$100\.00 available\.$/,
+    );
   });
 
   it('reports the pattern-day-trader refusal', async () => {
@@ -232,7 +272,10 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
 
   it('asks for 50 snapshots in one request and tolerates a null one', async () => {
     const { standIn, broker } = await setUp({ defaultAssets: false });
-    const symbols = Array.from({ length: 50 }, (_, i) => `X${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}`);
+    const symbols = Array.from(
+      { length: 50 },
+      (_, i) => `X${String.fromCharCode(65 + Math.floor(i / 26))}${String.fromCharCode(65 + (i % 26))}`,
+    );
     symbols.forEach((symbol, i) => {
       standIn.addAsset({ symbol });
       standIn.setPrice(symbol, { last: `${100 + i}.25`, bid: `${100 + i}.2`, ask: `${100 + i}.3`, prevClose: '99.5' });
@@ -268,14 +311,17 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
   it('with the read queue full, still sends an order and its client_order_id lookups first, and refuses a flood of reads at once', async () => {
     const intervalMs = 2_000;
     // 6 requests per window, 2 of them kept for orders: 4 reads go, 2 wait, the rest are refused.
-    const { standIn, broker } = await setUp({}, undefined, { pacing: { limit: 6, intervalMs, reservedForOrders: 2, maxQueuedReads: 2 } });
+    const { standIn, broker } = await setUp({}, undefined, {
+      pacing: { limit: 6, intervalMs, reservedForOrders: 2, maxQueuedReads: 2 },
+    });
     const accountRequests = () => standIn.requestCount({ method: 'GET', path: '/v2/account' });
     const lookups = () => standIn.requests.filter((r) => r.path === '/v2/orders:by_client_order_id');
     const began = Date.now();
     const flood = Array.from({ length: 10 }, () => broker.getAccount());
 
     const refused = await Promise.all(flood.slice(6).map((read) => brokerFailure(read)));
-    for (const err of refused) expect(err).toMatchObject({ kind: 'rate_limited', message: PACER_BUSY_MESSAGE, ambiguous: false });
+    for (const err of refused)
+      expect(err).toMatchObject({ kind: 'rate_limited', message: PACER_BUSY_MESSAGE, ambiguous: false });
     expect(Date.now() - began).toBeLessThan(intervalMs / 4);
     await Promise.all(flood.slice(0, 4));
     expect(accountRequests()).toBe(4);
@@ -288,14 +334,19 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
     expect(standIn.requestCount({ method: 'POST', path: '/v2/orders' })).toBe(1);
 
     // The window is now full: the next lookup is paced too, and still goes ahead of the queued reads.
-    const [again, ...queued] = await Promise.all([broker.getOrderByClientOrderId(intent.clientOrderId), flood[4], flood[5]]);
+    const [again, ...queued] = await Promise.all([
+      broker.getOrderByClientOrderId(intent.clientOrderId),
+      flood[4],
+      flood[5],
+    ]);
     expect(again?.id).toBe(placed.id);
     expect(queued.map((account) => account?.accountNumber)).toEqual(['PA3STANDIN00', 'PA3STANDIN00']);
     const firstRead = standIn.requests.find((r) => r.path === '/v2/account')!;
     const secondLookup = lookups()[1]!;
     expect(secondLookup.at - firstRead.at).toBeGreaterThanOrEqual(intervalMs - 100);
     const queuedReads = standIn.requests.filter((r) => r.path === '/v2/account').slice(4);
-    for (const read of queuedReads) expect(standIn.requests.indexOf(read)).toBeGreaterThan(standIn.requests.indexOf(secondLookup));
+    for (const read of queuedReads)
+      expect(standIn.requests.indexOf(read)).toBeGreaterThan(standIn.requests.indexOf(secondLookup));
   });
 
   it('behind CachedBroker, sends one clock request for 10 rapid calls', async () => {
@@ -326,7 +377,10 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
   });
 
   it('refuses wrong keys as unauthorized, on REST and on the stream', async () => {
-    const { broker, subscribe } = await setUp({}, { keyId: 'PKWRONGKEY', secretKey: 'wrongSecret00000000000000000000000000000' });
+    const { broker, subscribe } = await setUp(
+      {},
+      { keyId: 'PKWRONGKEY', secretKey: 'wrongSecret00000000000000000000000000000' },
+    );
     expect((await brokerFailure(broker.getAccount())).kind).toBe('unauthorized');
     const { subscription } = subscribe();
     const refusal = await brokerFailure(subscription.ready);
@@ -343,7 +397,11 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
       dataUrl: standIn.dataUrl,
       streamUrl: `${standIn.streamUrl.replace('/stream', '/no-such-stream')}`,
       dataFeed: 'iex',
-      logger: createLogger({ level: 'debug', secrets: [], destination: { write: (line: string) => void logLines.push(line) } }),
+      logger: createLogger({
+        level: 'debug',
+        secrets: [],
+        destination: { write: (line: string) => void logLines.push(line) },
+      }),
       reconnect: { initialMs: 20, maxMs: 50 },
     });
     const subscription = unreachable.streamTradeUpdates({ onUpdate: () => undefined });

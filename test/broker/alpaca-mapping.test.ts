@@ -1,6 +1,13 @@
 import { marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import { describe, expect, it } from 'vitest';
-import { mapAccount, mapOrder, mapPortfolioHistory, mapSnapshot, mapTradeUpdate, toPostOrderRequest } from '../../src/broker/alpaca-mapping';
+import {
+  mapAccount,
+  mapOrder,
+  mapPortfolioHistory,
+  mapSnapshot,
+  mapTradeUpdate,
+  toPostOrderRequest,
+} from '../../src/broker/alpaca-mapping';
 import { dec } from '../../src/domain/money';
 
 const wireOrder = {
@@ -27,7 +34,16 @@ const wireOrder = {
 describe('Alpaca model mapping', () => {
   it('maps an order through the SDK model to exact decimals and dates', () => {
     const order = mapOrder(trading.OrderFromJSON(wireOrder));
-    expect(order).toMatchObject({ id: 'o-1', clientOrderId: 'slack-V1', symbol: 'AAPL', side: 'buy', type: 'limit', timeInForce: 'day', status: 'partially_filled', extendedHours: false });
+    expect(order).toMatchObject({
+      id: 'o-1',
+      clientOrderId: 'slack-V1',
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'limit',
+      timeInForce: 'day',
+      status: 'partially_filled',
+      extendedHours: false,
+    });
     expect(order.qty?.toFixed()).toBe('10');
     expect(order.notional).toBeUndefined();
     expect(order.filledQty.toFixed()).toBe('4');
@@ -40,9 +56,27 @@ describe('Alpaca model mapping', () => {
 
   it('maps the account, reading pattern_day_trader from the raw wire key', () => {
     const account = mapAccount(
-      trading.AccountFromJSON({ id: 'a', account_number: 'PA123', status: 'ACTIVE', currency: 'USD', cash: '1000.10', equity: '1500', last_equity: '1400', buying_power: '2000.2', portfolio_value: '1500', pattern_day_trader: true, trading_blocked: false, account_blocked: false }),
+      trading.AccountFromJSON({
+        id: 'a',
+        account_number: 'PA123',
+        status: 'ACTIVE',
+        currency: 'USD',
+        cash: '1000.10',
+        equity: '1500',
+        last_equity: '1400',
+        buying_power: '2000.2',
+        portfolio_value: '1500',
+        pattern_day_trader: true,
+        trading_blocked: false,
+        account_blocked: false,
+      }),
     );
-    expect(account).toMatchObject({ accountNumber: 'PA123', status: 'ACTIVE', patternDayTrader: true, tradingBlocked: false });
+    expect(account).toMatchObject({
+      accountNumber: 'PA123',
+      status: 'ACTIVE',
+      patternDayTrader: true,
+      tradingBlocked: false,
+    });
     expect(account.cash.toFixed()).toBe('1000.1');
     expect(account.buyingPower.toFixed()).toBe('2000.2');
   });
@@ -68,7 +102,15 @@ describe('Alpaca model mapping', () => {
 
   it('maps a fill event with its execution, whether qty/price come as strings or numbers', () => {
     const asStrings = mapTradeUpdate(
-      streaming.mapTradeUpdate({ event: 'fill', timestamp: '2026-03-02T15:00:05Z', execution_id: 'x-1', qty: '4', price: '189.42', position_qty: '4', order: wireOrder }),
+      streaming.mapTradeUpdate({
+        event: 'fill',
+        timestamp: '2026-03-02T15:00:05Z',
+        execution_id: 'x-1',
+        qty: '4',
+        price: '189.42',
+        position_qty: '4',
+        order: wireOrder,
+      }),
     );
     expect(asStrings.event).toBe('fill');
     expect(asStrings.at.toISOString()).toBe('2026-03-02T15:00:05.000Z');
@@ -76,7 +118,15 @@ describe('Alpaca model mapping', () => {
     expect(asStrings.execution?.qty.toFixed()).toBe('4');
     expect(asStrings.execution?.price.toFixed()).toBe('189.42');
     expect(asStrings.execution?.positionQty?.toFixed()).toBe('4');
-    const asNumbers = mapTradeUpdate(streaming.mapTradeUpdate({ event: 'partial_fill', execution_id: 'x-2', qty: 1.5, price: 10.01, order: wireOrder }));
+    const asNumbers = mapTradeUpdate(
+      streaming.mapTradeUpdate({
+        event: 'partial_fill',
+        execution_id: 'x-2',
+        qty: 1.5,
+        price: 10.01,
+        order: wireOrder,
+      }),
+    );
     expect(asNumbers.execution?.qty.toFixed()).toBe('1.5');
     expect(asNumbers.execution?.price.toFixed()).toBe('10.01');
     expect(mapTradeUpdate(streaming.mapTradeUpdate({ event: 'new', order: wireOrder })).execution).toBeUndefined();
@@ -84,7 +134,14 @@ describe('Alpaca model mapping', () => {
 
   it('maps portfolio history, skipping days without equity', () => {
     const points = mapPortfolioHistory(
-      trading.PortfolioHistoryFromJSON({ timestamp: [1772409600, 1772496000, 1772582400], equity: [null, 1000.5, 1010], profit_loss: [], profit_loss_pct: [], base_value: 1000, timeframe: '1D' }),
+      trading.PortfolioHistoryFromJSON({
+        timestamp: [1772409600, 1772496000, 1772582400],
+        equity: [null, 1000.5, 1010],
+        profit_loss: [],
+        profit_loss_pct: [],
+        base_value: 1000,
+        timeframe: '1D',
+      }),
     );
     expect(points.map((p) => [p.at.toISOString(), p.equity.toFixed()])).toEqual([
       ['2026-03-03T00:00:00.000Z', '1000.5'],
@@ -94,7 +151,16 @@ describe('Alpaca model mapping', () => {
 
   it('sends decimals as exact strings and leaves out what the intent lacks', () => {
     const request = trading.PostOrderRequestToJSON(
-      toPostOrderRequest({ clientOrderId: 'slack-V1', symbol: 'AAPL', side: 'sell', type: 'limit', timeInForce: 'gtc', qty: dec('0.123456789'), limitPrice: dec('410.5'), extendedHours: false }),
+      toPostOrderRequest({
+        clientOrderId: 'slack-V1',
+        symbol: 'AAPL',
+        side: 'sell',
+        type: 'limit',
+        timeInForce: 'gtc',
+        qty: dec('0.123456789'),
+        limitPrice: dec('410.5'),
+        extendedHours: false,
+      }),
     );
     expect(JSON.parse(JSON.stringify(request))).toEqual({
       client_order_id: 'slack-V1',

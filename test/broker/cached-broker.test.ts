@@ -1,17 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker';
-import type { BrokerAsset, MarketClock, Snapshot } from '../../src/domain/market';
 import { CachedBroker, DEFAULT_CACHE_SIZES } from '../../src/broker/cached-broker';
 import { BrokerError } from '../../src/domain/errors';
+import type { BrokerAsset, MarketClock, Snapshot } from '../../src/domain/market';
 import { dec } from '../../src/domain/money';
 
-const asset = (symbol: string): BrokerAsset => ({ symbol, name: `${symbol} Inc`, exchange: 'NASDAQ', tradable: true, fractionable: true, shortable: true, status: 'active' });
+const asset = (symbol: string): BrokerAsset => ({
+  symbol,
+  name: `${symbol} Inc`,
+  exchange: 'NASDAQ',
+  tradable: true,
+  fractionable: true,
+  shortable: true,
+  status: 'active',
+});
 const snapshot = (symbol: string, last = '100'): Snapshot => ({ symbol, lastPrice: dec(last) });
 
 /** A broker whose every method counts its calls; behaviour is overridable per test. */
 function fakeBroker(overrides: Partial<Broker> = {}) {
   const calls: Record<string, unknown[][]> = {};
-  const record = (name: string, args: unknown[]) => (calls[name] ??= []).push(args);
+  const record = (name: string, args: unknown[]) => {
+    calls[name] ??= [];
+    calls[name].push(args);
+  };
   const start = Date.parse('2026-03-02T15:00:00Z');
   const base: Broker = {
     kind: 'alpaca',
@@ -27,7 +38,12 @@ function fakeBroker(overrides: Partial<Broker> = {}) {
       patternDayTrader: false,
       tradingBlocked: false,
     }),
-    getClock: async (): Promise<MarketClock> => ({ isOpen: true, timestamp: new Date(start), nextOpen: new Date(start + 86_400_000), nextClose: new Date(start + 3_600_000) }),
+    getClock: async (): Promise<MarketClock> => ({
+      isOpen: true,
+      timestamp: new Date(start),
+      nextOpen: new Date(start + 86_400_000),
+      nextClose: new Date(start + 3_600_000),
+    }),
     getAsset: async (symbol) => {
       if (symbol === 'NOPE') throw new BrokerError('invalid_symbol', 'unknown');
       return asset(symbol);
@@ -50,7 +66,15 @@ function fakeBroker(overrides: Partial<Broker> = {}) {
   const merged = { ...base, ...overrides };
   const counted = Object.fromEntries(
     Object.entries(merged).map(([name, value]) =>
-      typeof value === 'function' ? [name, (...args: unknown[]) => (record(name, args), (value as (...a: unknown[]) => unknown)(...args))] : [name, value],
+      typeof value === 'function'
+        ? [
+            name,
+            (...args: unknown[]) => {
+              record(name, args);
+              return (value as (...a: unknown[]) => unknown)(...args);
+            },
+          ]
+        : [name, value],
     ),
   ) as unknown as Broker;
   return { broker: counted, calls, count: (name: string) => calls[name]?.length ?? 0, start };
@@ -78,7 +102,12 @@ describe('CachedBroker', () => {
 
   it('expires a cached clock at the next open or close even inside the 30 s', async () => {
     const { broker, count, start } = fakeBroker({
-      getClock: async () => ({ isOpen: false, timestamp: new Date(start), nextOpen: new Date(start + 10_000), nextClose: new Date(start + 86_400_000) }),
+      getClock: async () => ({
+        isOpen: false,
+        timestamp: new Date(start),
+        nextOpen: new Date(start + 10_000),
+        nextClose: new Date(start + 86_400_000),
+      }),
     });
     const time = clockAt(start);
     const cached = new CachedBroker(broker, { now: time.now });
@@ -114,7 +143,15 @@ describe('CachedBroker', () => {
     time.advance(1_000);
     await cached.getAccount();
     expect(count('getAccount')).toBe(2);
-    await cached.submitOrder({ clientOrderId: 'c', symbol: 'AAPL', side: 'buy', type: 'market', timeInForce: 'day', qty: dec(1), extendedHours: false });
+    await cached.submitOrder({
+      clientOrderId: 'c',
+      symbol: 'AAPL',
+      side: 'buy',
+      type: 'market',
+      timeInForce: 'day',
+      qty: dec(1),
+      extendedHours: false,
+    });
     await cached.getAccount();
     expect(count('getAccount')).toBe(3);
     await cached.cancelOrder('o-1');
@@ -197,7 +234,11 @@ describe('CachedBroker', () => {
     const third = cached.getSnapshots(['AAPL', 'TSLA']);
     release();
     const results = await Promise.all([first, second, third]);
-    expect(results.map((r) => [...r.keys()].sort())).toEqual([['AAPL', 'MSFT'], ['AAPL', 'MSFT'], ['AAPL', 'TSLA']]);
+    expect(results.map((r) => [...r.keys()].sort())).toEqual([
+      ['AAPL', 'MSFT'],
+      ['AAPL', 'MSFT'],
+      ['AAPL', 'TSLA'],
+    ]);
     expect(count('getSnapshots')).toBe(2);
     expect(calls.getSnapshots?.[1]?.[0]).toEqual(['TSLA']);
   });
@@ -246,7 +287,10 @@ describe('CachedBroker', () => {
     const second = cached.getSnapshots(['AAPL', 'TSLA']);
     release();
     const results = await Promise.all([first, second]);
-    expect(results.map((r) => [...r.keys()])).toEqual([['AAPL', 'MSFT', 'TSLA'], ['AAPL', 'TSLA']]);
+    expect(results.map((r) => [...r.keys()])).toEqual([
+      ['AAPL', 'MSFT', 'TSLA'],
+      ['AAPL', 'TSLA'],
+    ]);
     expect(count('getSnapshots')).toBe(2);
     expect(calls.getSnapshots?.[1]?.[0]).toEqual(['AAPL']);
   });
@@ -270,7 +314,8 @@ describe('CachedBroker', () => {
     });
     const cached = new CachedBroker(broker, { now: clockAt(start).now });
     const symbols = Array.from({ length: DEFAULT_CACHE_SIZES.unknownSymbols + 1 }, (_, i) => `Z${i}`);
-    for (const symbol of symbols) await expect(cached.getAsset(symbol)).rejects.toMatchObject({ kind: 'invalid_symbol' });
+    for (const symbol of symbols)
+      await expect(cached.getAsset(symbol)).rejects.toMatchObject({ kind: 'invalid_symbol' });
     await expect(cached.getAsset(symbols.at(-1)!)).rejects.toMatchObject({ kind: 'invalid_symbol' });
     expect(count('getAsset')).toBe(symbols.length);
     await expect(cached.getAsset(symbols[0]!)).rejects.toMatchObject({ kind: 'invalid_symbol' });
@@ -288,6 +333,12 @@ describe('CachedBroker', () => {
       await cached.getPortfolioHistory('1M');
     }
     cached.streamTradeUpdates({ onUpdate: () => undefined });
-    expect([count('listPositions'), count('listOrders'), count('getOrderByClientOrderId'), count('getPortfolioHistory'), count('streamTradeUpdates')]).toEqual([2, 2, 2, 2, 1]);
+    expect([
+      count('listPositions'),
+      count('listOrders'),
+      count('getOrderByClientOrderId'),
+      count('getPortfolioHistory'),
+      count('streamTradeUpdates'),
+    ]).toEqual([2, 2, 2, 2, 1]);
   });
 });

@@ -38,7 +38,15 @@ describe('LedgerBroker', () => {
 
   it('refuses everything that needs a real broker with LedgerOnlyError', async () => {
     const broker = new LedgerBroker();
-    const intent = { clientOrderId: 'c', symbol: 'AAPL', side: 'buy' as const, type: 'market' as const, timeInForce: 'day' as const, qty: dec(1), extendedHours: false };
+    const intent = {
+      clientOrderId: 'c',
+      symbol: 'AAPL',
+      side: 'buy' as const,
+      type: 'market' as const,
+      timeInForce: 'day' as const,
+      qty: dec(1),
+      extendedHours: false,
+    };
     for (const call of [
       () => broker.submitOrder(intent),
       () => broker.getOrder('o'),
@@ -97,7 +105,7 @@ describe('newYorkRegularHoursClock', () => {
     expect(iso(clock.nextClose)).toBe('2026-01-19T21:00:00.000Z');
   });
 
-  it('is closed on Saturday midday and uses New York\'s date, not UTC\'s', () => {
+  it("is closed on Saturday midday and uses New York's date, not UTC's", () => {
     expect(newYorkRegularHoursClock(new Date('2026-01-17T16:00:00Z')).isOpen).toBe(false);
     // Sunday 21:00 EST is already Monday 02:00 UTC: still closed, opens Monday 09:30.
     const sundayNight = newYorkRegularHoursClock(new Date('2026-01-19T02:00:00Z'));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PACER_BUSY_MESSAGE, RequestPacer, type Lane, type RequestPacerOptions } from '../../src/broker/request-pacer';
+import { type Lane, PACER_BUSY_MESSAGE, RequestPacer, type RequestPacerOptions } from '../../src/broker/request-pacer';
 import { BrokerError } from '../../src/domain/errors';
 
 /**
@@ -72,7 +72,12 @@ describe('RequestPacer', () => {
   });
 
   it('never lets reads take the share reserved for orders: an order goes at once while reads wait', async () => {
-    const { send, started, startedIds } = pacerUnderTest({ limit: 5, intervalMs: 1_000, reservedForOrders: 2, maxQueuedReads: 10 });
+    const { send, started, startedIds } = pacerUnderTest({
+      limit: 5,
+      intervalMs: 1_000,
+      reservedForOrders: 2,
+      maxQueuedReads: 10,
+    });
     for (let i = 0; i < 6; i++) send('read');
     expect(startedIds('read')).toEqual([0, 1, 2]);
     await vi.advanceTimersByTimeAsync(100);
@@ -90,7 +95,12 @@ describe('RequestPacer', () => {
   });
 
   it('refuses reads beyond the queue bound at once, with the sentence, and runs the queued ones later', async () => {
-    const { send, refused, startedIds, done } = pacerUnderTest({ limit: 2, intervalMs: 1_000, reservedForOrders: 1, maxQueuedReads: 2 });
+    const { send, refused, startedIds, done } = pacerUnderTest({
+      limit: 2,
+      intervalMs: 1_000,
+      reservedForOrders: 1,
+      maxQueuedReads: 2,
+    });
     const reads = Array.from({ length: 6 }, () => send('read'));
     await Promise.allSettled(reads.slice(3));
     expect(startedIds()).toEqual([0]);
@@ -105,7 +115,12 @@ describe('RequestPacer', () => {
   });
 
   it('never refuses an order, however many are waiting', async () => {
-    const { send, refused, done } = pacerUnderTest({ limit: 2, intervalMs: 1_000, reservedForOrders: 1, maxQueuedReads: 0 });
+    const { send, refused, done } = pacerUnderTest({
+      limit: 2,
+      intervalMs: 1_000,
+      reservedForOrders: 1,
+      maxQueuedReads: 0,
+    });
     for (let i = 0; i < 50; i++) send('order');
     await vi.advanceTimersByTimeAsync(25_000);
     expect(refused).toEqual([]);
@@ -113,7 +128,12 @@ describe('RequestPacer', () => {
   });
 
   it('with no queue allowed, still runs a read at once when there is room', async () => {
-    const { send, startedIds, refused } = pacerUnderTest({ limit: 2, intervalMs: 1_000, reservedForOrders: 1, maxQueuedReads: 0 });
+    const { send, startedIds, refused } = pacerUnderTest({
+      limit: 2,
+      intervalMs: 1_000,
+      reservedForOrders: 1,
+      maxQueuedReads: 0,
+    });
     send('read');
     send('read');
     await vi.advanceTimersByTimeAsync(0);
@@ -122,16 +142,32 @@ describe('RequestPacer', () => {
   });
 
   it('lets orders use read capacity left unused: 300 orders at 190 a minute, never more in any 60 s', async () => {
-    const { send, started, done } = pacerUnderTest({ limit: 190, intervalMs: 60_000, reservedForOrders: 40, maxQueuedReads: 25 });
+    const { send, started, done } = pacerUnderTest({
+      limit: 190,
+      intervalMs: 60_000,
+      reservedForOrders: 40,
+      maxQueuedReads: 25,
+    });
     for (let i = 0; i < 300; i++) send('order');
     expect(started).toHaveLength(190);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(done).toHaveLength(300);
-    expect(busiestWindow(started.map((s) => s.at), 60_000)).toBe(190);
+    expect(
+      busiestWindow(
+        started.map((s) => s.at),
+        60_000,
+      ),
+    ).toBe(190);
   });
 
   it('passes an operation failure to its caller and counts the attempt', async () => {
-    const pacer = new RequestPacer({ limit: 1, intervalMs: 1_000, reservedForOrders: 0, maxQueuedReads: 5, now: () => Date.now() });
+    const pacer = new RequestPacer({
+      limit: 1,
+      intervalMs: 1_000,
+      reservedForOrders: 0,
+      maxQueuedReads: 5,
+      now: () => Date.now(),
+    });
     await expect(
       pacer.run('read', () => {
         throw new Error('sync boom');
@@ -146,21 +182,24 @@ describe('RequestPacer', () => {
   });
 
   it('refuses a reserve that leaves reads nothing', () => {
-    expect(() => new RequestPacer({ limit: 3, intervalMs: 1_000, reservedForOrders: 3, maxQueuedReads: 1 })).toThrow(RangeError);
+    expect(() => new RequestPacer({ limit: 3, intervalMs: 1_000, reservedForOrders: 3, maxQueuedReads: 1 })).toThrow(
+      RangeError,
+    );
   });
 
   it('holds its promises under any arrival pattern (property)', async () => {
-    const arrival = fc.record({ gapMs: fc.integer({ min: 0, max: 700 }), lane: fc.constantFrom<Lane>('order', 'read') });
-    const setup = fc
-      .integer({ min: 1, max: 6 })
-      .chain((limit) =>
-        fc.record({
-          limit: fc.constant(limit),
-          reservedForOrders: fc.integer({ min: 0, max: limit - 1 }),
-          maxQueuedReads: fc.integer({ min: 0, max: 4 }),
-          arrivals: fc.array(arrival, { maxLength: 40 }),
-        }),
-      );
+    const arrival = fc.record({
+      gapMs: fc.integer({ min: 0, max: 700 }),
+      lane: fc.constantFrom<Lane>('order', 'read'),
+    });
+    const setup = fc.integer({ min: 1, max: 6 }).chain((limit) =>
+      fc.record({
+        limit: fc.constant(limit),
+        reservedForOrders: fc.integer({ min: 0, max: limit - 1 }),
+        maxQueuedReads: fc.integer({ min: 0, max: 4 }),
+        arrivals: fc.array(arrival, { maxLength: 40 }),
+      }),
+    );
     await fc.assert(
       fc.asyncProperty(setup, async ({ limit, reservedForOrders, maxQueuedReads, arrivals }) => {
         const intervalMs = 1_000;
@@ -172,17 +211,25 @@ describe('RequestPacer', () => {
           await vi.advanceTimersByTimeAsync(gapMs);
           arrivedAt.push(at);
           // An order arriving with no order waiting and fewer than the reserve sent in the window must go at once.
-          const ordersWaiting = started.filter((s) => s.lane === 'order').length < arrivals.slice(0, arrivedAt.length - 1).filter((a) => a.lane === 'order').length;
+          const ordersWaiting =
+            started.filter((s) => s.lane === 'order').length <
+            arrivals.slice(0, arrivedAt.length - 1).filter((a) => a.lane === 'order').length;
           const ordersInWindow = started.filter((s) => s.lane === 'order' && s.at > at - intervalMs).length;
           const before = started.length;
           void send(lane).catch(() => undefined);
-          if (lane === 'order' && !ordersWaiting && ordersInWindow < reservedForOrders) expect(started.length).toBe(before + 1);
+          if (lane === 'order' && !ordersWaiting && ordersInWindow < reservedForOrders)
+            expect(started.length).toBe(before + 1);
         }
         await vi.advanceTimersByTimeAsync(intervalMs * (arrivals.length + 1));
 
         expect(refused.every((r) => r.lane === 'read')).toBe(true);
         expect(started.length + refused.length).toBe(arrivals.length);
-        expect(busiestWindow(started.map((s) => s.at), intervalMs)).toBeLessThanOrEqual(limit);
+        expect(
+          busiestWindow(
+            started.map((s) => s.at),
+            intervalMs,
+          ),
+        ).toBeLessThanOrEqual(limit);
         // When a read starts, the window holds at most the reads' share, the read included.
         started.forEach((read, index) => {
           if (read.lane !== 'read') return;

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations';
 import { initORM } from '../../src/db/orm';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 
 const run = promisify(execFile);
 

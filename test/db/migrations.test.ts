@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { dec, Dec } from '../../src/domain/money';
-import { normalizePortfolioName } from '../../src/domain/portfolio-name';
+import { MIGRATIONS } from '../../migrations';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
 import { PositionRepository } from '../../src/db/repositories/position-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { MIGRATIONS } from '../../migrations';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { Dec, dec } from '../../src/domain/money';
+import { normalizePortfolioName } from '../../src/domain/portfolio-name';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { createLegacyOmsDatabase, type LegacyTradeRow } from '../support/legacy-oms';
 
 const ALL_MIGRATIONS = MIGRATIONS.map((m) => m.name);
@@ -17,10 +17,49 @@ async function schemaDrift(orm: Orm): Promise<string> {
 }
 
 const LEGACY_ROWS: LegacyTradeRow[] = [
-  { trade_id: 'T-1001', symbol: 'AAPL', quantity: 10, gmv: '1894.20', side: 'BUY', portfolio_name: 'Growth', user_id: 'U01', timestamp: '2024-03-01 14:30:00', created_at: '2024-03-01 14:30:01' },
-  { trade_id: 'T-1002', symbol: 'MSFT', quantity: 3, gmv: '1000.00', side: 'SELL', portfolio_name: 'growth ', user_id: 'U02', timestamp: '2024-03-04T15:45:10.250Z' },
-  { trade_id: 'T-1003', symbol: 'TSLA', quantity: 7, gmv: '1500', side: 'BUY', portfolio_name: 'Income', user_id: 'U01', timestamp: '2024-03-05 16:00:00', created_at: null },
-  { trade_id: 'T-1004', symbol: 'AAPL', quantity: 2, gmv: '380.5', side: 'SELL', portfolio_name: 'Default Portfolio', user_id: 'U03', timestamp: '2024-03-06 09:31:02.5', created_at: '2024-03-06 09:31:03' },
+  {
+    trade_id: 'T-1001',
+    symbol: 'AAPL',
+    quantity: 10,
+    gmv: '1894.20',
+    side: 'BUY',
+    portfolio_name: 'Growth',
+    user_id: 'U01',
+    timestamp: '2024-03-01 14:30:00',
+    created_at: '2024-03-01 14:30:01',
+  },
+  {
+    trade_id: 'T-1002',
+    symbol: 'MSFT',
+    quantity: 3,
+    gmv: '1000.00',
+    side: 'SELL',
+    portfolio_name: 'growth ',
+    user_id: 'U02',
+    timestamp: '2024-03-04T15:45:10.250Z',
+  },
+  {
+    trade_id: 'T-1003',
+    symbol: 'TSLA',
+    quantity: 7,
+    gmv: '1500',
+    side: 'BUY',
+    portfolio_name: 'Income',
+    user_id: 'U01',
+    timestamp: '2024-03-05 16:00:00',
+    created_at: null,
+  },
+  {
+    trade_id: 'T-1004',
+    symbol: 'AAPL',
+    quantity: 2,
+    gmv: '380.5',
+    side: 'SELL',
+    portfolio_name: 'Default Portfolio',
+    user_id: 'U03',
+    timestamp: '2024-03-06 09:31:02.5',
+    created_at: '2024-03-06 09:31:03',
+  },
 ];
 
 /** The earlier OMS wrote naive UTC text; ISO-8601 with a Z parses the same way. */
@@ -180,24 +219,54 @@ for (const kind of testDatabaseTargets()) {
       const BEFORE = ALL_MIGRATIONS[ALL_MIGRATIONS.indexOf(NORMALISE) - 1]!;
       const AFTER = ALL_MIGRATIONS.slice(ALL_MIGRATIONS.indexOf(NORMALISE));
       /** Datetimes as MikroORM stores them: epoch milliseconds on SQLite, timestamptz on PostgreSQL. */
-      const at = (minute: number) => (kind.name === 'postgresql' ? new Date(Date.UTC(2026, 0, 5, 15, minute)) : Date.UTC(2026, 0, 5, 15, minute));
+      const at = (minute: number) =>
+        kind.name === 'postgresql' ? new Date(Date.UTC(2026, 0, 5, 15, minute)) : Date.UTC(2026, 0, 5, 15, minute);
 
       /** Portfolios (ids 1…n, in order) and one bought fill and trade each, written as the earlier code wrote them. */
-      async function seedOldBooks(orm: Orm, books: [name: string, symbol: string, qty: number, price: number][]): Promise<void> {
+      async function seedOldBooks(
+        orm: Orm,
+        books: [name: string, symbol: string, qty: number, price: number][],
+      ): Promise<void> {
         await orm.getMigrator().up({ to: 'Migration20251124000000_initial_schema' });
         const knex = orm.em.getKnex();
         for (const [i, [name, symbol, qty, price]] of books.entries()) {
-          await knex('portfolios').insert({ name, name_key: name.trim().toLowerCase(), created_by: `U0${i + 1}`, created_at: at(i) });
+          await knex('portfolios').insert({
+            name,
+            name_key: name.trim().toLowerCase(),
+            created_by: `U0${i + 1}`,
+            created_at: at(i),
+          });
           const row = { symbol, side: 'BUY', portfolio_name: name };
-          await knex('trades').insert({ ...row, trade_id: `T-${i}`, quantity: qty, gmv: qty * price, user_id: 'U01', timestamp: at(i), created_at: at(i), updated_at: at(i), status: 'filled', source: 'legacy' });
-          await knex('fills').insert({ ...row, execution_id: `exec-${i}`, qty, price, filled_at: at(i), source: 'broker', created_at: at(i) });
+          await knex('trades').insert({
+            ...row,
+            trade_id: `T-${i}`,
+            quantity: qty,
+            gmv: qty * price,
+            user_id: 'U01',
+            timestamp: at(i),
+            created_at: at(i),
+            updated_at: at(i),
+            status: 'filled',
+            source: 'legacy',
+          });
+          await knex('fills').insert({
+            ...row,
+            execution_id: `exec-${i}`,
+            qty,
+            price,
+            filled_at: at(i),
+            source: 'broker',
+            created_at: at(i),
+          });
         }
         // Folds the fills into positions keyed the old way (trim + lower-case).
         await orm.getMigrator().up({ to: BEFORE });
       }
 
       const distinct = async (orm: Orm, table: string) =>
-        ((await orm.em.getKnex()(table).distinct('portfolio_name')) as { portfolio_name: string }[]).map((r) => r.portfolio_name).sort();
+        ((await orm.em.getKnex()(table).distinct('portfolio_name')) as { portfolio_name: string }[])
+          .map((r) => r.portfolio_name)
+          .sort();
 
       it('one portfolio per name that looks the same (the earliest kept), every copy of a name rewritten, positions refolded', async () => {
         db = await kind.create();
@@ -211,7 +280,15 @@ for (const kind of testDatabaseTargets()) {
           ['CAF\u00c9', 'MSFT', 1, 410],
         ]);
         const knex = orm.em.getKnex();
-        await knex('book_adjustments').insert({ portfolio_name: 'Grow\u200Bth', symbol: 'AAPL', qty: 0, price: 1, reason: 'test', user_id: 'U01', created_at: at(9) });
+        await knex('book_adjustments').insert({
+          portfolio_name: 'Grow\u200Bth',
+          symbol: 'AAPL',
+          qty: 0,
+          price: 1,
+          reason: 'test',
+          user_id: 'U01',
+          created_at: at(9),
+        });
         await knex('user_preferences').insert([
           { user_id: 'U02', home_portfolio_id: 2, updated_at: at(9) },
           { user_id: 'U06', home_portfolio_id: 6, updated_at: at(9) },
@@ -227,18 +304,41 @@ for (const kind of testDatabaseTargets()) {
           [4, 'Growth Fund', 'U04'],
           [5, 'Income', 'U05'],
         ]);
-        const keys = (await knex('portfolios').select('id', 'name_key').orderBy('id')) as { id: number; name_key: string }[];
+        const keys = (await knex('portfolios').select('id', 'name_key').orderBy('id')) as {
+          id: number;
+          name_key: string;
+        }[];
         expect(keys.map((k) => k.name_key)).toEqual(['growth', 'caf\u00e9', 'growth fund', 'income']);
         // Whoever had a merged portfolio on their Home tab now has the one it merged into.
-        const preferences = (await knex('user_preferences').select('user_id', 'home_portfolio_id').orderBy('user_id')) as { user_id: string; home_portfolio_id: number }[];
-        expect(preferences.map((p) => [p.user_id, Number(p.home_portfolio_id)])).toEqual([['U02', 1], ['U04', 4], ['U06', 3]]);
+        const preferences = (await knex('user_preferences')
+          .select('user_id', 'home_portfolio_id')
+          .orderBy('user_id')) as { user_id: string; home_portfolio_id: number }[];
+        expect(preferences.map((p) => [p.user_id, Number(p.home_portfolio_id)])).toEqual([
+          ['U02', 1],
+          ['U04', 4],
+          ['U06', 3],
+        ]);
 
         // Copies keep their case (lookups ignore it) but lose invisible differences.
-        for (const table of ['trades', 'fills']) expect(await distinct(orm, table), table).toEqual(['CAF\u00c9', 'Caf\u00e9', 'Growth', 'Growth Fund', 'Income']);
+        for (const table of ['trades', 'fills'])
+          expect(await distinct(orm, table), table).toEqual([
+            'CAF\u00c9',
+            'Caf\u00e9',
+            'Growth',
+            'Growth Fund',
+            'Income',
+          ]);
         expect(await distinct(orm, 'book_adjustments')).toEqual(['Growth']);
 
         const positions = new PositionRepository(orm);
-        const openPositions = async () => (await positions.listOpen()).map((p) => [p.portfolioKey, p.symbol, p.qty.toFixed(), p.costBasis.toFixed(), p.fillCount]);
+        const openPositions = async () =>
+          (await positions.listOpen()).map((p) => [
+            p.portfolioKey,
+            p.symbol,
+            p.qty.toFixed(),
+            p.costBasis.toFixed(),
+            p.fillCount,
+          ]);
         const migrated = await openPositions();
         expect(migrated).toEqual([
           ['caf\u00e9', 'MSFT', '2', '810', 2],
@@ -267,7 +367,10 @@ for (const kind of testDatabaseTargets()) {
           ['income', 'AAPL', 5, 110],
         ]);
         const knex = orm.em.getKnex();
-        const snapshot = async () => Promise.all(['portfolios', 'trades', 'fills', 'positions'].map((table) => knex(table).select('*').orderBy('id')));
+        const snapshot = async () =>
+          Promise.all(
+            ['portfolios', 'trades', 'fills', 'positions'].map((table) => knex(table).select('*').orderBy('id')),
+          );
         const before = await snapshot();
         expect((await orm.getMigrator().up({ to: NORMALISE })).map((m) => m.name)).toEqual([NORMALISE]);
         expect(await snapshot()).toEqual(before);

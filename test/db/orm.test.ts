@@ -2,10 +2,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/money';
 import { databaseLabel, initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { dec } from '../../src/domain/money';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 
 describe('databaseLabel', () => {
   it('names SQLite by its file', () => {
@@ -13,7 +13,10 @@ describe('databaseLabel', () => {
   });
 
   it('names PostgreSQL by host and database, never the password', () => {
-    const label = databaseLabel({ kind: 'postgresql', url: 'postgres://oms:s3cr3t-pw@db.internal:6543/books?sslmode=require' });
+    const label = databaseLabel({
+      kind: 'postgresql',
+      url: 'postgres://oms:s3cr3t-pw@db.internal:6543/books?sslmode=require',
+    });
     expect(label).toBe('PostgreSQL (db.internal:6543/books)');
     expect(label).not.toContain('s3cr3t-pw');
     expect(label).not.toContain('oms:');
@@ -50,7 +53,9 @@ describe('initORM on SQLite', () => {
     expect(await pragmas(orm)).toEqual({ journalMode: 'wal', foreignKeys: 1 });
     // And inside a transaction, where units of work run.
     await orm.em.fork().transactional(async (em) => {
-      const [row] = await em.getConnection().execute<{ foreign_keys: number }[]>('pragma foreign_keys', [], 'all', em.getTransactionContext());
+      const [row] = await em
+        .getConnection()
+        .execute<{ foreign_keys: number }[]>('pragma foreign_keys', [], 'all', em.getTransactionContext());
       expect(row?.foreign_keys).toBe(1);
     });
   });
@@ -79,8 +84,18 @@ for (const kind of testDatabaseTargets()) {
       orm = await initORM(db.target);
       await migrateToLatest(orm);
       const trades = new TradeRepository(orm);
-      const fill = { symbol: 'AAPL', side: 'buy' as const, qty: dec(1), price: dec(100), portfolioName: 'P', filledAt: new Date(), source: 'broker' as const };
-      await expect(trades.recordFill({ ...fill, executionId: 'exec-orphan', tradeId: 424242 })).rejects.toThrow(/foreign key/i);
+      const fill = {
+        symbol: 'AAPL',
+        side: 'buy' as const,
+        qty: dec(1),
+        price: dec(100),
+        portfolioName: 'P',
+        filledAt: new Date(),
+        source: 'broker' as const,
+      };
+      await expect(trades.recordFill({ ...fill, executionId: 'exec-orphan', tradeId: 424242 })).rejects.toThrow(
+        /foreign key/i,
+      );
 
       const { trade } = await trades.insertPending({
         clientOrderId: 'c-fk',
@@ -95,7 +110,9 @@ for (const kind of testDatabaseTargets()) {
         userId: 'U1',
       });
       expect(await trades.recordFill({ ...fill, executionId: 'exec-1', tradeId: trade.id })).toBe(true);
-      await expect(orm.em.getConnection().execute(`delete from trades where id = ${trade.id}`)).rejects.toThrow(/foreign key/i);
+      await expect(orm.em.getConnection().execute(`delete from trades where id = ${trade.id}`)).rejects.toThrow(
+        /foreign key/i,
+      );
     });
   });
 }

@@ -1,14 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OutboxEntryEntity } from '../../src/db/entities';
+import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
+import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
+import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { dec } from '../../src/domain/money';
 import type { NotificationHandlers } from '../../src/domain/notifications';
 import type { NewTrade } from '../../src/domain/trade';
-import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
-import { OutboxEntryEntity } from '../../src/db/entities';
-import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
-import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { OutboxWorker, type DeliveryFailure } from '../../src/jobs/outbox-worker';
+import { type DeliveryFailure, OutboxWorker } from '../../src/jobs/outbox-worker';
 import { createLogger } from '../../src/logger';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { LogCapture } from '../support/launch';
 
 let sequence = 0;
@@ -46,9 +46,18 @@ for (const kind of testDatabaseTargets()) {
       const entries = await orm.em.fork().find(OutboxEntryEntity, {}, { orderBy: { id: 'asc' } });
       return entries.map((e) => [e.topic, e.stream, e.version]);
     };
-    const worker = (handlers: NotificationHandlers, options: { owner: string; orm?: Orm; classify?: (err: unknown) => DeliveryFailure; logs?: LogCapture }) => {
+    const worker = (
+      handlers: NotificationHandlers,
+      options: { owner: string; orm?: Orm; classify?: (err: unknown) => DeliveryFailure; logs?: LogCapture },
+    ) => {
       const logger = createLogger({ level: 'debug', secrets: [], destination: options.logs ?? new LogCapture() });
-      const w = new OutboxWorker(new OutboxRepository(options.orm ?? orm), handlers, options.classify ?? retryAll, logger, { owner: options.owner, pollIntervalMs: 20, concurrency: 4 });
+      const w = new OutboxWorker(
+        new OutboxRepository(options.orm ?? orm),
+        handlers,
+        options.classify ?? retryAll,
+        logger,
+        { owner: options.owner, pollIntervalMs: 20, concurrency: 4 },
+      );
       workers.push(w);
       return w;
     };
@@ -140,9 +149,13 @@ for (const kind of testDatabaseTargets()) {
       );
       w.start();
       await expect.poll(() => delivered.length, { timeout: 15_000 }).toBe(5);
-      expect(delivered.indexOf(`changed:${first.trade.id}`)).toBeLessThan(delivered.indexOf(`finished:${first.trade.id}`));
+      expect(delivered.indexOf(`changed:${first.trade.id}`)).toBeLessThan(
+        delivered.indexOf(`finished:${first.trade.id}`),
+      );
       // The second order's stream went ahead while the first one's edit was waiting out its back-off.
-      expect(delivered.indexOf(`changed:${second.trade.id}`)).toBeLessThan(delivered.indexOf(`changed:${first.trade.id}`));
+      expect(delivered.indexOf(`changed:${second.trade.id}`)).toBeLessThan(
+        delivered.indexOf(`changed:${first.trade.id}`),
+      );
       expect(await outbox.count()).toBe(0);
     });
 
@@ -161,7 +174,16 @@ for (const kind of testDatabaseTargets()) {
       );
       w.start();
       await expect.poll(() => delivered.sort(), { timeout: 5_000 }).toEqual(['finished', 'trader']);
-      expect(logs.entries().some((e) => e.msg === 'gave up delivering a notification to Slack' && e.error === 'invalid_blocks' && e.level === 'error')).toBe(true);
+      expect(
+        logs
+          .entries()
+          .some(
+            (e) =>
+              e.msg === 'gave up delivering a notification to Slack' &&
+              e.error === 'invalid_blocks' &&
+              e.level === 'error',
+          ),
+      ).toBe(true);
     });
 
     it('what was written while no worker ran (Slack down, the process restarted) is delivered by the next worker — and two workers on two instances deliver each entry once', async () => {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/money';
-import { replayFills } from '../../src/domain/positions';
 import { FillEntity, PositionEntity, TradeEntity } from '../../src/db/entities';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PositionRepository, type StoredPosition } from '../../src/db/repositories/position-repository';
+import { dec } from '../../src/domain/money';
+import { replayFills } from '../../src/domain/positions';
 import type { NewFill } from '../../src/domain/trade';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { seedFill } from '../support/fills';
 import { createLegacyOmsDatabase } from '../support/legacy-oms';
 
@@ -38,7 +38,9 @@ function comparable(positions: StoredPosition[]) {
 async function allPositions(orm: Orm): Promise<StoredPosition[]> {
   const positions = new PositionRepository(orm);
   const keys = await orm.em.fork().find(PositionEntity, {}, { fields: ['portfolioKey'] });
-  const perPortfolio = await Promise.all([...new Set(keys.map((k) => k.portfolioKey))].map((key) => positions.listForPortfolio(key)));
+  const perPortfolio = await Promise.all(
+    [...new Set(keys.map((k) => k.portfolioKey))].map((key) => positions.listForPortfolio(key)),
+  );
   return perPortfolio.flat();
 }
 
@@ -75,7 +77,11 @@ for (const kind of testDatabaseTargets()) {
       await recordFill(fill({ side: 'sell', qty: dec('15'), price: dec('130') }));
       let [aapl] = await positions.listForPortfolio('Growth');
       expect(aapl).toMatchObject({ portfolioKey: 'growth', symbol: 'AAPL', fillCount: 3 });
-      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual(['25', '2875', '225']);
+      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
+        '25',
+        '2875',
+        '225',
+      ]);
 
       await recordFill(fill({ side: 'sell', qty: dec('25'), price: dec('100') }));
       [aapl] = await positions.listForPortfolio('growth');
@@ -84,7 +90,11 @@ for (const kind of testDatabaseTargets()) {
 
       await recordFill(fill({ side: 'buy', qty: dec('2.5'), price: dec('200.123456') }));
       [aapl] = await positions.listForPortfolio('GROWTH ');
-      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual(['2.5', '500.30864', '-150']);
+      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
+        '2.5',
+        '500.30864',
+        '-150',
+      ]);
     });
 
     it('a redelivered execution changes nothing', async () => {
@@ -98,12 +108,20 @@ for (const kind of testDatabaseTargets()) {
 
     it('a fill that arrives late is folded in filled_at order, not arrival order', async () => {
       const early = new Date('2026-01-05T14:31:00Z');
-      await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('100'), filledAt: new Date('2026-01-05T14:30:00Z') }));
-      await recordFill(fill({ side: 'sell', qty: dec('10'), price: dec('110'), filledAt: new Date('2026-01-05T14:32:00Z') }));
+      await recordFill(
+        fill({ side: 'buy', qty: dec('10'), price: dec('100'), filledAt: new Date('2026-01-05T14:30:00Z') }),
+      );
+      await recordFill(
+        fill({ side: 'sell', qty: dec('10'), price: dec('110'), filledAt: new Date('2026-01-05T14:32:00Z') }),
+      );
       // Bought between the two: in time order the sale closes 20 shares at an average of 150.
       await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('200'), filledAt: early }));
       const [position] = await positions.listForPortfolio('Growth');
-      expect([position!.qty.toFixed(), position!.costBasis.toFixed(), position!.realizedPnl.toFixed()]).toEqual(['10', '1500', '-400']);
+      expect([position!.qty.toFixed(), position!.costBasis.toFixed(), position!.realizedPnl.toFixed()]).toEqual([
+        '10',
+        '1500',
+        '-400',
+      ]);
       expect(position!.lastFillAt.toISOString()).toBe('2026-01-05T14:32:00.000Z');
     });
 
@@ -122,7 +140,8 @@ for (const kind of testDatabaseTargets()) {
       await recordFill(fill({ side: 'buy', qty: dec('3'), price: dec('10'), portfolioName: 'Caf\u00e9' }));
       await recordFill(fill({ side: 'buy', qty: dec('5'), price: dec('10'), portfolioName: 'Growth  Fund' }));
       await recordFill(fill({ side: 'buy', qty: dec('6'), price: dec('10'), portfolioName: 'Growth Fund' }));
-      const held = async (name: string) => (await positions.listForPortfolio(name)).map((p) => [p.portfolioKey, p.qty.toFixed()]);
+      const held = async (name: string) =>
+        (await positions.listForPortfolio(name)).map((p) => [p.portfolioKey, p.qty.toFixed()]);
       expect(await held('Growth')).toEqual([['growth', '3']]);
       expect(await held('caf\u00e9')).toEqual([['caf\u00e9', '5']]);
       expect(await held('growth fund')).toEqual([['growth fund', '11']]);
@@ -135,18 +154,31 @@ for (const kind of testDatabaseTargets()) {
       await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('100'), portfolioName: 'Growth' }));
       await recordFill(fill({ side: 'buy', qty: dec('0.1'), price: dec('100.1'), portfolioName: 'Income' }));
       await recordFill(fill({ side: 'buy', qty: dec('0.2'), price: dec('100.2'), portfolioName: 'Income' }));
-      await recordFill(fill({ side: 'sell', qty: dec('3'), price: dec('90'), portfolioName: 'Income', symbol: 'MSFT' }));
+      await recordFill(
+        fill({ side: 'sell', qty: dec('3'), price: dec('90'), portfolioName: 'Income', symbol: 'MSFT' }),
+      );
       await recordFill(fill({ side: 'buy', qty: dec('5'), price: dec('10'), portfolioName: 'Growth', symbol: 'TSLA' }));
-      await recordFill(fill({ side: 'sell', qty: dec('5'), price: dec('12'), portfolioName: 'Growth', symbol: 'TSLA' }));
+      await recordFill(
+        fill({ side: 'sell', qty: dec('5'), price: dec('12'), portfolioName: 'Growth', symbol: 'TSLA' }),
+      );
       const totals = await positions.totalsBySymbol();
-      expect(totals.map((t) => [t.symbol, t.qty.toFixed(), t.costBasis.toFixed(), t.realizedPnl.toFixed(), t.portfolios])).toEqual([
+      expect(
+        totals.map((t) => [t.symbol, t.qty.toFixed(), t.costBasis.toFixed(), t.realizedPnl.toFixed(), t.portfolios]),
+      ).toEqual([
         ['AAPL', '10.3', '1030.05', '0', 2],
         ['MSFT', '-3', '-270', '0', 1],
         ['TSLA', '0', '0', '10', 0],
       ]);
       const realized = await positions.realizedByPortfolio();
-      expect(Object.fromEntries([...realized].map(([k, v]) => [k, v.toFixed()]))).toEqual({ growth: '10', income: '0' });
-      expect((await positions.listOpen()).map((p) => `${p.portfolioKey}/${p.symbol}`)).toEqual(['growth/AAPL', 'income/AAPL', 'income/MSFT']);
+      expect(Object.fromEntries([...realized].map(([k, v]) => [k, v.toFixed()]))).toEqual({
+        growth: '10',
+        income: '0',
+      });
+      expect((await positions.listOpen()).map((p) => `${p.portfolioKey}/${p.symbol}`)).toEqual([
+        'growth/AAPL',
+        'income/AAPL',
+        'income/MSFT',
+      ]);
     });
 
     it('rebuilding from fills gives exactly the books kept fill by fill (random fills, random arrival order)', async () => {
@@ -175,8 +207,17 @@ for (const kind of testDatabaseTargets()) {
             // The same books from the pure fold over fills in (filled_at, id) order.
             const stored = await orm.em.fork().find(FillEntity, {}, { orderBy: { filledAt: 'asc', id: 'asc' } });
             for (const position of incremental) {
-              const mine = stored.filter((s) => s.symbol === position.symbol && s.portfolioName.trim().toLowerCase() === position.portfolioKey);
-              const expected = replayFills(mine.map((s) => ({ side: s.side === 'BUY' ? 'buy' : 'sell', qty: dec(String(s.qty)), price: dec(String(s.price)), filledAt: s.filledAt })));
+              const mine = stored.filter(
+                (s) => s.symbol === position.symbol && s.portfolioName.trim().toLowerCase() === position.portfolioKey,
+              );
+              const expected = replayFills(
+                mine.map((s) => ({
+                  side: s.side === 'BUY' ? 'buy' : 'sell',
+                  qty: dec(String(s.qty)),
+                  price: dec(String(s.price)),
+                  filledAt: s.filledAt,
+                })),
+              );
               expect(position.qty).toBe(expected.qty.toFixed());
               expect(position.costBasis).toBe(expected.costBasis.toFixed());
               expect(position.realizedPnl).toBe(expected.realizedPnl.toFixed());
@@ -195,9 +236,36 @@ for (const kind of testDatabaseTargets()) {
       const legacyOrm = await initORM(legacy.target);
       try {
         await createLegacyOmsDatabase(legacy.target, [
-          { trade_id: 'T-1', symbol: 'AAPL', quantity: 10, gmv: '1894.20', side: 'BUY', portfolio_name: 'Growth', user_id: 'U01', timestamp: '2024-03-01 14:30:00' },
-          { trade_id: 'T-2', symbol: 'AAPL', quantity: 4, gmv: '800.00', side: 'SELL', portfolio_name: 'growth ', user_id: 'U02', timestamp: '2024-03-02 14:30:00' },
-          { trade_id: 'T-3', symbol: 'MSFT', quantity: 3, gmv: '1000.00', side: 'SELL', portfolio_name: 'Income', user_id: 'U02', timestamp: '2024-03-04 15:45:10' },
+          {
+            trade_id: 'T-1',
+            symbol: 'AAPL',
+            quantity: 10,
+            gmv: '1894.20',
+            side: 'BUY',
+            portfolio_name: 'Growth',
+            user_id: 'U01',
+            timestamp: '2024-03-01 14:30:00',
+          },
+          {
+            trade_id: 'T-2',
+            symbol: 'AAPL',
+            quantity: 4,
+            gmv: '800.00',
+            side: 'SELL',
+            portfolio_name: 'growth ',
+            user_id: 'U02',
+            timestamp: '2024-03-02 14:30:00',
+          },
+          {
+            trade_id: 'T-3',
+            symbol: 'MSFT',
+            quantity: 3,
+            gmv: '1000.00',
+            side: 'SELL',
+            portfolio_name: 'Income',
+            user_id: 'U02',
+            timestamp: '2024-03-04 15:45:10',
+          },
         ]);
         await migrateToLatest(legacyOrm);
         const migrated = comparable(await allPositions(legacyOrm));
@@ -214,22 +282,30 @@ for (const kind of testDatabaseTargets()) {
       }
     });
 
-    it.runIf(kind.name === 'postgresql')('concurrent fills of one position from several workers all count, in order (PostgreSQL only: SQLite has a single writer)', async () => {
-      const workers = [orm, await initORM(db.target), await initORM(db.target)];
-      try {
-        const fills = Array.from({ length: 60 }, (_, i) =>
-          fill({ side: i % 3 === 2 ? 'sell' : 'buy', qty: dec(i + 1), price: dec(100 + (i % 7)), filledAt: new Date(Date.UTC(2026, 0, 5, 15, 0, i % 20)) }),
-        );
-        await Promise.all(fills.map((f, i) => seedFill(workers[i % workers.length]!, f)));
-        const incremental = comparable(await allPositions(orm));
-        await positions.rebuild();
-        expect(comparable(await allPositions(orm))).toEqual(incremental);
-        const net = fills.reduce((sum, f) => (f.side === 'buy' ? sum.plus(f.qty) : sum.minus(f.qty)), dec(0));
-        expect(incremental[0]!.qty).toBe(net.toFixed());
-        expect(incremental[0]!.fillCount).toBe(60);
-      } finally {
-        for (const worker of workers.slice(1)) await worker.close(true);
-      }
-    });
+    it.runIf(kind.name === 'postgresql')(
+      'concurrent fills of one position from several workers all count, in order (PostgreSQL only: SQLite has a single writer)',
+      async () => {
+        const workers = [orm, await initORM(db.target), await initORM(db.target)];
+        try {
+          const fills = Array.from({ length: 60 }, (_, i) =>
+            fill({
+              side: i % 3 === 2 ? 'sell' : 'buy',
+              qty: dec(i + 1),
+              price: dec(100 + (i % 7)),
+              filledAt: new Date(Date.UTC(2026, 0, 5, 15, 0, i % 20)),
+            }),
+          );
+          await Promise.all(fills.map((f, i) => seedFill(workers[i % workers.length]!, f)));
+          const incremental = comparable(await allPositions(orm));
+          await positions.rebuild();
+          expect(comparable(await allPositions(orm))).toEqual(incremental);
+          const net = fills.reduce((sum, f) => (f.side === 'buy' ? sum.plus(f.qty) : sum.minus(f.qty)), dec(0));
+          expect(incremental[0]!.qty).toBe(net.toFixed());
+          expect(incremental[0]!.fillCount).toBe(60);
+        } finally {
+          for (const worker of workers.slice(1)) await worker.close(true);
+        }
+      },
+    );
   });
 }

@@ -1,12 +1,12 @@
 import type { EntityName } from '@mikro-orm/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/money';
-import { TradeEntity, FillEntity, PortfolioEntity } from '../../src/db/entities';
+import { FillEntity, PortfolioEntity, TradeEntity } from '../../src/db/entities';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
+import { dec } from '../../src/domain/money';
 import type { NewFill, NewTrade } from '../../src/domain/trade';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 
 const order = (clientOrderId: string, overrides: Partial<NewTrade> = {}): NewTrade => ({
   clientOrderId,
@@ -101,7 +101,15 @@ for (const kind of testDatabaseTargets()) {
       });
 
       it('a notional order has no quantity until it fills', async () => {
-        const { trade } = await trades.insertPending(order('view-notional', { quantity: null, notional: dec('250.5'), orderType: 'market', limitPrice: null, extendedHours: false }));
+        const { trade } = await trades.insertPending(
+          order('view-notional', {
+            quantity: null,
+            notional: dec('250.5'),
+            orderType: 'market',
+            limitPrice: null,
+            extendedHours: false,
+          }),
+        );
         expect(trade.quantity).toBeNull();
         expect(trade.notional?.toFixed()).toBe('250.5');
       });
@@ -145,13 +153,30 @@ for (const kind of testDatabaseTargets()) {
         expect(updated.createdAt.toISOString()).toBe(trade.createdAt.toISOString());
         expect(await trades.findById(trade.id)).toEqual(updated);
 
-        const cleared = await trades.update(trade.id, { errorCode: '40310000', errorMessage: 'insufficient buying power' });
-        expect(cleared).toMatchObject({ errorCode: '40310000', errorMessage: 'insufficient buying power', status: 'filled' });
+        const cleared = await trades.update(trade.id, {
+          errorCode: '40310000',
+          errorMessage: 'insufficient buying power',
+        });
+        expect(cleared).toMatchObject({
+          errorCode: '40310000',
+          errorMessage: 'insufficient buying power',
+          status: 'filled',
+        });
         await expect(trades.update(987654, { status: 'failed' })).rejects.toThrow(/No trade with id 987654/);
       });
 
       it('listUnsettled returns pending and non-terminal orders, oldest first', async () => {
-        const statuses = ['pending_submit', 'submitted', 'accepted', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected', 'failed'] as const;
+        const statuses = [
+          'pending_submit',
+          'submitted',
+          'accepted',
+          'partially_filled',
+          'filled',
+          'canceled',
+          'expired',
+          'rejected',
+          'failed',
+        ] as const;
         for (const status of statuses) {
           const { trade } = await trades.insertPending(order(`view-${status}`));
           if (status !== 'pending_submit') await trades.update(trade.id, { status });
@@ -164,11 +189,17 @@ for (const kind of testDatabaseTargets()) {
         const { trade } = await trades.insertPending(order('view-fill'));
         expect(await trades.recordFill(execution('exec-1', trade.id))).toBe(true);
         expect(await trades.recordFill(execution('exec-1', trade.id, { qty: dec(7) }))).toBe(false);
-        const concurrent = await Promise.all(Array.from({ length: 10 }, () => trades.recordFill(execution('exec-2', trade.id, { qty: dec('0.623456789') }))));
+        const concurrent = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            trades.recordFill(execution('exec-2', trade.id, { qty: dec('0.623456789') })),
+          ),
+        );
         expect(concurrent.filter(Boolean)).toHaveLength(1);
 
         const fills = await trades.listFillsForTrade(trade.id);
-        expect(fills.map((f) => [f.executionId, f.qty.toFixed(), f.price.toFixed(), f.side, f.filledAt.toISOString()])).toEqual([
+        expect(
+          fills.map((f) => [f.executionId, f.qty.toFixed(), f.price.toFixed(), f.side, f.filledAt.toISOString()]),
+        ).toEqual([
           ['exec-1', '0.5', '189.420001', 'buy', '2025-01-02T15:04:05.678Z'],
           ['exec-2', '0.623456789', '189.420001', 'buy', '2025-01-02T15:04:05.678Z'],
         ]);
@@ -209,7 +240,9 @@ for (const kind of testDatabaseTargets()) {
       });
 
       it('concurrent ensure calls for one name create one portfolio', async () => {
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => portfolios.ensure(i % 2 ? 'Swing' : 'swing', `U0${i}`)));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => portfolios.ensure(i % 2 ? 'Swing' : 'swing', `U0${i}`)),
+        );
         expect(new Set(results.map((p) => p.id)).size).toBe(1);
         expect(await countRows(PortfolioEntity)).toBe(1);
       });

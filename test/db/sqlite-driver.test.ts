@@ -2,10 +2,10 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/money';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PositionRepository } from '../../src/db/repositories/position-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
+import { dec } from '../../src/domain/money';
 
 /**
  * test/fixtures/made-by-sqlite3.sqlite was written by this app on its previous SQLite driver
@@ -33,21 +33,58 @@ describe('SQLite files written by the previous driver', () => {
 
     const trades = new TradeRepository(orm);
     const filled = await trades.findByClientOrderId('oms-VFIXTURE1');
-    expect(filled).toMatchObject({ status: 'filled', symbol: 'AAPL', side: 'buy', orderType: 'limit', portfolioName: 'Growth', alpacaOrderId: 'a-fixture-1' });
+    expect(filled).toMatchObject({
+      status: 'filled',
+      symbol: 'AAPL',
+      side: 'buy',
+      orderType: 'limit',
+      portfolioName: 'Growth',
+      alpacaOrderId: 'a-fixture-1',
+    });
     expect(filled!.quantity!.toFixed()).toBe('10.5');
     expect(filled!.limitPrice!.toFixed()).toBe('189.25');
     expect(filled!.alpacaFilledPrice!.toFixed()).toBe('189.123456');
     expect(filled!.createdAt.toISOString()).toBe('2026-11-30T15:00:00.000Z');
     expect(filled!.alpacaFilledAt!.toISOString()).toBe('2026-11-30T15:00:01.000Z');
     const [fill] = await trades.listFillsForTrade(filled!.id);
-    expect([fill!.executionId, fill!.qty.toFixed(), fill!.price.toFixed()]).toEqual(['exec-fixture-1', '10.5', '189.123456']);
+    expect([fill!.executionId, fill!.qty.toFixed(), fill!.price.toFixed()]).toEqual([
+      'exec-fixture-1',
+      '10.5',
+      '189.123456',
+    ]);
     const [position] = await new PositionRepository(orm).listForPortfolio('Growth');
     expect([position!.symbol, position!.qty.toFixed()]).toEqual(['AAPL', '10.5']);
-    expect((await trades.findByClientOrderId('oms-VFIXTURE2'))).toMatchObject({ status: 'pending_submit', timeInForce: 'gtc' });
+    expect(await trades.findByClientOrderId('oms-VFIXTURE2')).toMatchObject({
+      status: 'pending_submit',
+      timeInForce: 'gtc',
+    });
 
-    const { trade } = await trades.insertPending({ clientOrderId: 'oms-VAFTER', source: 'slack', symbol: 'AAPL', side: 'sell', quantity: dec(4), orderType: 'market', timeInForce: 'day', extendedHours: false, portfolioName: 'Growth', userId: 'U0TRADER' });
+    const { trade } = await trades.insertPending({
+      clientOrderId: 'oms-VAFTER',
+      source: 'slack',
+      symbol: 'AAPL',
+      side: 'sell',
+      quantity: dec(4),
+      orderType: 'market',
+      timeInForce: 'day',
+      extendedHours: false,
+      portfolioName: 'Growth',
+      userId: 'U0TRADER',
+    });
     await trades.applyUnderLock({ id: trade.id }, () => ({
-      fills: [{ executionId: 'exec-after', tradeId: trade.id, symbol: 'AAPL', side: 'sell', qty: dec(4), price: dec(190), portfolioName: 'Growth', filledAt: new Date(), source: 'broker' }],
+      fills: [
+        {
+          executionId: 'exec-after',
+          tradeId: trade.id,
+          symbol: 'AAPL',
+          side: 'sell',
+          qty: dec(4),
+          price: dec(190),
+          portfolioName: 'Growth',
+          filledAt: new Date(),
+          source: 'broker',
+        },
+      ],
       patch: { status: 'filled' },
     }));
     const [after] = await new PositionRepository(orm).listForPortfolio('Growth');

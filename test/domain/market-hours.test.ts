@@ -80,8 +80,12 @@ describe('describeMarket', () => {
 
   it('counts down in minutes, then under a minute, and drops the countdown for a stale clock', () => {
     const clock = { isOpen: false, nextOpen: at('2026-01-05T14:30:00Z'), nextClose: at('2026-01-05T21:00:00Z') };
-    expect(describeMarket(clock, at('2026-01-05T14:20:00Z')).detail).toBe('Opens 09:30 ET (in 10 min); closes 16:00 ET.');
-    expect(describeMarket(clock, at('2026-01-05T14:29:30Z')).detail).toBe('Opens 09:30 ET (in less than a minute); closes 16:00 ET.');
+    expect(describeMarket(clock, at('2026-01-05T14:20:00Z')).detail).toBe(
+      'Opens 09:30 ET (in 10 min); closes 16:00 ET.',
+    );
+    expect(describeMarket(clock, at('2026-01-05T14:29:30Z')).detail).toBe(
+      'Opens 09:30 ET (in less than a minute); closes 16:00 ET.',
+    );
     expect(describeMarket(clock, at('2026-01-05T14:31:00Z')).detail).toBe('Opens 09:30 ET; closes 16:00 ET.');
   });
 });

@@ -17,7 +17,23 @@ describe('decimalText / moneyText — the one parser of typed numbers', () => {
     expect(decimalText(typed)).toBe(digits);
   });
 
-  const refused = ['', ' ', '.', '-1', '+1', '1e3', '1,00', '12,34', '1 000', '$10', '10$', 'ten', '1.2.3', '１０', '0x10'];
+  const refused = [
+    '',
+    ' ',
+    '.',
+    '-1',
+    '+1',
+    '1e3',
+    '1,00',
+    '12,34',
+    '1 000',
+    '$10',
+    '10$',
+    'ten',
+    '1.2.3',
+    '１０',
+    '0x10',
+  ];
   it.each(refused)('refuses %j', (typed) => {
     expect(decimalText(typed)).toBeUndefined();
   });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money';
-import { MAX_PORTFOLIO_NAME_LENGTH, validateOrderForm, type OrderFormInput, type OrderFormResult } from '../../src/domain/order-form';
+import {
+  MAX_PORTFOLIO_NAME_LENGTH,
+  type OrderFormInput,
+  type OrderFormResult,
+  validateOrderForm,
+} from '../../src/domain/order-form';
 
 /** The portfolio field of the order form: the name an order is booked under is the normalised one. */
 

@@ -33,7 +33,10 @@ describe('parsePortfolioCommand', () => {
 
   it('refuses text too long to be a name, saying how long it was', () => {
     const parsed = parsePortfolioCommand('x'.repeat(5000));
-    expect(parsed).toEqual({ kind: 'invalid', reason: 'That is 5,000 characters long; portfolio names have at most 255. Try `/portfolio` to see them all.' });
+    expect(parsed).toEqual({
+      kind: 'invalid',
+      reason: 'That is 5,000 characters long; portfolio names have at most 255. Try `/portfolio` to see them all.',
+    });
     expect(parsePortfolioCommand('x'.repeat(255))).toMatchObject({ kind: 'show' });
   });
 

@@ -41,7 +41,11 @@ describe('normalizePortfolioName', () => {
 
 describe('portfolioNameKey', () => {
   it('gives names that look the same one key, whatever the case', () => {
-    expect(new Set(['Growth', 'Grow\u200Bth', ' growth ', 'GROWTH', '\uFF27\uFF52\uFF4F\uFF57\uFF54\uFF48'].map(portfolioNameKey))).toEqual(new Set(['growth']));
+    expect(
+      new Set(
+        ['Growth', 'Grow\u200Bth', ' growth ', 'GROWTH', '\uFF27\uFF52\uFF4F\uFF57\uFF54\uFF48'].map(portfolioNameKey),
+      ),
+    ).toEqual(new Set(['growth']));
     expect(portfolioNameKey(DECOMPOSED)).toBe(portfolioNameKey(COMPOSED.toUpperCase()));
     expect(portfolioNameKey('Growth  Fund')).toBe(portfolioNameKey('growth fund'));
   });

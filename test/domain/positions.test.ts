@@ -1,11 +1,28 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dec, type Dec } from '../../src/domain/money';
-import { applyFill, averageCost, FLAT_POSITION, replayFills, type PositionFill, type PositionState } from '../../src/domain/positions';
+import { type Dec, dec } from '../../src/domain/money';
+import {
+  applyFill,
+  averageCost,
+  FLAT_POSITION,
+  type PositionFill,
+  type PositionState,
+  replayFills,
+} from '../../src/domain/positions';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 5, 14, 30 + minute));
-const buy = (qty: string, price: string, minute = 0): PositionFill => ({ side: 'buy', qty: dec(qty), price: dec(price), filledAt: at(minute) });
-const sell = (qty: string, price: string, minute = 0): PositionFill => ({ side: 'sell', qty: dec(qty), price: dec(price), filledAt: at(minute) });
+const buy = (qty: string, price: string, minute = 0): PositionFill => ({
+  side: 'buy',
+  qty: dec(qty),
+  price: dec(price),
+  filledAt: at(minute),
+});
+const sell = (qty: string, price: string, minute = 0): PositionFill => ({
+  side: 'sell',
+  qty: dec(qty),
+  price: dec(price),
+  filledAt: at(minute),
+});
 
 function figures(state: PositionState) {
   return {
@@ -92,7 +109,10 @@ describe('average-cost invariants (property-based)', () => {
         const state = replayFills(fills);
         if (state.qty.isZero()) expect(state.costBasis.isZero()).toBe(true);
         // Cash out minus cash in, plus what is still held at cost, equals realized P&L (to rounding).
-        const cash = fills.reduce((sum: Dec, f) => (f.side === 'sell' ? sum.plus(f.qty.times(f.price)) : sum.minus(f.qty.times(f.price))), dec(0));
+        const cash = fills.reduce(
+          (sum: Dec, f) => (f.side === 'sell' ? sum.plus(f.qty.times(f.price)) : sum.minus(f.qty.times(f.price))),
+          dec(0),
+        );
         const drift = cash.plus(state.costBasis).minus(state.realizedPnl).abs();
         expect(drift.lte(dec('0.000001').times(fills.length * 2 + 1))).toBe(true);
       }),
@@ -101,15 +121,21 @@ describe('average-cost invariants (property-based)', () => {
 
   it('the average cost of an open position lies between the lowest and highest price paid, up to the millionth-of-a-dollar rounding of the cost', () => {
     fc.assert(
-      fc.property(fc.array(fillArbitrary.map((f) => ({ ...f, side: 'buy' as const })), { minLength: 1, maxLength: 20 }), (fills) => {
-        const state = replayFills(fills);
-        const avg = averageCost(state)!;
-        const prices = fills.map((f) => f.price);
-        // Each fill's cost is rounded by at most half a millionth of a dollar; spread over the shares held.
-        const tolerance = dec('0.0000005').times(fills.length).div(state.qty);
-        expect(avg.gte(prices.reduce((a, b) => (a.lt(b) ? a : b)).minus(tolerance))).toBe(true);
-        expect(avg.lte(prices.reduce((a, b) => (a.gt(b) ? a : b)).plus(tolerance))).toBe(true);
-      }),
+      fc.property(
+        fc.array(
+          fillArbitrary.map((f) => ({ ...f, side: 'buy' as const })),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (fills) => {
+          const state = replayFills(fills);
+          const avg = averageCost(state)!;
+          const prices = fills.map((f) => f.price);
+          // Each fill's cost is rounded by at most half a millionth of a dollar; spread over the shares held.
+          const tolerance = dec('0.0000005').times(fills.length).div(state.qty);
+          expect(avg.gte(prices.reduce((a, b) => (a.lt(b) ? a : b)).minus(tolerance))).toBe(true);
+          expect(avg.lte(prices.reduce((a, b) => (a.gt(b) ? a : b)).plus(tolerance))).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -1,23 +1,27 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dec, type Dec } from '../../src/domain/money';
+import { type Dec, dec } from '../../src/domain/money';
 import {
   adjustmentToMatch,
-  comparePositions,
-  confirmDiscrepancies,
-  isOurClientOrderId,
-  orderFindingKey,
-  planPositionUpdates,
-  positionFingerprint,
-  reviewOrders,
   type BookHolding,
   type BookOrderFacts,
   type BrokerOrderFacts,
+  comparePositions,
+  confirmDiscrepancies,
+  isOurClientOrderId,
   type OpenPositionFinding,
+  orderFindingKey,
   type PositionDiscrepancy,
+  planPositionUpdates,
+  positionFingerprint,
+  reviewOrders,
 } from '../../src/domain/reconciliation';
 
-const holding = (portfolioName: string, symbol: string, qty: string): BookHolding => ({ portfolioName, symbol, qty: dec(qty) });
+const holding = (portfolioName: string, symbol: string, qty: string): BookHolding => ({
+  portfolioName,
+  symbol,
+  qty: dec(qty),
+});
 const position = (symbol: string, qty: string) => ({ symbol, qty: dec(qty) });
 const plain = (d: PositionDiscrepancy) => ({
   kind: d.kind,
@@ -30,12 +34,24 @@ const plain = (d: PositionDiscrepancy) => ({
 
 describe('comparePositions', () => {
   it('sums every portfolio per symbol and names each kind of disagreement', () => {
-    const books = [holding('Growth', 'AAPL', '10'), holding('Default Portfolio', 'AAPL', '5'), holding('Growth', 'MSFT', '3'), holding('Income', 'SPY', '2')];
+    const books = [
+      holding('Growth', 'AAPL', '10'),
+      holding('Default Portfolio', 'AAPL', '5'),
+      holding('Growth', 'MSFT', '3'),
+      holding('Income', 'SPY', '2'),
+    ];
     const broker = [position('AAPL', '20'), position('SPY', '2'), position('TSLA', '7')];
     const { discrepancies, symbolsCompared } = comparePositions(books, broker);
     expect(symbolsCompared).toBe(4);
     expect(discrepancies.map(plain)).toEqual([
-      { kind: 'quantity_mismatch', symbol: 'AAPL', books: '15', broker: '20', difference: '5', breakdown: ['Growth 10', 'Default Portfolio 5'] },
+      {
+        kind: 'quantity_mismatch',
+        symbol: 'AAPL',
+        books: '15',
+        broker: '20',
+        difference: '5',
+        breakdown: ['Growth 10', 'Default Portfolio 5'],
+      },
       { kind: 'books_only', symbol: 'MSFT', books: '3', broker: '0', difference: '-3', breakdown: ['Growth 3'] },
       { kind: 'broker_only', symbol: 'TSLA', books: '0', broker: '7', difference: '7', breakdown: [] },
     ]);
@@ -43,21 +59,56 @@ describe('comparePositions', () => {
   });
 
   it('merges spellings of one portfolio, drops portfolios that net to zero, and agrees on fractional shares', () => {
-    const books = [holding('Growth', 'AAPL', '1.5'), holding(' growth ', 'AAPL', '2.25'), holding('Income', 'AAPL', '4'), holding('Income', 'AAPL', '-4'), holding('Growth', 'MSFT', '0.1')];
+    const books = [
+      holding('Growth', 'AAPL', '1.5'),
+      holding(' growth ', 'AAPL', '2.25'),
+      holding('Income', 'AAPL', '4'),
+      holding('Income', 'AAPL', '-4'),
+      holding('Growth', 'MSFT', '0.1'),
+    ];
     const { discrepancies } = comparePositions(books, [position('AAPL', '4'), position('MSFT', '0.100000000')]);
-    expect(discrepancies.map(plain)).toEqual([{ kind: 'quantity_mismatch', symbol: 'AAPL', books: '3.75', broker: '4', difference: '0.25', breakdown: ['Growth 3.75'] }]);
+    expect(discrepancies.map(plain)).toEqual([
+      {
+        kind: 'quantity_mismatch',
+        symbol: 'AAPL',
+        books: '3.75',
+        broker: '4',
+        difference: '0.25',
+        breakdown: ['Growth 3.75'],
+      },
+    ]);
   });
 
   it('merges names that only look different: invisible characters, decomposed accents, double spaces', () => {
-    const books = [holding('Growth', 'AAPL', '1'), holding('Grow\u200Bth', 'AAPL', '2'), holding('Cafe\u0301', 'AAPL', '3'), holding('CAF\u00c9', 'AAPL', '4'), holding('Growth  Fund', 'AAPL', '5'), holding('Growth Fund', 'AAPL', '6')];
+    const books = [
+      holding('Growth', 'AAPL', '1'),
+      holding('Grow\u200Bth', 'AAPL', '2'),
+      holding('Cafe\u0301', 'AAPL', '3'),
+      holding('CAF\u00c9', 'AAPL', '4'),
+      holding('Growth  Fund', 'AAPL', '5'),
+      holding('Growth Fund', 'AAPL', '6'),
+    ];
     const { discrepancies } = comparePositions(books, [position('AAPL', '1')]);
     expect(discrepancies.map(plain)[0]?.breakdown).toEqual(['Growth Fund 11', 'Caf\u00e9 7', 'Growth 3']);
   });
 
   it('compares shorts like longs and leaves skipped symbols out entirely', () => {
-    const { discrepancies, symbolsCompared } = comparePositions([holding('Growth', 'TSLA', '-5'), holding('Growth', 'AAPL', '1')], [position('TSLA', '-3'), position('AAPL', '2')], new Set(['AAPL']));
+    const { discrepancies, symbolsCompared } = comparePositions(
+      [holding('Growth', 'TSLA', '-5'), holding('Growth', 'AAPL', '1')],
+      [position('TSLA', '-3'), position('AAPL', '2')],
+      new Set(['AAPL']),
+    );
     expect(symbolsCompared).toBe(1);
-    expect(discrepancies.map(plain)).toEqual([{ kind: 'quantity_mismatch', symbol: 'TSLA', books: '-5', broker: '-3', difference: '2', breakdown: ['Growth -5'] }]);
+    expect(discrepancies.map(plain)).toEqual([
+      {
+        kind: 'quantity_mismatch',
+        symbol: 'TSLA',
+        books: '-5',
+        broker: '-3',
+        difference: '2',
+        breakdown: ['Growth -5'],
+      },
+    ]);
   });
 
   it('reports a symbol exactly when the books total differs from the broker, and difference = broker − books', () => {
@@ -70,7 +121,8 @@ describe('comparePositions', () => {
         (bookRows, brokerRows) => {
           const books = bookRows.map((r) => holding(r.portfolioName, r.symbol, r.qty));
           const broker = brokerRows.map((r) => position(r.symbol, r.qty));
-          const total = (rows: { symbol: string; qty: Dec }[], s: string) => rows.filter((r) => r.symbol === s).reduce((acc, r) => acc.plus(r.qty), dec(0));
+          const total = (rows: { symbol: string; qty: Dec }[], s: string) =>
+            rows.filter((r) => r.symbol === s).reduce((acc, r) => acc.plus(r.qty), dec(0));
           const { discrepancies } = comparePositions(books, broker);
           for (const s of ['AAPL', 'MSFT', 'TSLA']) {
             const found = discrepancies.find((d) => d.symbol === s);
@@ -87,10 +139,16 @@ describe('comparePositions', () => {
 });
 
 describe('confirmDiscrepancies', () => {
-  const first = comparePositions([holding('Growth', 'AAPL', '10'), holding('Growth', 'MSFT', '1')], [position('AAPL', '12'), position('MSFT', '2'), position('SPY', '1')]).discrepancies;
+  const first = comparePositions(
+    [holding('Growth', 'AAPL', '10'), holding('Growth', 'MSFT', '1')],
+    [position('AAPL', '12'), position('MSFT', '2'), position('SPY', '1')],
+  ).discrepancies;
 
   it('keeps what the second read shows with the same figures; anything that moved is undecided', () => {
-    const second = comparePositions([holding('Growth', 'AAPL', '10'), holding('Growth', 'MSFT', '1'), holding('Growth', 'TSLA', '1')], [position('AAPL', '12'), position('MSFT', '3')]).discrepancies;
+    const second = comparePositions(
+      [holding('Growth', 'AAPL', '10'), holding('Growth', 'MSFT', '1'), holding('Growth', 'TSLA', '1')],
+      [position('AAPL', '12'), position('MSFT', '3')],
+    ).discrepancies;
     const { confirmed, unsettledSymbols } = confirmDiscrepancies(first, second);
     expect(confirmed.map((d) => d.symbol)).toEqual(['AAPL']);
     expect([...unsettledSymbols].sort()).toEqual(['MSFT', 'SPY', 'TSLA']);
@@ -102,8 +160,15 @@ describe('confirmDiscrepancies', () => {
 });
 
 describe('planPositionUpdates (de-duplication)', () => {
-  const found = comparePositions([holding('Growth', 'AAPL', '10'), holding('Growth', 'MSFT', '1')], [position('AAPL', '12'), position('MSFT', '2')]).discrepancies;
-  const stored = (id: number, d: PositionDiscrepancy, overrides: Partial<OpenPositionFinding> = {}): OpenPositionFinding => ({
+  const found = comparePositions(
+    [holding('Growth', 'AAPL', '10'), holding('Growth', 'MSFT', '1')],
+    [position('AAPL', '12'), position('MSFT', '2')],
+  ).discrepancies;
+  const stored = (
+    id: number,
+    d: PositionDiscrepancy,
+    overrides: Partial<OpenPositionFinding> = {},
+  ): OpenPositionFinding => ({
     id,
     key: d.key,
     symbol: d.symbol,
@@ -115,7 +180,19 @@ describe('planPositionUpdates (de-duplication)', () => {
   });
 
   it('new findings are created; unchanged ones kept; changed ones updated; cleared ones resolved', () => {
-    const open = [stored(1, found[0]!), stored(2, found[1]!, { brokerQty: dec(5) }), { id: 3, key: 'position:SPY', symbol: 'SPY', kind: 'broker_only' as const, booksQty: dec(0), brokerQty: dec(1), breakdown: [] }];
+    const open = [
+      stored(1, found[0]!),
+      stored(2, found[1]!, { brokerQty: dec(5) }),
+      {
+        id: 3,
+        key: 'position:SPY',
+        symbol: 'SPY',
+        kind: 'broker_only' as const,
+        booksQty: dec(0),
+        brokerQty: dec(1),
+        breakdown: [],
+      },
+    ];
     const tsla = comparePositions([], [position('TSLA', '1')]).discrepancies[0]!;
     const plan = planPositionUpdates(open, [...found, tsla], new Set());
     expect(plan.create.map((d) => d.symbol)).toEqual(['TSLA']);
@@ -131,8 +208,16 @@ describe('planPositionUpdates (de-duplication)', () => {
 
   it('the fingerprint ignores portfolio spelling and trailing zeros but not figures', () => {
     const d = found[0]!;
-    expect(positionFingerprint({ ...d, booksQty: dec('10.000'), breakdown: [{ portfolioName: ' GROWTH', qty: dec('10.0') }] })).toBe(positionFingerprint(d));
-    expect(positionFingerprint({ ...d, breakdown: [{ portfolioName: 'Grow\u200Bth', qty: dec('10') }] })).toBe(positionFingerprint(d));
+    expect(
+      positionFingerprint({
+        ...d,
+        booksQty: dec('10.000'),
+        breakdown: [{ portfolioName: ' GROWTH', qty: dec('10.0') }],
+      }),
+    ).toBe(positionFingerprint(d));
+    expect(positionFingerprint({ ...d, breakdown: [{ portfolioName: 'Grow\u200Bth', qty: dec('10') }] })).toBe(
+      positionFingerprint(d),
+    );
     expect(positionFingerprint({ ...d, brokerQty: dec(13) })).not.toBe(positionFingerprint(d));
   });
 });
@@ -189,13 +274,21 @@ describe('reviewOrders', () => {
   });
 
   it('ignores orders that changed within the quiet period and marks their symbols', () => {
-    const review = reviewOrders([order({ id: 'o1', clientOrderId: 'oms-NEW', symbol: 'MSFT', updatedAt: new Date(now.getTime() - 2_000) })], [], { now, quietMs: 10_000 });
+    const review = reviewOrders(
+      [order({ id: 'o1', clientOrderId: 'oms-NEW', symbol: 'MSFT', updatedAt: new Date(now.getTime() - 2_000) })],
+      [],
+      { now, quietMs: 10_000 },
+    );
     expect(review).toMatchObject({ adopt: [], external: [], repairs: [], checked: 0 });
     expect([...review.quietSymbols]).toEqual(['MSFT']);
   });
 
   it('finds a book row by the broker order id when the client order id differs', () => {
-    const review = reviewOrders([order({ id: 'o9', clientOrderId: 'other' })], [book({ id: 9, clientOrderId: 'legacy-1', alpacaOrderId: 'o9' })], { now, quietMs: 10_000 });
+    const review = reviewOrders(
+      [order({ id: 'o9', clientOrderId: 'other' })],
+      [book({ id: 9, clientOrderId: 'legacy-1', alpacaOrderId: 'o9' })],
+      { now, quietMs: 10_000 },
+    );
     expect(review.external).toEqual([]);
     expect(review.repairs).toEqual([]);
   });
@@ -205,7 +298,9 @@ describe('reviewOrders', () => {
     expect(orderFindingKey('order_adopted', o)).toBe('adopted:o1');
     expect(orderFindingKey('order_external', o)).toBe('external:o1');
     expect(orderFindingKey('order_repaired', o)).toBe('repaired:o1:filled:5');
-    expect(orderFindingKey('order_repaired', { ...o, filledQty: dec(2), status: 'partially_filled' })).not.toBe(orderFindingKey('order_repaired', o));
+    expect(orderFindingKey('order_repaired', { ...o, filledQty: dec(2), status: 'partially_filled' })).not.toBe(
+      orderFindingKey('order_repaired', o),
+    );
     expect(isOurClientOrderId('oms-V1')).toBe(true);
     expect(isOurClientOrderId('web-1')).toBe(false);
   });

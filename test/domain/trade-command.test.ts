@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RESERVED_WORDS, parseTradeCommand, type OrderPrefill } from '../../src/domain/trade-command';
+import { type OrderPrefill, parseTradeCommand, RESERVED_WORDS } from '../../src/domain/trade-command';
 
 function prefillOf(text: string): OrderPrefill {
   const command = parseTradeCommand(text);
@@ -48,7 +48,10 @@ describe('parseTradeCommand — order prefill', () => {
       'buy 10 aapl stop 180 limit 179.5',
       { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'stop_limit', stopPrice: '180', limitPrice: '179.5' },
     ],
-    ['buy 10 aapl limit 179.5 stp $180', { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'stop_limit', stopPrice: '180', limitPrice: '179.5' }],
+    [
+      'buy 10 aapl limit 179.5 stp $180',
+      { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'stop_limit', stopPrice: '180', limitPrice: '179.5' },
+    ],
     ['buy 10 aapl stop_limit', { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'stop_limit' }],
     ['buy 10 aapl limit', { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'limit' }],
     ['buy 10 aapl @ 189.5', { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'limit', limitPrice: '189.5' }],
@@ -58,8 +61,14 @@ describe('parseTradeCommand — order prefill', () => {
     ['buy 10 aapl market', { side: 'buy', quantity: '10', symbol: 'AAPL', type: 'market' }],
     ['sell 1 aapl GTC', { side: 'sell', quantity: '1', symbol: 'AAPL', timeInForce: 'gtc' }],
     ['sell 1 aapl day', { side: 'sell', quantity: '1', symbol: 'AAPL', timeInForce: 'day' }],
-    ['buy 1 aapl limit 180 ext', { side: 'buy', quantity: '1', symbol: 'AAPL', type: 'limit', limitPrice: '180', extendedHours: true }],
-    ['buy 1 aapl limit 180 extended hours', { side: 'buy', quantity: '1', symbol: 'AAPL', type: 'limit', limitPrice: '180', extendedHours: true }],
+    [
+      'buy 1 aapl limit 180 ext',
+      { side: 'buy', quantity: '1', symbol: 'AAPL', type: 'limit', limitPrice: '180', extendedHours: true },
+    ],
+    [
+      'buy 1 aapl limit 180 extended hours',
+      { side: 'buy', quantity: '1', symbol: 'AAPL', type: 'limit', limitPrice: '180', extendedHours: true },
+    ],
     ['b 3 nvda', { side: 'buy', quantity: '3', symbol: 'NVDA' }],
     ['s 3 nvda', { side: 'sell', quantity: '3', symbol: 'NVDA' }],
     ['long 2.5 spy', { side: 'buy', quantity: '2.5', symbol: 'SPY' }],
@@ -122,7 +131,9 @@ const prefillArbitrary: fc.Arbitrary<OrderPrefill> = fc
         fc.constant({ type: 'market' as const }),
         decimalString.map((limitPrice) => ({ type: 'limit' as const, limitPrice })),
         decimalString.map((stopPrice) => ({ type: 'stop' as const, stopPrice })),
-        fc.tuple(decimalString, decimalString).map(([stopPrice, limitPrice]) => ({ type: 'stop_limit' as const, stopPrice, limitPrice })),
+        fc
+          .tuple(decimalString, decimalString)
+          .map(([stopPrice, limitPrice]) => ({ type: 'stop_limit' as const, stopPrice, limitPrice })),
       ),
       timeInForce: fc.constantFrom('day' as const, 'gtc' as const),
       extendedHours: fc.constant(true),
@@ -165,7 +176,24 @@ const vocabulary = [...RESERVED_WORDS].map((w) => w.toLowerCase());
 const sentence = fc
   .array(
     fc.oneof(
-      fc.constantFrom(...vocabulary, '$', '@', 'pf:', 'portfolio:', '"', '“', '&amp;', '&lt;', 'pf:"a b"', '$1,000.50', '500$', '1,00', '-3', '.5', '5.'),
+      fc.constantFrom(
+        ...vocabulary,
+        '$',
+        '@',
+        'pf:',
+        'portfolio:',
+        '"',
+        '“',
+        '&amp;',
+        '&lt;',
+        'pf:"a b"',
+        '$1,000.50',
+        '500$',
+        '1,00',
+        '-3',
+        '.5',
+        '5.',
+      ),
       decimalString,
       symbol,
       fc.string({ maxLength: 8 }),
@@ -197,10 +225,12 @@ describe('parseTradeCommand — properties', () => {
       .tuple(prefillArbitrary, fc.record({ sideWord: fc.nat(), cashtag: fc.boolean(), dollarAfter: fc.boolean() }))
       .chain(([prefill, spelling]) => {
         const { side, others } = renderUnits(prefill, spelling);
-        return fc
-          .shuffledSubarray(others, { minLength: others.length, maxLength: others.length })
-          // A one-letter side word must lead: after a side is known, b / s are the tickers B / S.
-          .map((shuffled) => ({ prefill, text: [...(side === undefined ? [] : [side]), ...shuffled].join(' ') }));
+        return (
+          fc
+            .shuffledSubarray(others, { minLength: others.length, maxLength: others.length })
+            // A one-letter side word must lead: after a side is known, b / s are the tickers B / S.
+            .map((shuffled) => ({ prefill, text: [...(side === undefined ? [] : [side]), ...shuffled].join(' ') }))
+        );
       });
     fc.assert(
       fc.property(typed, ({ prefill, text }) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchApp, type LaunchedApp } from '../support/launch';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { type LaunchedApp, launchApp } from '../support/launch';
 
 async function getHealth(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url);
@@ -34,7 +34,13 @@ for (const kind of testDatabaseTargets()) {
     it('answers /health with 200 and every field when all is connected', async () => {
       const { status, body } = await getHealth(launched.healthUrl);
       expect(status).toBe(200);
-      expect(body).toMatchObject({ status: 'ok', db: 'ok', slack_connected: true, alpaca_connected: true, use_alpaca: true });
+      expect(body).toMatchObject({
+        status: 'ok',
+        db: 'ok',
+        slack_connected: true,
+        alpaca_connected: true,
+        use_alpaca: true,
+      });
       expect(typeof body.version).toBe('string');
       expect(typeof body.uptime_s).toBe('number');
     });

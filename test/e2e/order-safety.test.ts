@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchApp, type LaunchedApp } from '../support/launch';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
-import { formValues, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
-import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, type StoredMessage } from '../support/slack-standin';
 import { initORM, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { type LaunchedApp, launchApp } from '../support/launch';
+import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, type StoredMessage } from '../support/slack-standin';
+import { formValues, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
 
 const ORDERS = /^\/v2\/orders$/;
 const SLACK_OUTAGE = ['chat.', 'views.', 'conversations.'];
@@ -32,7 +32,14 @@ for (const kind of testDatabaseTargets()) {
 
     beforeAll(async () => {
       db = await kind.create();
-      t = await launchApp({ database: db.target, env: { MAX_ORDER_NOTIONAL: '50000', TRADER_USER_IDS: `${DEFAULT_USER_ID},U0TRADER2`, ADMIN_USER_IDS: 'U0ADMIN' } });
+      t = await launchApp({
+        database: db.target,
+        env: {
+          MAX_ORDER_NOTIONAL: '50000',
+          TRADER_USER_IDS: `${DEFAULT_USER_ID},U0TRADER2`,
+          ADMIN_USER_IDS: 'U0ADMIN',
+        },
+      });
       orm = await initORM(db.target);
       trades = new TradeRepository(orm);
     });
@@ -51,18 +58,25 @@ for (const kind of testDatabaseTargets()) {
       t.alpaca.setMarketOpen(false);
       const first = await placeOrder(t, { symbol: 'AAPL', quantity: '2', portfolio: 'Outage' });
       const second = await placeOrder(t, { symbol: 'MSFT', quantity: '1', portfolio: 'Outage' });
-      for (const order of [first, second]) await waitForConfirmation(t, order.clientOrderId, (m) => /queued for the open/.test(shown(m)));
+      for (const order of [first, second])
+        await waitForConfirmation(t, order.clientOrderId, (m) => /queued for the open/.test(shown(m)));
 
       t.slack.startOutage(SLACK_OUTAGE);
       t.alpaca.setMarketOpen(true);
       const opened = Date.now();
       await expect
-        .poll(async () => Promise.all([first, second].map(async (o) => (await trades.findByClientOrderId(o.clientOrderId))?.status)), { timeout: 3_000, interval: 25 })
+        .poll(
+          async () =>
+            Promise.all([first, second].map(async (o) => (await trades.findByClientOrderId(o.clientOrderId))?.status)),
+          { timeout: 3_000, interval: 25 },
+        )
         .toEqual(['filled', 'filled']);
       const booksMs = Date.now() - opened;
       for (const order of [first, second]) {
         const row = await trades.findByClientOrderId(order.clientOrderId);
-        expect((await trades.listFillsForTrade(row!.id)).reduce((sum, f) => sum + Number(f.qty), 0)).toBe(Number(row!.quantity));
+        expect((await trades.listFillsForTrade(row!.id)).reduce((sum, f) => sum + Number(f.qty), 0)).toBe(
+          Number(row!.quantity),
+        );
       }
       // Slack is still down: the messages say what they said before, nothing was lost meanwhile.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -70,7 +84,9 @@ for (const kind of testDatabaseTargets()) {
 
       t.slack.endOutage();
       const messages = await Promise.all(
-        [first, second].map((o) => waitForConfirmation(t, o.clientOrderId, (m) => /Filled/.test(shown(m)), DEFAULT_CHANNEL_ID, 25_000)),
+        [first, second].map((o) =>
+          waitForConfirmation(t, o.clientOrderId, (m) => /Filled/.test(shown(m)), DEFAULT_CHANNEL_ID, 25_000),
+        ),
       );
       for (const message of messages) {
         await expect.poll(() => threadReplies(t, message).length, { timeout: 10_000 }).toBe(1);
@@ -83,10 +99,24 @@ for (const kind of testDatabaseTargets()) {
     }, 60_000);
 
     it('"Submitted" means Alpaca acknowledged it: while Alpaca answers 503 the confirmation says Sending and, within 5 s, that we keep trying and it cannot be placed twice', async () => {
-      t.alpaca.inject({ method: 'POST', path: ORDERS, status: 503, times: 3, body: { code: 50300000, message: 'service unavailable' } });
+      t.alpaca.inject({
+        method: 'POST',
+        path: ORDERS,
+        status: 503,
+        times: 3,
+        body: { code: 50300000, message: 'service unavailable' },
+      });
       const submitted = Date.now();
       const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1', portfolio: 'Sending' });
-      await expect.poll(() => versions(t, clientOrderId).some((v) => /Sending — /.test(v) && /We keep trying, and the order can’t be placed twice/.test(v)), { timeout: 5_000, interval: 25 }).toBe(true);
+      await expect
+        .poll(
+          () =>
+            versions(t, clientOrderId).some(
+              (v) => /Sending — /.test(v) && /We keep trying, and the order can’t be placed twice/.test(v),
+            ),
+          { timeout: 5_000, interval: 25 },
+        )
+        .toBe(true);
       expect(Date.now() - submitted).toBeLessThan(5_000);
 
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(shown(m)));
@@ -105,11 +135,17 @@ for (const kind of testDatabaseTargets()) {
           ? "create trigger refuse_orders before insert on trades begin select raise(abort, 'the disk is full'); end"
           : "create function refuse_orders() returns trigger language plpgsql as $$ begin raise exception 'the disk is full'; end $$",
       );
-      if (!sqlite) await connection.execute('create trigger refuse_orders before insert on trades for each row execute function refuse_orders()');
+      if (!sqlite)
+        await connection.execute(
+          'create trigger refuse_orders before insert on trades for each row execute function refuse_orders()',
+        );
       try {
         const posts = t.alpaca.requestCount({ method: 'POST', path: ORDERS });
         const view = await openOrderForm(t);
-        const ack = await t.slack.submitView({ viewId: view.id, values: formValues({ symbol: 'AAPL', quantity: '1' }) });
+        const ack = await t.slack.submitView({
+          viewId: view.id,
+          values: formValues({ symbol: 'AAPL', quantity: '1' }),
+        });
         const payload = ack.ackPayload as { response_action: string; errors: Record<string, string> };
         expect(payload.response_action).toBe('errors');
         expect(payload.errors.symbol).toMatch(/nothing was sent to Alpaca/);
@@ -131,7 +167,9 @@ for (const kind of testDatabaseTargets()) {
 
       const positions = await t.slack.slashCommand({ command: '/portfolio', text: 'positions', userId: member });
       await expect.poll(() => t.slack.responses.filter((r) => r.url === positions.responseUrl).length).toBe(1);
-      expect(JSON.stringify(t.slack.responses.find((r) => r.url === positions.responseUrl)!.body)).toMatch(/traders and admins only/);
+      expect(JSON.stringify(t.slack.responses.find((r) => r.url === positions.responseUrl)!.body)).toMatch(
+        /traders and admins only/,
+      );
 
       const overview = await t.slack.slashCommand({ command: '/portfolio', text: '', userId: member });
       await expect.poll(() => t.slack.responses.filter((r) => r.url === overview.responseUrl).length).toBe(1);
@@ -140,13 +178,17 @@ for (const kind of testDatabaseTargets()) {
       expect(listed).not.toContain('PA3STANDIN00');
 
       await t.slack.appHomeOpened(member);
-      await expect.poll(() => JSON.stringify(t.slack.homeView(member)?.view ?? {}), { timeout: 5_000 }).toMatch(/traders and admins only/);
+      await expect
+        .poll(() => JSON.stringify(t.slack.homeView(member)?.view ?? {}), { timeout: 5_000 })
+        .toMatch(/traders and admins only/);
       expect(JSON.stringify(t.slack.homeView(member)!.view)).not.toContain('PA3STANDIN00');
 
       for (const allowed of [DEFAULT_USER_ID, 'U0ADMIN']) {
         const own = await t.slack.slashCommand({ command: '/portfolio', text: 'account', userId: allowed });
         await expect.poll(() => t.slack.responses.filter((r) => r.url === own.responseUrl).length).toBe(1);
-        expect(JSON.stringify(t.slack.responses.find((r) => r.url === own.responseUrl)!.body)).toContain('PA3STANDIN00');
+        expect(JSON.stringify(t.slack.responses.find((r) => r.url === own.responseUrl)!.body)).toContain(
+          'PA3STANDIN00',
+        );
       }
     });
   });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initORM, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
-import { launchApp, type LaunchedApp } from '../support/launch';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { type LaunchedApp, launchApp } from '../support/launch';
 import { placeOrder, waitForConfirmation } from '../support/trading';
 
 /**
@@ -42,7 +42,9 @@ for (const kind of testDatabaseTargets()) {
     /** `/portfolio <text>`: the blocks of the answer, as JSON text. */
     async function portfolioCommand(text: string): Promise<string> {
       const command = await t.slack.slashCommand({ command: '/portfolio', text });
-      await expect.poll(() => t.slack.responses.some((r) => r.url === command.responseUrl), { timeout: 15_000 }).toBe(true);
+      await expect
+        .poll(() => t.slack.responses.some((r) => r.url === command.responseUrl), { timeout: 15_000 })
+        .toBe(true);
       const reply = t.slack.responses.find((r) => r.url === command.responseUrl)!;
       expect(reply.error).toBeUndefined();
       return JSON.stringify(reply.body.blocks);
@@ -53,7 +55,11 @@ for (const kind of testDatabaseTargets()) {
         const { clientOrderId } = await placeOrder(t, { portfolio, symbol, quantity, gmv });
         await waitForConfirmation(t, clientOrderId, (m) => JSON.stringify(m.blocks).includes('Recorded'));
       }
-      expect((await new PortfolioRepository(orm).list()).map((p) => p.name)).toEqual(['Caf\u00e9', 'Growth', 'Growth Fund']);
+      expect((await new PortfolioRepository(orm).list()).map((p) => p.name)).toEqual([
+        'Caf\u00e9',
+        'Growth',
+        'Growth Fund',
+      ]);
       for (const [name, holding] of [
         ['growth', 'AAPL* · 15 sh'],
         ['GROW\u200BTH', 'AAPL* · 15 sh'],

@@ -1,22 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dec } from '../../src/domain/money';
 import { initORM, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
+import { dec } from '../../src/domain/money';
 import { HOME_ACTIONS } from '../../src/slack/home/home-view';
 import { PORTFOLIO_PAGE_ACTIONS } from '../../src/slack/portfolio/portfolio-messages';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { seedFill } from '../support/fills';
-import { launchApp, type LaunchedApp } from '../support/launch';
+import { type LaunchedApp, launchApp } from '../support/launch';
 import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, type RecordedCall, type StoredMessage } from '../support/slack-standin';
 import { placeOrder, waitForConfirmation } from '../support/trading';
 
 type Json = Record<string, any>;
 
 /** Synthetic listed symbols ZAAA, ZAAB, … priced by the stand-in: bought at 50 + i, last 55 + i, previous close 54 + i. */
-const synthetic = (i: number) => `Z${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
+const synthetic = (i: number) =>
+  `Z${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
 
 let sequence = 0;
-async function fill(orm: Orm, portfolioName: string, symbol: string, side: 'buy' | 'sell', qty: string, price: string): Promise<void> {
+async function fill(
+  orm: Orm,
+  portfolioName: string,
+  symbol: string,
+  side: 'buy' | 'sell',
+  qty: string,
+  price: string,
+): Promise<void> {
   await seedFill(orm, {
     executionId: `seed-${++sequence}`,
     tradeId: null,
@@ -47,13 +55,24 @@ async function portfolioCommand(t: LaunchedApp, text: string, userId = DEFAULT_U
   const post = t.slack.responses.find((r) => r.url === command.responseUrl)!;
   expect(post.error, 'Slack refused the reply').toBeUndefined();
   expect(post.body.response_type).toBe('ephemeral');
-  const message = t.slack.messages(DEFAULT_CHANNEL_ID).filter((m) => m.user === userId).at(-1)!;
+  const message = t.slack
+    .messages(DEFAULT_CHANNEL_ID)
+    .filter((m) => m.user === userId)
+    .at(-1)!;
   expect(message).toMatchObject({ ephemeral: true, user: userId });
-  return { body: post.body, text: JSON.stringify(post.body.blocks), brokerRequests: t.alpaca.requests.length - before, message };
+  return {
+    body: post.body,
+    text: JSON.stringify(post.body.blocks),
+    brokerRequests: t.alpaca.requests.length - before,
+    message,
+  };
 }
 
 function buttonValue(blocks: Json[] | undefined, actionId: string): string | undefined {
-  return (blocks ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements).find((e: Json) => e.action_id === actionId)?.value;
+  return (blocks ?? [])
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements)
+    .find((e: Json) => e.action_id === actionId)?.value;
 }
 
 function publishesFor(t: LaunchedApp, userId: string): RecordedCall[] {
@@ -61,7 +80,12 @@ function publishesFor(t: LaunchedApp, userId: string): RecordedCall[] {
 }
 
 /** Opens (or acts on) the Home tab and waits for the publish whose view satisfies `done`. */
-async function homeAfter(t: LaunchedApp, userId: string, act: () => Promise<unknown>, done: (text: string) => boolean = () => true) {
+async function homeAfter(
+  t: LaunchedApp,
+  userId: string,
+  act: () => Promise<unknown>,
+  done: (text: string) => boolean = () => true,
+) {
   const before = publishesFor(t, userId).length;
   const requestsBefore = t.alpaca.requests.length;
   const startedAt = Date.now();
@@ -83,7 +107,14 @@ async function homeAfter(t: LaunchedApp, userId: string, act: () => Promise<unkn
   // Broker requests made before each publish: the render that produced it.
   const firstPublishAt = calls[0]!.at;
   const beforeFirst = t.alpaca.requests.slice(requestsBefore).filter((r) => r.at <= firstPublishAt).length;
-  return { call: found!, text: JSON.stringify(found!.args.view.blocks), view: found!.args.view as Json, calls, brokerRequestsFirstRender: beforeFirst, startedAt };
+  return {
+    call: found!,
+    text: JSON.stringify(found!.args.view.blocks),
+    view: found!.args.view as Json,
+    calls,
+    brokerRequestsFirstRender: beforeFirst,
+    startedAt,
+  };
 }
 
 for (const kind of testDatabaseTargets()) {
@@ -97,7 +128,8 @@ for (const kind of testDatabaseTargets()) {
       t = await launchApp({ database: db.target, alpacaOptions: { marketOpen: true } });
       orm = await initORM(db.target);
       const portfolios = new PortfolioRepository(orm);
-      for (const name of ['Growth', 'Income', 'Empty', 'One', 'Sixty', 'Three hundred', 'No quote', 'Outage']) await portfolios.ensure(name, 'U0SEEDER');
+      for (const name of ['Growth', 'Income', 'Empty', 'One', 'Sixty', 'Three hundred', 'No quote', 'Outage'])
+        await portfolios.ensure(name, 'U0SEEDER');
 
       await fill(orm, 'Growth', 'AAPL', 'buy', '10', '180');
       await fill(orm, 'Growth', 'MSFT', 'buy', '2', '400');
@@ -125,8 +157,12 @@ for (const kind of testDatabaseTargets()) {
     it('/portfolio lists every portfolio with figures at the stand-in’s prices, to the cent, in at most 3 broker requests', async () => {
       const reply = await portfolioCommand(t, '');
       expect(reply.brokerRequests).toBeLessThanOrEqual(3);
-      expect(reply.text).toContain('*Growth* · 2 positions · value $2,309.30 · P&L +$109.30 (+4.97%) · today +$25.50 (+1.12%) · realized +$20.00');
-      expect(reply.text).toContain('*Income* · 1 position · value $780.00 · P&L +$30.00 (+4.00%) · today +$2.40 (+0.31%)');
+      expect(reply.text).toContain(
+        '*Growth* · 2 positions · value $2,309.30 · P&L +$109.30 (+4.97%) · today +$25.50 (+1.12%) · realized +$20.00',
+      );
+      expect(reply.text).toContain(
+        '*Income* · 1 position · value $780.00 · P&L +$30.00 (+4.00%) · today +$2.40 (+0.31%)',
+      );
       expect(reply.text).toContain('*Empty* · 0 positions');
       expect(reply.text).toContain('*Equity*\\n$100,000.00');
       expect(reply.body.text).toMatch(/^8 portfolios, 366 positions/);
@@ -135,8 +171,12 @@ for (const kind of testDatabaseTargets()) {
     it('/portfolio <name> is case-insensitive and shows positions, realized P&L and totals to the cent', async () => {
       const reply = await portfolioCommand(t, '  gRoWtH ');
       expect(reply.brokerRequests).toBeLessThanOrEqual(3);
-      expect(reply.text).toContain('*AAPL* · 10 sh · avg $180.00 · last $189.42 · value $1,894.20 · P&L +$94.20 (+5.23%) · today +$22.70');
-      expect(reply.text).toContain('*MSFT* · 1 sh · avg $400.00 · last $415.10 · value $415.10 · P&L +$15.10 (+3.78%) · today +$2.80');
+      expect(reply.text).toContain(
+        '*AAPL* · 10 sh · avg $180.00 · last $189.42 · value $1,894.20 · P&L +$94.20 (+5.23%) · today +$22.70',
+      );
+      expect(reply.text).toContain(
+        '*MSFT* · 1 sh · avg $400.00 · last $415.10 · value $415.10 · P&L +$15.10 (+3.78%) · today +$2.80',
+      );
       expect(reply.text).toContain('*Market value*\\n$2,309.30');
       expect(reply.text).toContain('*Realized P&L*\\n+$20.00');
     });
@@ -146,28 +186,45 @@ for (const kind of testDatabaseTargets()) {
       ['One', 1],
       ['Sixty', 60],
       ['Three hundred', 300],
-    ])('%s (%i positions) renders without invalid_blocks, in at most 3 broker requests, and pages to the end', async (name, count) => {
-      const reply = await portfolioCommand(t, name);
-      expect(reply.brokerRequests).toBeLessThanOrEqual(3);
-      expect((reply.body.blocks as Json[]).length).toBeLessThanOrEqual(50);
-      if (count === 0) expect(reply.text).toContain('No open positions.');
-      if (count === 1) expect(reply.text).toContain('*AAPL* · 1 sh · avg $189.42 · last $189.42 · value $189.42 · P&L $0.00 (0.00%) · today +$2.27');
-      if (count === 300) {
-        // The largest holding: ZALN (i = 299), 300 sh bought at 349, last 354.
-        expect(reply.text).toContain(`*${synthetic(299)}* · 300 sh · avg $349.00 · last $354.00 · value $106,200.00 · P&L +$1,500.00 (+1.43%) · today +$300.00`);
-      }
-      let message = reply.message;
-      let pages = 1;
-      for (let next = buttonValue(message.blocks, PORTFOLIO_PAGE_ACTIONS.next); next; next = buttonValue(message.blocks, PORTFOLIO_PAGE_ACTIONS.next)) {
-        const updates = message.updates;
-        await t.slack.blockAction({ actionId: PORTFOLIO_PAGE_ACTIONS.next, channelId: DEFAULT_CHANNEL_ID, messageTs: message.ts });
-        await expect.poll(() => message.updates, { timeout: 15_000 }).toBeGreaterThan(updates);
-        pages += 1;
-      }
-      expect(t.slack.responses.filter((r) => r.error)).toEqual([]);
-      expect(pages).toBe(Math.max(1, Math.ceil(count / 20)));
-      if (count > 20) expect(JSON.stringify(message.blocks)).toContain(`of ${count}, largest first`);
-    }, 60_000);
+    ])(
+      '%s (%i positions) renders without invalid_blocks, in at most 3 broker requests, and pages to the end',
+      async (name, count) => {
+        const reply = await portfolioCommand(t, name);
+        expect(reply.brokerRequests).toBeLessThanOrEqual(3);
+        expect((reply.body.blocks as Json[]).length).toBeLessThanOrEqual(50);
+        if (count === 0) expect(reply.text).toContain('No open positions.');
+        if (count === 1)
+          expect(reply.text).toContain(
+            '*AAPL* · 1 sh · avg $189.42 · last $189.42 · value $189.42 · P&L $0.00 (0.00%) · today +$2.27',
+          );
+        if (count === 300) {
+          // The largest holding: ZALN (i = 299), 300 sh bought at 349, last 354.
+          expect(reply.text).toContain(
+            `*${synthetic(299)}* · 300 sh · avg $349.00 · last $354.00 · value $106,200.00 · P&L +$1,500.00 (+1.43%) · today +$300.00`,
+          );
+        }
+        const message = reply.message;
+        let pages = 1;
+        for (
+          let next = buttonValue(message.blocks, PORTFOLIO_PAGE_ACTIONS.next);
+          next;
+          next = buttonValue(message.blocks, PORTFOLIO_PAGE_ACTIONS.next)
+        ) {
+          const updates = message.updates;
+          await t.slack.blockAction({
+            actionId: PORTFOLIO_PAGE_ACTIONS.next,
+            channelId: DEFAULT_CHANNEL_ID,
+            messageTs: message.ts,
+          });
+          await expect.poll(() => message.updates, { timeout: 15_000 }).toBeGreaterThan(updates);
+          pages += 1;
+        }
+        expect(t.slack.responses.filter((r) => r.error)).toEqual([]);
+        expect(pages).toBe(Math.max(1, Math.ceil(count / 20)));
+        if (count > 20) expect(JSON.stringify(message.blocks)).toContain(`of ${count}, largest first`);
+      },
+      60_000,
+    );
 
     it('an unknown name gets "did you mean"; markup and 5,000 characters get a clear answer', async () => {
       expect((await portfolioCommand(t, 'grwth')).body.text).toBe('No portfolio named “grwth”. Did you mean *Growth*?');
@@ -202,7 +259,11 @@ for (const kind of testDatabaseTargets()) {
         const message = reply.message;
         while (buttonValue(message.blocks, PORTFOLIO_PAGE_ACTIONS.next)) {
           const updates = message.updates;
-          await t.slack.blockAction({ actionId: PORTFOLIO_PAGE_ACTIONS.next, channelId: DEFAULT_CHANNEL_ID, messageTs: message.ts });
+          await t.slack.blockAction({
+            actionId: PORTFOLIO_PAGE_ACTIONS.next,
+            channelId: DEFAULT_CHANNEL_ID,
+            messageTs: message.ts,
+          });
           await expect.poll(() => message.updates, { timeout: 15_000 }).toBeGreaterThan(updates);
         }
         const last = JSON.stringify(message.blocks);
@@ -237,23 +298,41 @@ for (const kind of testDatabaseTargets()) {
 
     it('the Home tab: market, account, a month of equity, the remembered portfolio, recent orders — within the render budget', async () => {
       const day = 86_400_000;
-      t.alpaca.setPortfolioHistory(Array.from({ length: 21 }, (_, i) => ({ t: new Date(Date.now() - (21 - i) * day), equity: String(100_000 + i * 50 - (i % 3) * 120) })));
+      t.alpaca.setPortfolioHistory(
+        Array.from({ length: 21 }, (_, i) => ({
+          t: new Date(Date.now() - (21 - i) * day),
+          equity: String(100_000 + i * 50 - (i % 3) * 120),
+        })),
+      );
       const user = 'U0HOMEUSER';
-      const opened = await homeAfter(t, user, () => t.slack.appHomeOpened(user), (text) => /`[▁▂▃▄▅▆▇█]+`/.test(text));
+      const opened = await homeAfter(
+        t,
+        user,
+        () => t.slack.appHomeOpened(user),
+        (text) => /`[▁▂▃▄▅▆▇█]+`/.test(text),
+      );
       expect(opened.brokerRequestsFirstRender).toBeLessThanOrEqual(3);
       expect(opened.calls.length).toBeLessThanOrEqual(2);
       expect(opened.text).toMatch(/Market open — closes/);
       expect(opened.text).toContain('*Equity*\\n$100,000.00');
       expect(opened.text).toContain('$100,000.00 (');
       expect(opened.text).toContain('None yet — press *New trade* to place one.');
-      const select = (opened.view.blocks as Json[]).find((b) => b.accessory?.action_id === HOME_ACTIONS.pickPortfolio)!.accessory;
+      const select = (opened.view.blocks as Json[]).find(
+        (b) => b.accessory?.action_id === HOME_ACTIONS.pickPortfolio,
+      )!.accessory;
       expect(select.options.map((o: Json) => o.text.text)).toContain('Three hundred');
 
       const threeHundred = select.options.find((o: Json) => o.text.text === 'Three hundred').value as string;
       const picked = await homeAfter(
         t,
         user,
-        () => t.slack.blockAction({ userId: user, viewId: t.slack.homeView(user)!.id, actionId: HOME_ACTIONS.pickPortfolio, selectedOption: threeHundred }),
+        () =>
+          t.slack.blockAction({
+            userId: user,
+            viewId: t.slack.homeView(user)!.id,
+            actionId: HOME_ACTIONS.pickPortfolio,
+            selectedOption: threeHundred,
+          }),
         (text) => text.includes('*Portfolio Three hundred*'),
       );
       expect(picked.brokerRequestsFirstRender).toBeLessThanOrEqual(3);
@@ -264,7 +343,8 @@ for (const kind of testDatabaseTargets()) {
       const paged = await homeAfter(
         t,
         user,
-        () => t.slack.blockAction({ userId: user, viewId: t.slack.homeView(user)!.id, actionId: HOME_ACTIONS.nextPage }),
+        () =>
+          t.slack.blockAction({ userId: user, viewId: t.slack.homeView(user)!.id, actionId: HOME_ACTIONS.nextPage }),
         (text) => text.includes('Positions 16–30 of 300'),
       );
       expect(paged.brokerRequestsFirstRender).toBeLessThanOrEqual(3);
@@ -275,14 +355,17 @@ for (const kind of testDatabaseTargets()) {
       expect(reopened.calls).toHaveLength(1);
       expect(reopened.brokerRequestsFirstRender).toBeLessThanOrEqual(3);
 
-      const refreshed = await homeAfter(t, user, () => t.slack.blockAction({ userId: user, viewId: t.slack.homeView(user)!.id, actionId: HOME_ACTIONS.refresh }));
+      const refreshed = await homeAfter(t, user, () =>
+        t.slack.blockAction({ userId: user, viewId: t.slack.homeView(user)!.id, actionId: HOME_ACTIONS.refresh }),
+      );
       expect(refreshed.text).toContain('Positions 1–15 of 300');
     }, 60_000);
 
     it('Home tab portfolios of 0, 1 and 60 positions publish without invalid_blocks', async () => {
       const user = 'U0SIZES';
       const first = await homeAfter(t, user, () => t.slack.appHomeOpened(user));
-      const options = (first.view.blocks as Json[]).find((b) => b.accessory?.action_id === HOME_ACTIONS.pickPortfolio)!.accessory.options as Json[];
+      const options = (first.view.blocks as Json[]).find((b) => b.accessory?.action_id === HOME_ACTIONS.pickPortfolio)!
+        .accessory.options as Json[];
       for (const [name, expected] of [
         ['Empty', 'No open positions.'],
         ['One', '*AAPL* · 1 sh'],
@@ -292,7 +375,13 @@ for (const kind of testDatabaseTargets()) {
         const shown = await homeAfter(
           t,
           user,
-          () => t.slack.blockAction({ userId: user, viewId: t.slack.homeView(user)!.id, actionId: HOME_ACTIONS.pickPortfolio, selectedOption: value }),
+          () =>
+            t.slack.blockAction({
+              userId: user,
+              viewId: t.slack.homeView(user)!.id,
+              actionId: HOME_ACTIONS.pickPortfolio,
+              selectedOption: value,
+            }),
           (text) => text.includes(`*Portfolio ${name}*`),
         );
         expect(shown.text).toContain(expected);

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAlpacaStandIn, type AlpacaStandIn } from '../support/alpaca-standin';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-standin';
+import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
 import { appEnvironment } from '../support/launch';
+import { type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -34,7 +34,9 @@ function startProcess(env: Record<string, string>): Started {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -64,7 +66,13 @@ describe('npm start as a process', () => {
 
   it('creates the SQLite database, connects, serves /health, never prints a secret, and exits 0 on SIGTERM', async () => {
     const dbPath = join(dir, 'nested', 'slack-oms.sqlite');
-    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: dbPath }, useAlpaca: true, extra: { LOG_LEVEL: 'debug' } });
+    const env = appEnvironment({
+      slack,
+      alpaca,
+      database: { kind: 'sqlite', url: dbPath },
+      useAlpaca: true,
+      extra: { LOG_LEVEL: 'debug' },
+    });
     const proc = startProcess(env);
     try {
       await waitFor(() => /ready — /.test(proc.output()), 30_000, 'the ready line');
@@ -99,7 +107,14 @@ describe('npm start as a process', () => {
     const { code } = await proc.exited;
     expect(code).toBe(1);
     const out = proc.output();
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'ALPACA_SECRET_KEY', 'ALPACA_BASE_URL', 'PORT', 'DATABASE_URL']) {
+    for (const name of [
+      'SLACK_BOT_TOKEN',
+      'SLACK_APP_TOKEN',
+      'ALPACA_SECRET_KEY',
+      'ALPACA_BASE_URL',
+      'PORT',
+      'DATABASE_URL',
+    ]) {
       expect(out).toContain(name);
     }
     expect(out.match(/Slack OMS cannot start/g)).toHaveLength(1);
@@ -108,7 +123,12 @@ describe('npm start as a process', () => {
 
   it('refuses a DATABASE_URL with an unencoded # in the password before anything can print it', async () => {
     const password = 'ab#SECRETdbPASSWORD';
-    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'unused.sqlite') }, useAlpaca: true });
+    const env = appEnvironment({
+      slack,
+      alpaca,
+      database: { kind: 'sqlite', url: join(dir, 'unused.sqlite') },
+      useAlpaca: true,
+    });
     const proc = startProcess({ ...env, DATABASE_URL: `postgresql://oms:${password}@127.0.0.1:5432/oms` });
     const { code } = await proc.exited;
     expect(code).toBe(1);
@@ -120,7 +140,12 @@ describe('npm start as a process', () => {
   });
 
   it('explains a refused Slack token and exits non-zero', async () => {
-    const env = appEnvironment({ slack, alpaca, database: { kind: 'sqlite', url: join(dir, 'refused.sqlite') }, useAlpaca: true });
+    const env = appEnvironment({
+      slack,
+      alpaca,
+      database: { kind: 'sqlite', url: join(dir, 'refused.sqlite') },
+      useAlpaca: true,
+    });
     const proc = startProcess({ ...env, SLACK_BOT_TOKEN: 'xoxb-wrong-token-value' });
     const { code } = await proc.exited;
     expect(code).toBe(1);

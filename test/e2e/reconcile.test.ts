@@ -1,19 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { launchApp, type LaunchedApp } from '../support/launch';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
-import { placeOrder, waitForConfirmation } from '../support/trading';
-import { startAlpacaStandIn, type AlpacaStandIn } from '../support/alpaca-standin';
-import { startSlackStandIn, type SlackStandIn, type StoredMessage } from '../support/slack-standin';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { ReconcileQueries as ReconcileRepository } from '../support/reconcile-queries';
-import { type ReconcileRun, type StoredDiscrepancy } from '../../src/domain/reconciliation';
 import { dec } from '../../src/domain/money';
+import type { ReconcileRun, StoredDiscrepancy } from '../../src/domain/reconciliation';
 import type { ReconcileReport, ReconcileResult } from '../../src/services/reconcile-service';
 import { HOME_RECONCILE_NOW_ACTION_ID } from '../../src/slack/home/home-view';
-import { RECONCILE_ACKNOWLEDGE_ACTION_ID, RECONCILE_ADOPT_ACTION_ID, RECONCILE_RECHECK_ACTION_ID } from '../../src/slack/reconcile/reconcile-alert';
 import { ADOPT_FIELDS } from '../../src/slack/reconcile/adopt-modal';
+import {
+  RECONCILE_ACKNOWLEDGE_ACTION_ID,
+  RECONCILE_ADOPT_ACTION_ID,
+  RECONCILE_RECHECK_ACTION_ID,
+} from '../../src/slack/reconcile/reconcile-alert';
+import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { type LaunchedApp, launchApp } from '../support/launch';
+import { ReconcileQueries as ReconcileRepository } from '../support/reconcile-queries';
+import { type SlackStandIn, type StoredMessage, startSlackStandIn } from '../support/slack-standin';
+import { placeOrder, waitForConfirmation } from '../support/trading';
 
 const ALERTS = 'C0ALERTS';
 const ADMIN = 'U0ADMIN';
@@ -65,7 +69,9 @@ for (const kind of testDatabaseTargets()) {
     }
 
     async function waitForRuns(count: number, timeout = 15_000): Promise<ReconcileRun[]> {
-      await expect.poll(async () => (await runs()).filter((r) => r.outcome !== null).length, { timeout, interval: 100 }).toBeGreaterThanOrEqual(count);
+      await expect
+        .poll(async () => (await runs()).filter((r) => r.outcome !== null).length, { timeout, interval: 100 })
+        .toBeGreaterThanOrEqual(count);
       return runs();
     }
 
@@ -75,20 +81,40 @@ for (const kind of testDatabaseTargets()) {
       const t = await launchApp({ database: db.target, slack, alpaca, env: { ...ENV, ...env } });
       launched.push(t);
       await waitForRuns(before + 1);
-      await expect.poll(() => t.logs.entries().some((e) => e.msg === 'reconcile run finished'), { timeout: 15_000 }).toBe(true);
+      await expect
+        .poll(() => t.logs.entries().some((e) => e.msg === 'reconcile run finished'), { timeout: 15_000 })
+        .toBe(true);
       // Its alerts go through the outbox: they are in Slack once it has been delivered.
       await t.app.outboxDrained();
       return t;
     }
 
-    async function bookFill(portfolioName: string, symbol: string, qty: string, side: 'buy' | 'sell' = 'buy', price = '100'): Promise<void> {
+    async function bookFill(
+      portfolioName: string,
+      symbol: string,
+      qty: string,
+      side: 'buy' | 'sell' = 'buy',
+      price = '100',
+    ): Promise<void> {
       fillNumber += 1;
-      await trades.recordFill({ executionId: `test:${fillNumber}`, tradeId: null, symbol, side, qty: dec(qty), price: dec(price), portfolioName, filledAt: new Date(), source: 'broker' });
+      await trades.recordFill({
+        executionId: `test:${fillNumber}`,
+        tradeId: null,
+        symbol,
+        side,
+        qty: dec(qty),
+        price: dec(price),
+        portfolioName,
+        filledAt: new Date(),
+        source: 'broker',
+      });
     }
 
     /** Top-level alert messages (not thread notes, not ephemeral answers, not outage notes). */
     function alerts(): StoredMessage[] {
-      return slack.messages(ALERTS).filter((m) => !m.threadTs && !m.ephemeral && /disagree|to know about/.test(textOf(m.history[0]!)));
+      return slack
+        .messages(ALERTS)
+        .filter((m) => !m.threadTs && !m.ephemeral && /disagree|to know about/.test(textOf(m.history[0]!)));
     }
 
     function thread(ts: string): StoredMessage[] {
@@ -118,14 +144,24 @@ for (const kind of testDatabaseTargets()) {
       expect(t.logs.text()).toContain('elected leader');
       expect(alpaca.streamConnectionCount()).toBe(1);
       const [run] = await runs();
-      expect(run).toMatchObject({ trigger: 'startup', outcome: 'discrepancies', newDiscrepancies: 3, openDiscrepancies: 3, symbolsChecked: 4 });
+      expect(run).toMatchObject({
+        trigger: 'startup',
+        outcome: 'discrepancies',
+        newDiscrepancies: 3,
+        openDiscrepancies: 3,
+        symbolsChecked: 4,
+      });
       // One page of orders, positions read twice (the second read confirms), nothing per symbol.
       expect(run!.brokerRequests).toBe(3);
       expect(alpaca.requestCount({ method: 'GET', path: '/v2/positions' })).toBe(2);
       expect(alpaca.requestCount({ method: 'GET', path: '/v2/orders' })).toBe(1);
       expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/positions\/./ })).toBe(0);
 
-      expect(await discrepancy('position:AAPL')).toMatchObject({ kind: 'quantity_mismatch', resolvedAt: null, slackChannelId: ALERTS });
+      expect(await discrepancy('position:AAPL')).toMatchObject({
+        kind: 'quantity_mismatch',
+        resolvedAt: null,
+        slackChannelId: ALERTS,
+      });
       expect((await discrepancy('position:AAPL')).details.breakdown).toEqual([
         { portfolioName: 'Growth', qty: '10' },
         { portfolioName: 'Default Portfolio', qty: '5' },
@@ -211,13 +247,21 @@ for (const kind of testDatabaseTargets()) {
       const t = await launch();
       expect(alerts()).toHaveLength(0);
 
-      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', side: 'buy', quantity: '5', portfolio: 'Growth' });
+      const { clientOrderId } = await placeOrder(t, {
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: '5',
+        portfolio: 'Growth',
+      });
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 5 AAPL/.test(textOf(m)));
       // The books miss the fill (as if the update was lost): the row still says accepted, no fills.
       const row = (await trades.findByClientOrderId(clientOrderId))!;
       const connection = orm.em.fork().getConnection();
       await connection.execute('delete from fills where trade_id = ?', [row.id]);
-      await connection.execute(`update trades set status = 'accepted', alpaca_status = 'new', alpaca_filled_qty = null, alpaca_filled_price = null where id = ?`, [row.id]);
+      await connection.execute(
+        `update trades set status = 'accepted', alpaca_status = 'new', alpaca_filled_qty = null, alpaca_filled_price = null where id = ?`,
+        [row.id],
+      );
 
       alpaca.placeExternalOrder({ symbol: 'MSFT', side: 'buy', qty: '2', clientOrderId: 'oms-VLOST000001' });
       const elsewhere = alpaca.placeExternalOrder({ symbol: 'TSLA', side: 'buy', qty: '3' });
@@ -226,16 +270,33 @@ for (const kind of testDatabaseTargets()) {
 
       const report = finished(await t.app.reconcile.reconcilePositions('manual'));
       await t.app.outboxDrained();
-      expect(report.run).toMatchObject({ ordersRepaired: 1, ordersAdopted: 1, ordersExternal: 1, outcome: 'discrepancies' });
-      expect(report.created.map((d) => d.kind).sort()).toEqual(['broker_only', 'order_adopted', 'order_external', 'order_repaired']);
+      expect(report.run).toMatchObject({
+        ordersRepaired: 1,
+        ordersAdopted: 1,
+        ordersExternal: 1,
+        outcome: 'discrepancies',
+      });
+      expect(report.created.map((d) => d.kind).sort()).toEqual([
+        'broker_only',
+        'order_adopted',
+        'order_external',
+        'order_repaired',
+      ]);
       expect(report.created.find((d) => d.kind === 'broker_only')!.symbol).toBe('TSLA');
       expect(report.created.some((d) => d.symbol === 'SPY' || d.key.includes(moving.id))).toBe(false);
 
       const repaired = (await trades.findByClientOrderId(clientOrderId))!;
       expect(repaired).toMatchObject({ status: 'filled', alpacaStatus: 'filled' });
-      expect((await trades.listFillsForTrade(repaired.id)).reduce((s, f) => s.plus(f.qty), dec(0)).toString()).toBe('5');
+      expect((await trades.listFillsForTrade(repaired.id)).reduce((s, f) => s.plus(f.qty), dec(0)).toString()).toBe(
+        '5',
+      );
       const adopted = (await trades.findByClientOrderId('oms-VLOST000001'))!;
-      expect(adopted).toMatchObject({ source: 'adopted', portfolioName: 'Default Portfolio', status: 'filled', symbol: 'MSFT' });
+      expect(adopted).toMatchObject({
+        source: 'adopted',
+        portfolioName: 'Default Portfolio',
+        status: 'filled',
+        symbol: 'MSFT',
+      });
       expect((await trades.listFillsForTrade(adopted.id)).reduce((s, f) => s.plus(f.qty), dec(0)).toString()).toBe('2');
       expect(await reconcileRepository.findDiscrepancyByKey('position:MSFT')).toBeNull();
       expect(await reconcileRepository.findDiscrepancyByKey(`external:${elsewhere.id}`)).not.toBeNull();
@@ -246,7 +307,11 @@ for (const kind of testDatabaseTargets()) {
       expect(shown).toMatch(/Placed elsewhere:\* Buy 3 TSLA/);
       expect(shown).toMatch(/Repaired:\* Buy 5 AAPL .*books said accepted with 0 filled; Alpaca says filled/);
       // Nobody in Slack placed the adopted order, so no order confirmation is posted for it.
-      expect(slack.calls.filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('oms-VLOST000001')).every((c) => c.args.channel === ALERTS)).toBe(true);
+      expect(
+        slack.calls
+          .filter((c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('oms-VLOST000001'))
+          .every((c) => c.args.channel === ALERTS),
+      ).toBe(true);
 
       // Findings are reported once: the next run brings no new alert for them.
       await sleep(QUIET_PERIOD_MS);
@@ -260,7 +325,8 @@ for (const kind of testDatabaseTargets()) {
       const t = await launch();
       alpaca.setMarketOpen(false);
       const count = 1_100;
-      for (let i = 0; i < count; i++) alpaca.cancel(alpaca.placeExternalOrder({ symbol: 'AAPL', side: 'buy', qty: '1' }).id);
+      for (let i = 0; i < count; i++)
+        alpaca.cancel(alpaca.placeExternalOrder({ symbol: 'AAPL', side: 'buy', qty: '1' }).id);
       await sleep(QUIET_PERIOD_MS);
       const before = alpaca.requestCount({ method: 'GET', path: '/v2/orders' });
       const report = finished(await t.app.reconcile.reconcilePositions('manual'));
@@ -281,20 +347,37 @@ for (const kind of testDatabaseTargets()) {
       await expect.poll(() => alerts().length).toBe(1);
       const alert = alerts()[0]!;
 
-      const refused = await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ACKNOWLEDGE_ACTION_ID, userId: TRADER });
+      const refused = await slack.blockAction({
+        channelId: ALERTS,
+        messageTs: alert.ts,
+        actionId: RECONCILE_ACKNOWLEDGE_ACTION_ID,
+        userId: TRADER,
+      });
       expect(refused.ackMs).toBeLessThan(3000);
       await expect.poll(() => ephemeralFor(TRADER).length).toBe(1);
       expect(textOf(ephemeralFor(TRADER)[0]!)).toContain('Only admins');
       expect((await discrepancy('position:AAPL')).acknowledgedBy).toBeNull();
 
-      await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ACKNOWLEDGE_ACTION_ID, userId: ADMIN });
+      await slack.blockAction({
+        channelId: ALERTS,
+        messageTs: alert.ts,
+        actionId: RECONCILE_ACKNOWLEDGE_ACTION_ID,
+        userId: ADMIN,
+      });
       await expect.poll(async () => (await discrepancy('position:AAPL')).acknowledgedBy).toBe(ADMIN);
       expect((await discrepancy('position:AAPL')).acknowledgedAt).toBeInstanceOf(Date);
-      await expect.poll(() => textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toContain(`Acknowledged by <@${ADMIN}>`);
+      await expect
+        .poll(() => textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!))
+        .toContain(`Acknowledged by <@${ADMIN}>`);
       await expect.poll(() => thread(alert.ts).some((m) => /Acknowledged by/.test(textOf(m)))).toBe(true);
 
       const runsBefore = (await runs()).length;
-      const recheck = await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_RECHECK_ACTION_ID, userId: ADMIN });
+      const recheck = await slack.blockAction({
+        channelId: ALERTS,
+        messageTs: alert.ts,
+        actionId: RECONCILE_RECHECK_ACTION_ID,
+        userId: ADMIN,
+      });
       expect(recheck.ackMs).toBeLessThan(3000);
       await expect.poll(() => ephemeralFor(ADMIN).length, { timeout: 10_000 }).toBe(1);
       expect(textOf(ephemeralFor(ADMIN)[0]!)).toContain('1 open discrepancy (0 new)');
@@ -302,28 +385,55 @@ for (const kind of testDatabaseTargets()) {
       expect((await runs())[0]).toMatchObject({ trigger: 'recheck', outcome: 'discrepancies' });
       expect(alerts()).toHaveLength(1);
 
-      await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ADOPT_ACTION_ID, userId: TRADER });
+      await slack.blockAction({
+        channelId: ALERTS,
+        messageTs: alert.ts,
+        actionId: RECONCILE_ADOPT_ACTION_ID,
+        userId: TRADER,
+      });
       await expect.poll(() => ephemeralFor(TRADER).length).toBe(2);
       expect(slack.openModals(TRADER)).toHaveLength(0);
 
-      await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ADOPT_ACTION_ID, userId: ADMIN });
+      await slack.blockAction({
+        channelId: ALERTS,
+        messageTs: alert.ts,
+        actionId: RECONCILE_ADOPT_ACTION_ID,
+        userId: ADMIN,
+      });
       await expect.poll(() => slack.openModals(ADMIN).length).toBe(1);
       const modal = slack.openModals(ADMIN)[0]!;
       expect(JSON.stringify(modal.view)).toContain('AAPL: books 10 → Alpaca 15 (+5)');
       const id = String((await discrepancy('position:AAPL')).id);
-      const values = { [ADOPT_FIELDS.finding.actionId]: id, [ADOPT_FIELDS.portfolio.actionId]: 'Growth', [ADOPT_FIELDS.reason.actionId]: '' };
+      const values = {
+        [ADOPT_FIELDS.finding.actionId]: id,
+        [ADOPT_FIELDS.portfolio.actionId]: 'Growth',
+        [ADOPT_FIELDS.reason.actionId]: '',
+      };
       const missingReason = await slack.submitView({ viewId: modal.id, userId: ADMIN, values });
-      expect(missingReason.ackPayload).toMatchObject({ response_action: 'errors', errors: { [ADOPT_FIELDS.reason.blockId]: expect.any(String) } });
+      expect(missingReason.ackPayload).toMatchObject({
+        response_action: 'errors',
+        errors: { [ADOPT_FIELDS.reason.blockId]: expect.any(String) },
+      });
       expect(await reconcileRepository.listAdjustments()).toHaveLength(0);
 
-      const submitted = await slack.submitView({ viewId: modal.id, userId: ADMIN, values: { ...values, [ADOPT_FIELDS.reason.actionId]: 'Bought 5 by hand in the Alpaca dashboard' } });
+      const submitted = await slack.submitView({
+        viewId: modal.id,
+        userId: ADMIN,
+        values: { ...values, [ADOPT_FIELDS.reason.actionId]: 'Bought 5 by hand in the Alpaca dashboard' },
+      });
       expect(submitted.ackPayload).toBeUndefined();
       await expect.poll(() => ephemeralFor(ADMIN).length, { timeout: 10_000 }).toBe(2);
       expect(textOf(ephemeralFor(ADMIN)[1]!)).toContain('Booked +5 AAPL into Growth');
       await t.app.outboxDrained();
 
       const [adjustment] = await reconcileRepository.listAdjustments();
-      expect(adjustment).toMatchObject({ portfolioName: 'Growth', symbol: 'AAPL', userId: ADMIN, reason: 'Bought 5 by hand in the Alpaca dashboard', discrepancyId: Number(id) });
+      expect(adjustment).toMatchObject({
+        portfolioName: 'Growth',
+        symbol: 'AAPL',
+        userId: ADMIN,
+        reason: 'Bought 5 by hand in the Alpaca dashboard',
+        discrepancyId: Number(id),
+      });
       expect(adjustment!.qty.toString()).toBe('5');
       expect(adjustment!.price.toFixed(2)).toBe('189.00');
       const holdings = await reconcileRepository.bookHoldings();
@@ -332,7 +442,9 @@ for (const kind of testDatabaseTargets()) {
       expect((await discrepancy('position:AAPL')).resolvedAt).toBeInstanceOf(Date);
       expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toContain('Resolved');
       const notes = thread(alert.ts).map(textOf).join('\n');
-      expect(notes).toMatch(/<@U0ADMIN> booked \+5 AAPL into \*Growth\* at \$189\.00 to match Alpaca \(adjustment #\d+\)/);
+      expect(notes).toMatch(
+        /<@U0ADMIN> booked \+5 AAPL into \*Growth\* at \$189\.00 to match Alpaca \(adjustment #\d+\)/,
+      );
       expect(notes).toContain('AAPL matches Alpaca again');
       expect(t.logs.text()).toContain('books adjusted to the broker quantity');
     }, 60_000);
@@ -346,23 +458,40 @@ for (const kind of testDatabaseTargets()) {
       const id = String((await discrepancy('position:AAPL')).id);
       const forms = [];
       for (const admin of [ADMIN, SECOND_ADMIN]) {
-        await slack.blockAction({ channelId: ALERTS, messageTs: alert.ts, actionId: RECONCILE_ADOPT_ACTION_ID, userId: admin });
+        await slack.blockAction({
+          channelId: ALERTS,
+          messageTs: alert.ts,
+          actionId: RECONCILE_ADOPT_ACTION_ID,
+          userId: admin,
+        });
         await expect.poll(() => slack.openModals(admin).length).toBe(1);
         forms.push({ admin, modal: slack.openModals(admin)[0]! });
       }
-      const values = (reason: string) => ({ [ADOPT_FIELDS.finding.actionId]: id, [ADOPT_FIELDS.portfolio.actionId]: 'Growth', [ADOPT_FIELDS.reason.actionId]: reason });
-      const [first, second] = await Promise.all(forms.map(({ admin, modal }) => slack.submitView({ viewId: modal.id, userId: admin, values: values(`counted by ${admin}`) })));
+      const values = (reason: string) => ({
+        [ADOPT_FIELDS.finding.actionId]: id,
+        [ADOPT_FIELDS.portfolio.actionId]: 'Growth',
+        [ADOPT_FIELDS.reason.actionId]: reason,
+      });
+      const [first, second] = await Promise.all(
+        forms.map(({ admin, modal }) =>
+          slack.submitView({ viewId: modal.id, userId: admin, values: values(`counted by ${admin}`) }),
+        ),
+      );
       // Slack redelivers the first admin's submission.
       const envelope = slack.envelopes.find((e) => e.envelopeId === first!.envelopeId)!;
       await slack.sendEnvelope('interactive', envelope.payload as object, { envelopeId: first!.envelopeId });
       expect(second!.ackPayload).toBeUndefined();
 
-      await expect.poll(() => ephemeralFor(ADMIN).length + ephemeralFor(SECOND_ADMIN).length, { timeout: 15_000 }).toBe(3);
+      await expect
+        .poll(() => ephemeralFor(ADMIN).length + ephemeralFor(SECOND_ADMIN).length, { timeout: 15_000 })
+        .toBe(3);
       await t.app.outboxDrained();
       const adjustments = await reconcileRepository.listAdjustments();
       expect(adjustments).toHaveLength(1);
       expect(adjustments[0]!.qty.toString()).toBe('5');
-      expect((await reconcileRepository.bookHoldings()).map((h) => [h.symbol, h.qty.toString()])).toEqual([['AAPL', '15']]);
+      expect((await reconcileRepository.bookHoldings()).map((h) => [h.symbol, h.qty.toString()])).toEqual([
+        ['AAPL', '15'],
+      ]);
       const answers = [...ephemeralFor(ADMIN), ...ephemeralFor(SECOND_ADMIN)].map(textOf);
       expect(answers.filter((a) => /Booked \+5 AAPL into Growth/.test(a))).toHaveLength(1);
       expect(answers.filter((a) => /already (booked|matches|hold)/.test(a))).toHaveLength(2);
@@ -376,7 +505,9 @@ for (const kind of testDatabaseTargets()) {
       const reply = async (userId: string) => {
         const command = await slack.slashCommand({ command: '/portfolio', text: 'reconcile', userId });
         expect(command.ackMs).toBeLessThan(3000);
-        await expect.poll(() => slack.responses.filter((r) => r.url === command.responseUrl).length, { timeout: 10_000 }).toBe(1);
+        await expect
+          .poll(() => slack.responses.filter((r) => r.url === command.responseUrl).length, { timeout: 10_000 })
+          .toBe(1);
         return JSON.stringify(slack.responses.find((r) => r.url === command.responseUrl)!.body);
       };
       expect(await reply(TRADER)).toContain('Only admins');
@@ -388,10 +519,18 @@ for (const kind of testDatabaseTargets()) {
       await expect.poll(() => slack.homeView(TRADER) !== undefined).toBe(true);
       expect(JSON.stringify(slack.homeView(TRADER)!.view)).not.toContain(HOME_RECONCILE_NOW_ACTION_ID);
       await slack.appHomeOpened(ADMIN);
-      await expect.poll(() => JSON.stringify(slack.homeView(ADMIN)?.view ?? {}).includes(HOME_RECONCILE_NOW_ACTION_ID)).toBe(true);
-      const pressed = await slack.blockAction({ viewId: slack.homeView(ADMIN)!.id, actionId: HOME_RECONCILE_NOW_ACTION_ID, userId: ADMIN });
+      await expect
+        .poll(() => JSON.stringify(slack.homeView(ADMIN)?.view ?? {}).includes(HOME_RECONCILE_NOW_ACTION_ID))
+        .toBe(true);
+      const pressed = await slack.blockAction({
+        viewId: slack.homeView(ADMIN)!.id,
+        actionId: HOME_RECONCILE_NOW_ACTION_ID,
+        userId: ADMIN,
+      });
       expect(pressed.ackMs).toBeLessThan(3000);
-      await expect.poll(() => slack.messages('D0ADMIN').some((m) => /Books match Alpaca/.test(textOf(m))), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(() => slack.messages('D0ADMIN').some((m) => /Books match Alpaca/.test(textOf(m))), { timeout: 10_000 })
+        .toBe(true);
       expect((await runs()).length).toBe(before + 2);
     });
 
@@ -404,7 +543,8 @@ for (const kind of testDatabaseTargets()) {
       // While Alpaca is down, the books would both resolve AAPL and find SPY — neither may happen.
       alpaca.setPosition('AAPL', '10', '189.00');
       alpaca.setPosition('SPY', '3', '520.00');
-      const outageMessages = () => slack.messages(ALERTS).filter((m) => !m.threadTs && /could not complete/.test(textOf(m)));
+      const outageMessages = () =>
+        slack.messages(ALERTS).filter((m) => !m.threadTs && /could not complete/.test(textOf(m)));
 
       // The SDK tries a GET three times; three runs, each failing on positions.
       alpaca.inject({ method: 'GET', path: '/v2/positions', status: 503, times: 9 });
@@ -436,11 +576,13 @@ for (const kind of testDatabaseTargets()) {
       slack.addChannel({ id: privateChannel, isPrivate: true, isMember: false });
       await bookFill('Growth', 'AAPL', '10');
       const t = await launch({ RECONCILE_CHANNEL_ID: privateChannel });
-      await expect.poll(() => t.logs.entries().find((e) => e.msg === 'could not update the reconciliation alert in Slack')).toMatchObject({
-        error: 'channel_not_found',
-        channel: privateChannel,
-        hint: expect.stringContaining('invite the app'),
-      });
+      await expect
+        .poll(() => t.logs.entries().find((e) => e.msg === 'could not update the reconciliation alert in Slack'))
+        .toMatchObject({
+          error: 'channel_not_found',
+          channel: privateChannel,
+          hint: expect.stringContaining('invite the app'),
+        });
       expect((await discrepancy('position:AAPL')).slackMessageTs).toBeNull();
 
       slack.setChannelMembership(privateChannel, true);
@@ -461,7 +603,12 @@ for (const kind of testDatabaseTargets()) {
       finished(await t.app.reconcile.reconcilePositions('manual'));
       await t.app.outboxDrained();
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 2 AAPL/.test(textOf(m)));
-      const posts = alpaca.requests.filter((r) => r.method === 'POST' && r.path === '/v2/orders' && (r.body as { client_order_id?: string }).client_order_id === clientOrderId);
+      const posts = alpaca.requests.filter(
+        (r) =>
+          r.method === 'POST' &&
+          r.path === '/v2/orders' &&
+          (r.body as { client_order_id?: string }).client_order_id === clientOrderId,
+      );
       expect(posts).toHaveLength(1);
       expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/orders:by_client_order_id/ })).toBe(0);
     });
@@ -472,10 +619,19 @@ for (const kind of testDatabaseTargets()) {
       const homeText = async () => {
         const before = slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).length;
         await slack.appHomeOpened(TRADER);
-        await expect.poll(() => slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).length).toBeGreaterThan(before);
-        return JSON.stringify(slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).at(-1)!.args.view);
+        await expect
+          .poll(() => slack.callsTo('views.publish').filter((c) => c.args.user_id === TRADER).length)
+          .toBeGreaterThan(before);
+        return JSON.stringify(
+          slack
+            .callsTo('views.publish')
+            .filter((c) => c.args.user_id === TRADER)
+            .at(-1)!.args.view,
+        );
       };
-      expect(await homeText()).toMatch(/:warning: Books and Alpaca disagree on 1 symbol · checked [^·]+ ET · details in <#C0ALERTS>/);
+      expect(await homeText()).toMatch(
+        /:warning: Books and Alpaca disagree on 1 symbol · checked [^·]+ ET · details in <#C0ALERTS>/,
+      );
 
       alpaca.setPosition('AAPL', '10', '189.00');
       finished(await t.app.reconcile.reconcilePositions('manual'));
@@ -518,10 +674,21 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
   });
 
   const runsBy = (t: LaunchedApp) => t.logs.entries().filter((e) => e.msg === 'reconcile run finished').length;
-  const alertCount = () => slack.messages(ALERTS).filter((m) => !m.threadTs && !m.ephemeral && /disagree/.test(textOf(m.history[0]!))).length;
+  const alertCount = () =>
+    slack.messages(ALERTS).filter((m) => !m.threadTs && !m.ephemeral && /disagree/.test(textOf(m.history[0]!))).length;
 
   it('two instances on one database and one Slack: one leader runs the scheduler and the stream — one alert, not two; when it stops, the other takes over', async () => {
-    await new TradeRepository(orm).recordFill({ executionId: 'seed:1', tradeId: null, symbol: 'AAPL', side: 'buy', qty: dec(10), price: dec(180), portfolioName: 'Growth', filledAt: new Date(), source: 'broker' });
+    await new TradeRepository(orm).recordFill({
+      executionId: 'seed:1',
+      tradeId: null,
+      symbol: 'AAPL',
+      side: 'buy',
+      qty: dec(10),
+      price: dec(180),
+      portfolioName: 'Growth',
+      filledAt: new Date(),
+      source: 'broker',
+    });
     alpaca.setPosition('AAPL', '12', '189.00');
     const env = { ...ENV, RECONCILE_CRON: '* * * * * *' };
     const leader = await launchApp({ database: db.target, slack, alpaca, env });
@@ -539,7 +706,9 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
 
     await leader.stop();
     launched.splice(launched.indexOf(leader), 1);
-    await expect.poll(() => standby.logs.text().includes('elected leader'), { timeout: 30_000, interval: 200 }).toBe(true);
+    await expect
+      .poll(() => standby.logs.text().includes('elected leader'), { timeout: 30_000, interval: 200 })
+      .toBe(true);
     await expect.poll(() => runsBy(standby), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
     await expect.poll(() => alpaca.streamConnectionCount(), { timeout: 10_000 }).toBe(1);
     expect(alertCount()).toBe(1);
@@ -562,9 +731,17 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
     );
     expect(killed?.terminated).toBe(true);
 
-    await expect.poll(() => standby.logs.text().includes('elected leader'), { timeout: 35_000, interval: 200 }).toBe(true);
-    await expect.poll(() => leader.logs.text().includes('stepping down'), { timeout: 35_000, interval: 200 }).toBe(true);
+    await expect
+      .poll(() => standby.logs.text().includes('elected leader'), { timeout: 35_000, interval: 200 })
+      .toBe(true);
+    await expect
+      .poll(() => leader.logs.text().includes('stepping down'), { timeout: 35_000, interval: 200 })
+      .toBe(true);
     await expect.poll(() => alpaca.streamConnectionCount(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => standby.logs.entries().some((e) => e.msg === 'reconcile run finished' && e.trigger === 'startup'), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => standby.logs.entries().some((e) => e.msg === 'reconcile run finished' && e.trigger === 'startup'), {
+        timeout: 10_000,
+      })
+      .toBe(true);
   }, 90_000);
 });

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchApp, type LaunchedApp } from '../support/launch';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
-import { placeOrder, waitForConfirmation, type OrderFields } from '../support/trading';
 import { initORM, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { type LaunchedApp, launchApp } from '../support/launch';
+import { type OrderFields, placeOrder, waitForConfirmation } from '../support/trading';
 
 const ORDERS = /^\/v2\/orders$/;
 const SNAPSHOTS = '/v2/stocks/snapshots';
@@ -54,7 +54,8 @@ for (const kind of testDatabaseTargets()) {
 
       const errors = await refusedInTheForm({ symbol: 'NOQT', quantity: '100000' });
       expect(errors).toEqual({
-        quantity: 'We can’t price NOQT right now, so the $50,000.00 limit per order can’t be checked — try again in a moment.',
+        quantity:
+          'We can’t price NOQT right now, so the $50,000.00 limit per order can’t be checked — try again in a moment.',
       });
       expect(t.alpaca.requestCount({ path: SNAPSHOTS })).toBeGreaterThan(snapshotsBefore);
 
@@ -62,18 +63,24 @@ for (const kind of testDatabaseTargets()) {
       t.alpaca.clearFaults();
       const { ack, clientOrderId } = await placeOrder(t, { symbol: 'NOQT', quantity: '10' });
       expect(ack.ackPayload).toBeUndefined();
-      await waitForConfirmation(t, clientOrderId, (m) => /Filled 10 NOQT/.test(`${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`));
+      await waitForConfirmation(t, clientOrderId, (m) =>
+        /Filled 10 NOQT/.test(`${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`),
+      );
       expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
     });
 
     it('values a buy stop at $0.01 for 4,000,000 shares at the market, far above the limit', async () => {
       const errors = await refusedInTheForm({ symbol: 'AAPL', quantity: '4000000', type: 'stop', stopPrice: '0.01' });
-      expect(errors.quantity).toBe('This order is worth about $757,680,000.00 (4,000,000 shares at $189.42), above the $50,000.00 limit per order.');
+      expect(errors.quantity).toBe(
+        'This order is worth about $757,680,000.00 (4,000,000 shares at $189.42), above the $50,000.00 limit per order.',
+      );
     });
 
     it('refuses 0.0000001 shares in the form: Alpaca needs $1 of value in a fractional order', async () => {
       const errors = await refusedInTheForm({ symbol: 'AAPL', quantity: '0.0000001' });
-      expect(errors.quantity).toMatch(/^Alpaca needs at least \$1\.00 of value in a fractional order: 0\.0000001 AAPL is worth less than a cent\. Enter at least 0\.005279274 shares/);
+      expect(errors.quantity).toMatch(
+        /^Alpaca needs at least \$1\.00 of value in a fractional order: 0\.0000001 AAPL is worth less than a cent\. Enter at least 0\.005279274 shares/,
+      );
     });
   });
 }

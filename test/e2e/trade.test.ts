@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchApp, type LaunchedApp } from '../support/launch';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
-import { formValues, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
-import { DEFAULT_CHANNEL_ID } from '../support/slack-standin';
 import { initORM, type Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { type LaunchedApp, launchApp } from '../support/launch';
+import { DEFAULT_CHANNEL_ID } from '../support/slack-standin';
+import { formValues, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
 
 const ORDERS = /^\/v2\/orders$/;
 
@@ -57,7 +57,9 @@ for (const kind of testDatabaseTargets()) {
       t.alpaca.setMarketOpen(false);
       const market = await t.slack.slashCommand({ command: '/trade', text: 'market' });
       await expect.poll(() => t.slack.responses.filter((r) => r.url === market.responseUrl).length).toBe(1);
-      expect(JSON.stringify(t.slack.responses.find((r) => r.url === market.responseUrl)!.body)).toMatch(/Market (closed|open)/);
+      expect(JSON.stringify(t.slack.responses.find((r) => r.url === market.responseUrl)!.body)).toMatch(
+        /Market (closed|open)/,
+      );
     });
 
     it('opens the form prefilled from the command, then adds the live context', async () => {
@@ -74,20 +76,35 @@ for (const kind of testDatabaseTargets()) {
 
     it('places a market order once, posts a confirmation and edits it to filled', async () => {
       t.alpaca.setPrice('AAPL', { last: '189.42', bid: '189.40', ask: '189.42' });
-      const { ack, clientOrderId } = await placeOrder(t, { symbol: 'AAPL', side: 'buy', quantity: '10', portfolio: 'Growth' });
+      const { ack, clientOrderId } = await placeOrder(t, {
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: '10',
+        portfolio: 'Growth',
+      });
       expect(ack.ackPayload).toBeUndefined();
       expect(ack.ackMs).toBeLessThan(3000);
 
-      const message = await waitForConfirmation(t, clientOrderId, (m) => /Filled 10 AAPL @ \$189\.42/.test(messageText(m)));
+      const message = await waitForConfirmation(t, clientOrderId, (m) =>
+        /Filled 10 AAPL @ \$189\.42/.test(messageText(m)),
+      );
       expect(messageText(message)).toContain('Growth');
       expect(messageText(message)).toContain('1,894.20');
-      expect(t.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(clientOrderId))).toHaveLength(1);
+      expect(
+        t.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(clientOrderId)),
+      ).toHaveLength(1);
       expect(t.slack.callsTo('chat.update').some((c) => JSON.stringify(c.args).includes(clientOrderId))).toBe(true);
 
       const brokerOrders = t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId);
       expect(brokerOrders).toHaveLength(1);
       const row = await trades.findByClientOrderId(clientOrderId);
-      expect(row).toMatchObject({ status: 'filled', alpacaOrderId: brokerOrders[0]!.id, alpacaStatus: 'filled', portfolioName: 'Growth', userId: 'U0TESTUSER' });
+      expect(row).toMatchObject({
+        status: 'filled',
+        alpacaOrderId: brokerOrders[0]!.id,
+        alpacaStatus: 'filled',
+        portfolioName: 'Growth',
+        userId: 'U0TESTUSER',
+      });
       expect(row!.alpacaFilledQty!.toString()).toBe('10');
       expect(row!.alpacaFilledPrice!.toFixed(2)).toBe('189.42');
       expect(row!.alpacaFilledAt).toBeInstanceOf(Date);
@@ -123,7 +140,10 @@ for (const kind of testDatabaseTargets()) {
 
     it('maps a redelivered submission (same envelope three times) and a triple click to one order', async () => {
       const view = await openOrderForm(t);
-      const first = await t.slack.submitView({ viewId: view.id, values: formValues({ symbol: 'AAPL', quantity: '2' }) });
+      const first = await t.slack.submitView({
+        viewId: view.id,
+        values: formValues({ symbol: 'AAPL', quantity: '2' }),
+      });
       const envelope = t.slack.envelopes.find((e) => e.envelopeId === first.envelopeId)!;
       await t.slack.sendEnvelope('interactive', envelope.payload as object, { envelopeId: first.envelopeId });
       await t.slack.sendEnvelope('interactive', envelope.payload as object, { envelopeId: first.envelopeId });
@@ -131,10 +151,15 @@ for (const kind of testDatabaseTargets()) {
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 2 AAPL/.test(messageText(m)));
 
       const clicked = await openOrderForm(t);
-      await t.slack.submitView({ viewId: clicked.id, values: formValues({ symbol: 'AAPL', quantity: '3' }) }).then(async (a) => {
-        const payload = t.slack.envelopes.find((e) => e.envelopeId === a.envelopeId)!.payload as object;
-        await Promise.all([t.slack.sendEnvelope('interactive', payload), t.slack.sendEnvelope('interactive', payload)]);
-      });
+      await t.slack
+        .submitView({ viewId: clicked.id, values: formValues({ symbol: 'AAPL', quantity: '3' }) })
+        .then(async (a) => {
+          const payload = t.slack.envelopes.find((e) => e.envelopeId === a.envelopeId)!.payload as object;
+          await Promise.all([
+            t.slack.sendEnvelope('interactive', payload),
+            t.slack.sendEnvelope('interactive', payload),
+          ]);
+        });
       await waitForConfirmation(t, `oms-${clicked.id}`, (m) => /Filled 3 AAPL/.test(messageText(m)));
 
       for (const id of [clientOrderId, `oms-${clicked.id}`]) {
@@ -147,15 +172,24 @@ for (const kind of testDatabaseTargets()) {
       const bought = await placeOrder(t, { portfolio: 'Redeliver', symbol: 'MSFT', quantity: '5' });
       await waitForConfirmation(t, bought.clientOrderId, (m) => /Filled 5 MSFT/.test(messageText(m)));
       const view = await openOrderForm(t);
-      const first = await t.slack.submitView({ viewId: view.id, values: formValues({ portfolio: 'Redeliver', symbol: 'MSFT', side: 'sell', quantity: '5' }) });
+      const first = await t.slack.submitView({
+        viewId: view.id,
+        values: formValues({ portfolio: 'Redeliver', symbol: 'MSFT', side: 'sell', quantity: '5' }),
+      });
       expect(first.ackPayload).toBeUndefined();
       const clientOrderId = `oms-${view.id}`;
       await waitForConfirmation(t, clientOrderId, (m) => /Filled 5 MSFT/.test(messageText(m)));
       const envelope = t.slack.envelopes.find((e) => e.envelopeId === first.envelopeId)!;
-      const again = await t.slack.sendEnvelope('interactive', envelope.payload as object, { envelopeId: first.envelopeId, retryAttempt: 1, retryReason: 'timeout' });
+      const again = await t.slack.sendEnvelope('interactive', envelope.payload as object, {
+        envelopeId: first.envelopeId,
+        retryAttempt: 1,
+        retryReason: 'timeout',
+      });
       expect(again.ackPayload).toBeUndefined();
       expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
-      expect(t.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(clientOrderId))).toHaveLength(1);
+      expect(
+        t.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(clientOrderId)),
+      ).toHaveLength(1);
     });
 
     it('resolves a broker 500 that actually placed the order by looking it up — one order, one row', async () => {
@@ -185,7 +219,13 @@ for (const kind of testDatabaseTargets()) {
     it('says the order was not sent when Alpaca keeps rate-limiting it', async () => {
       t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, times: 10, resetInSeconds: 1 });
       const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1' });
-      const message = await waitForConfirmation(t, clientOrderId, (m) => /Not placed/.test(messageText(m)), DEFAULT_CHANNEL_ID, 40_000);
+      const message = await waitForConfirmation(
+        t,
+        clientOrderId,
+        (m) => /Not placed/.test(messageText(m)),
+        DEFAULT_CHANNEL_ID,
+        40_000,
+      );
       expect(messageText(message)).toMatch(/rate-limiting us right now, so the order was not sent/);
       expect(t.alpaca.order(clientOrderId)).toBeUndefined();
       expect((await trades.findByClientOrderId(clientOrderId))!.status).toBe('failed');
@@ -197,17 +237,32 @@ for (const kind of testDatabaseTargets()) {
       const bpMessage = await waitForConfirmation(t, bp.clientOrderId, (m) => /Rejected/.test(messageText(m)));
       expect(messageText(bpMessage)).toMatch(/buying power/i);
       expect(messageText(bpMessage)).toContain('$100.00');
-      expect(await trades.findByClientOrderId(bp.clientOrderId)).toMatchObject({ status: 'rejected', errorCode: '40310000' });
+      expect(await trades.findByClientOrderId(bp.clientOrderId)).toMatchObject({
+        status: 'rejected',
+        errorCode: '40310000',
+      });
       t.alpaca.setBuyingPower('1000000');
 
       t.alpaca.setMarketOpen(false);
-      const resting = await placeOrder(t, { symbol: 'TSLA', side: 'buy', quantity: '1', type: 'limit', limitPrice: '100.00' });
+      const resting = await placeOrder(t, {
+        symbol: 'TSLA',
+        side: 'buy',
+        quantity: '1',
+        type: 'limit',
+        limitPrice: '100.00',
+      });
       await waitForConfirmation(t, resting.clientOrderId, (m) => /queued for the open/.test(messageText(m)));
       const seeded = await placeOrder(t, { symbol: 'TSLA', side: 'buy', quantity: '3' });
       await waitForConfirmation(t, seeded.clientOrderId, (m) => /Submitted/.test(messageText(m)));
       t.alpaca.setMarketOpen(true);
       await waitForConfirmation(t, seeded.clientOrderId, (m) => /Filled 3 TSLA/.test(messageText(m)));
-      const wash = await placeOrder(t, { symbol: 'TSLA', side: 'sell', quantity: '1', type: 'limit', limitPrice: '90.00' });
+      const wash = await placeOrder(t, {
+        symbol: 'TSLA',
+        side: 'sell',
+        quantity: '1',
+        type: 'limit',
+        limitPrice: '90.00',
+      });
       const washMessage = await waitForConfirmation(t, wash.clientOrderId, (m) => /Rejected/.test(messageText(m)));
       expect(messageText(washMessage)).toMatch(/wash trade/i);
 
@@ -230,7 +285,12 @@ for (const kind of testDatabaseTargets()) {
 
     it('shows partial fills and stores every execution once', async () => {
       t.alpaca.setMarketOpen(false);
-      const { clientOrderId } = await placeOrder(t, { symbol: 'SPY', quantity: '10', type: 'limit', limitPrice: '500.00' });
+      const { clientOrderId } = await placeOrder(t, {
+        symbol: 'SPY',
+        quantity: '10',
+        type: 'limit',
+        limitPrice: '500.00',
+      });
       await waitForConfirmation(t, clientOrderId, (m) => /Submitted/.test(messageText(m)));
       t.alpaca.fill(clientOrderId, '4', '499.50');
       await waitForConfirmation(t, clientOrderId, (m) => /Partially filled 4 \/ 10 SPY/.test(messageText(m)));
@@ -244,9 +304,19 @@ for (const kind of testDatabaseTargets()) {
 
     it('cancels an open order from its message button', async () => {
       t.alpaca.setMarketOpen(false);
-      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1', type: 'limit', limitPrice: '150.00' });
+      const { clientOrderId } = await placeOrder(t, {
+        symbol: 'AAPL',
+        quantity: '1',
+        type: 'limit',
+        limitPrice: '150.00',
+      });
       const message = await waitForConfirmation(t, clientOrderId, (m) => /Cancel order/.test(messageText(m)));
-      const click = await t.slack.blockAction({ actionId: 'cancel_order', value: clientOrderId, channelId: DEFAULT_CHANNEL_ID, messageTs: message.ts });
+      const click = await t.slack.blockAction({
+        actionId: 'cancel_order',
+        value: clientOrderId,
+        channelId: DEFAULT_CHANNEL_ID,
+        messageTs: message.ts,
+      });
       expect(click.ackMs).toBeLessThan(3000);
       const canceled = await waitForConfirmation(t, clientOrderId, (m) => /Canceled/.test(messageText(m)));
       expect(messageText(canceled)).not.toContain('Cancel order');
@@ -255,11 +325,22 @@ for (const kind of testDatabaseTargets()) {
 
     it('keeps following orders by polling while the trade_updates stream is down', async () => {
       t.alpaca.setMarketOpen(false);
-      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1', type: 'limit', limitPrice: '150.00' });
+      const { clientOrderId } = await placeOrder(t, {
+        symbol: 'AAPL',
+        quantity: '1',
+        type: 'limit',
+        limitPrice: '150.00',
+      });
       await waitForConfirmation(t, clientOrderId, (m) => /Submitted/.test(messageText(m)));
       t.alpaca.dropStreamConnections();
       t.alpaca.fill(clientOrderId, '1', '150.00');
-      await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(messageText(m)), DEFAULT_CHANNEL_ID, 25_000);
+      await waitForConfirmation(
+        t,
+        clientOrderId,
+        (m) => /Filled 1 AAPL/.test(messageText(m)),
+        DEFAULT_CHANNEL_ID,
+        25_000,
+      );
     }, 40_000);
   });
 }
@@ -288,9 +369,15 @@ describe('/trade permissions and ledger-only mode', () => {
     db = await testDatabaseTargets()[0]!.create();
     t = await launchApp({ database: db.target, useAlpaca: false });
     const view = await openOrderForm(t, 'buy 10 AAPL');
-    const missingGmv = await t.slack.submitView({ viewId: view.id, values: formValues({ symbol: 'AAPL', quantity: '10' }) });
+    const missingGmv = await t.slack.submitView({
+      viewId: view.id,
+      values: formValues({ symbol: 'AAPL', quantity: '10' }),
+    });
     expect((missingGmv.ackPayload as { errors: Record<string, string> }).errors.gmv).toBeTruthy();
-    await t.slack.submitView({ viewId: view.id, values: formValues({ symbol: 'AAPL', quantity: '10', gmv: '1,894.20' }) });
+    await t.slack.submitView({
+      viewId: view.id,
+      values: formValues({ symbol: 'AAPL', quantity: '10', gmv: '1,894.20' }),
+    });
     const message = await waitForConfirmation(t, `oms-${view.id}`, (m) => /Recorded/.test(messageText(m)));
     expect(messageText(message)).toMatch(/ledger only/i);
     expect(messageText(message)).toContain('1,894.20');

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DatabaseTarget } from '../../src/config';
 import { createLeaderElection, type LeaderElection } from '../../src/jobs/leader-lock';
 import { createLogger } from '../../src/logger';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { TcpProxy } from '../support/tcp-proxy';
 
 const postgres = testDatabaseTargets().find((k) => k.name === 'postgresql')!;
@@ -58,14 +58,19 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
   });
 
   /** An instance whose duties record when they run, and note any moment another instance's duties ran too. */
-  function instance(name: string, target: DatabaseTarget, onDeposed: () => Promise<void> = async () => undefined): Instance {
+  function instance(
+    name: string,
+    target: DatabaseTarget,
+    onDeposed: () => Promise<void> = async () => undefined,
+  ): Instance {
     const logs: string[] = [];
     const self: Instance = { name, logs, elected: [], deposed: [], election: undefined as unknown as LeaderElection };
     self.election = createLeaderElection(
       target,
       {
         onElected: () => {
-          if (running.size > 0) overlaps.push(`${name} elected while ${[...running].join(', ')} still ran leader duties`);
+          if (running.size > 0)
+            overlaps.push(`${name} elected while ${[...running].join(', ')} still ran leader duties`);
           running.add(name);
           self.elected.push(performance.now());
         },
@@ -96,7 +101,10 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
   }
 
   async function sessionExists(pid: number): Promise<boolean> {
-    const { rows } = await admin.query<{ alive: boolean }>('select exists(select 1 from pg_stat_activity where pid = $1) as alive', [pid]);
+    const { rows } = await admin.query<{ alive: boolean }>(
+      'select exists(select 1 from pg_stat_activity where pid = $1) as alive',
+      [pid],
+    );
     return rows[0]!.alive;
   }
 
@@ -104,9 +112,15 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
   function expectNoOverlap(): void {
     expect(overlaps).toEqual([]);
     const intervals = instances
-      .flatMap((i) => i.elected.map((start, n) => ({ who: i.name, start, end: i.deposed[n] ?? Number.POSITIVE_INFINITY })))
+      .flatMap((i) =>
+        i.elected.map((start, n) => ({ who: i.name, start, end: i.deposed[n] ?? Number.POSITIVE_INFINITY })),
+      )
       .sort((a, b) => a.start - b.start);
-    for (let n = 1; n < intervals.length; n++) expect(intervals[n]!.start, `${intervals[n]!.who} elected before ${intervals[n - 1]!.who} was deposed`).toBeGreaterThanOrEqual(intervals[n - 1]!.end);
+    for (let n = 1; n < intervals.length; n++)
+      expect(
+        intervals[n]!.start,
+        `${intervals[n]!.who} elected before ${intervals[n - 1]!.who} was deposed`,
+      ).toBeGreaterThanOrEqual(intervals[n - 1]!.end);
   }
 
   it('the leader whose lock session is terminated stops its duties at once; the standby takes over only after that', async () => {
@@ -122,7 +136,9 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
 
     const [holder] = await lockHolders();
     const fault = performance.now();
-    const { rows } = await admin.query<{ terminated: boolean }>('select pg_terminate_backend($1) as terminated', [holder!.pid]);
+    const { rows } = await admin.query<{ terminated: boolean }>('select pg_terminate_backend($1) as terminated', [
+      holder!.pid,
+    ]);
     expect(rows[0]!.terminated).toBe(true);
 
     await expect.poll(() => standby.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(1);
@@ -151,7 +167,9 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
     proxy.stall('both');
     const fault = performance.now();
 
-    await expect.poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 }).toBe(1);
+    await expect
+      .poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 })
+      .toBe(1);
     expect(leader.deposed[0]! - fault).toBeLessThan(DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS);
     expect(leader.election.isLeader()).toBe(false);
     // The leader cannot reach the server to end its session: the server ends it, once it has idled for RETRY_MS, and only then is the lock free.
@@ -175,7 +193,9 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
 
     // The server still gets every statement, and the leader's end of the session; only its answers are held.
     proxy.stall('responses');
-    await expect.poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 }).toBe(1);
+    await expect
+      .poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 })
+      .toBe(1);
     expect(heldWhileStopping).toBe(true);
     // Gone well before the server's idle timeout (RETRY_MS after the last statement) could have ended it: the leader closed it.
     await expect.poll(() => sessionExists(leaderPid), { timeout: RETRY_MS / 3, interval: 20 }).toBe(false);

@@ -1,24 +1,24 @@
-import fc from 'fast-check';
 import { WebClient } from '@slack/web-api';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mapTradeUpdate } from '../../src/broker/alpaca-mapping';
 import type { BrokerOrder } from '../../src/broker/broker';
-import { tradeStatusFromBroker, type TradeStatus } from '../../src/domain/order';
-import type { OrderFormInput } from '../../src/domain/order-form';
-import type { Trade } from '../../src/domain/trade';
 import { initORM, migrateToLatest } from '../../src/db/orm';
 import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
-import { OrderConfirmations } from '../../src/services/order-confirmations';
+import { type TradeStatus, tradeStatusFromBroker } from '../../src/domain/order';
+import type { OrderFormInput } from '../../src/domain/order-form';
+import type { Trade } from '../../src/domain/trade';
 import { OutboxWorker } from '../../src/jobs/outbox-worker';
 import { createLogger } from '../../src/logger';
+import { OrderConfirmations } from '../../src/services/order-confirmations';
 import { classifySlackFailure } from '../../src/slack/block-kit/slack-errors';
 import { SlackOrderMessenger } from '../../src/slack/trade/order-messenger';
-import { startAlpacaStandIn, type AlpacaStandIn, type TradeUpdate } from '../support/alpaca-standin';
-import { startCore, type CoreInstance } from '../support/core';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabaseKind } from '../support/databases';
-import { LogCapture } from '../support/launch';
-import { DEFAULT_CHANNEL_ID, startSlackStandIn, type SlackStandIn } from '../support/slack-standin';
+import { type AlpacaStandIn, startAlpacaStandIn, type TradeUpdate } from '../support/alpaca-standin';
+import { type CoreInstance, startCore } from '../support/core';
+import { databaseSuiteName, type TestDatabaseKind, testDatabaseTargets } from '../support/databases';
 import { storedFillQty } from '../support/fills';
+import { LogCapture } from '../support/launch';
+import { DEFAULT_CHANNEL_ID, type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
 
 /**
  * A model-based test of the order lifecycle: random interleavings of submissions (with ambiguous
@@ -50,30 +50,118 @@ type Command =
   | { kind: 'pause'; ms: number };
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('submit' as const), instance: fc.integer({ min: 0, max: 1 }), qty: fc.integer({ min: 1, max: 5 }), fault: fc.constantFrom<Fault>('none', 'none', 'ambiguous500', 'unavailable503', 'rateLimited', 'dropAfterPlacing', 'dropBeforePlacing') }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('fill' as const), order: fc.nat(20), qty: fc.integer({ min: 1, max: 5 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('submit' as const),
+      instance: fc.integer({ min: 0, max: 1 }),
+      qty: fc.integer({ min: 1, max: 5 }),
+      fault: fc.constantFrom<Fault>(
+        'none',
+        'none',
+        'ambiguous500',
+        'unavailable503',
+        'rateLimited',
+        'dropAfterPlacing',
+        'dropBeforePlacing',
+      ),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('fill' as const),
+      order: fc.nat(20),
+      qty: fc.integer({ min: 1, max: 5 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), order: fc.nat(20) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lateSnapshot' as const), snapshot: fc.nat(50), instance: fc.integer({ min: 0, max: 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('duplicateEvent' as const), event: fc.nat(50), instance: fc.integer({ min: 0, max: 1 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('lateSnapshot' as const),
+      snapshot: fc.nat(50),
+      instance: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('duplicateEvent' as const),
+      event: fc.nat(50),
+      instance: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('slack' as const), up: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), instance: fc.integer({ min: 0, max: 1 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const), instance: fc.integer({ min: 0, max: 1 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('restart' as const), instance: fc.integer({ min: 0, max: 1 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('settle' as const), instance: fc.integer({ min: 0, max: 1 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 200 }) }) },
 );
 
-const RANK: Record<TradeStatus, number> = { pending_submit: 0, submitted: 1, accepted: 2, partially_filled: 3, filled: 4, canceled: 4, expired: 4, rejected: 4, failed: 4 };
-const FINAL_WORDS: Partial<Record<TradeStatus, RegExp>> = { filled: /Filled/, canceled: /Canceled/, rejected: /Rejected/, failed: /Not placed/, expired: /Expired/ };
+const RANK: Record<TradeStatus, number> = {
+  pending_submit: 0,
+  submitted: 1,
+  accepted: 2,
+  partially_filled: 3,
+  filled: 4,
+  canceled: 4,
+  expired: 4,
+  rejected: 4,
+  failed: 4,
+};
+const FINAL_WORDS: Partial<Record<TradeStatus, RegExp>> = {
+  filled: /Filled/,
+  canceled: /Canceled/,
+  rejected: /Rejected/,
+  failed: /Not placed/,
+  expired: /Expired/,
+};
 
 const FAULTS: Record<Exclude<Fault, 'none'>, Parameters<AlpacaStandIn['inject']>[0]> = {
-  ambiguous500: { method: 'POST', path: '/v2/orders', status: 500, afterHandling: true, body: { code: 50000000, message: 'internal server error' } },
-  unavailable503: { method: 'POST', path: '/v2/orders', status: 503, body: { code: 50300000, message: 'service unavailable' } },
-  rateLimited: { method: 'POST', path: '/v2/orders', status: 429, body: { code: 42910000, message: 'rate limit exceeded' }, resetInSeconds: 1 },
+  ambiguous500: {
+    method: 'POST',
+    path: '/v2/orders',
+    status: 500,
+    afterHandling: true,
+    body: { code: 50000000, message: 'internal server error' },
+  },
+  unavailable503: {
+    method: 'POST',
+    path: '/v2/orders',
+    status: 503,
+    body: { code: 50300000, message: 'service unavailable' },
+  },
+  rateLimited: {
+    method: 'POST',
+    path: '/v2/orders',
+    status: 429,
+    body: { code: 42910000, message: 'rate limit exceeded' },
+    resetInSeconds: 1,
+  },
   dropAfterPlacing: { method: 'POST', path: '/v2/orders', dropConnection: true, afterHandling: true },
   dropBeforePlacing: { method: 'POST', path: '/v2/orders', dropConnection: true },
 };
 
 function buyForm(qty: number): OrderFormInput {
-  return { portfolio: 'Model', symbol: 'AAPL', side: 'buy', quantity: String(qty), amount: '', orderType: 'market', limitPrice: '', stopPrice: '', timeInForce: 'day', extendedHours: false, gmv: '' };
+  return {
+    portfolio: 'Model',
+    symbol: 'AAPL',
+    side: 'buy',
+    quantity: String(qty),
+    amount: '',
+    orderType: 'market',
+    limitPrice: '',
+    stopPrice: '',
+    timeInForce: 'day',
+    extendedHours: false,
+    gmv: '',
+  };
 }
 
 interface Instance {
@@ -101,14 +189,27 @@ class World {
     const orm = await initORM(database.target);
     await migrateToLatest(orm);
     await orm.close(true);
-    const world = new World(database, await startAlpacaStandIn({ marketOpen: true, fillMode: 'manual' }), await startSlackStandIn());
+    const world = new World(
+      database,
+      await startAlpacaStandIn({ marketOpen: true, fillMode: 'manual' }),
+      await startSlackStandIn(),
+    );
     for (let i = 0; i < 2; i += 1) world.instances.push(await world.startInstance(i === 0));
     return world;
   }
 
   async startInstance(leader: boolean): Promise<Instance> {
-    const core = await startCore({ database: this.database.target, alpaca: this.alpaca, options: { submitLeaseMs: LEASE_MS, submitRetries: 3, retryMinTimeoutMs: 30 } });
-    const client = new WebClient(this.slack.botToken, { slackApiUrl: this.slack.apiUrl, timeout: 2_000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+    const core = await startCore({
+      database: this.database.target,
+      alpaca: this.alpaca,
+      options: { submitLeaseMs: LEASE_MS, submitRetries: 3, retryMinTimeoutMs: 30 },
+    });
+    const client = new WebClient(this.slack.botToken, {
+      slackApiUrl: this.slack.apiUrl,
+      timeout: 2_000,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    });
     const logger = createLogger({ level: 'warn', secrets: [], destination: new LogCapture() });
     const messenger = new SlackOrderMessenger(client, new OrderConfirmations(core.trades, core.broker), logger);
     const worker = new OutboxWorker(
@@ -137,8 +238,16 @@ class World {
         const { core } = this.instances[command.instance]!;
         if (command.fault !== 'none') this.alpaca.inject(FAULTS[command.fault]);
         this.views += 1;
-        const review = await core.entry.review({ userId: TRADER, viewId: `MODEL${this.views}`, channelId: DEFAULT_CHANNEL_ID, form: buyForm(command.qty) }).catch(() => undefined);
-        if (review?.kind === 'accepted') this.inFlight.push(core.submitter.submit(review.trade.id).catch(() => undefined));
+        const review = await core.entry
+          .review({
+            userId: TRADER,
+            viewId: `MODEL${this.views}`,
+            channelId: DEFAULT_CHANNEL_ID,
+            form: buyForm(command.qty),
+          })
+          .catch(() => undefined);
+        if (review?.kind === 'accepted')
+          this.inFlight.push(core.submitter.submit(review.trade.id).catch(() => undefined));
         return;
       }
       case 'fill': {
@@ -173,7 +282,9 @@ class World {
         const update: TradeUpdate | undefined = updates[command.event % Math.max(1, updates.length)];
         if (!update) return;
         const event = mapTradeUpdate(update as never);
-        await this.instances[command.instance]!.core.tracker.applyOrder(event.order, event.execution).catch(() => undefined);
+        await this.instances[command.instance]!.core.tracker.applyOrder(event.order, event.execution).catch(
+          () => undefined,
+        );
         return;
       }
       case 'slack':
@@ -217,7 +328,8 @@ class World {
     for (const row of await this.rows()) {
       const seen = this.statuses.get(row.id) ?? [];
       const last = seen.at(-1);
-      if (last !== undefined && last !== row.status && last !== 'failed' && RANK[row.status] < RANK[last]) this.violations.push(`trade ${row.id} stepped back from ${last} to ${row.status}`);
+      if (last !== undefined && last !== row.status && last !== 'failed' && RANK[row.status] < RANK[last])
+        this.violations.push(`trade ${row.id} stepped back from ${last} to ${row.status}`);
       if (last !== row.status) seen.push(row.status);
       this.statuses.set(row.id, seen);
     }
@@ -246,7 +358,10 @@ class World {
     const brokerOrders = this.alpaca.orders();
     const { core } = this.instances[0]!;
     for (const order of brokerOrders) {
-      expect(brokerOrders.filter((o) => o.client_order_id === order.client_order_id), `one broker order per ${order.client_order_id}`).toHaveLength(1);
+      expect(
+        brokerOrders.filter((o) => o.client_order_id === order.client_order_id),
+        `one broker order per ${order.client_order_id}`,
+      ).toHaveLength(1);
       const row = byClientId.get(order.client_order_id);
       expect(row, `the books know ${order.client_order_id}`).toBeDefined();
       const stored = await storedFillQty(core.trades, row!.id);
@@ -279,27 +394,23 @@ class World {
 
 for (const kind of testDatabaseTargets()) {
   describe.skipIf(!kind.available)(`the order lifecycle, model-based, on ${databaseSuiteName(kind)}`, () => {
-    it(
-      'any interleaving of submissions, broker faults, fills, late and duplicated events, Slack outages, restarts and a second instance settles to the broker’s truth',
-      async () => {
-        await fc.assert(
-          fc.asyncProperty(fc.array(commandArb, { minLength: 10, maxLength: 30 }), async (commands) => {
-            const world = await World.create(kind);
-            try {
-              for (const command of commands) {
-                await world.run(command);
-                await world.sample();
-              }
-              await world.quiesce();
-              await world.checkInvariants();
-            } finally {
-              await world.close();
+    it('any interleaving of submissions, broker faults, fills, late and duplicated events, Slack outages, restarts and a second instance settles to the broker’s truth', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(commandArb, { minLength: 10, maxLength: 30 }), async (commands) => {
+          const world = await World.create(kind);
+          try {
+            for (const command of commands) {
+              await world.run(command);
+              await world.sample();
             }
-          }),
-          { numRuns: RUNS, endOnFailure: true },
-        );
-      },
-      600_000,
-    );
+            await world.quiesce();
+            await world.checkInvariants();
+          } finally {
+            await world.close();
+          }
+        }),
+        { numRuns: RUNS, endOnFailure: true },
+      );
+    }, 600_000);
   });
 }

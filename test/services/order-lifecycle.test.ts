@@ -1,14 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BrokerOrder } from '../../src/broker/broker';
+import { initORM, migrateToLatest } from '../../src/db/orm';
 import { dec } from '../../src/domain/money';
 import type { OrderFormInput } from '../../src/domain/order-form';
 import type { NewTrade } from '../../src/domain/trade';
-import { initORM, migrateToLatest } from '../../src/db/orm';
-import { startAlpacaStandIn, type AlpacaStandIn } from '../support/alpaca-standin';
-import { startCore, type CoreInstance } from '../support/core';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
-import { seedFill } from '../support/fills';
-import { storedFillQty } from '../support/fills';
+import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
+import { type CoreInstance, startCore } from '../support/core';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
+import { seedFill, storedFillQty } from '../support/fills';
 
 let sequence = 0;
 
@@ -50,7 +49,13 @@ function snapshot(clientOrderId: string, overrides: Partial<BrokerOrder> = {}): 
 
 const FILLED_AT = new Date('2026-12-01T15:00:01.000Z');
 const filled = (clientOrderId: string) =>
-  snapshot(clientOrderId, { status: 'filled', filledQty: dec(10), filledAvgPrice: dec('189.42'), filledAt: FILLED_AT, updatedAt: FILLED_AT });
+  snapshot(clientOrderId, {
+    status: 'filled',
+    filledQty: dec(10),
+    filledAvgPrice: dec('189.42'),
+    filledAt: FILLED_AT,
+    updatedAt: FILLED_AT,
+  });
 
 function sellForm(fields: Partial<OrderFormInput>): OrderFormInput {
   return {
@@ -130,11 +135,21 @@ for (const kind of testDatabaseTargets()) {
       const threeMinutesAgo = () => new Date(Date.now() - 3 * 60_000);
       const a = await instance({ submitRetries: 4 });
       const b = await instance();
-      const { trade } = await (await instance({}, threeMinutesAgo)).trades.insertPending(pendingRow({ quantity: dec(1) }));
-      alpaca.inject({ method: 'POST', path: '/v2/orders', status: 429, body: { code: 42910000, message: 'rate limit exceeded' }, resetInSeconds: 2 });
+      const { trade } = await (await instance({}, threeMinutesAgo)).trades.insertPending(
+        pendingRow({ quantity: dec(1) }),
+      );
+      alpaca.inject({
+        method: 'POST',
+        path: '/v2/orders',
+        status: 429,
+        body: { code: 42910000, message: 'rate limit exceeded' },
+        resetInSeconds: 2,
+      });
 
       const submitting = a.submitter.submit(trade.id);
-      await expect.poll(() => alpaca.requestCount({ method: 'POST', path: '/v2/orders' }), { timeout: 5_000, interval: 20 }).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(() => alpaca.requestCount({ method: 'POST', path: '/v2/orders' }), { timeout: 5_000, interval: 20 })
+        .toBeGreaterThanOrEqual(1);
       const settled = await b.settler.settleUnsettled();
       expect(settled).toMatchObject({ failed: 0, resubmitted: 0 });
       expect((await b.trades.findById(trade.id))!.status).toBe('pending_submit');
@@ -147,15 +162,35 @@ for (const kind of testDatabaseTargets()) {
 
     it('working dollar-amount sells count against the holding', async () => {
       const a = await instance();
-      await seedFill(a.orm, { executionId: `seed-${process.pid}-${++sequence}`, tradeId: null, symbol: 'AAPL', side: 'buy', qty: dec(10), price: dec(100), portfolioName: 'Sells', filledAt: new Date(), source: 'broker' });
+      await seedFill(a.orm, {
+        executionId: `seed-${process.pid}-${++sequence}`,
+        tradeId: null,
+        symbol: 'AAPL',
+        side: 'buy',
+        qty: dec(10),
+        price: dec(100),
+        portfolioName: 'Sells',
+        filledAt: new Date(),
+        source: 'broker',
+      });
       // A $947.10 sell still working is 5 shares at the stand-in's $189.42.
-      const working = await a.trades.insertPending(pendingRow({ side: 'sell', quantity: null, notional: dec('947.10'), portfolioName: 'Sells' }));
+      const working = await a.trades.insertPending(
+        pendingRow({ side: 'sell', quantity: null, notional: dec('947.10'), portfolioName: 'Sells' }),
+      );
       await a.trades.update(working.trade.id, { status: 'accepted', alpacaOrderId: `working-${sequence}` });
 
-      const tooMany = await a.entry.review({ userId: 'U0TRADER', viewId: `V-SELL-${++sequence}`, form: sellForm({ quantity: '6' }) });
+      const tooMany = await a.entry.review({
+        userId: 'U0TRADER',
+        viewId: `V-SELL-${++sequence}`,
+        form: sellForm({ quantity: '6' }),
+      });
       expect(tooMany.kind).toBe('invalid');
       expect(tooMany.kind === 'invalid' && tooMany.errors.quantity).toMatch(/at most 5/);
-      const fits = await a.entry.review({ userId: 'U0TRADER', viewId: `V-SELL-${++sequence}`, form: sellForm({ quantity: '5' }) });
+      const fits = await a.entry.review({
+        userId: 'U0TRADER',
+        viewId: `V-SELL-${++sequence}`,
+        form: sellForm({ quantity: '5' }),
+      });
       expect(fits.kind).toBe('accepted');
       await a.trades.update(working.trade.id, { status: 'canceled' });
       if (fits.kind === 'accepted') await a.trades.update(fits.trade.id, { status: 'canceled' });
@@ -165,12 +200,29 @@ for (const kind of testDatabaseTargets()) {
       const a = await instance();
       const b = kind.name === 'postgresql' ? await instance() : a;
       const portfolio = `Race ${++sequence}`;
-      await seedFill(a.orm, { executionId: `seed-${process.pid}-${sequence}`, tradeId: null, symbol: 'AAPL', side: 'buy', qty: dec(10), price: dec(100), portfolioName: portfolio, filledAt: new Date(), source: 'broker' });
+      await seedFill(a.orm, {
+        executionId: `seed-${process.pid}-${sequence}`,
+        tradeId: null,
+        symbol: 'AAPL',
+        side: 'buy',
+        qty: dec(10),
+        price: dec(100),
+        portfolioName: portfolio,
+        filledAt: new Date(),
+        source: 'broker',
+      });
       const results = await Promise.all(
-        [a, b, a, b].map((core, i) => core.entry.review({ userId: 'U0TRADER', viewId: `V-RACE-${sequence}-${i}`, form: sellForm({ portfolio, quantity: '10' }) })),
+        [a, b, a, b].map((core, i) =>
+          core.entry.review({
+            userId: 'U0TRADER',
+            viewId: `V-RACE-${sequence}-${i}`,
+            form: sellForm({ portfolio, quantity: '10' }),
+          }),
+        ),
       );
       expect(results.filter((r) => r.kind === 'accepted')).toHaveLength(1);
-      for (const refused of results.filter((r) => r.kind === 'invalid')) expect(refused.kind === 'invalid' && refused.errors.quantity).toMatch(/sell|holds/);
+      for (const refused of results.filter((r) => r.kind === 'invalid'))
+        expect(refused.kind === 'invalid' && refused.errors.quantity).toMatch(/sell|holds/);
     });
   });
 }
@@ -195,8 +247,12 @@ describe.skipIf(!postgres.available)(`settling orders left in flight on ${databa
 
   it('one row the database refuses (a ledger price that overflows its column) is logged, the others are settled, and reconciliation still runs', async () => {
     // Written past the form (which now refuses it), as a database from before the bound would hold it.
-    const bad = await core.trades.insertPending(pendingRow({ source: 'ledger', quantity: dec('0.000000001'), gmv: dec(50_000), portfolioName: 'Ledger' }));
-    const good = await core.trades.insertPending(pendingRow({ source: 'ledger', quantity: dec(2), gmv: dec(300), portfolioName: 'Ledger' }));
+    const bad = await core.trades.insertPending(
+      pendingRow({ source: 'ledger', quantity: dec('0.000000001'), gmv: dec(50_000), portfolioName: 'Ledger' }),
+    );
+    const good = await core.trades.insertPending(
+      pendingRow({ source: 'ledger', quantity: dec(2), gmv: dec(300), portfolioName: 'Ledger' }),
+    );
 
     const settled = await core.settler.settleUnsettled();
     expect(settled.settled).toBe(1);

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker';
-import type { BrokerAccount, BrokerPosition, MarketClock, PortfolioHistoryPoint, Snapshot } from '../../src/domain/market';
 import { LedgerBroker } from '../../src/broker/ledger-broker';
-import { BrokerError } from '../../src/domain/errors';
-import { dec, type Dec } from '../../src/domain/money';
 import { FillEntity, PortfolioEntity, PositionEntity, TradeEntity, UserPreferenceEntity } from '../../src/db/entities';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { OrderHistoryRepository } from '../../src/db/repositories/order-history-repository';
@@ -11,8 +8,17 @@ import { PortfolioRepository } from '../../src/db/repositories/portfolio-reposit
 import { PositionRepository } from '../../src/db/repositories/position-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { UserPreferenceRepository } from '../../src/db/repositories/user-preference-repository';
+import { BrokerError } from '../../src/domain/errors';
+import type {
+  BrokerAccount,
+  BrokerPosition,
+  MarketClock,
+  PortfolioHistoryPoint,
+  Snapshot,
+} from '../../src/domain/market';
+import { type Dec, dec } from '../../src/domain/money';
 import { PortfolioService } from '../../src/services/portfolio-service';
-import { databaseSuiteName, testDatabaseTargets, type TestDatabase } from '../support/databases';
+import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { seedFill } from '../support/fills';
 
 /** A broker that answers from fixed data, counts every call, and can be told to fail. */
@@ -24,7 +30,12 @@ class FakeBroker implements Broker {
   prices = new Map<string, Snapshot>();
   positions: BrokerPosition[] = [];
   history: PortfolioHistoryPoint[] = [];
-  clock: MarketClock = { isOpen: true, timestamp: new Date(), nextOpen: new Date(Date.now() + 86_400_000), nextClose: new Date(Date.now() + 3_600_000) };
+  clock: MarketClock = {
+    isOpen: true,
+    timestamp: new Date(),
+    nextOpen: new Date(Date.now() + 86_400_000),
+    nextClose: new Date(Date.now() + 3_600_000),
+  };
   account: BrokerAccount = {
     accountNumber: 'PA1',
     status: 'ACTIVE',
@@ -40,7 +51,9 @@ class FakeBroker implements Broker {
 
   private answer<T>(name: string, value: T): Promise<T> {
     this.calls.push(name);
-    return this.down ? Promise.reject(new BrokerError('unavailable', 'Alpaca is unavailable right now (HTTP 503).', { status: 503 })) : Promise.resolve(value);
+    return this.down
+      ? Promise.reject(new BrokerError('unavailable', 'Alpaca is unavailable right now (HTTP 503).', { status: 503 }))
+      : Promise.resolve(value);
   }
 
   price(symbol: string, last: string, prevClose: string): void {
@@ -78,11 +91,38 @@ for (const kind of testDatabaseTargets()) {
     let now: Date;
     let service: PortfolioService;
     const build = (b: Broker) =>
-      new PortfolioService(b, new PortfolioRepository(orm), new PositionRepository(orm), new OrderHistoryRepository(orm), new UserPreferenceRepository(orm), { now: () => now });
+      new PortfolioService(
+        b,
+        new PortfolioRepository(orm),
+        new PositionRepository(orm),
+        new OrderHistoryRepository(orm),
+        new UserPreferenceRepository(orm),
+        { now: () => now },
+      );
     const buy = (portfolioName: string, symbol: string, qty: string, price: string) =>
-      seedFill(orm, { executionId: `x${++sequence}`, tradeId: null, symbol, side: 'buy', qty: dec(qty), price: dec(price), portfolioName, filledAt: new Date(Date.UTC(2026, 0, 5, 15, 0, sequence)), source: 'broker' });
+      seedFill(orm, {
+        executionId: `x${++sequence}`,
+        tradeId: null,
+        symbol,
+        side: 'buy',
+        qty: dec(qty),
+        price: dec(price),
+        portfolioName,
+        filledAt: new Date(Date.UTC(2026, 0, 5, 15, 0, sequence)),
+        source: 'broker',
+      });
     const sell = (portfolioName: string, symbol: string, qty: string, price: string) =>
-      seedFill(orm, { executionId: `x${++sequence}`, tradeId: null, symbol, side: 'sell', qty: dec(qty), price: dec(price), portfolioName, filledAt: new Date(Date.UTC(2026, 0, 5, 15, 0, sequence)), source: 'broker' });
+      seedFill(orm, {
+        executionId: `x${++sequence}`,
+        tradeId: null,
+        symbol,
+        side: 'sell',
+        qty: dec(qty),
+        price: dec(price),
+        portfolioName,
+        filledAt: new Date(Date.UTC(2026, 0, 5, 15, 0, sequence)),
+        source: 'broker',
+      });
 
     beforeAll(async () => {
       db = await kind.create();
@@ -134,13 +174,35 @@ for (const kind of testDatabaseTargets()) {
 
     it('one portfolio by any spelling of its name, with realized P&L and the latest orders: one broker request', async () => {
       const trades = new TradeRepository(orm);
-      await trades.insertPending({ clientOrderId: 'c-1', source: 'slack', symbol: 'AAPL', side: 'buy', quantity: dec(1), orderType: 'market', timeInForce: 'day', extendedHours: false, portfolioName: 'growth ', userId: 'U1' });
+      await trades.insertPending({
+        clientOrderId: 'c-1',
+        source: 'slack',
+        symbol: 'AAPL',
+        side: 'buy',
+        quantity: dec(1),
+        orderType: 'market',
+        timeInForce: 'day',
+        extendedHours: false,
+        portfolioName: 'growth ',
+        userId: 'U1',
+      });
       const lookup = await service.portfolio('  GROWTH ');
       expect(broker.calls).toEqual(['snapshots']);
       expect(lookup.kind).toBe('found');
       if (lookup.kind !== 'found') return;
       const { detail } = lookup;
-      expect(detail.positions.map((p) => [p.symbol, p.qty.toFixed(), money(p.avgCost), money(p.lastPrice), money(p.marketValue), money(p.unrealizedPnl), money(p.unrealizedPct), money(p.dayChange)])).toEqual([
+      expect(
+        detail.positions.map((p) => [
+          p.symbol,
+          p.qty.toFixed(),
+          money(p.avgCost),
+          money(p.lastPrice),
+          money(p.marketValue),
+          money(p.unrealizedPnl),
+          money(p.unrealizedPct),
+          money(p.dayChange),
+        ]),
+      ).toEqual([
         ['AAPL', '10', '180.00', '189.42', '1894.20', '94.20', '5.23', '22.70'],
         ['MSFT', '1', '400.00', '415.10', '415.10', '15.10', '3.78', '2.80'],
       ]);
@@ -149,7 +211,12 @@ for (const kind of testDatabaseTargets()) {
     });
 
     it('a miss suggests close names', async () => {
-      expect(await service.portfolio('grwth')).toEqual({ kind: 'not_found', query: 'grwth', suggestions: ['Growth'], known: 2 });
+      expect(await service.portfolio('grwth')).toEqual({
+        kind: 'not_found',
+        query: 'grwth',
+        suggestions: ['Growth'],
+        known: 2,
+      });
       const long = await service.portfolio('x'.repeat(5000));
       expect(long).toMatchObject({ kind: 'not_found', suggestions: [] });
     });
@@ -172,7 +239,12 @@ for (const kind of testDatabaseTargets()) {
       expect((await service.account()).market.kind).toBe('unavailable');
       expect((await service.compareWithBroker()).broker.kind).toBe('unavailable');
       const home = await service.home('U1', { loadTrend: true });
-      expect([home.account.kind, home.market.kind, home.trend.kind, home.selected?.pricing.source]).toEqual(['unavailable', 'unavailable', 'unavailable', 'unavailable']);
+      expect([home.account.kind, home.market.kind, home.trend.kind, home.selected?.pricing.source]).toEqual([
+        'unavailable',
+        'unavailable',
+        'unavailable',
+        'unavailable',
+      ]);
     });
 
     it('ledger-only mode shows the books without asking anything of a broker', async () => {
@@ -188,14 +260,22 @@ for (const kind of testDatabaseTargets()) {
 
     it('compares the broker with the books per symbol, mismatches first', async () => {
       broker.positions = [
-        { symbol: 'AAPL', qty: dec('10.5'), avgEntryPrice: dec(180), currentPrice: dec('189.42'), marketValue: dec('1988.91') },
+        {
+          symbol: 'AAPL',
+          qty: dec('10.5'),
+          avgEntryPrice: dec(180),
+          currentPrice: dec('189.42'),
+          marketValue: dec('1988.91'),
+        },
         { symbol: 'MSFT', qty: dec('2'), avgEntryPrice: dec(400) },
         { symbol: 'TSLA', qty: dec('3'), avgEntryPrice: dec(250) },
       ];
       const comparison = await service.compareWithBroker();
       expect(broker.calls).toEqual(['positions']);
       expect(comparison.mismatches).toBe(2);
-      expect(comparison.rows.map((r) => [r.symbol, r.books.toFixed(), r.broker?.toFixed(), r.difference?.toFixed()])).toEqual([
+      expect(
+        comparison.rows.map((r) => [r.symbol, r.books.toFixed(), r.broker?.toFixed(), r.difference?.toFixed()]),
+      ).toEqual([
         ['MSFT', '1', '2', '1'],
         ['TSLA', '0', '3', '3'],
         ['AAPL', '10.5', '10.5', '0'],

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import type { WebClient } from '@slack/web-api';
+import { describe, expect, it } from 'vitest';
+import type { HomeReport, TrendStatus } from '../../src/domain/portfolio-report';
 import { createLogger } from '../../src/logger';
 import type { PortfolioService } from '../../src/services/portfolio-service';
-import type { HomeReport, TrendStatus } from '../../src/domain/portfolio-report';
 import { HomeTab } from '../../src/slack/home/home-tab';
 import { LogCapture } from '../support/launch';
 import { homeReport } from './views/portfolio-fixtures';
@@ -16,7 +16,14 @@ function setup(options: { trend?: TrendStatus; failPublish?: boolean } = {}) {
     async home(userId: string): Promise<HomeReport> {
       renders += 1;
       await gate;
-      return { ...homeReport(60), userId, trend: options.trend ?? { kind: 'ok', trend: (homeReport(0).trend as Extract<TrendStatus, { kind: 'ok' }>).trend } };
+      return {
+        ...homeReport(60),
+        userId,
+        trend: options.trend ?? {
+          kind: 'ok',
+          trend: (homeReport(0).trend as Extract<TrendStatus, { kind: 'ok' }>).trend,
+        },
+      };
     },
     async equityTrend(): Promise<TrendStatus> {
       return homeReport(0).trend;
@@ -25,7 +32,10 @@ function setup(options: { trend?: TrendStatus; failPublish?: boolean } = {}) {
   const client = {
     views: {
       publish: async (args: { user_id: string; view: { blocks: unknown[] } }) => {
-        if (options.failPublish) throw Object.assign(new Error('An API error occurred: invalid_blocks'), { data: { error: 'invalid_blocks' } });
+        if (options.failPublish)
+          throw Object.assign(new Error('An API error occurred: invalid_blocks'), {
+            data: { error: 'invalid_blocks' },
+          });
         published.push({ userId: args.user_id, text: JSON.stringify(args.view.blocks) });
         return { ok: true };
       },

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlpacaOpenApi, type ApiDocument } from './alpaca/openapi';
-import { startAlpacaStandIn, type AlpacaStandIn } from './alpaca-standin';
+import { type AlpacaStandIn, startAlpacaStandIn } from './alpaca-standin';
 
 /**
  * Every endpoint the stand-in serves, answered for real and validated against Alpaca's official
@@ -66,7 +66,9 @@ describe.skipIf(!openApi)(suiteName, () => {
     expect(docs.documentedStatuses(api, method, template), `${method} ${template}`).toContain(String(answer.status));
     const validate = docs.responseValidator(api, method, template, answer.status);
     if (validate) {
-      expect(validate(answer.body), `${method} ${template} ${answer.status}:\n${docs.describeErrors(validate)}`).toBe(true);
+      expect(validate(answer.body), `${method} ${template} ${answer.status}:\n${docs.describeErrors(validate)}`).toBe(
+        true,
+      );
     } else {
       expect(answer.text, `${method} ${template} ${answer.status} has no documented body`).toBe('');
     }
@@ -85,17 +87,37 @@ describe.skipIf(!openApi)(suiteName, () => {
   it('serves only operations that exist in the documents, at their documented paths', () => {
     const endpoints = standIn.endpoints();
     expect(endpoints.length).toBeGreaterThan(15);
-    for (const e of endpoints) expect(docs.hasOperation(e.api, e.method, e.path), `${e.method} ${e.path} (${e.api})`).toBe(true);
+    for (const e of endpoints)
+      expect(docs.hasOperation(e.api, e.method, e.path), `${e.method} ${e.path} (${e.api})`).toBe(true);
   });
 
   it('account, clock, calendar and assets', async () => {
     expectDocumented('trading', 'GET', '/v2/account', await call('trading', 'GET', '/v2/account'));
     expectDocumented('trading', 'GET', '/v2/clock', await call('trading', 'GET', '/v2/clock'));
-    const calendar = await call('trading', 'GET', '/v2/calendar', { query: { start: '2025-06-02', end: '2025-06-09' } });
+    const calendar = await call('trading', 'GET', '/v2/calendar', {
+      query: { start: '2025-06-02', end: '2025-06-09' },
+    });
     expectDocumented('trading', 'GET', '/v2/calendar', calendar);
-    expect(calendar.body.map((d: { date: string }) => d.date)).toEqual(['2025-06-02', '2025-06-03', '2025-06-04', '2025-06-05', '2025-06-06', '2025-06-09']);
-    expectDocumented('trading', 'GET', '/v2/assets', await call('trading', 'GET', '/v2/assets', { query: { status: 'active', asset_class: 'us_equity' } }));
-    expectDocumented('trading', 'GET', '/v2/assets/{symbol_or_asset_id}', await call('trading', 'GET', '/v2/assets/{symbol_or_asset_id}', { path: '/v2/assets/AAPL' }));
+    expect(calendar.body.map((d: { date: string }) => d.date)).toEqual([
+      '2025-06-02',
+      '2025-06-03',
+      '2025-06-04',
+      '2025-06-05',
+      '2025-06-06',
+      '2025-06-09',
+    ]);
+    expectDocumented(
+      'trading',
+      'GET',
+      '/v2/assets',
+      await call('trading', 'GET', '/v2/assets', { query: { status: 'active', asset_class: 'us_equity' } }),
+    );
+    expectDocumented(
+      'trading',
+      'GET',
+      '/v2/assets/{symbol_or_asset_id}',
+      await call('trading', 'GET', '/v2/assets/{symbol_or_asset_id}', { path: '/v2/assets/AAPL' }),
+    );
   });
 
   it('orders in every state the stand-in produces, one by one and listed', async () => {
@@ -104,29 +126,81 @@ describe.skipIf(!openApi)(suiteName, () => {
       expectDocumented('trading', 'POST', '/v2/orders', answer);
       return answer.body as { id: string; client_order_id: string };
     };
-    await post({ symbol: 'AAPL', qty: '2', side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'oa-filled' });
-    await post({ symbol: 'MSFT', notional: '250.50', side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'oa-notional' });
-    await post({ symbol: 'TSLA', qty: '1', side: 'buy', type: 'stop', stop_price: '300', time_in_force: 'gtc', client_order_id: 'oa-stop' });
-    const partial = await post({ symbol: 'SPY', qty: '10', side: 'buy', type: 'limit', limit_price: '500', time_in_force: 'day', client_order_id: 'oa-partial' });
+    await post({
+      symbol: 'AAPL',
+      qty: '2',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+      client_order_id: 'oa-filled',
+    });
+    await post({
+      symbol: 'MSFT',
+      notional: '250.50',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+      client_order_id: 'oa-notional',
+    });
+    await post({
+      symbol: 'TSLA',
+      qty: '1',
+      side: 'buy',
+      type: 'stop',
+      stop_price: '300',
+      time_in_force: 'gtc',
+      client_order_id: 'oa-stop',
+    });
+    const partial = await post({
+      symbol: 'SPY',
+      qty: '10',
+      side: 'buy',
+      type: 'limit',
+      limit_price: '500',
+      time_in_force: 'day',
+      client_order_id: 'oa-partial',
+    });
     standIn.fill(partial.id, '3', '499.50');
     for (const [id, finish] of [
       ['oa-canceled', () => standIn.cancel('oa-canceled')],
       ['oa-rejected', () => standIn.reject('oa-rejected', 'risk check')],
       ['oa-expired', () => standIn.expire('oa-expired')],
     ] as const) {
-      await post({ symbol: 'SPY', qty: '1', side: 'buy', type: 'limit', limit_price: '400', time_in_force: 'day', client_order_id: id });
+      await post({
+        symbol: 'SPY',
+        qty: '1',
+        side: 'buy',
+        type: 'limit',
+        limit_price: '400',
+        time_in_force: 'day',
+        client_order_id: id,
+      });
       finish();
     }
     standIn.setMarketOpen(false);
-    await post({ symbol: 'AAPL', qty: '1', side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'oa-queued' });
+    await post({
+      symbol: 'AAPL',
+      qty: '1',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+      client_order_id: 'oa-queued',
+    });
 
-    const all = await call('trading', 'GET', '/v2/orders', { query: { status: 'all', limit: '500', direction: 'asc' } });
+    const all = await call('trading', 'GET', '/v2/orders', {
+      query: { status: 'all', limit: '500', direction: 'asc' },
+    });
     standIn.setMarketOpen(true);
     expectDocumented('trading', 'GET', '/v2/orders', all);
     expect(new Set(all.body.map((o: { status: string }) => o.status))).toEqual(
       new Set(['filled', 'new', 'partially_filled', 'canceled', 'rejected', 'expired', 'accepted']),
     );
-    expectDocumented('trading', 'GET', '/v2/orders/{order_id}', await call('trading', 'GET', '/v2/orders/{order_id}', { path: `/v2/orders/${partial.id}` }));
+    expectDocumented(
+      'trading',
+      'GET',
+      '/v2/orders/{order_id}',
+      await call('trading', 'GET', '/v2/orders/{order_id}', { path: `/v2/orders/${partial.id}` }),
+    );
     expectDocumented(
       'trading',
       'GET',
@@ -139,8 +213,15 @@ describe.skipIf(!openApi)(suiteName, () => {
     const order = await call('trading', 'POST', '/v2/orders', {
       body: { symbol: 'MSFT', qty: '1', side: 'buy', type: 'limit', limit_price: '300', time_in_force: 'gtc' },
     });
-    expectDocumented('trading', 'DELETE', '/v2/orders/{order_id}', await call('trading', 'DELETE', '/v2/orders/{order_id}', { path: `/v2/orders/${order.body.id}` }));
-    await call('trading', 'POST', '/v2/orders', { body: { symbol: 'MSFT', qty: '1', side: 'buy', type: 'limit', limit_price: '301', time_in_force: 'gtc' } });
+    expectDocumented(
+      'trading',
+      'DELETE',
+      '/v2/orders/{order_id}',
+      await call('trading', 'DELETE', '/v2/orders/{order_id}', { path: `/v2/orders/${order.body.id}` }),
+    );
+    await call('trading', 'POST', '/v2/orders', {
+      body: { symbol: 'MSFT', qty: '1', side: 'buy', type: 'limit', limit_price: '301', time_in_force: 'gtc' },
+    });
     const cancelAll = await call('trading', 'DELETE', '/v2/orders');
     expectDocumented('trading', 'DELETE', '/v2/orders', cancelAll);
     expect(cancelAll.body.length).toBeGreaterThan(0);
@@ -149,8 +230,18 @@ describe.skipIf(!openApi)(suiteName, () => {
   it('positions, portfolio history and activities', async () => {
     standIn.setPosition('NVDA', '4', '120.25');
     expectDocumented('trading', 'GET', '/v2/positions', await call('trading', 'GET', '/v2/positions'));
-    expectDocumented('trading', 'GET', '/v2/positions/{symbol_or_asset_id}', await call('trading', 'GET', '/v2/positions/{symbol_or_asset_id}', { path: '/v2/positions/AAPL' }));
-    expectDocumented('trading', 'GET', '/v2/account/portfolio/history', await call('trading', 'GET', '/v2/account/portfolio/history', { query: { period: '1M', timeframe: '1D' } }));
+    expectDocumented(
+      'trading',
+      'GET',
+      '/v2/positions/{symbol_or_asset_id}',
+      await call('trading', 'GET', '/v2/positions/{symbol_or_asset_id}', { path: '/v2/positions/AAPL' }),
+    );
+    expectDocumented(
+      'trading',
+      'GET',
+      '/v2/account/portfolio/history',
+      await call('trading', 'GET', '/v2/account/portfolio/history', { query: { period: '1M', timeframe: '1D' } }),
+    );
     standIn.setPortfolioHistory([
       { t: new Date(Date.now() - 2 * 86_400_000), equity: '100000' },
       { t: new Date(Date.now() - 86_400_000), equity: '100512.37' },
@@ -158,19 +249,54 @@ describe.skipIf(!openApi)(suiteName, () => {
     const history = await call('trading', 'GET', '/v2/account/portfolio/history', { query: { period: '1W' } });
     expectDocumented('trading', 'GET', '/v2/account/portfolio/history', history);
     expect(history.body.equity).toEqual([100000, 100512.37]);
-    const fills = await call('trading', 'GET', '/v2/account/activities/{activity_type}', { path: '/v2/account/activities/FILL' });
+    const fills = await call('trading', 'GET', '/v2/account/activities/{activity_type}', {
+      path: '/v2/account/activities/FILL',
+    });
     expectDocumented('trading', 'GET', '/v2/account/activities/{activity_type}', fills);
     expect(fills.body.length).toBeGreaterThan(0);
-    expectDocumented('trading', 'GET', '/v2/account/activities', await call('trading', 'GET', '/v2/account/activities', { query: { activity_types: 'FILL' } }));
+    expectDocumented(
+      'trading',
+      'GET',
+      '/v2/account/activities',
+      await call('trading', 'GET', '/v2/account/activities', { query: { activity_types: 'FILL' } }),
+    );
   });
 
   it('market data: snapshots, latest trades and quotes, bars', async () => {
-    expectDocumented('data', 'GET', '/v2/stocks/snapshots', await call('data', 'GET', '/v2/stocks/snapshots', { query: { symbols: 'AAPL,MSFT', feed: 'iex' } }));
-    expectDocumented('data', 'GET', '/v2/stocks/{symbol}/snapshot', await call('data', 'GET', '/v2/stocks/{symbol}/snapshot', { path: '/v2/stocks/AAPL/snapshot', query: { feed: 'iex' } }));
-    expectDocumented('data', 'GET', '/v2/stocks/trades/latest', await call('data', 'GET', '/v2/stocks/trades/latest', { query: { symbols: 'AAPL,TSLA', feed: 'iex' } }));
-    expectDocumented('data', 'GET', '/v2/stocks/quotes/latest', await call('data', 'GET', '/v2/stocks/quotes/latest', { query: { symbols: 'AAPL,TSLA', feed: 'iex' } }));
+    expectDocumented(
+      'data',
+      'GET',
+      '/v2/stocks/snapshots',
+      await call('data', 'GET', '/v2/stocks/snapshots', { query: { symbols: 'AAPL,MSFT', feed: 'iex' } }),
+    );
+    expectDocumented(
+      'data',
+      'GET',
+      '/v2/stocks/{symbol}/snapshot',
+      await call('data', 'GET', '/v2/stocks/{symbol}/snapshot', {
+        path: '/v2/stocks/AAPL/snapshot',
+        query: { feed: 'iex' },
+      }),
+    );
+    expectDocumented(
+      'data',
+      'GET',
+      '/v2/stocks/trades/latest',
+      await call('data', 'GET', '/v2/stocks/trades/latest', { query: { symbols: 'AAPL,TSLA', feed: 'iex' } }),
+    );
+    expectDocumented(
+      'data',
+      'GET',
+      '/v2/stocks/quotes/latest',
+      await call('data', 'GET', '/v2/stocks/quotes/latest', { query: { symbols: 'AAPL,TSLA', feed: 'iex' } }),
+    );
     for (const timeframe of ['1Day', '1Min']) {
-      expectDocumented('data', 'GET', '/v2/stocks/bars', await call('data', 'GET', '/v2/stocks/bars', { query: { symbols: 'SPY', timeframe } }));
+      expectDocumented(
+        'data',
+        'GET',
+        '/v2/stocks/bars',
+        await call('data', 'GET', '/v2/stocks/bars', { query: { symbols: 'SPY', timeframe } }),
+      );
     }
   });
 
@@ -192,16 +318,37 @@ describe.skipIf(!openApi)(suiteName, () => {
     expectErrorBody(unknownAsset, 404, 40410000, 'asset not found');
     expect(docs.documentedStatuses('trading', 'GET', '/v2/assets/{symbol_or_asset_id}')).toContain('404');
 
-    expectErrorBody(await call('trading', 'GET', '/v2/orders/{order_id}', { path: `/v2/orders/${crypto.randomUUID()}` }), 404, 40410000, 'order not found');
-    expectErrorBody(await call('trading', 'GET', '/v2/positions/{symbol_or_asset_id}', { path: '/v2/positions/TSLA' }), 404, 40410000, 'position does not exist');
+    expectErrorBody(
+      await call('trading', 'GET', '/v2/orders/{order_id}', { path: `/v2/orders/${crypto.randomUUID()}` }),
+      404,
+      40410000,
+      'order not found',
+    );
+    expectErrorBody(
+      await call('trading', 'GET', '/v2/positions/{symbol_or_asset_id}', { path: '/v2/positions/TSLA' }),
+      404,
+      40410000,
+      'position does not exist',
+    );
 
-    const order = { symbol: 'AAPL', qty: '1', side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'err-dup' };
+    const order = {
+      symbol: 'AAPL',
+      qty: '1',
+      side: 'buy',
+      type: 'market',
+      time_in_force: 'day',
+      client_order_id: 'err-dup',
+    };
     await call('trading', 'POST', '/v2/orders', { body: order });
     const duplicate = await call('trading', 'POST', '/v2/orders', { body: order });
     expectErrorBody(duplicate, 422, 40010001, 'client_order_id must be unique');
-    const subPenny = await call('trading', 'POST', '/v2/orders', { body: { ...order, client_order_id: 'err-penny', type: 'limit', limit_price: '150.001' } });
+    const subPenny = await call('trading', 'POST', '/v2/orders', {
+      body: { ...order, client_order_id: 'err-penny', type: 'limit', limit_price: '150.001' },
+    });
     expectErrorBody(subPenny, 422, 42210000, /sub-penny increment does not fulfill minimum pricing criteria$/);
-    const tooBig = await call('trading', 'POST', '/v2/orders', { body: { ...order, client_order_id: 'err-bp', qty: '100000' } });
+    const tooBig = await call('trading', 'POST', '/v2/orders', {
+      body: { ...order, client_order_id: 'err-bp', qty: '100000' },
+    });
     expectErrorBody(tooBig, 403, 40310000, 'insufficient buying power');
     expect(tooBig.body).toMatchObject({ buying_power: expect.any(String), cost_basis: '18944000' });
     expect(docs.documentedStatuses('trading', 'POST', '/v2/orders')).toEqual(expect.arrayContaining(['403', '422']));

@@ -1,18 +1,18 @@
 import {
   Alpaca,
+  type AlpacaClientOptions,
   ApiError,
   AuthError,
   FetchError,
   NotFoundError,
   PermissionError,
   RateLimitError,
-  ValidationError,
   streaming,
-  type AlpacaClientOptions,
+  ValidationError,
 } from '@alpacahq/alpaca-trade-api';
-import { WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAlpacaStandIn, type AlpacaStandIn, type AlpacaStandInOptions } from './alpaca-standin';
+import { WebSocket } from 'ws';
+import { type AlpacaStandIn, type AlpacaStandInOptions, startAlpacaStandIn } from './alpaca-standin';
 
 /**
  * Drives the stand-in with the real SDK (@alpacahq/alpaca-trade-api 4.0.2), its hosts rewritten
@@ -39,7 +39,9 @@ async function start(opts: AlpacaStandInOptions = {}) {
       middleware: [
         {
           pre: async (ctx) => ({
-            url: ctx.url.replace('https://paper-api.alpaca.markets', standIn.baseUrl).replace('https://data.alpaca.markets', standIn.dataUrl),
+            url: ctx.url
+              .replace('https://paper-api.alpaca.markets', standIn.baseUrl)
+              .replace('https://data.alpaca.markets', standIn.dataUrl),
             init: ctx.init,
           }),
         },
@@ -47,7 +49,13 @@ async function start(opts: AlpacaStandInOptions = {}) {
       ...overrides,
     });
   const openStream = (credentials = { keyId: standIn.keyId, secret: standIn.secretKey }) => {
-    const stream = new streaming.TradingStream({ url: standIn.streamUrl, credentials, initialReconnectMs: 50, reconnectJitter: 0, pingIntervalMs: 0 });
+    const stream = new streaming.TradingStream({
+      url: standIn.streamUrl,
+      credentials,
+      initialReconnectMs: 50,
+      reconnectJitter: 0,
+      pingIntervalMs: 0,
+    });
     entry.streams.push(stream);
     const updates: streaming.TradeUpdate[] = [];
     stream.onTradeUpdate((u) => updates.push(u));
@@ -86,7 +94,13 @@ describe('Alpaca stand-in driven by the real SDK', () => {
   it('serves the account, clock, assets and a 404 for an unknown asset', async () => {
     const { alpaca, standIn } = await start({ marketOpen: true, cash: '25000', accountNumber: 'PA3TEST' });
     const account = await alpaca.trading.account.getAccount();
-    expect(account).toMatchObject({ accountNumber: 'PA3TEST', cash: '25000', buyingPower: '25000', currency: 'USD', status: 'ACTIVE' });
+    expect(account).toMatchObject({
+      accountNumber: 'PA3TEST',
+      cash: '25000',
+      buyingPower: '25000',
+      currency: 'USD',
+      status: 'ACTIVE',
+    });
 
     const clock = await alpaca.trading.clock.legacyClock();
     expect(clock.isOpen).toBe(true);
@@ -120,7 +134,12 @@ describe('Alpaca stand-in driven by the real SDK', () => {
     expect(await stream.waitForAuthentication(3000)).toBe(true);
     await standIn.waitForStreamListening();
 
-    const placed = await alpaca.trading.orders.market({ symbol: 'AAPL', qty: 10, side: 'buy', clientOrderId: 'trade-1' });
+    const placed = await alpaca.trading.orders.market({
+      symbol: 'AAPL',
+      qty: 10,
+      side: 'buy',
+      clientOrderId: 'trade-1',
+    });
     expect(placed).toMatchObject({ clientOrderId: 'trade-1', status: 'pending_new', qty: '10', filledQty: '0' });
 
     const fill = await eventually(() => updates.find((u) => u.event === 'fill'));
@@ -161,7 +180,9 @@ describe('Alpaca stand-in driven by the real SDK', () => {
   it('rejects a reused client_order_id with 422 40010001', async () => {
     const { alpaca, standIn } = await start({ marketOpen: true });
     await alpaca.trading.orders.market({ symbol: 'TSLA', qty: 1, side: 'buy', clientOrderId: 'same-id' });
-    const err = await rejection(alpaca.trading.orders.market({ symbol: 'TSLA', qty: 1, side: 'buy', clientOrderId: 'same-id' }));
+    const err = await rejection(
+      alpaca.trading.orders.market({ symbol: 'TSLA', qty: 1, side: 'buy', clientOrderId: 'same-id' }),
+    );
     expect(err).toBeInstanceOf(ValidationError);
     expect(err).toMatchObject({ status: 422, code: 40010001, message: 'client_order_id must be unique' });
     expect(standIn.orders()).toHaveLength(1);
@@ -173,7 +194,12 @@ describe('Alpaca stand-in driven by the real SDK', () => {
     const err = await rejection(alpaca.trading.orders.market({ symbol: 'AAPL', qty: 10, side: 'buy' }));
     expect(err).toBeInstanceOf(PermissionError);
     expect(err).toMatchObject({ status: 403, code: 40310000, message: 'insufficient buying power' });
-    expect(await errorBody(err)).toEqual({ code: 40310000, message: 'insufficient buying power', buying_power: '1000', cost_basis: '1894.4' });
+    expect(await errorBody(err)).toEqual({
+      code: 40310000,
+      message: 'insufficient buying power',
+      buying_power: '1000',
+      cost_basis: '1894.4',
+    });
     expect(standIn.orders()).toHaveLength(0);
   });
 
@@ -198,7 +224,12 @@ describe('Alpaca stand-in driven by the real SDK', () => {
     const { alpaca, standIn, openStream } = await start({ marketOpen: true, fillMode: 'manual' });
     const { updates } = openStream();
     await standIn.waitForStreamListening();
-    const order = await alpaca.trading.orders.market({ symbol: 'AAPL', qty: 10, side: 'buy', clientOrderId: 'partial' });
+    const order = await alpaca.trading.orders.market({
+      symbol: 'AAPL',
+      qty: 10,
+      side: 'buy',
+      clientOrderId: 'partial',
+    });
     expect(standIn.order('partial')?.status).toBe('new');
 
     standIn.fill('partial', '4', '100');
@@ -252,7 +283,9 @@ describe('Alpaca stand-in driven by the real SDK', () => {
   it('injects a 500 after placing the order: the order exists afterwards', async () => {
     const { alpaca, standIn } = await start({ marketOpen: true });
     standIn.inject({ method: 'POST', path: '/v2/orders', status: 500, afterHandling: true });
-    const err = await rejection(alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'ambiguous' }));
+    const err = await rejection(
+      alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'ambiguous' }),
+    );
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 500 });
     const found = await alpaca.trading.orders.getOrderByClientOrderId({ clientOrderId: 'ambiguous' });
@@ -265,11 +298,15 @@ describe('Alpaca stand-in driven by the real SDK', () => {
   it('drops connections before or after handling, and consumes faults as asked', async () => {
     const { alpaca, standIn } = await start({ marketOpen: true });
     standIn.inject({ method: 'POST', path: '/v2/orders', dropConnection: true });
-    expect(await rejection(alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'lost' }))).toBeInstanceOf(FetchError);
+    expect(
+      await rejection(alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'lost' })),
+    ).toBeInstanceOf(FetchError);
     expect(standIn.order('lost')).toBeUndefined();
 
     standIn.inject({ method: 'POST', path: '/v2/orders', dropConnection: true, afterHandling: true });
-    expect(await rejection(alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'placed' }))).toBeInstanceOf(FetchError);
+    expect(
+      await rejection(alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'placed' })),
+    ).toBeInstanceOf(FetchError);
     expect(standIn.order('placed')?.status).toBe('filled');
     expect(standIn.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual([0, 0]);
 
@@ -313,7 +350,9 @@ describe('Alpaca stand-in driven by the real SDK', () => {
     socket.on('message', (data, isBinary) => frames.push({ binary: isBinary, data: JSON.parse(data.toString()) }));
     await new Promise((r) => socket.once('open', r));
     socket.send(JSON.stringify({ action: 'listen', data: { streams: ['trade_updates'] } }));
-    socket.send(JSON.stringify({ action: 'authenticate', data: { key_id: standIn.keyId, secret_key: standIn.secretKey } }));
+    socket.send(
+      JSON.stringify({ action: 'authenticate', data: { key_id: standIn.keyId, secret_key: standIn.secretKey } }),
+    );
     socket.send(JSON.stringify({ action: 'listen', data: { streams: ['trade_updates'] } }));
     await standIn.waitForStreamListening();
     await alpaca.trading.orders.market({ symbol: 'AAPL', qty: 1, side: 'buy' });
@@ -328,13 +367,24 @@ describe('Alpaca stand-in driven by the real SDK', () => {
     ]);
     expect(frames[4]?.data).toMatchObject({
       stream: 'trade_updates',
-      data: { event: 'fill', price: '189.44', qty: '1', position_qty: '1', order: { symbol: 'AAPL', status: 'filled' } },
+      data: {
+        event: 'fill',
+        price: '189.44',
+        qty: '1',
+        position_qty: '1',
+        order: { symbol: 'AAPL', status: 'filled' },
+      },
     });
   });
 
   it.each([
     ['a wash trade against an open opposite order', 403, 40310000, /^potential wash trade detected/],
-    ['a sale of more than is held', 403, 40310000, /^insufficient qty available for order \(requested: 5, available: 2\)$/],
+    [
+      'a sale of more than is held',
+      403,
+      40310000,
+      /^insufficient qty available for order \(requested: 5, available: 2\)$/,
+    ],
     ['a sub-penny limit price', 422, 42210000, /^invalid limit_price 189\.555\. sub-penny increment/],
     ['fractional shares on a limit order', 422, 42210000, /^fractional orders must be market orders$/],
     ['fractional shares of a non-fractionable asset', 422, 42210000, /^asset "BRK\.A" is not fractionable$/],
@@ -357,23 +407,29 @@ describe('Alpaca stand-in driven by the real SDK', () => {
       },
       'a sale of more than is held': () => orders.market({ symbol: 'AAPL', qty: 5, side: 'sell' }),
       'a sub-penny limit price': () => orders.limit({ symbol: 'AAPL', qty: 1, side: 'buy', limitPrice: '189.555' }),
-      'fractional shares on a limit order': () => orders.limit({ symbol: 'AAPL', qty: '0.5', side: 'buy', limitPrice: 180 }),
-      'fractional shares of a non-fractionable asset': () => orders.market({ symbol: 'BRK.A', qty: '0.001', side: 'buy' }),
-      'extended hours on a market order': () => orders.submit({ type: 'market', symbol: 'AAPL', qty: 1, side: 'buy', extendedHours: true }),
+      'fractional shares on a limit order': () =>
+        orders.limit({ symbol: 'AAPL', qty: '0.5', side: 'buy', limitPrice: 180 }),
+      'fractional shares of a non-fractionable asset': () =>
+        orders.market({ symbol: 'BRK.A', qty: '0.001', side: 'buy' }),
+      'extended hours on a market order': () =>
+        orders.submit({ type: 'market', symbol: 'AAPL', qty: 1, side: 'buy', extendedHours: true }),
       'an unknown symbol': () => orders.market({ symbol: 'XYZQ', qty: 1, side: 'buy' }),
       'an untradable asset': () => orders.market({ symbol: 'OLDCO', qty: 1, side: 'buy' }),
       'pattern day trading protection': () => {
         standIn.setPatternDayTraderBlocked(true);
         return orders.market({ symbol: 'AAPL', qty: 1, side: 'buy' });
       },
-      'a client_order_id over 128 characters': () => orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'x'.repeat(129) }),
+      'a client_order_id over 128 characters': () =>
+        orders.market({ symbol: 'AAPL', qty: 1, side: 'buy', clientOrderId: 'x'.repeat(129) }),
     };
     const before = standIn.orders().length;
     const err = await rejection(attempt[scenario]!());
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status, code });
     expect((err as ApiError).message).toMatch(message);
-    expect(standIn.orders().length).toBe(scenario === 'a wash trade against an open opposite order' ? before + 1 : before);
+    expect(standIn.orders().length).toBe(
+      scenario === 'a wash trade against an open opposite order' ? before + 1 : before,
+    );
   });
 
   it('answers GET /v2/orders filters, portfolio history and FILL activities', async () => {
@@ -396,9 +452,17 @@ describe('Alpaca stand-in driven by the real SDK', () => {
       { t: new Date(Date.now() - 40 * day), equity: '90000' },
     ]);
     const history = await alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period: '1W', timeframe: '1D' });
-    expect(history).toMatchObject({ equity: [100000, 101000], profitLoss: [0, 1000], profitLossPct: [0, 0.01], baseValue: 100000, timeframe: '1D' });
+    expect(history).toMatchObject({
+      equity: [100000, 101000],
+      profitLoss: [0, 1000],
+      profitLossPct: [0, 0.01],
+      baseValue: 100000,
+      timeframe: '1D',
+    });
 
-    const activities = await alpaca.trading.accountActivities.getAccountActivitiesByActivityType({ activityType: 'FILL' });
+    const activities = await alpaca.trading.accountActivities.getAccountActivitiesByActivityType({
+      activityType: 'FILL',
+    });
     expect(activities.map((a) => (a as { symbol?: string }).symbol)).toEqual(['TSLA', 'AAPL']);
 
     standIn.setPosition('AAPL', '0', '0');

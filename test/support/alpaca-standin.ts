@@ -1,8 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Brokerage, type Asset, type PortfolioPoint, type PriceInput, type StandInOrder, type TradeUpdate } from './alpaca/brokerage';
-import { createApiServer, FaultBook, pathMatches, RequestBudget, type ApiName, type FaultInjection, type StandInRequest } from './alpaca/http-api';
+import {
+  type Asset,
+  Brokerage,
+  type PortfolioPoint,
+  type PriceInput,
+  type StandInOrder,
+  type TradeUpdate,
+} from './alpaca/brokerage';
+import {
+  type ApiName,
+  createApiServer,
+  FaultBook,
+  type FaultInjection,
+  pathMatches,
+  RequestBudget,
+  type StandInRequest,
+} from './alpaca/http-api';
 import { marketDataRoutes, tradingRoutes } from './alpaca/routes';
 import { TradeUpdateStream } from './alpaca/trade-stream';
 
@@ -89,7 +104,12 @@ export interface AlpacaStandIn {
 
 const DEFAULT_ASSETS: { asset: Partial<Asset> & { symbol: string }; price: PriceInput }[] = [
   {
-    asset: { symbol: 'AAPL', id: 'b0b6dd9d-8b9b-48a9-ba46-b9d54906e415', name: 'Apple Inc. Common Stock', exchange: 'NASDAQ' },
+    asset: {
+      symbol: 'AAPL',
+      id: 'b0b6dd9d-8b9b-48a9-ba46-b9d54906e415',
+      name: 'Apple Inc. Common Stock',
+      exchange: 'NASDAQ',
+    },
     price: { last: '189.42', bid: '189.40', ask: '189.44', prevClose: '187.15' },
   },
   {
@@ -155,8 +175,18 @@ export async function startAlpacaStandIn(opts: AlpacaStandInOptions = {}): Promi
   };
   const limit = opts.rateLimitPerMinute ?? 200;
   const routes = { trading: tradingRoutes(brokerage), data: marketDataRoutes(brokerage) };
-  const tradingServer = createApiServer({ ...serverOptions, api: 'trading', routes: routes.trading, budget: new RequestBudget(limit) });
-  const dataServer = createApiServer({ ...serverOptions, api: 'data', routes: routes.data, budget: new RequestBudget(limit) });
+  const tradingServer = createApiServer({
+    ...serverOptions,
+    api: 'trading',
+    routes: routes.trading,
+    budget: new RequestBudget(limit),
+  });
+  const dataServer = createApiServer({
+    ...serverOptions,
+    api: 'data',
+    routes: routes.data,
+    budget: new RequestBudget(limit),
+  });
   stream.attach(tradingServer);
   const tradingPort = await listen(tradingServer);
   const dataPort = await listen(dataServer);
@@ -176,7 +206,9 @@ export async function startAlpacaStandIn(opts: AlpacaStandInOptions = {}): Promi
       ).length,
     tradeUpdates: () => [...updates],
     endpoints: () =>
-      (['trading', 'data'] as const).flatMap((api) => routes[api].map((r) => ({ api, method: r.method, path: r.template }))),
+      (['trading', 'data'] as const).flatMap((api) =>
+        routes[api].map((r) => ({ api, method: r.method, path: r.template })),
+      ),
     setMarketOpen: (open, clockOpts) => brokerage.setMarketOpen(open, clockOpts),
     addAsset: (a) => void brokerage.addAsset(a),
     setPrice: (symbol, p) => brokerage.setPrice(symbol, p),

@@ -3,19 +3,19 @@ import type { Broker } from '../../src/broker/broker';
 import { CachedBroker } from '../../src/broker/cached-broker';
 import { LedgerBroker } from '../../src/broker/ledger-broker';
 import type { DatabaseTarget } from '../../src/config';
-import { dec } from '../../src/domain/money';
 import { initORM, type Orm } from '../../src/db/orm';
 import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
 import { ReconcileRepository } from '../../src/db/repositories/reconcile-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { createLogger } from '../../src/logger';
+import { dec } from '../../src/domain/money';
 import { newInstanceId } from '../../src/lifecycle';
-import { OrderTracker } from '../../src/services/order-tracker';
-import { ReconcileService } from '../../src/services/reconcile-service';
+import { createLogger } from '../../src/logger';
 import { OrderEntryService } from '../../src/services/order-entry';
 import { OrderSettler } from '../../src/services/order-settlement';
 import { OrderSubmitter, type OrderSubmitterOptions } from '../../src/services/order-submission';
+import { OrderTracker } from '../../src/services/order-tracker';
+import { ReconcileService } from '../../src/services/reconcile-service';
 import { SubmissionLeases } from '../../src/services/submission-lease';
 import type { AlpacaStandIn } from './alpaca-standin';
 import { LogCapture } from './launch';
@@ -70,8 +70,13 @@ export async function startCore(opts: {
   const portfolios = new PortfolioRepository(orm, opts.now);
   const tracker = new OrderTracker(trades, broker, logger, { pollIntervalMs: 200 });
   const leases = new SubmissionLeases(trades, instanceId, () => new Date(), opts.options?.submitLeaseMs);
-  const entry = new OrderEntryService(trades, portfolios, broker, logger, { maxOrderNotional: dec(opts.options?.maxOrderNotional ?? 1_000_000) });
-  const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger, { retryMinTimeoutMs: 50, ...opts.options });
+  const entry = new OrderEntryService(trades, portfolios, broker, logger, {
+    maxOrderNotional: dec(opts.options?.maxOrderNotional ?? 1_000_000),
+  });
+  const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger, {
+    retryMinTimeoutMs: 50,
+    ...opts.options,
+  });
   const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger);
   const reconcile = new ReconcileService(
     {

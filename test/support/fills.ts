@@ -1,6 +1,6 @@
 import type { Orm } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
-import { dec, type Dec } from '../../src/domain/money';
+import { type Dec, dec } from '../../src/domain/money';
 import type { NewFill } from '../../src/domain/trade';
 
 /** Stores one execution and its effect on positions exactly as the app does, so portfolio tests can seed books without placing orders. */

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
-import { loadConfig, secretValues, type Config } from '../../src/config';
-import { createLogger, type Logger } from '../../src/logger';
-import { startApp, type RunningApp } from '../../src/app';
-import { startAlpacaStandIn, type AlpacaStandIn, type AlpacaStandInOptions } from './alpaca-standin';
-import { startSlackStandIn, type SlackStandIn, type SlackStandInOptions } from './slack-standin';
+import { type RunningApp, startApp } from '../../src/app';
 import type { DatabaseTarget } from '../../src/config';
+import { type Config, loadConfig, secretValues } from '../../src/config';
+import { createLogger, type Logger } from '../../src/logger';
+import { type AlpacaStandIn, type AlpacaStandInOptions, startAlpacaStandIn } from './alpaca-standin';
+import { type SlackStandIn, type SlackStandInOptions, startSlackStandIn } from './slack-standin';
 
 /** Captures the app's JSON log lines in memory so tests can assert on them. */
 export class LogCapture extends Writable {
@@ -45,7 +45,13 @@ export interface LaunchedApp {
   stop(): Promise<void>;
 }
 
-export function appEnvironment(o: { slack: SlackStandIn; alpaca: AlpacaStandIn; database: DatabaseTarget; useAlpaca: boolean; extra?: Record<string, string> }): Record<string, string> {
+export function appEnvironment(o: {
+  slack: SlackStandIn;
+  alpaca: AlpacaStandIn;
+  database: DatabaseTarget;
+  useAlpaca: boolean;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     SLACK_BOT_TOKEN: o.slack.botToken,
     SLACK_APP_TOKEN: o.slack.appToken,
@@ -71,7 +77,13 @@ export async function launchApp(opts: LaunchOptions): Promise<LaunchedApp> {
   const slack = opts.slack ?? (await startSlackStandIn(opts.slackOptions));
   // Tests decide about market hours explicitly, not by the wall clock.
   const alpaca = opts.alpaca ?? (await startAlpacaStandIn({ marketOpen: true, ...opts.alpacaOptions }));
-  const env = appEnvironment({ slack, alpaca, database: opts.database, useAlpaca: opts.useAlpaca ?? true, extra: opts.env });
+  const env = appEnvironment({
+    slack,
+    alpaca,
+    database: opts.database,
+    useAlpaca: opts.useAlpaca ?? true,
+    extra: opts.env,
+  });
   const config = loadConfig(env);
   const logs = new LogCapture();
   const logger = createLogger({ level: config.logLevel, secrets: secretValues(config), destination: logs });

@@ -1,8 +1,14 @@
 import { App, LogLevel, SocketModeReceiver } from '@slack/bolt';
-import { WebClient, type Logger } from '@slack/web-api';
+import { type Logger, WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { checkBlockKit, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, startSlackStandIn, type SlackStandIn } from './slack-standin';
+import {
+  checkBlockKit,
+  DEFAULT_CHANNEL_ID,
+  DEFAULT_USER_ID,
+  type SlackStandIn,
+  startSlackStandIn,
+} from './slack-standin';
 
 // The stand-in answers like Slack, including `[ERROR]` response metadata that the client logs;
 // tests that provoke errors on purpose keep that out of the output.
@@ -38,12 +44,22 @@ function orderModal(extra: Record<string, unknown> = {}) {
     submit: plain('Submit'),
     close: plain('Cancel'),
     blocks: [
-      { type: 'input', block_id: 'symbol', label: plain('Symbol'), element: { type: 'plain_text_input', action_id: 'symbol_input' } },
+      {
+        type: 'input',
+        block_id: 'symbol',
+        label: plain('Symbol'),
+        element: { type: 'plain_text_input', action_id: 'symbol_input' },
+      },
       {
         type: 'input',
         block_id: 'side',
         label: plain('Side'),
-        element: { type: 'static_select', action_id: 'side_select', options: [option('buy'), option('sell')], initial_option: option('buy') },
+        element: {
+          type: 'static_select',
+          action_id: 'side_select',
+          options: [option('buy'), option('sell')],
+          initial_option: option('buy'),
+        },
       },
       {
         type: 'input',
@@ -62,7 +78,11 @@ function orderModal(extra: Record<string, unknown> = {}) {
         block_id: 'flags',
         optional: true,
         label: plain('Flags'),
-        element: { type: 'checkboxes', action_id: 'flags_checks', options: [option('extended_hours'), option('notify')] },
+        element: {
+          type: 'checkboxes',
+          action_id: 'flags_checks',
+          options: [option('extended_hours'), option('notify')],
+        },
       },
       {
         type: 'input',
@@ -70,7 +90,11 @@ function orderModal(extra: Record<string, unknown> = {}) {
         label: plain('Portfolio'),
         element: { type: 'external_select', action_id: 'portfolio_select', min_query_length: 0 },
       },
-      { type: 'actions', block_id: 'tools', elements: [{ type: 'button', action_id: 'refresh_quote', text: plain('Refresh'), value: 'q' }] },
+      {
+        type: 'actions',
+        block_id: 'tools',
+        elements: [{ type: 'button', action_id: 'refresh_quote', text: plain('Refresh'), value: 'q' }],
+      },
     ],
     ...extra,
   };
@@ -119,7 +143,11 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     app.action('refresh_quote', async ({ ack, body, client }) => {
       await ack();
       if (body.type === 'block_actions' && body.view) {
-        await client.views.update({ view_id: body.view.id, hash: body.view.hash, view: orderModal({ private_metadata: 'refreshed' }) });
+        await client.views.update({
+          view_id: body.view.id,
+          hash: body.view.hash,
+          view: orderModal({ private_metadata: 'refreshed' }),
+        });
       }
     });
     app.action('approve', async ({ ack, respond }) => {
@@ -132,15 +160,24 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     });
     app.view('wizard', async ({ ack, view }) => {
       const step = view.state.values.step?.step_input?.value;
-      const next = (callback: string, blocks = [section(`after ${step}`)]) => ({ type: 'modal' as const, callback_id: callback, title: plain('Wizard'), blocks });
+      const next = (callback: string, blocks = [section(`after ${step}`)]) => ({
+        type: 'modal' as const,
+        callback_id: callback,
+        title: plain('Wizard'),
+        blocks,
+      });
       if (step === 'update') await ack({ response_action: 'update', view: next('wizard_done') });
       else if (step === 'push') await ack({ response_action: 'push', view: next('wizard_pushed') });
-      else if (step === 'oversized') await ack({ response_action: 'update', view: next('wizard_done', manyBlocks(101)) });
+      else if (step === 'oversized')
+        await ack({ response_action: 'update', view: next('wizard_done', manyBlocks(101)) });
       else await ack({ response_action: 'clear' });
     });
     app.event('app_home_opened', async ({ event, client, context }) => {
       homeRetryNums.push(context.retryNum);
-      await client.views.publish({ user_id: event.user, view: { type: 'home', blocks: [section(`Hello <@${event.user}>`)] } });
+      await client.views.publish({
+        user_id: event.user,
+        view: { type: 'home', blocks: [section(`Hello <@${event.user}>`)] },
+      });
     });
 
     await app.start();
@@ -181,7 +218,10 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
       trigger_id: result.triggerId,
     });
 
-    const open = await standIn.waitForCall('views.open', (c) => c.args.trigger_id === result.triggerId && c.at >= before);
+    const open = await standIn.waitForCall(
+      'views.open',
+      (c) => c.args.trigger_id === result.triggerId && c.at >= before,
+    );
     expect(open.response.ok).toBe(true);
     expect(open.args.view).toMatchObject({ type: 'modal', callback_id: 'order_modal' });
     const viewId = open.response.view.id as string;
@@ -192,12 +232,21 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
   it('records what the app posts to a response_url and what it puts in a command ack', async () => {
     const quote = await standIn.slashCommand({ command: '/trade', text: 'quote' });
     await expect.poll(() => standIn.responses.filter((r) => r.url === quote.responseUrl)).toHaveLength(1);
-    expect(standIn.responses.find((r) => r.url === quote.responseUrl)?.body).toEqual({ response_type: 'ephemeral', text: 'AAPL 189.42' });
-    expect(standIn.messages(DEFAULT_CHANNEL_ID).some((m) => m.ephemeral && m.text === 'AAPL 189.42' && m.user === DEFAULT_USER_ID)).toBe(true);
+    expect(standIn.responses.find((r) => r.url === quote.responseUrl)?.body).toEqual({
+      response_type: 'ephemeral',
+      text: 'AAPL 189.42',
+    });
+    expect(
+      standIn
+        .messages(DEFAULT_CHANNEL_ID)
+        .some((m) => m.ephemeral && m.text === 'AAPL 189.42' && m.user === DEFAULT_USER_ID),
+    ).toBe(true);
 
     const portfolio = await standIn.slashCommand({ command: '/portfolio', channelId: 'C0DESK' });
     expect(portfolio.ackPayload).toMatchObject({ text: 'Your portfolios' });
-    expect(standIn.messages('C0DESK')).toMatchObject([{ text: 'Your portfolios', ephemeral: true, user: DEFAULT_USER_ID }]);
+    expect(standIn.messages('C0DESK')).toMatchObject([
+      { text: 'Your portfolios', ephemeral: true, user: DEFAULT_USER_ID },
+    ]);
   });
 
   it('round-trips view_submission state values, keeps the modal open on errors and closes it on a bare ack', async () => {
@@ -207,7 +256,13 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
 
     const rejected = await standIn.submitView({
       viewId,
-      values: { symbol_input: 'aapl!', quantity_input: '10.5', tif_radio: 'gtc', flags_checks: ['notify'], portfolio_select: 'growth' },
+      values: {
+        symbol_input: 'aapl!',
+        quantity_input: '10.5',
+        tif_radio: 'gtc',
+        flags_checks: ['notify'],
+        portfolio_select: 'growth',
+      },
     });
     expect(rejected.ackPayload).toEqual({ response_action: 'errors', errors: { symbol: 'Unknown symbol' } });
     expect(standIn.views.get(viewId)).toMatchObject({ closed: false, errors: { symbol: 'Unknown symbol' } });
@@ -232,7 +287,10 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
       tif: { tif_radio: { type: 'radio_buttons', selected_option: option('gtc') } },
       flags: { flags_checks: { type: 'checkboxes', selected_options: [option('notify')] } },
       portfolio: {
-        portfolio_select: { type: 'external_select', selected_option: { text: { type: 'plain_text', text: 'growth', emoji: true }, value: 'growth' } },
+        portfolio_select: {
+          type: 'external_select',
+          selected_option: { text: { type: 'plain_text', text: 'growth', emoji: true }, value: 'growth' },
+        },
       },
     });
     const envelope = standIn.envelopes.find((e) => e.envelopeId === rejected.envelopeId);
@@ -242,7 +300,10 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
       response_urls: [],
     });
 
-    const accepted = await standIn.submitView({ viewId, values: { symbol_input: 'AAPL', side_select: { selected_option: 'sell' } } });
+    const accepted = await standIn.submitView({
+      viewId,
+      values: { symbol_input: 'AAPL', side_select: { selected_option: 'sell' } },
+    });
     expect(accepted.ackPayload).toBeUndefined();
     expect(standIn.views.get(viewId)?.closed).toBe(true);
     const resubmitted = submissions.at(-1) as Record<string, any>;
@@ -254,8 +315,12 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     const command = await standIn.slashCommand({ command: '/trade' });
     const open = await standIn.waitForCall('views.open', (c) => c.args.trigger_id === command.triggerId);
     const viewId = open.response.view.id as string;
-    await expect(standIn.submitView({ viewId, values: { side_select: 'short' } })).rejects.toThrow(/no option with value "short"/);
-    await expect(standIn.submitView({ viewId, values: { nope: 'x' } })).rejects.toThrow(/no input element with action_id "nope"/);
+    await expect(standIn.submitView({ viewId, values: { side_select: 'short' } })).rejects.toThrow(
+      /no option with value "short"/,
+    );
+    await expect(standIn.submitView({ viewId, values: { nope: 'x' } })).rejects.toThrow(
+      /no input element with action_id "nope"/,
+    );
   });
 
   it('delivers block actions from a view and from a message, with their trigger and response_url', async () => {
@@ -270,7 +335,10 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
       container: { type: 'view', view_id: viewId },
       trigger_id: inView.triggerId,
       actions: [{ type: 'button', action_id: 'refresh_quote', block_id: 'tools', value: 'q' }],
-      view: { id: viewId, state: { values: { symbol: { symbol_input: { type: 'plain_text_input', value: 'MSFT' } } } } },
+      view: {
+        id: viewId,
+        state: { values: { symbol: { symbol_input: { type: 'plain_text_input', value: 'MSFT' } } } },
+      },
     });
     await standIn.waitForCall('views.update', (c) => c.args.view_id === viewId);
     expect(standIn.views.get(viewId)?.view.private_metadata).toBe('refreshed');
@@ -279,7 +347,14 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     const posted = await webClient(standIn).chat.postMessage({
       channel: DEFAULT_CHANNEL_ID,
       text: 'Order needs approval',
-      blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: 'approve', text: plain('Approve'), value: 'order-1', style: 'primary' }] }],
+      blocks: [
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'approve', text: plain('Approve'), value: 'order-1', style: 'primary' },
+          ],
+        },
+      ],
     });
     const ts = posted.ts as string;
     const inMessage = await standIn.blockAction({ channelId: DEFAULT_CHANNEL_ID, messageTs: ts, actionId: 'approve' });
@@ -297,7 +372,11 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
   it('asks the app for external select options and checks the answer', async () => {
     const command = await standIn.slashCommand({ command: '/trade' });
     const open = await standIn.waitForCall('views.open', (c) => c.args.trigger_id === command.triggerId);
-    const result = await standIn.blockSuggestion({ viewId: open.response.view.id, actionId: 'portfolio_select', value: 'gr' });
+    const result = await standIn.blockSuggestion({
+      viewId: open.response.view.id,
+      actionId: 'portfolio_select',
+      value: 'gr',
+    });
     expect(suggestionQueries).toContain('gr');
     expect(result.ackPayload?.options).toHaveLength(2);
   });
@@ -308,7 +387,11 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     const envelope = standIn.envelopes.at(-1);
     expect(envelope).toMatchObject({
       type: 'events_api',
-      payload: { type: 'event_callback', team_id: standIn.teamId, event: { type: 'app_home_opened', user: userId, tab: 'home' } },
+      payload: {
+        type: 'event_callback',
+        team_id: standIn.teamId,
+        event: { type: 'app_home_opened', user: userId, tab: 'home' },
+      },
     });
     const publish = await standIn.waitForCall('views.publish', (c) => c.args.user_id === userId);
     expect(publish.response).toMatchObject({ ok: true, view: { type: 'home' } });
@@ -321,7 +404,14 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
       callback_id: 'wizard',
       title: plain('Wizard'),
       submit: plain('Next'),
-      blocks: [{ type: 'input', block_id: 'step', label: plain('Step'), element: { type: 'plain_text_input', action_id: 'step_input' } }],
+      blocks: [
+        {
+          type: 'input',
+          block_id: 'step',
+          label: plain('Step'),
+          element: { type: 'plain_text_input', action_id: 'step_input' },
+        },
+      ],
     };
     const open = async () => {
       const opened = await webClient(standIn).views.open({ trigger_id: standIn.issueTriggerId(), view: wizard });
@@ -351,14 +441,23 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
   it('marks event redeliveries with retry_attempt and retry_reason', async () => {
     await standIn.sendEnvelope(
       'events_api',
-      { type: 'event_callback', team_id: standIn.teamId, api_app_id: standIn.appId, event: { type: 'app_home_opened', user: 'U0RETRY', channel: 'D0RETRY', tab: 'home', event_ts: '1.000001' }, event_id: 'Ev0RETRY', event_time: 1 },
+      {
+        type: 'event_callback',
+        team_id: standIn.teamId,
+        api_app_id: standIn.appId,
+        event: { type: 'app_home_opened', user: 'U0RETRY', channel: 'D0RETRY', tab: 'home', event_ts: '1.000001' },
+        event_id: 'Ev0RETRY',
+        event_time: 1,
+      },
       { retryAttempt: 2 },
     );
     expect(homeRetryNums.at(-1)).toBe(2);
   });
 
   it('reports an envelope the app never acks', async () => {
-    await expect(standIn.slashCommand({ command: '/unknown-command' })).rejects.toThrow(/did not ack slash command \/unknown-command .* within 1000 ms/);
+    await expect(standIn.slashCommand({ command: '/unknown-command' })).rejects.toThrow(
+      /did not ack slash command \/unknown-command .* within 1000 ms/,
+    );
     expect(standIn.envelopes.at(-1)?.outcome).toBe('timed_out');
   });
 });
@@ -444,7 +543,11 @@ describe('Slack stand-in Web API', () => {
     await standIn?.close();
   });
 
-  const modal = (blocks: unknown[] = [section('Hi')]) => ({ type: 'modal' as const, title: plain('Trade'), blocks: blocks as never });
+  const modal = (blocks: unknown[] = [section('Hi')]) => ({
+    type: 'modal' as const,
+    title: plain('Trade'),
+    blocks: blocks as never,
+  });
 
   it('answers auth.test, team.info, users.info, conversations.open and conversations.info like Slack', async () => {
     expect(await client.auth.test()).toMatchObject({
@@ -455,16 +558,23 @@ describe('Slack stand-in Web API', () => {
       url: expect.stringMatching(/^https:\/\/.+\.slack\.com\/$/),
     });
     expect(await client.team.info()).toMatchObject({ ok: true, team: { id: standIn.teamId } });
-    expect(await client.users.info({ user: 'U0ALICE' })).toMatchObject({ ok: true, user: { id: 'U0ALICE', tz: 'America/New_York' } });
+    expect(await client.users.info({ user: 'U0ALICE' })).toMatchObject({
+      ok: true,
+      user: { id: 'U0ALICE', tz: 'America/New_York' },
+    });
     const dm = await client.conversations.open({ users: 'U0ALICE' });
     expect(dm.channel?.id).toMatch(/^D/);
     expect((await client.conversations.open({ users: 'U0ALICE' })).channel?.id).toBe(dm.channel?.id);
-    expect(await client.conversations.info({ channel: dm.channel?.id as string })).toMatchObject({ channel: { is_im: true, user: 'U0ALICE' } });
+    expect(await client.conversations.info({ channel: dm.channel?.id as string })).toMatchObject({
+      channel: { is_im: true, user: 'U0ALICE' },
+    });
   });
 
   it('refuses missing, unknown and wrong-kind tokens and unknown methods', async () => {
     await expect(webClient(standIn, '').auth.test()).rejects.toMatchObject({ data: { error: 'not_authed' } });
-    await expect(webClient(standIn, 'xoxb-wrong').auth.test()).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
+    await expect(webClient(standIn, 'xoxb-wrong').auth.test()).rejects.toMatchObject({
+      data: { error: 'invalid_auth' },
+    });
     await expect(client.apps.connections.open()).rejects.toMatchObject({ data: { error: 'not_allowed_token_type' } });
     await expect(client.apiCall('stars.list')).rejects.toMatchObject({ data: { error: 'unknown_method' } });
     expect(standIn.callsTo('stars.list')[0]?.response).toEqual({ ok: false, error: 'unknown_method' });
@@ -473,12 +583,23 @@ describe('Slack stand-in Web API', () => {
   it('opens a view with a fresh trigger_id and refuses reused, expired and unknown ones', async () => {
     const trigger = standIn.issueTriggerId();
     const opened = await client.views.open({ trigger_id: trigger, view: modal() });
-    expect(opened.view).toMatchObject({ id: expect.stringMatching(/^V/), hash: expect.any(String), type: 'modal', root_view_id: opened.view?.id });
-    await expect(client.views.open({ trigger_id: trigger, view: modal() })).rejects.toMatchObject({ data: { error: 'exchanged_trigger_id' } });
-    await expect(client.views.open({ trigger_id: 'made-up', view: modal() })).rejects.toMatchObject({ data: { error: 'invalid_trigger_id' } });
+    expect(opened.view).toMatchObject({
+      id: expect.stringMatching(/^V/),
+      hash: expect.any(String),
+      type: 'modal',
+      root_view_id: opened.view?.id,
+    });
+    await expect(client.views.open({ trigger_id: trigger, view: modal() })).rejects.toMatchObject({
+      data: { error: 'exchanged_trigger_id' },
+    });
+    await expect(client.views.open({ trigger_id: 'made-up', view: modal() })).rejects.toMatchObject({
+      data: { error: 'invalid_trigger_id' },
+    });
     const stale = standIn.issueTriggerId();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await expect(client.views.open({ trigger_id: stale, view: modal() })).rejects.toMatchObject({ data: { error: 'expired_trigger_id' } });
+    await expect(client.views.open({ trigger_id: stale, view: modal() })).rejects.toMatchObject({
+      data: { error: 'expired_trigger_id' },
+    });
   });
 
   it('rejects a view over 100 blocks and a message over 50 blocks with invalid_blocks', async () => {
@@ -488,7 +609,9 @@ describe('Slack stand-in Web API', () => {
     });
     await expect(
       client.chat.postMessage({ channel: DEFAULT_CHANNEL_ID, text: 'big', blocks: manyBlocks(51) as never }),
-    ).rejects.toMatchObject({ data: { error: 'invalid_blocks', errors: [expect.stringMatching(/^\/blocks: no more than 50 items/)] } });
+    ).rejects.toMatchObject({
+      data: { error: 'invalid_blocks', errors: [expect.stringMatching(/^\/blocks: no more than 50 items/)] },
+    });
     expect(standIn.messages(DEFAULT_CHANNEL_ID)).toHaveLength(0);
   });
 
@@ -508,7 +631,11 @@ describe('Slack stand-in Web API', () => {
 
   it('publishes Home tabs per user and refuses modals there', async () => {
     const first = await client.views.publish({ user_id: 'U0HOME', view: { type: 'home', blocks: [section('v1')] } });
-    const second = await client.views.publish({ user_id: 'U0HOME', view: { type: 'home', blocks: [section('v2')] }, hash: first.view?.hash });
+    const second = await client.views.publish({
+      user_id: 'U0HOME',
+      view: { type: 'home', blocks: [section('v2')] },
+      hash: first.view?.hash,
+    });
     expect(second.view?.id).toBe(first.view?.id);
     expect(standIn.homeView('U0HOME')?.history).toHaveLength(2);
     await expect(
@@ -520,7 +647,10 @@ describe('Slack stand-in Web API', () => {
   });
 
   it('updates views by id or external_id and refuses a stale hash', async () => {
-    const opened = await client.views.open({ trigger_id: standIn.issueTriggerId(), view: { ...modal(), external_id: 'order-42' } });
+    const opened = await client.views.open({
+      trigger_id: standIn.issueTriggerId(),
+      view: { ...modal(), external_id: 'order-42' },
+    });
     const id = opened.view?.id as string;
     const updated = await client.views.update({ external_id: 'order-42', view: modal([section('Updated')]) });
     expect(updated.view?.id).toBe(id);
@@ -528,7 +658,9 @@ describe('Slack stand-in Web API', () => {
     await expect(
       client.views.update({ view_id: id, hash: opened.view?.hash as string, view: modal() }),
     ).rejects.toMatchObject({ data: { error: 'hash_conflict' } });
-    await expect(client.views.update({ view_id: 'V0NOPE', view: modal() })).rejects.toMatchObject({ data: { error: 'not_found' } });
+    await expect(client.views.update({ view_id: 'V0NOPE', view: modal() })).rejects.toMatchObject({
+      data: { error: 'not_found' },
+    });
     expect(standIn.views.get(id)?.history).toHaveLength(2);
   });
 
@@ -545,7 +677,11 @@ describe('Slack stand-in Web API', () => {
       { ts: second.ts, threadTs: first.ts, updates: 0 },
     ]);
     const ephemeral = await client.chat.postEphemeral({ channel: 'C0TRADES', user: 'U0ALICE', text: 'psst' });
-    expect(standIn.messages('C0TRADES').at(-1)).toMatchObject({ ts: ephemeral.message_ts, ephemeral: true, user: 'U0ALICE' });
+    expect(standIn.messages('C0TRADES').at(-1)).toMatchObject({
+      ts: ephemeral.message_ts,
+      ephemeral: true,
+      user: 'U0ALICE',
+    });
     await client.chat.delete({ channel: 'C0TRADES', ts: second.ts as string });
     expect(standIn.messages('C0TRADES').map((m) => m.text)).toEqual(['one (filled)', 'psst']);
     const toUser = await client.chat.postMessage({ channel: 'U0BOB', text: 'dm' });
@@ -554,20 +690,31 @@ describe('Slack stand-in Web API', () => {
 
   it('refuses to post to a public channel the bot is not in', async () => {
     standIn.setChannelMembership('C0PRIVATEDESK', false);
-    await expect(client.chat.postMessage({ channel: 'C0PRIVATEDESK', text: 'hi' })).rejects.toMatchObject({ data: { error: 'not_in_channel' } });
+    await expect(client.chat.postMessage({ channel: 'C0PRIVATEDESK', text: 'hi' })).rejects.toMatchObject({
+      data: { error: 'not_in_channel' },
+    });
     standIn.setChannelMembership('C0PRIVATEDESK', true);
     expect((await client.chat.postMessage({ channel: 'C0PRIVATEDESK', text: 'hi' })).ok).toBe(true);
   });
 
   it('injects failures with failNext, including a 429 with Retry-After', async () => {
     standIn.failNext('chat.postMessage', 'channel_not_found', { times: 2 });
-    await expect(client.chat.postMessage({ channel: 'C0X1', text: 'a' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
-    await expect(client.chat.postMessage({ channel: 'C0X1', text: 'a' })).rejects.toMatchObject({ data: { error: 'channel_not_found' } });
+    await expect(client.chat.postMessage({ channel: 'C0X1', text: 'a' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+    await expect(client.chat.postMessage({ channel: 'C0X1', text: 'a' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
     expect((await client.chat.postMessage({ channel: 'C0X1', text: 'a' })).ok).toBe(true);
 
     standIn.failNext('chat.update', 'ratelimited', { status: 429, retryAfter: 1 });
-    await expect(client.chat.update({ channel: 'C0X1', ts: '1.000001', text: 'b' })).rejects.toMatchObject({ retryAfter: 1 });
-    expect(standIn.callsTo('chat.update').at(-1)).toMatchObject({ status: 429, response: { ok: false, error: 'ratelimited' } });
+    await expect(client.chat.update({ channel: 'C0X1', ts: '1.000001', text: 'b' })).rejects.toMatchObject({
+      retryAfter: 1,
+    });
+    expect(standIn.callsTo('chat.update').at(-1)).toMatchObject({
+      status: 429,
+      response: { ok: false, error: 'ratelimited' },
+    });
   });
 
   it('decodes JSON-encoded form fields and also accepts JSON bodies', async () => {
@@ -595,13 +742,40 @@ describe('checkBlockKit', () => {
     const problems = checkBlockKit('message', {
       text: long(40_001),
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: long(3001) }, fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: long(2001) })) },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: long(3001) },
+          fields: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: long(2001) })),
+        },
         { type: 'header', text: { type: 'mrkdwn', text: long(151) } },
         { type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) },
-        { type: 'actions', elements: Array.from({ length: 26 }, (_, i) => ({ type: 'button', action_id: `b${i}`, text: plain('ok'), value: 'v' })) },
-        { type: 'actions', elements: [{ type: 'button', action_id: 'long', text: plain(long(76)), value: long(2001) }] },
-        { type: 'section', text: plain('pick'), accessory: { type: 'static_select', action_id: 's', options: [{ text: plain(long(76)), value: long(151) }] } },
-        { type: 'section', text: plain('many'), accessory: { type: 'static_select', action_id: 'm', options: Array.from({ length: 101 }, (_, i) => option(`o${i}`)) } },
+        {
+          type: 'actions',
+          elements: Array.from({ length: 26 }, (_, i) => ({
+            type: 'button',
+            action_id: `b${i}`,
+            text: plain('ok'),
+            value: 'v',
+          })),
+        },
+        {
+          type: 'actions',
+          elements: [{ type: 'button', action_id: 'long', text: plain(long(76)), value: long(2001) }],
+        },
+        {
+          type: 'section',
+          text: plain('pick'),
+          accessory: { type: 'static_select', action_id: 's', options: [{ text: plain(long(76)), value: long(151) }] },
+        },
+        {
+          type: 'section',
+          text: plain('many'),
+          accessory: {
+            type: 'static_select',
+            action_id: 'm',
+            options: Array.from({ length: 101 }, (_, i) => option(`o${i}`)),
+          },
+        },
         { type: 'input', label: plain('no'), element: { type: 'plain_text_input', action_id: 'i' } },
         { type: 'carousel' },
       ],
@@ -637,8 +811,19 @@ describe('checkBlockKit', () => {
       callback_id: long(256),
       blocks: [
         { type: 'section', block_id: 'same', text: plain('a') },
-        { type: 'section', block_id: 'same', text: plain('b'), accessory: { type: 'button', action_id: long(256), text: plain('x') } },
-        { type: 'actions', elements: [{ type: 'button', action_id: 'dup', text: plain('1') }, { type: 'button', action_id: 'dup', text: plain('2') }] },
+        {
+          type: 'section',
+          block_id: 'same',
+          text: plain('b'),
+          accessory: { type: 'button', action_id: long(256), text: plain('x') },
+        },
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'dup', text: plain('1') },
+            { type: 'button', action_id: 'dup', text: plain('2') },
+          ],
+        },
         ...manyBlocks(98),
       ],
     });

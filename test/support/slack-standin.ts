@@ -7,24 +7,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  SlackUsers,
   type BlockActionInput,
   type BlockSuggestionInput,
   type ShortcutInput,
+  SlackUsers,
   type SlashCommandInput,
   type SubmitViewInput,
 } from './slack/driver';
 import type { Json } from './slack/json';
 import { webApiMethods } from './slack/methods';
-import { ResponseUrls, type ResponseUrlPost } from './slack/response-urls';
-import { SocketModeLink, type AckResult, type EnvelopeRecord, type EnvelopeType } from './slack/socket';
-import { Workspace, type StandInChannel, type StandInUser, type StoredMessage } from './slack/state';
-import { ViewStore, type StoredView } from './slack/views';
-import { WebApi, type RecordedCall } from './slack/web-api';
+import { type ResponseUrlPost, ResponseUrls } from './slack/response-urls';
+import { type AckResult, type EnvelopeRecord, type EnvelopeType, SocketModeLink } from './slack/socket';
+import { type StandInChannel, type StandInUser, type StoredMessage, Workspace } from './slack/state';
+import { type StoredView, ViewStore } from './slack/views';
+import { type RecordedCall, WebApi } from './slack/web-api';
 
-export { checkBlockKit, checkOptionsResponse, BLOCK_KIT_LIMITS, type BlockKitSurface } from './slack/block-kit';
-export type { ElementInput } from './slack/view-state';
+export { BLOCK_KIT_LIMITS, type BlockKitSurface, checkBlockKit, checkOptionsResponse } from './slack/block-kit';
 export { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID } from './slack/state';
+export type { ElementInput } from './slack/view-state';
 export type {
   AckResult,
   BlockActionInput,

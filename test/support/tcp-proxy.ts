@@ -1,4 +1,4 @@
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 
 /** What a stall stops: everything (a partition), or only what the server sends (a server that answers late). */
 export type StallMode = 'both' | 'responses';
@@ -75,14 +75,18 @@ export class TcpProxy {
     const server = connect(this.target.port, this.target.host);
     const link: Link = { client, server, toServer: false, toClient: false, clientClosed: false, serverClosed: false };
     this.links.add(link);
-    client.on('error', () => undefined).on('close', () => {
-      link.clientClosed = true;
-      this.apply(link);
-    });
-    server.on('error', () => undefined).on('close', () => {
-      link.serverClosed = true;
-      this.apply(link);
-    });
+    client
+      .on('error', () => undefined)
+      .on('close', () => {
+        link.clientClosed = true;
+        this.apply(link);
+      });
+    server
+      .on('error', () => undefined)
+      .on('close', () => {
+        link.serverClosed = true;
+        this.apply(link);
+      });
     this.apply(link);
   }
 

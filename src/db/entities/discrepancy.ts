@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import type { DiscrepancyKind } from '../../domain/reconciliation';
 import { ReconcileRunEntity } from './reconcile-run';
 

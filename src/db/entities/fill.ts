@@ -1,7 +1,6 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import type { FillSource } from '../../domain/trade';
 import { STORED_SIDES, TradeEntity } from './trade';
-
 
 /**
  * `fills`: one row per execution, keyed by the broker's execution id (synthetic ids such as

@@ -8,16 +8,35 @@ import { ReconcileRunEntity } from './reconcile-run';
 import { TradeEntity } from './trade';
 import { UserPreferenceEntity } from './user-preference';
 
-export { FillEntity, PortfolioEntity, PositionEntity, TradeEntity, UserPreferenceEntity };
-export { BookAdjustmentEntity, DiscrepancyEntity, OutboxEntryEntity, ReconcileRunEntity };
+export type { BookAdjustmentRecord } from './book-adjustment';
+export type { DiscrepancyRecord } from './discrepancy';
 export type { FillRecord } from './fill';
 export type { OutboxEntryRecord } from './outbox-entry';
 export type { PortfolioRecord } from './portfolio';
 export type { PositionRecord } from './position';
+export type { ReconcileRunRecord } from './reconcile-run';
 export type { StoredSide, TradeRecord } from './trade';
 export type { UserPreferenceRecord } from './user-preference';
-export type { BookAdjustmentRecord } from './book-adjustment';
-export type { DiscrepancyRecord } from './discrepancy';
-export type { ReconcileRunRecord } from './reconcile-run';
+export {
+  BookAdjustmentEntity,
+  DiscrepancyEntity,
+  FillEntity,
+  OutboxEntryEntity,
+  PortfolioEntity,
+  PositionEntity,
+  ReconcileRunEntity,
+  TradeEntity,
+  UserPreferenceEntity,
+};
 
-export const ENTITIES = [TradeEntity, FillEntity, PortfolioEntity, PositionEntity, UserPreferenceEntity, ReconcileRunEntity, DiscrepancyEntity, BookAdjustmentEntity, OutboxEntryEntity];
+export const ENTITIES = [
+  TradeEntity,
+  FillEntity,
+  PortfolioEntity,
+  PositionEntity,
+  UserPreferenceEntity,
+  ReconcileRunEntity,
+  DiscrepancyEntity,
+  BookAdjustmentEntity,
+  OutboxEntryEntity,
+];

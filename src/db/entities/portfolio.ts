@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 
 /** `portfolios`: names that look the same are one name, so uniqueness is on name_key (portfolioNameKey). */
 export const PortfolioEntity = defineEntity({

@@ -1,11 +1,10 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import type { OrderType, TimeInForce, TradeStatus } from '../../domain/order';
 import type { TradeSource } from '../../domain/trade';
 
 /** The earlier OMS stored sides upper-case; the column keeps that spelling so old rows stay valid. */
 export const STORED_SIDES = ['BUY', 'SELL'] as const;
 export type StoredSide = (typeof STORED_SIDES)[number];
-
 
 /**
  * `trades`: the earlier OMS's columns (names kept), the broker's view of the order, and what

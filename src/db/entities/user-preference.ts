@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import { PortfolioEntity } from './portfolio';
 
 /** `user_preferences`: small per-user choices, e.g. the portfolio the Home tab shows. */

@@ -1,9 +1,9 @@
-import { raw, type FilterQuery } from '@mikro-orm/core';
-import { dec, type Dec } from '../../domain/money';
+import { type FilterQuery, raw } from '@mikro-orm/core';
+import { type Dec, dec } from '../../domain/money';
 import { portfolioNameKey } from '../../domain/portfolio-name';
+import type { OrderSummary } from '../../domain/portfolio-report';
 import { TradeEntity, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
-import type { OrderSummary } from '../../domain/portfolio-report';
 
 const FIELDS = [
   'tradeId',
@@ -66,7 +66,9 @@ export class OrderHistoryRepository {
   }
 
   private async recent(where: FilterQuery<TradeRecord>, limit: number): Promise<OrderSummary[]> {
-    const rows = await this.orm.em.fork().find(TradeEntity, where, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
+    const rows = await this.orm.em
+      .fork()
+      .find(TradeEntity, where, { fields: [...FIELDS], orderBy: { id: 'desc' }, limit });
     return rows.map(toSummary);
   }
 }

@@ -37,7 +37,11 @@ function toEntry(row: OutboxEntryRecord): OutboxEntry {
  * report. A coalescing notification already waiting is bumped instead of duplicated: it keeps its
  * place in its stream and its retry schedule, and the next delivery shows the latest state.
  */
-export async function appendNotifications(em: EntityManager, notifications: readonly Notification[], now: Date): Promise<number> {
+export async function appendNotifications(
+  em: EntityManager,
+  notifications: readonly Notification[],
+  now: Date,
+): Promise<number> {
   if (notifications.length === 0) return 0;
   const rows = notifications.map((n) => ({
     topic: n.topic,
@@ -75,10 +79,19 @@ export class OutboxRepository {
    * Claims up to `limit` deliverable stream heads for `owner` until now + leaseMs. Entries leased
    * by `takeOverFrom` (holders known to be dead) are claimable as if their lease had expired.
    */
-  async claim(owner: string, limit: number, leaseMs: number, takeOverFrom: readonly string[] = []): Promise<OutboxEntry[]> {
+  async claim(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    takeOverFrom: readonly string[] = [],
+  ): Promise<OutboxEntry[]> {
     const em = this.orm.em.fork();
     const now = this.now();
-    const free = [{ leaseUntil: null }, { leaseUntil: { $lt: now } }, ...(takeOverFrom.length > 0 ? [{ leaseOwner: { $in: [...takeOverFrom] } }] : [])];
+    const free = [
+      { leaseUntil: null },
+      { leaseUntil: { $lt: now } },
+      ...(takeOverFrom.length > 0 ? [{ leaseOwner: { $in: [...takeOverFrom] } }] : []),
+    ];
     const heads = await em
       .createQueryBuilder(OutboxEntryEntity, 'o')
       .select('*')
@@ -105,12 +118,23 @@ export class OutboxRepository {
    */
   async complete(entry: OutboxEntry, owner: string): Promise<boolean> {
     const em = this.orm.em.fork();
-    const deleted = await em.nativeDelete(OutboxEntryEntity, { id: entry.id, version: entry.version, leaseOwner: owner });
+    const deleted = await em.nativeDelete(OutboxEntryEntity, {
+      id: entry.id,
+      version: entry.version,
+      leaseOwner: owner,
+    });
     if (deleted > 0) return true;
     await em.nativeUpdate(
       OutboxEntryEntity,
       { id: entry.id, leaseOwner: owner },
-      { leaseOwner: null, leaseUntil: null, availableAt: this.now(), attempts: 0, lastError: null, updatedAt: this.now() },
+      {
+        leaseOwner: null,
+        leaseUntil: null,
+        availableAt: this.now(),
+        attempts: 0,
+        lastError: null,
+        updatedAt: this.now(),
+      },
     );
     return false;
   }
@@ -142,12 +166,24 @@ export class OutboxRepository {
   /** After a failure streak ends, entries waiting out a back-off are tried now rather than later. */
   async retryBackedOffNow(): Promise<number> {
     const now = this.now();
-    return this.orm.em.fork().nativeUpdate(OutboxEntryEntity, { attempts: { $gt: 0 }, availableAt: { $gt: now }, leaseOwner: null }, { availableAt: now, updatedAt: now });
+    return this.orm.em
+      .fork()
+      .nativeUpdate(
+        OutboxEntryEntity,
+        { attempts: { $gt: 0 }, availableAt: { $gt: now }, leaseOwner: null },
+        { availableAt: now, updatedAt: now },
+      );
   }
 
   /** Who holds a live lease on some entry: a crashed holder's entries need not wait for their leases to run out. */
   async leaseHolders(): Promise<string[]> {
-    const rows = await this.orm.em.fork().find(OutboxEntryEntity, { leaseUntil: { $gt: this.now() }, leaseOwner: { $ne: null } }, { fields: ['leaseOwner'] });
+    const rows = await this.orm.em
+      .fork()
+      .find(
+        OutboxEntryEntity,
+        { leaseUntil: { $gt: this.now() }, leaseOwner: { $ne: null } },
+        { fields: ['leaseOwner'] },
+      );
     return [...new Set(rows.map((r) => r.leaseOwner).filter((o): o is string => typeof o === 'string'))];
   }
 

@@ -1,9 +1,17 @@
 import { LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { dec, decToString, type Dec } from '../../domain/money';
+import { type Dec, dec, decToString } from '../../domain/money';
 import { portfolioNameKey } from '../../domain/portfolio-name';
-import { applyFill, FLAT_POSITION, MONEY_SCALE, QTY_SCALE, replayFills, type PositionFill, type PositionState } from '../../domain/positions';
+import {
+  applyFill,
+  FLAT_POSITION,
+  MONEY_SCALE,
+  type PositionFill,
+  type PositionState,
+  QTY_SCALE,
+  replayFills,
+} from '../../domain/positions';
 import type { Fill } from '../../domain/trade';
 import { FillEntity, PositionEntity, type PositionRecord, type StoredSide } from '../entities';
 import type { Orm } from '../orm';
@@ -42,13 +50,22 @@ const atScale = (value: string | number, scale: number): Dec => dec(String(value
 
 /** Raw rows: a datetime is epoch milliseconds on SQLite (a number, or text from an aggregate) and a Date on PostgreSQL. */
 type RawDate = Date | number | string;
-const asDate = (value: RawDate): Date => (value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value));
+const asDate = (value: RawDate): Date =>
+  value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /**
  * Lists read raw rows rather than entities: thousands of positions are read per report, and
  * hydrating entities for them would cost more than the query.
  */
-const POSITION_COLUMNS = ['p.portfolio_key', 'p.symbol', 'p.qty', 'p.cost_basis', 'p.realized_pnl', 'p.fill_count', 'p.last_fill_at'];
+const POSITION_COLUMNS = [
+  'p.portfolio_key',
+  'p.symbol',
+  'p.qty',
+  'p.cost_basis',
+  'p.realized_pnl',
+  'p.fill_count',
+  'p.last_fill_at',
+];
 
 interface PositionRow {
   portfolio_key: string;
@@ -118,7 +135,11 @@ function toPositionFill(row: FillRow): PositionFill {
 const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDriver;
 
 /** Fills of one portfolio and symbol in fold order. Names are matched by key, so every spelling of the portfolio counts. */
-async function fillsInOrder(em: EntityManager, portfolioKey: string, symbol: string): Promise<{ fills: PositionFill[]; lastId: number }> {
+async function fillsInOrder(
+  em: EntityManager,
+  portfolioKey: string,
+  symbol: string,
+): Promise<{ fills: PositionFill[]; lastId: number }> {
   const rows = await em
     .createQueryBuilder(FillEntity, 'f')
     .select(FILL_COLUMNS)
@@ -136,7 +157,11 @@ async function fillsInOrder(em: EntityManager, portfolioKey: string, symbol: str
  * older than the last one applied (late delivery, backfill) makes the position replay its fills
  * in (filled_at, id) order instead, so the books never depend on arrival order.
  */
-export async function applyFillToPositions(em: EntityManager, fill: InsertedFill, now: Date = new Date()): Promise<void> {
+export async function applyFillToPositions(
+  em: EntityManager,
+  fill: InsertedFill,
+  now: Date = new Date(),
+): Promise<void> {
   const portfolioKey = portfolioNameKey(fill.portfolioName);
   const key = { portfolioKey, symbol: fill.symbol };
   await em
@@ -150,9 +175,16 @@ export async function applyFillToPositions(em: EntityManager, fill: InsertedFill
     refresh: true,
   });
   const inOrder =
-    row.fillCount === 0 || fill.filledAt.getTime() > row.lastFillAt.getTime() || (fill.filledAt.getTime() === row.lastFillAt.getTime() && fill.id > row.lastFillId);
+    row.fillCount === 0 ||
+    fill.filledAt.getTime() > row.lastFillAt.getTime() ||
+    (fill.filledAt.getTime() === row.lastFillAt.getTime() && fill.id > row.lastFillId);
   if (inOrder) {
-    const next = applyFill(stateOf(row), { side: fill.side, qty: fill.qty, price: fill.price, filledAt: fill.filledAt });
+    const next = applyFill(stateOf(row), {
+      side: fill.side,
+      qty: fill.qty,
+      price: fill.price,
+      filledAt: fill.filledAt,
+    });
     await em.nativeUpdate(PositionEntity, { id: row.id }, columnsOf(next, fill.id, now));
     return;
   }
@@ -217,7 +249,16 @@ export class PositionRepository {
       ])
       .groupBy('p.symbol')
       .orderBy({ symbol: 'asc' })
-      .execute<{ symbol: string; qty: string | number; cost_basis: string | number; realized_pnl: string | number; portfolios: string | number; last_fill_at: RawDate }[]>('all', false);
+      .execute<
+        {
+          symbol: string;
+          qty: string | number;
+          cost_basis: string | number;
+          realized_pnl: string | number;
+          portfolios: string | number;
+          last_fill_at: RawDate;
+        }[]
+      >('all', false);
     return rows.map((r) => ({
       symbol: r.symbol,
       // Sums of REALs on SQLite carry float noise; rounding to the column scale removes it.
@@ -261,9 +302,16 @@ export class PositionRepository {
           const current = bySymbol.get(row.symbol) ?? { state: FLAT_POSITION, lastId: 0 };
           bySymbol.set(row.symbol, { state: applyFill(current.state, toPositionFill(row)), lastId: row.id });
         }
-        const inserts = [...bySymbol].map(([symbol, { state, lastId }]) => ({ portfolioKey, symbol, ...columnsOf(state, lastId, now) }));
+        const inserts = [...bySymbol].map(([symbol, { state, lastId }]) => ({
+          portfolioKey,
+          symbol,
+          ...columnsOf(state, lastId, now),
+        }));
         for (let i = 0; i < inserts.length; i += 400) {
-          await em.createQueryBuilder(PositionEntity).insert(inserts.slice(i, i + 400)).execute('run');
+          await em
+            .createQueryBuilder(PositionEntity)
+            .insert(inserts.slice(i, i + 400))
+            .execute('run');
         }
         written += inserts.length;
       }

@@ -1,17 +1,27 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { dec, decToString, type Dec } from '../../domain/money';
-import { RECONCILE_STREAM, type Notification } from '../../domain/notifications';
+import { type Dec, dec, decToString } from '../../domain/money';
+import { type Notification, RECONCILE_STREAM } from '../../domain/notifications';
 import type { TradeStatus } from '../../domain/order';
+import type {
+  BookAdjustment,
+  FindingChanges,
+  ReconcileOutcome,
+  ReconcileRun,
+  ReconcileRunCounts,
+  ReconcileTrigger,
+  RunFinishedPayload,
+  StoredDiscrepancy,
+} from '../../domain/reconciliation';
 import {
-  breakdownFromDetails,
-  breakdownToDetails,
-  isPositionKind,
   type BookHolding,
   type BookOrderFacts,
+  breakdownFromDetails,
+  breakdownToDetails,
   type DiscrepancyDetails,
   type DiscrepancyKind,
+  isPositionKind,
   type OpenPositionFinding,
   type OrderFindingKind,
   type PositionDiscrepancy,
@@ -19,18 +29,16 @@ import {
 } from '../../domain/reconciliation';
 import {
   BookAdjustmentEntity,
+  type BookAdjustmentRecord,
   DiscrepancyEntity,
+  type DiscrepancyRecord,
   FillEntity,
   ReconcileRunEntity,
-  TradeEntity,
-  type BookAdjustmentRecord,
-  type DiscrepancyRecord,
   type ReconcileRunRecord,
+  TradeEntity,
 } from '../entities';
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
-import type { BookAdjustment, FindingChanges, ReconcileOutcome, ReconcileRun, ReconcileRunCounts, ReconcileTrigger, RunFinishedPayload, StoredDiscrepancy } from '../../domain/reconciliation';
-
 
 /** An order finding to record once (its key decides). */
 export interface NewOrderFinding {
@@ -45,7 +53,11 @@ export type NewBookAdjustment = Omit<BookAdjustment, 'id' | 'createdAt'> & {
   requestKey?: string;
 };
 
-const notice = (topic: Notification['topic'], payload: Record<string, unknown>): Notification => ({ topic, stream: RECONCILE_STREAM, payload });
+const notice = (topic: Notification['topic'], payload: Record<string, unknown>): Notification => ({
+  topic,
+  stream: RECONCILE_STREAM,
+  payload,
+});
 const ids = (findings: readonly StoredDiscrepancy[]) => findings.map((f) => f.id);
 
 /** PostgreSQL advisory locks are keyed by integers; this one spells "OMS_RECN". */
@@ -107,7 +119,13 @@ function toDiscrepancy(row: DiscrepancyRecord): StoredDiscrepancy {
   };
 }
 
-function figures(found: PositionDiscrepancy): { kind: DiscrepancyKind; details: string; booksQty: string; brokerQty: string; difference: string } {
+function figures(found: PositionDiscrepancy): {
+  kind: DiscrepancyKind;
+  details: string;
+  booksQty: string;
+  brokerQty: string;
+  difference: string;
+} {
   return {
     kind: found.kind,
     details: JSON.stringify({ breakdown: breakdownToDetails(found.breakdown) } satisfies DiscrepancyDetails),
@@ -133,7 +151,10 @@ export class ReconcileRepository {
   ) {}
 
   /** Runs `work` in a transaction that also writes `notifications(result)`; tells onNotified once committed. */
-  private async withNotice<T>(work: (em: EntityManager) => Promise<T>, notifications: (result: T) => Notification[]): Promise<T> {
+  private async withNotice<T>(
+    work: (em: EntityManager) => Promise<T>,
+    notifications: (result: T) => Notification[],
+  ): Promise<T> {
     let written = 0;
     const result = await this.orm.em.fork().transactional(async (em) => {
       const value = await work(em);
@@ -153,7 +174,12 @@ export class ReconcileRepository {
     const connection = this.orm.em.getConnection();
     if (!(this.orm.em.getDriver() instanceof PostgreSqlDriver)) return { ran: true, value: await work() };
     return connection.transactional(async (trx) => {
-      const [row] = await connection.execute<{ locked: boolean }[]>('select pg_try_advisory_xact_lock(?) as locked', [RUN_LOCK_KEY.toString()], 'all', trx);
+      const [row] = await connection.execute<{ locked: boolean }[]>(
+        'select pg_try_advisory_xact_lock(?) as locked',
+        [RUN_LOCK_KEY.toString()],
+        'all',
+        trx,
+      );
       if (!row?.locked) return { ran: false as const };
       return { ran: true as const, value: await work() };
     });
@@ -222,7 +248,15 @@ export class ReconcileRepository {
   async failRun(runId: number, error: string, brokerRequests: number): Promise<ReconcileRun> {
     return this.withNotice(
       (em) => finishRunIn(em, runId, { outcome: 'failed', error, brokerRequests }, this.now()),
-      () => [notice('reconcile.run_finished', { runId, created: [], changed: [], unchanged: [], resolved: [] } satisfies RunFinishedPayload)],
+      () => [
+        notice('reconcile.run_finished', {
+          runId,
+          created: [],
+          changed: [],
+          unchanged: [],
+          resolved: [],
+        } satisfies RunFinishedPayload),
+      ],
     );
   }
 
@@ -235,19 +269,26 @@ export class ReconcileRepository {
   async findDiscrepancies(findingIds: readonly number[]): Promise<StoredDiscrepancy[]> {
     const em = this.orm.em.fork();
     const out: StoredDiscrepancy[] = [];
-    for (const part of chunks(findingIds)) out.push(...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy));
+    for (const part of chunks(findingIds))
+      out.push(
+        ...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy),
+      );
     return out;
   }
 
   /** The outcome of the last finished run before `runId` (null when there was none). */
   async previousOutcome(runId: number): Promise<ReconcileOutcome | null> {
-    const row = await this.orm.em.fork().findOne(ReconcileRunEntity, { id: { $lt: runId }, outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
+    const row = await this.orm.em
+      .fork()
+      .findOne(ReconcileRunEntity, { id: { $lt: runId }, outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
     return row?.outcome ?? null;
   }
 
   /** The newest run that ended (a run still going, or cut short by a crash, has no outcome). */
   async latestFinishedRun(): Promise<ReconcileRun | null> {
-    const row = await this.orm.em.fork().findOne(ReconcileRunEntity, { outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
+    const row = await this.orm.em
+      .fork()
+      .findOne(ReconcileRunEntity, { outcome: { $ne: null } }, { orderBy: { id: 'desc' } });
     return row ? toRun(row) : null;
   }
 
@@ -259,7 +300,9 @@ export class ReconcileRepository {
       .select(['f.portfolio_name', 'f.symbol', raw("sum(case when f.side = 'BUY' then f.qty else -f.qty end) as qty")])
       .groupBy(['f.portfolio_name', 'f.symbol'])
       .execute<{ portfolio_name: string; symbol: string; qty: string | number | null }[]>('all', false);
-    return rows.map((r) => ({ portfolioName: r.portfolio_name, symbol: r.symbol, qty: qtyOf(r.qty ?? 0) })).filter((h) => !h.qty.isZero());
+    return rows
+      .map((r) => ({ portfolioName: r.portfolio_name, symbol: r.symbol, qty: qtyOf(r.qty ?? 0) }))
+      .filter((h) => !h.qty.isZero());
   }
 
   /** Filled quantity of one symbol over every portfolio. */
@@ -282,7 +325,9 @@ export class ReconcileRepository {
       .where({ symbol, side: 'BUY' })
       .execute<{ value: string | number | null; qty: string | number | null }>('get', false);
     if (row?.qty == null || row.value == null || Number(row.qty) === 0) return undefined;
-    return dec(String(row.value)).div(dec(String(row.qty))).toDecimalPlaces(6);
+    return dec(String(row.value))
+      .div(dec(String(row.qty)))
+      .toDecimalPlaces(6);
   }
 
   /** Order rows matching any of these client order ids or broker order ids, with what their stored fills add up to. */
@@ -292,9 +337,25 @@ export class ReconcileRepository {
     const load = async (where: Record<string, unknown>) => {
       const rows = await em
         .createQueryBuilder(TradeEntity, 't')
-        .select(['t.id', 't.client_order_id', 't.alpaca_order_id', 't.status', 't.portfolio_name', raw('(select coalesce(sum(f.qty), 0) from fills f where f.trade_id = t.id) as filled')])
+        .select([
+          't.id',
+          't.client_order_id',
+          't.alpaca_order_id',
+          't.status',
+          't.portfolio_name',
+          raw('(select coalesce(sum(f.qty), 0) from fills f where f.trade_id = t.id) as filled'),
+        ])
         .where(where)
-        .execute<{ id: number; client_order_id: string | null; alpaca_order_id: string | null; status: TradeStatus; portfolio_name: string; filled: string | number }[]>('all', false);
+        .execute<
+          {
+            id: number;
+            client_order_id: string | null;
+            alpaca_order_id: string | null;
+            status: TradeStatus;
+            portfolio_name: string;
+            filled: string | number;
+          }[]
+        >('all', false);
       for (const r of rows) {
         found.set(r.id, {
           id: r.id,
@@ -315,7 +376,17 @@ export class ReconcileRepository {
     const rows = await this.orm.em.fork().find(DiscrepancyEntity, { resolvedAt: null }, { orderBy: { id: 'asc' } });
     return rows.map(toDiscrepancy).flatMap((d) =>
       isPositionKind(d.kind)
-        ? [{ id: d.id, key: d.key, symbol: d.symbol, kind: d.kind, booksQty: d.booksQty ?? dec(0), brokerQty: d.brokerQty ?? dec(0), breakdown: breakdownFromDetails(d.details) }]
+        ? [
+            {
+              id: d.id,
+              key: d.key,
+              symbol: d.symbol,
+              kind: d.kind,
+              booksQty: d.booksQty ?? dec(0),
+              brokerQty: d.brokerQty ?? dec(0),
+              breakdown: breakdownFromDetails(d.details),
+            },
+          ]
         : [],
     );
   }
@@ -327,18 +398,27 @@ export class ReconcileRepository {
 
   /** Open findings no alert was posted for (no channel configured then, or Slack refused). */
   async openWithoutAlert(): Promise<StoredDiscrepancy[]> {
-    const rows = await this.orm.em.fork().find(DiscrepancyEntity, { resolvedAt: null, slackMessageTs: null }, { orderBy: { id: 'asc' } });
+    const rows = await this.orm.em
+      .fork()
+      .find(DiscrepancyEntity, { resolvedAt: null, slackMessageTs: null }, { orderBy: { id: 'asc' } });
     return rows.map(toDiscrepancy);
   }
 
   async attachAlert(ids: readonly number[], channelId: string, messageTs: string): Promise<void> {
     const em = this.orm.em.fork();
-    for (const part of chunks(ids)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: part } }, { slackChannelId: channelId, slackMessageTs: messageTs });
+    for (const part of chunks(ids))
+      await em.nativeUpdate(
+        DiscrepancyEntity,
+        { id: { $in: part } },
+        { slackChannelId: channelId, slackMessageTs: messageTs },
+      );
   }
 
   /** Every finding shown in one alert message, in the order they were found. */
   async listByAlert(channelId: string, messageTs: string): Promise<StoredDiscrepancy[]> {
-    const rows = await this.orm.em.fork().find(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs }, { orderBy: { id: 'asc' } });
+    const rows = await this.orm.em
+      .fork()
+      .find(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs }, { orderBy: { id: 'asc' } });
     return rows.map(toDiscrepancy);
   }
 
@@ -346,8 +426,14 @@ export class ReconcileRepository {
   async acknowledgeAlert(channelId: string, messageTs: string, userId: string): Promise<StoredDiscrepancy[]> {
     const at = this.now();
     const acknowledged = await this.withNotice(
-      (em) => em.nativeUpdate(DiscrepancyEntity, { slackChannelId: channelId, slackMessageTs: messageTs, acknowledgedBy: null }, { acknowledgedBy: userId, acknowledgedAt: at }),
-      (count) => (count > 0 ? [notice('reconcile.acknowledged', { channelId, messageTs, userId, at: at.toISOString() })] : []),
+      (em) =>
+        em.nativeUpdate(
+          DiscrepancyEntity,
+          { slackChannelId: channelId, slackMessageTs: messageTs, acknowledgedBy: null },
+          { acknowledgedBy: userId, acknowledgedAt: at },
+        ),
+      (count) =>
+        count > 0 ? [notice('reconcile.acknowledged', { channelId, messageTs, userId, at: at.toISOString() })] : [],
     );
     return acknowledged > 0 ? this.listByAlert(channelId, messageTs) : [];
   }
@@ -376,11 +462,17 @@ export class ReconcileRepository {
           .ignore()
           .execute('run');
         if (result.affectedRows === 0 && adjustment.requestKey) {
-          return { ...toAdjustment(await em.findOneOrFail(BookAdjustmentEntity, { requestKey: adjustment.requestKey })), created: false };
+          return {
+            ...toAdjustment(await em.findOneOrFail(BookAdjustmentEntity, { requestKey: adjustment.requestKey })),
+            created: false,
+          };
         }
         return { ...(await this.mustFindAdjustment(em, result.insertId)), created: true };
       },
-      (booked) => (booked.created ? [notice('reconcile.books_adjusted', { adjustmentId: booked.id, discrepancyId: booked.discrepancyId })] : []),
+      (booked) =>
+        booked.created
+          ? [notice('reconcile.books_adjusted', { adjustmentId: booked.id, discrepancyId: booked.discrepancyId })]
+          : [],
     );
   }
 
@@ -394,7 +486,9 @@ export class ReconcileRepository {
     const em = this.orm.em.fork();
     const rows = await em
       .getConnection()
-      .execute<{ id: number }[]>(`select a.id from book_adjustments a where not exists (select 1 from fills f where f.execution_id = '${ADJUSTMENT_EXECUTION_PREFIX}' || a.id) order by a.id`);
+      .execute<{ id: number }[]>(
+        `select a.id from book_adjustments a where not exists (select 1 from fills f where f.execution_id = '${ADJUSTMENT_EXECUTION_PREFIX}' || a.id) order by a.id`,
+      );
     const out: BookAdjustment[] = [];
     for (const { id } of rows) out.push(await this.mustFindAdjustment(em, Number(id)));
     return out;
@@ -411,7 +505,13 @@ export class ReconcileRepository {
  * unchanged ones only move last_seen, cleared ones are resolved. Order findings are inserted once
  * per key, already resolved: they are reports.
  */
-async function recordFindingsIn(em: EntityManager, runId: number, plan: PositionPlan, orderFindings: readonly NewOrderFinding[], at: Date): Promise<FindingChanges> {
+async function recordFindingsIn(
+  em: EntityManager,
+  runId: number,
+  plan: PositionPlan,
+  orderFindings: readonly NewOrderFinding[],
+  at: Date,
+): Promise<FindingChanges> {
   const createdIds: number[] = [];
   for (const found of plan.create) {
     const reopened = await em.nativeUpdate(
@@ -431,26 +531,55 @@ async function recordFindingsIn(em: EntityManager, runId: number, plan: Position
       },
     );
     if (reopened > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: found.key })).id);
-    else createdIds.push(await em.insert(DiscrepancyEntity, { ...figures(found), key: found.key, symbol: found.symbol, firstSeenAt: at, lastSeenAt: at, lastRun: runId }));
+    else
+      createdIds.push(
+        await em.insert(DiscrepancyEntity, {
+          ...figures(found),
+          key: found.key,
+          symbol: found.symbol,
+          firstSeenAt: at,
+          lastSeenAt: at,
+          lastRun: runId,
+        }),
+      );
   }
   for (const { id, found } of plan.change) {
-    await em.nativeUpdate(DiscrepancyEntity, { id }, { ...figures(found), lastSeenAt: at, lastRun: runId, acknowledgedBy: null, acknowledgedAt: null });
+    await em.nativeUpdate(
+      DiscrepancyEntity,
+      { id },
+      { ...figures(found), lastSeenAt: at, lastRun: runId, acknowledgedBy: null, acknowledgedAt: null },
+    );
   }
   const keepIds = plan.keep.map((k) => k.id);
-  for (const ids of chunks(keepIds)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { lastSeenAt: at, lastRun: runId });
-  for (const ids of chunks(plan.resolve)) await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { resolvedAt: at, lastRun: runId });
+  for (const ids of chunks(keepIds))
+    await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { lastSeenAt: at, lastRun: runId });
+  for (const ids of chunks(plan.resolve))
+    await em.nativeUpdate(DiscrepancyEntity, { id: { $in: ids } }, { resolvedAt: at, lastRun: runId });
   for (const finding of orderFindings) {
     const inserted = await em
       .createQueryBuilder(DiscrepancyEntity)
-      .insert({ key: finding.key, kind: finding.kind, symbol: finding.symbol, details: JSON.stringify(finding.details), firstSeenAt: at, lastSeenAt: at, resolvedAt: at, lastRun: runId })
+      .insert({
+        key: finding.key,
+        kind: finding.kind,
+        symbol: finding.symbol,
+        details: JSON.stringify(finding.details),
+        firstSeenAt: at,
+        lastSeenAt: at,
+        resolvedAt: at,
+        lastRun: runId,
+      })
       .onConflict('key')
       .ignore()
       .execute('run');
-    if (inserted.affectedRows > 0) createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: finding.key })).id);
+    if (inserted.affectedRows > 0)
+      createdIds.push((await em.findOneOrFail(DiscrepancyEntity, { key: finding.key })).id);
   }
   const load = async (ids: readonly number[]) => {
     const out: StoredDiscrepancy[] = [];
-    for (const part of chunks(ids)) out.push(...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy));
+    for (const part of chunks(ids))
+      out.push(
+        ...(await em.find(DiscrepancyEntity, { id: { $in: part } }, { orderBy: { id: 'asc' } })).map(toDiscrepancy),
+      );
     return out;
   };
   return {

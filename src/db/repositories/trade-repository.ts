@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { LockMode, raw, type EntityData } from '@mikro-orm/core';
+import { type EntityData, LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { dec, decToString, type Dec } from '../../domain/money';
-import { tradeChanged, tradeFinished, traderChanged, type Notification } from '../../domain/notifications';
-import { TERMINAL_STATUSES, type Side } from '../../domain/order';
-import { summariseFills, type StoredFills } from '../../domain/order-updates';
+import { type Dec, dec, decToString } from '../../domain/money';
+import { type Notification, tradeChanged, tradeFinished, traderChanged } from '../../domain/notifications';
+import { type Side, TERMINAL_STATUSES } from '../../domain/order';
+import { type StoredFills, summariseFills } from '../../domain/order-updates';
 import { portfolioNameKey } from '../../domain/portfolio-name';
-import { hasTrader, reachedFinalState, visiblyChanged, type Fill, type NewFill, type NewTrade, type Trade, type TradePatch } from '../../domain/trade';
-import { FillEntity, TradeEntity, type FillRecord, type StoredSide, type TradeRecord } from '../entities';
+import {
+  type Fill,
+  hasTrader,
+  type NewFill,
+  type NewTrade,
+  reachedFinalState,
+  type Trade,
+  type TradePatch,
+  visiblyChanged,
+} from '../../domain/trade';
+import { FillEntity, type FillRecord, type StoredSide, TradeEntity, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
 import { applyFillToPositions } from './position-repository';
@@ -109,7 +118,8 @@ function notificationsFor(before: Trade | undefined, after: Trade): Notification
   if (!hasTrader(after) || (before && !visiblyChanged(before, after))) return [];
   const out = [tradeChanged(after.id), traderChanged(after.userId)];
   // A ledger order is recorded in the trader's presence; a broker order may finish hours later.
-  if (before && after.source !== 'ledger' && reachedFinalState(before, after)) out.push(tradeFinished(after.id, after.status));
+  if (before && after.source !== 'ledger' && reachedFinalState(before, after))
+    out.push(tradeFinished(after.id, after.status));
   return out;
 }
 
@@ -173,7 +183,14 @@ export class TradeRepository {
       if (existing) return { kind: 'existing', trade: toTrade(existing) };
       if (sell && row.side === 'sell') {
         if (isPostgres(em)) {
-          await em.getConnection().execute('select pg_advisory_xact_lock(hashtext(?))', [`sell:${portfolioNameKey(row.portfolioName)}:${row.symbol}`], 'run', em.getTransactionContext());
+          await em
+            .getConnection()
+            .execute(
+              'select pg_advisory_xact_lock(hashtext(?))',
+              [`sell:${portfolioNameKey(row.portfolioName)}:${row.symbol}`],
+              'run',
+              em.getTransactionContext(),
+            );
         }
         const reason = sell.check(await sellableIn(em, row.portfolioName, row.symbol, sell.price));
         if (reason !== undefined) return { kind: 'refused', reason };
@@ -255,7 +272,8 @@ export class TradeRepository {
       const trade =
         'id' in match
           ? await lockTrade(em, { id: match.id })
-          : ((match.clientOrderId ? await lockTrade(em, { clientOrderId: match.clientOrderId }) : undefined) ?? (await lockTrade(em, { alpacaOrderId: match.alpacaOrderId })));
+          : ((match.clientOrderId ? await lockTrade(em, { clientOrderId: match.clientOrderId }) : undefined) ??
+            (await lockTrade(em, { alpacaOrderId: match.alpacaOrderId })));
       if (!trade) return undefined;
       const stored = (await em.find(FillEntity, { trade: trade.id })).map(toFill);
       const { fills, patch } = plan(trade, summariseFills(stored));
@@ -294,12 +312,16 @@ export class TradeRepository {
 
   /** Extends a lease `owner` still holds; false when it was lost (expired and taken, or the order moved on). */
   async renewSubmitLease(id: number, owner: string, until: Date): Promise<boolean> {
-    const won = await this.orm.em.fork().nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseUntil: until });
+    const won = await this.orm.em
+      .fork()
+      .nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseUntil: until });
     return won > 0;
   }
 
   async releaseSubmitLease(id: number, owner: string): Promise<void> {
-    await this.orm.em.fork().nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseOwner: null, submitLeaseUntil: null });
+    await this.orm.em
+      .fork()
+      .nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseOwner: null, submitLeaseUntil: null });
   }
 
   /** Stores one execution and its effect on positions in one transaction. Idempotent on execution_id: true when this call inserted it. */
@@ -309,7 +331,9 @@ export class TradeRepository {
   }
 
   async listFillsForTrade(tradeId: number): Promise<Fill[]> {
-    const rows = await this.orm.em.fork().find(FillEntity, { trade: tradeId }, { orderBy: { filledAt: 'asc', id: 'asc' } });
+    const rows = await this.orm.em
+      .fork()
+      .find(FillEntity, { trade: tradeId }, { orderBy: { filledAt: 'asc', id: 'asc' } });
     return rows.map(toFill);
   }
 
@@ -323,12 +347,24 @@ export class TradeRepository {
   }
 }
 
-async function lockTrade(em: EntityManager, where: { id: number } | { clientOrderId: string } | { alpacaOrderId: string }): Promise<Trade | undefined> {
-  const row = await em.findOne(TradeEntity, where, { ...(isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}), refresh: true });
+async function lockTrade(
+  em: EntityManager,
+  where: { id: number } | { clientOrderId: string } | { alpacaOrderId: string },
+): Promise<Trade | undefined> {
+  const row = await em.findOne(TradeEntity, where, {
+    ...(isPostgres(em) ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {}),
+    refresh: true,
+  });
   return row ? toTrade(row) : undefined;
 }
 
-async function writePatch(em: EntityManager, before: Trade, patch: TradePatch, at: Date, written: { count: number }): Promise<Trade> {
+async function writePatch(
+  em: EntityManager,
+  before: Trade,
+  patch: TradePatch,
+  at: Date,
+  written: { count: number },
+): Promise<Trade> {
   await em.nativeUpdate(TradeEntity, { id: before.id }, { ...patchData(patch), updatedAt: at });
   // The row is locked: what it holds now is what was read plus the patch, without reading it again.
   const after: Trade = { ...before, ...definedFields(patch), updatedAt: at };
@@ -363,7 +399,12 @@ async function insertFill(em: EntityManager, fill: NewFill, at: Date): Promise<b
   return true;
 }
 
-async function sellableIn(em: EntityManager, portfolioName: string, symbol: string, price: Dec | undefined): Promise<Sellable> {
+async function sellableIn(
+  em: EntityManager,
+  portfolioName: string,
+  symbol: string,
+  price: Dec | undefined,
+): Promise<Sellable> {
   const filled = await em
     .createQueryBuilder(FillEntity, 'f')
     .select([raw("coalesce(sum(case when f.side = 'BUY' then f.qty else -f.qty end), 0) as net")])
@@ -378,7 +419,7 @@ async function sellableIn(em: EntityManager, portfolioName: string, symbol: stri
     else if (sell.notional) {
       const left = sell.notional.minus(filledQty.times(sell.alpacaFilledPrice ?? 0));
       if (left.lte(0)) continue;
-      if (price && price.gt(0)) qty = qty.minus(left.div(price));
+      if (price?.gt(0)) qty = qty.minus(left.div(price));
       else unpriced = true;
     }
   }

@@ -1,4 +1,4 @@
-import { dec, formatQty, formatUsd, type Dec } from '../../domain/money';
+import { type Dec, dec, formatQty, formatUsd } from '../../domain/money';
 import type { OrderTerms, OrderType, Side, TimeInForce } from '../../domain/order';
 
 /** Display names shared by the modal and the messages, so both speak the same words. */
@@ -46,7 +46,10 @@ export function formatChange(current: Dec, reference: Dec): string {
 
 /** "Buy 10 AAPL" / "Sell $500.00 of AAPL". */
 export function describeSize(terms: Pick<OrderTerms, 'side' | 'symbol' | 'qty' | 'notional'>): string {
-  const size = terms.qty !== undefined ? `${formatQty(terms.qty)} ${terms.symbol}` : `${formatUsd(terms.notional ?? dec(0))} of ${terms.symbol}`;
+  const size =
+    terms.qty !== undefined
+      ? `${formatQty(terms.qty)} ${terms.symbol}`
+      : `${formatUsd(terms.notional ?? dec(0))} of ${terms.symbol}`;
   return `${SIDE_LABELS[terms.side]} ${size}`;
 }
 

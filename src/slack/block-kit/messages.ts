@@ -1,4 +1,4 @@
-import { MAX_SECTION_TEXT, sectionBlock, userMrkdwn, type SlackMessage } from './limits';
+import { MAX_SECTION_TEXT, type SlackMessage, sectionBlock, userMrkdwn } from './limits';
 
 /** A refusal or a failure, in a sentence, for whoever asked (every surface answers errors this way). */
 export function buildErrorMessage(text: string): SlackMessage {

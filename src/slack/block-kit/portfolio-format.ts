@@ -1,15 +1,14 @@
 import type { ActionsBlock, Button, KnownBlock, MrkdwnElement } from '@slack/web-api';
 import { formatNewYorkTime } from '../../domain/market-hours';
-import { formatQty, formatUsd, type Dec } from '../../domain/money';
+import { type Dec, formatQty, formatUsd } from '../../domain/money';
 import type { TradeStatus } from '../../domain/order';
+import type { AccountStatus, MarketStatus, OrderSummary, PricingStatus } from '../../domain/portfolio-report';
 import type { ValuationTotals, ValuedPosition } from '../../domain/portfolio-valuation';
-import type { OrderSummary } from '../../domain/portfolio-report';
-import type { AccountStatus, MarketStatus, PricingStatus } from '../../domain/portfolio-report';
 import { describeSize, formatPrice, marketIcon } from './format';
 import {
+  contextBlock,
   MAX_BUTTON_TEXT,
   MAX_SECTION_TEXT,
-  contextBlock,
   mrkdwn,
   plainText,
   sectionBlock,
@@ -64,7 +63,11 @@ export function positionLine(p: ValuedPosition): string {
     parts.push(`no price · cost ${formatUsd(p.costBasis)}`);
     return parts.join(' · ');
   }
-  parts.push(`last ${formatPrice(p.lastPrice)}`, `value ${formatUsd(p.marketValue)}`, `P&L ${pnl(p.unrealizedPnl, p.unrealizedPct)}`);
+  parts.push(
+    `last ${formatPrice(p.lastPrice)}`,
+    `value ${formatUsd(p.marketValue)}`,
+    `P&L ${pnl(p.unrealizedPnl, p.unrealizedPct)}`,
+  );
   if (p.dayChange !== undefined) parts.push(`today ${signedUsd(p.dayChange)}`);
   return parts.join(' · ');
 }
@@ -84,7 +87,12 @@ const STATUS_WORDS: Record<TradeStatus, { emoji: string; words: string }> = {
 /** ":white_check_mark: Buy 10 AAPL @ $189.42 — filled · Growth · Mon Jan 5 09:31 ET". */
 export function orderLine(order: OrderSummary, now: Date, options: { showPortfolio: boolean }): string {
   const { emoji, words } = STATUS_WORDS[order.status];
-  const size = describeSize({ side: order.side, symbol: symbol(order.symbol), qty: order.quantity ?? undefined, notional: order.notional ?? undefined });
+  const size = describeSize({
+    side: order.side,
+    symbol: symbol(order.symbol),
+    qty: order.quantity ?? undefined,
+    notional: order.notional ?? undefined,
+  });
   const price =
     order.filledAvgPrice !== null
       ? ` @ ${formatPrice(order.filledAvgPrice)}`
@@ -133,7 +141,10 @@ export function totalsFields(totals: ValuationTotals, pricing: PricingStatus): M
       sectionField('Today', pnl(totals.dayChange, totals.dayChangePct)),
     );
   }
-  fields.push(sectionField('Cost basis', formatUsd(totals.costBasis)), sectionField('Realized P&L', signedUsd(totals.realizedPnl)));
+  fields.push(
+    sectionField('Cost basis', formatUsd(totals.costBasis)),
+    sectionField('Realized P&L', signedUsd(totals.realizedPnl)),
+  );
   return fields;
 }
 
@@ -153,7 +164,8 @@ export function pricingNote(pricing: PricingStatus, totals?: Pick<ValuationTotal
 }
 
 export function marketLine(market: MarketStatus): string {
-  if (market.kind === 'unavailable') return `:grey_question: Market status unavailable — ${userMrkdwn(market.error, 300)}`;
+  if (market.kind === 'unavailable')
+    return `:grey_question: Market status unavailable — ${userMrkdwn(market.error, 300)}`;
   return `${marketIcon(market.market)} *${market.market.headline}*\n${market.market.detail}`;
 }
 
@@ -171,7 +183,9 @@ function accountFields(status: AccountStatus): MrkdwnElement[] | string {
       return `:warning: Alpaca account unavailable — ${userMrkdwn(status.error, 300)}`;
     case 'ok': {
       const a = status.account;
-      const flags = [a.tradingBlocked ? 'trading blocked' : '', a.patternDayTrader ? 'pattern day trader' : ''].filter(Boolean);
+      const flags = [a.tradingBlocked ? 'trading blocked' : '', a.patternDayTrader ? 'pattern day trader' : ''].filter(
+        Boolean,
+      );
       return [
         sectionField('Equity', formatUsd(a.equity)),
         sectionField("Today's P&L", pnl(status.todayPnl, status.todayPnlPct)),
@@ -196,7 +210,9 @@ export function accountSection(status: AccountStatus, title?: string): KnownBloc
 export function pageRange(label: string, page: number, pageSize: number, total: number): string {
   const first = page * pageSize + 1;
   const last = Math.min(total, (page + 1) * pageSize);
-  return total <= pageSize ? `${total} ${label}` : `${label[0]!.toUpperCase()}${label.slice(1)} ${first}–${last} of ${total}`;
+  return total <= pageSize
+    ? `${total} ${label}`
+    : `${label[0]!.toUpperCase()}${label.slice(1)} ${first}–${last} of ${total}`;
 }
 
 /** The page asked for, clamped to the pages there are (a stale button may point past the end). */

@@ -11,7 +11,14 @@ export function slackErrorCode(err: unknown): string {
 }
 
 /** Platform errors that say "Slack is having trouble", not "this request is wrong": worth repeating. */
-const TRANSIENT_PLATFORM_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited', 'team_is_restricted']);
+const TRANSIENT_PLATFORM_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'team_is_restricted',
+]);
 
 /**
  * Whether a failed Slack call is worth trying again, for the outbox: network failures, HTTP

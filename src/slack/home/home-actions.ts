@@ -1,10 +1,20 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, StaticSelectAction } from '@slack/bolt';
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  StaticSelectAction,
+} from '@slack/bolt';
 import type { ListenerDeps } from '../deps';
 import { decodeHomePage } from './home-view';
 
 /** The portfolio picker: remember the choice, then show it. */
 export function homePickPortfolioAction(deps: ListenerDeps) {
-  return async ({ ack, action, body }: SlackActionMiddlewareArgs<BlockAction<StaticSelectAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    action,
+    body,
+  }: SlackActionMiddlewareArgs<BlockAction<StaticSelectAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const portfolioId = Number(action.selected_option?.value);
     if (Number.isSafeInteger(portfolioId)) await deps.portfolio.chooseHomePortfolio(body.user.id, portfolioId);
@@ -13,7 +23,10 @@ export function homePickPortfolioAction(deps: ListenerDeps) {
 }
 
 export function homeRefreshAction(deps: ListenerDeps) {
-  return async ({ ack, body }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    body,
+  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     await deps.home.publish(body.user.id);
   };
@@ -21,7 +34,11 @@ export function homeRefreshAction(deps: ListenerDeps) {
 
 /** "Previous" / "Next page" under the Home tab's positions. */
 export function homePageAction(deps: ListenerDeps) {
-  return async ({ ack, action, body }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    action,
+    body,
+  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const target = decodeHomePage(action.value);
     await deps.home.publish(body.user.id, { page: target?.page ?? 0 });

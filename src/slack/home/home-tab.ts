@@ -1,10 +1,10 @@
 import type { WebClient } from '@slack/web-api';
+import { describeError } from '../../domain/errors';
 import type { Logger } from '../../logger';
 import type { PortfolioService } from '../../services/portfolio-service';
 import type { SlackAccess } from '../access';
-import { buildHomeView, type HomeViewOptions } from './home-view';
 import { slackErrorCode } from '../block-kit/slack-errors';
-import { describeError } from '../../domain/errors';
+import { buildHomeView, type HomeViewOptions } from './home-view';
 
 interface UserQueue {
   /** Settles with the outcome of the last render this queue ran. */
@@ -79,7 +79,10 @@ export class HomeTab {
         return undefined;
       }),
     ]);
-    const report = (this.options.access?.mayViewAccount(userId) ?? true) ? full : { ...full, account: { kind: 'restricted' as const }, trend: { kind: 'restricted' as const } };
+    const report =
+      (this.options.access?.mayViewAccount(userId) ?? true)
+        ? full
+        : { ...full, account: { kind: 'restricted' as const }, trend: { kind: 'restricted' as const } };
     const options = { page, isAdmin: this.options.access?.isAdmin(userId) ?? false, books };
     await this.client.views.publish({ user_id: userId, view: buildHomeView(report, options) });
     if (report.trend.kind !== 'pending') return;

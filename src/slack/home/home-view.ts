@@ -1,16 +1,16 @@
 import type { HomeView, KnownBlock, PlainTextOption } from '@slack/web-api';
+import type { EquityPoint } from '../../domain/equity-trend';
 import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
 import { formatUsd } from '../../domain/money';
-import type { EquityPoint } from '../../domain/equity-trend';
 import type { HomeReport, PortfolioDetail, PortfolioRef, TrendStatus } from '../../domain/portfolio-report';
 import type { BooksStatus } from '../../domain/reconciliation';
 import {
+  contextBlock,
+  headerBlock,
   MAX_BUTTON_TEXT,
   MAX_OPTION_TEXT,
   MAX_SECTION_TEXT,
   MAX_STATIC_SELECT_OPTIONS,
-  contextBlock,
-  headerBlock,
   mrkdwn,
   plainText,
   sectionBlock,
@@ -128,7 +128,11 @@ function picker(portfolios: readonly PortfolioRef[], selected: PortfolioDetail |
     },
   ];
   if (choices.length > MAX_STATIC_SELECT_OPTIONS) {
-    blocks.push(contextBlock(`The picker lists ${MAX_STATIC_SELECT_OPTIONS} of ${choices.length} portfolios; \`/portfolio <name>\` shows any of them.`));
+    blocks.push(
+      contextBlock(
+        `The picker lists ${MAX_STATIC_SELECT_OPTIONS} of ${choices.length} portfolios; \`/portfolio <name>\` shows any of them.`,
+      ),
+    );
   }
   return { blocks };
 }
@@ -176,10 +180,28 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
     {
       type: 'actions',
       elements: [
-        { type: 'button', action_id: HOME_ACTIONS.newTrade, style: 'primary', text: plainText('New trade', MAX_BUTTON_TEXT), value: 'new_trade' },
-        { type: 'button', action_id: HOME_ACTIONS.refresh, text: plainText('Refresh', MAX_BUTTON_TEXT), value: 'refresh' },
+        {
+          type: 'button',
+          action_id: HOME_ACTIONS.newTrade,
+          style: 'primary',
+          text: plainText('New trade', MAX_BUTTON_TEXT),
+          value: 'new_trade',
+        },
+        {
+          type: 'button',
+          action_id: HOME_ACTIONS.refresh,
+          text: plainText('Refresh', MAX_BUTTON_TEXT),
+          value: 'refresh',
+        },
         ...(options.isAdmin
-          ? [{ type: 'button' as const, action_id: HOME_RECONCILE_NOW_ACTION_ID, text: plainText('Reconcile now', MAX_BUTTON_TEXT), value: 'reconcile_now' }]
+          ? [
+              {
+                type: 'button' as const,
+                action_id: HOME_RECONCILE_NOW_ACTION_ID,
+                text: plainText('Reconcile now', MAX_BUTTON_TEXT),
+                value: 'reconcile_now',
+              },
+            ]
           : []),
       ],
     },
@@ -187,8 +209,12 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
     ...picker(report.portfolios, report.selected).blocks,
     ...(report.selected ? positionsBlocks(report.selected, options.page ?? 0) : []),
     { type: 'divider' },
-    sectionBlock(`*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`),
-    contextBlock(`Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · statuses follow the broker as orders fill`),
+    sectionBlock(
+      `*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`,
+    ),
+    contextBlock(
+      `Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · statuses follow the broker as orders fill`,
+    ),
   ];
   return { type: 'home', blocks };
 }

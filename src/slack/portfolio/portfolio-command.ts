@@ -1,8 +1,8 @@
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { ListenerDeps } from '../deps';
 import { parsePortfolioCommand } from '../../domain/portfolio-command';
-import { buildErrorMessage } from '../block-kit/messages';
 import type { SlackMessage } from '../block-kit/limits';
+import { buildErrorMessage } from '../block-kit/messages';
+import type { ListenerDeps } from '../deps';
 import {
   buildAccountMessage,
   buildPortfolioDetailMessage,
@@ -12,14 +12,20 @@ import {
   buildPositionComparisonMessage,
 } from './portfolio-messages';
 
-const ACCOUNT_VIEWS_REFUSED = 'Sorry — the Alpaca account and its positions are shown to this workspace’s traders and admins only. You can still see the portfolios with `/portfolio`.';
+const ACCOUNT_VIEWS_REFUSED =
+  'Sorry — the Alpaca account and its positions are shown to this workspace’s traders and admins only. You can still see the portfolios with `/portfolio`.';
 
 /** What a /portfolio answer says when the books cannot be read (the command's and the page buttons'). */
 export const BOOKS_UNREADABLE = 'Sorry — the books could not be read just now. Please try again in a moment.';
 
 /** Ephemeral: only the person who asked sees it. */
 export function replyPrivately(respond: RespondFn, message: SlackMessage, replaceOriginal = false): Promise<unknown> {
-  return respond({ response_type: 'ephemeral', replace_original: replaceOriginal, text: message.text, blocks: message.blocks });
+  return respond({
+    response_type: 'ephemeral',
+    replace_original: replaceOriginal,
+    text: message.text,
+    blocks: message.blocks,
+  });
 }
 
 /** `/portfolio [name | account | positions | reconcile | help]` — ack at once, then answer only the caller. */
@@ -37,7 +43,12 @@ export function portfolioCommand(deps: ListenerDeps) {
           return;
         case 'list': {
           const overview = await deps.portfolio.overview();
-          await replyPrivately(respond, buildPortfolioOverviewMessage(deps.access.mayViewAccount(command.user_id) ? overview : { ...overview, account: { kind: 'restricted' } }));
+          await replyPrivately(
+            respond,
+            buildPortfolioOverviewMessage(
+              deps.access.mayViewAccount(command.user_id) ? overview : { ...overview, account: { kind: 'restricted' } },
+            ),
+          );
           return;
         }
         case 'account':
@@ -59,7 +70,12 @@ export function portfolioCommand(deps: ListenerDeps) {
           return;
         case 'show': {
           const lookup = await deps.portfolio.portfolio(parsed.name);
-          await replyPrivately(respond, lookup.kind === 'found' ? buildPortfolioDetailMessage(lookup.detail) : buildPortfolioNotFoundMessage(lookup));
+          await replyPrivately(
+            respond,
+            lookup.kind === 'found'
+              ? buildPortfolioDetailMessage(lookup.detail)
+              : buildPortfolioNotFoundMessage(lookup),
+          );
           return;
         }
       }

@@ -1,18 +1,25 @@
 import type { KnownBlock } from '@slack/web-api';
 import { formatQty, formatUsd } from '../../domain/money';
-import type { AccountReport, PortfolioDetail, PortfolioLookup, PortfolioOverview, PositionComparison, PositionComparisonRow } from '../../domain/portfolio-report';
+import type {
+  AccountReport,
+  PortfolioDetail,
+  PortfolioLookup,
+  PortfolioOverview,
+  PositionComparison,
+  PositionComparisonRow,
+} from '../../domain/portfolio-report';
 import { formatPrice } from '../block-kit/format';
 import {
+  contextBlock,
+  headerBlock,
   MAX_BUTTON_VALUE,
   MAX_HEADER_TEXT,
   MAX_SECTION_TEXT,
-  contextBlock,
-  headerBlock,
   mrkdwn,
+  type SlackMessage,
   sectionBlock,
   truncate,
   userMrkdwn,
-  type SlackMessage,
 } from '../block-kit/limits';
 import {
   accountSection,
@@ -42,11 +49,17 @@ export const PORTFOLIO_PAGE_ACTIONS = { previous: 'portfolio_page_previous', nex
 /** Lines per page: about 150 characters each, so a page is two or three section blocks. */
 export const MESSAGE_PAGE_SIZE = 20;
 
-export type PortfolioPage = { view: 'overview'; page: number } | { view: 'detail'; name: string; page: number } | { view: 'positions'; page: number };
+export type PortfolioPage =
+  | { view: 'overview'; page: number }
+  | { view: 'detail'; name: string; page: number }
+  | { view: 'positions'; page: number };
 
 /** What a page button carries: small JSON, a portfolio name at most 255 characters, well inside 2,000. */
 export function encodePage(page: PortfolioPage): string {
-  const compact = page.view === 'detail' ? { v: 'd', n: page.name, p: page.page } : { v: page.view === 'overview' ? 'o' : 'p', p: page.page };
+  const compact =
+    page.view === 'detail'
+      ? { v: 'd', n: page.name, p: page.page }
+      : { v: page.view === 'overview' ? 'o' : 'p', p: page.page };
   return truncate(JSON.stringify(compact), MAX_BUTTON_VALUE);
 }
 
@@ -84,14 +97,25 @@ export function buildPortfolioOverviewMessage(overview: PortfolioOverview, optio
   if (portfolios.length === 0) {
     return {
       text: 'No portfolios yet',
-      blocks: [sectionBlock('*No portfolios yet.* Place an order with `/trade` and name a portfolio in the form; it appears here once filled.')],
+      blocks: [
+        sectionBlock(
+          '*No portfolios yet.* Place an order with `/trade` and name a portfolio in the form; it appears here once filled.',
+        ),
+      ],
     };
   }
   const { page, items: shown } = pageOf(portfolios, options.page ?? 0, MESSAGE_PAGE_SIZE);
   const lines = shown.map((p) => {
-    const parts = [`*${portfolioName(p.name)}*`, `${p.totals.positions} position${p.totals.positions === 1 ? '' : 's'}`];
+    const parts = [
+      `*${portfolioName(p.name)}*`,
+      `${p.totals.positions} position${p.totals.positions === 1 ? '' : 's'}`,
+    ];
     if (pricing.source === 'alpaca' && p.totals.positions > 0) {
-      parts.push(`value ${formatUsd(p.totals.marketValue)}`, `P&L ${pnl(p.totals.unrealizedPnl, p.totals.unrealizedPct)}`, `today ${pnl(p.totals.dayChange, p.totals.dayChangePct)}`);
+      parts.push(
+        `value ${formatUsd(p.totals.marketValue)}`,
+        `P&L ${pnl(p.totals.unrealizedPnl, p.totals.unrealizedPct)}`,
+        `today ${pnl(p.totals.dayChange, p.totals.dayChangePct)}`,
+      );
     } else if (p.totals.positions > 0) {
       parts.push(`cost ${formatUsd(p.totals.costBasis)}`);
     }
@@ -101,14 +125,23 @@ export function buildPortfolioOverviewMessage(overview: PortfolioOverview, optio
   const blocks = [
     headerBlock(`Portfolios (${portfolios.length})`),
     ...lineSections(lines),
-    contextBlock(`${pageRange('portfolios', page, MESSAGE_PAGE_SIZE, portfolios.length)} · \`/portfolio <name>\` for one portfolio's positions`),
+    contextBlock(
+      `${pageRange('portfolios', page, MESSAGE_PAGE_SIZE, portfolios.length)} · \`/portfolio <name>\` for one portfolio's positions`,
+    ),
     pager(page, portfolios.length, (p) => ({ view: 'overview', page: p })),
     { type: 'divider' } as KnownBlock,
-    { type: 'section', text: mrkdwn('*All portfolios*', MAX_SECTION_TEXT), fields: totalsFields(totals, pricing) } as KnownBlock,
+    {
+      type: 'section',
+      text: mrkdwn('*All portfolios*', MAX_SECTION_TEXT),
+      fields: totalsFields(totals, pricing),
+    } as KnownBlock,
     accountSection(overview.account, '*Alpaca account*'),
     contextBlock(pricingNote(pricing, totals)),
   ].filter(present);
-  const summary = pricing.source === 'alpaca' ? `, value ${formatUsd(totals.marketValue)}, unrealized ${pnl(totals.unrealizedPnl, totals.unrealizedPct)}` : '';
+  const summary =
+    pricing.source === 'alpaca'
+      ? `, value ${formatUsd(totals.marketValue)}, unrealized ${pnl(totals.unrealizedPnl, totals.unrealizedPct)}`
+      : '';
   return { text: `${portfolios.length} portfolios, ${totals.positions} positions${summary}`, blocks };
 }
 
@@ -127,7 +160,10 @@ export function buildPortfolioDetailMessage(detail: PortfolioDetail, options: Pa
     sectionBlock(`*Latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet.'}`),
     contextBlock(pricingNote(detail.pricing, detail.totals)),
   ].filter(present);
-  const value = detail.pricing.source === 'alpaca' ? `, value ${formatUsd(detail.totals.marketValue)}, unrealized ${pnl(detail.totals.unrealizedPnl, detail.totals.unrealizedPct)}` : '';
+  const value =
+    detail.pricing.source === 'alpaca'
+      ? `, value ${formatUsd(detail.totals.marketValue)}, unrealized ${pnl(detail.totals.unrealizedPnl, detail.totals.unrealizedPct)}`
+      : '';
   return { text: `${userMrkdwn(detail.name, 80)}: ${total} positions${value}`, blocks };
 }
 
@@ -163,7 +199,8 @@ export function buildAccountMessage(report: AccountReport): SlackMessage {
 
 function comparisonLine(row: PositionComparisonRow): string {
   const books = formatQty(row.books);
-  if (row.broker === undefined || row.difference === undefined) return `*${userMrkdwn(row.symbol, 12)}* · books ${books}`;
+  if (row.broker === undefined || row.difference === undefined)
+    return `*${userMrkdwn(row.symbol, 12)}* · books ${books}`;
   const price = row.brokerPrice !== undefined ? ` · ${formatPrice(row.brokerPrice)}` : '';
   const value = row.brokerMarketValue !== undefined ? ` · value ${formatUsd(row.brokerMarketValue)}` : '';
   if (row.difference.isZero()) return `:white_check_mark: *${userMrkdwn(row.symbol, 12)}* · ${books}${price}${value}`;
@@ -172,7 +209,10 @@ function comparisonLine(row: PositionComparisonRow): string {
 }
 
 /** `/portfolio positions`: the broker's holdings beside the books' totals, mismatches first. */
-export function buildPositionComparisonMessage(comparison: PositionComparison, options: PageOptions = {}): SlackMessage {
+export function buildPositionComparisonMessage(
+  comparison: PositionComparison,
+  options: PageOptions = {},
+): SlackMessage {
   const total = comparison.rows.length;
   const { page, items: shown } = pageOf(comparison.rows, options.page ?? 0, MESSAGE_PAGE_SIZE);
   const status =
@@ -188,10 +228,18 @@ export function buildPositionComparisonMessage(comparison: PositionComparison, o
     headerBlock('Broker positions vs books'),
     sectionBlock(status),
     ...(total === 0 ? [sectionBlock('No positions at the broker or in the books.')] : lineSections(lines)),
-    total > 0 ? contextBlock(`${pageRange('symbols', page, MESSAGE_PAGE_SIZE, total)} · books = sum over every portfolio`) : undefined,
+    total > 0
+      ? contextBlock(`${pageRange('symbols', page, MESSAGE_PAGE_SIZE, total)} · books = sum over every portfolio`)
+      : undefined,
     pager(page, total, (p) => ({ view: 'positions', page: p })),
   ].filter(present);
-  return { text: comparison.broker.kind === 'ok' ? `${comparison.mismatches} of ${total} symbols differ` : 'Books positions (broker not compared)', blocks };
+  return {
+    text:
+      comparison.broker.kind === 'ok'
+        ? `${comparison.mismatches} of ${total} symbols differ`
+        : 'Books positions (broker not compared)',
+    blocks,
+  };
 }
 
 const HELP_TEXT = [

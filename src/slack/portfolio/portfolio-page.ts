@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { ListenerDeps } from '../deps';
 import { buildErrorMessage } from '../block-kit/messages';
+import type { ListenerDeps } from '../deps';
+import { BOOKS_UNREADABLE, replyPrivately } from './portfolio-command';
 import {
   buildPortfolioDetailMessage,
   buildPortfolioNotFoundMessage,
@@ -8,25 +9,43 @@ import {
   buildPositionComparisonMessage,
   decodePage,
 } from './portfolio-messages';
-import { BOOKS_UNREADABLE, replyPrivately } from './portfolio-command';
 
 /** "Previous" / "Next page" under a /portfolio answer: the message is replaced by that page, freshly priced. */
 export function portfolioPageAction(deps: ListenerDeps) {
-  return async ({ ack, action, respond, body }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    action,
+    respond,
+    body,
+  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const target = decodePage(action.value);
     if (!target) return;
     try {
       switch (target.view) {
         case 'overview':
-          await replyPrivately(respond, buildPortfolioOverviewMessage(await deps.portfolio.overview(), { page: target.page }), true);
+          await replyPrivately(
+            respond,
+            buildPortfolioOverviewMessage(await deps.portfolio.overview(), { page: target.page }),
+            true,
+          );
           return;
         case 'positions':
-          await replyPrivately(respond, buildPositionComparisonMessage(await deps.portfolio.compareWithBroker(), { page: target.page }), true);
+          await replyPrivately(
+            respond,
+            buildPositionComparisonMessage(await deps.portfolio.compareWithBroker(), { page: target.page }),
+            true,
+          );
           return;
         case 'detail': {
           const lookup = await deps.portfolio.portfolio(target.name);
-          await replyPrivately(respond, lookup.kind === 'found' ? buildPortfolioDetailMessage(lookup.detail, { page: target.page }) : buildPortfolioNotFoundMessage(lookup), true);
+          await replyPrivately(
+            respond,
+            lookup.kind === 'found'
+              ? buildPortfolioDetailMessage(lookup.detail, { page: target.page })
+              : buildPortfolioNotFoundMessage(lookup),
+            true,
+          );
           return;
         }
       }

@@ -1,5 +1,5 @@
 import type { KnownBlock, ModalView } from '@slack/web-api';
-import { formatQty, type Dec } from '../../domain/money';
+import { type Dec, formatQty } from '../../domain/money';
 import { inputBlock, modalView, option, selectablePortfolios, staticSelect, textField } from '../block-kit/inputs';
 import { MAX_PRIVATE_METADATA, sectionBlock, truncate } from '../block-kit/limits';
 import type { AlertRef } from './reconcile-alert';
@@ -44,7 +44,9 @@ export function adoptModalMetadata(alert: AlertRef): string {
 export function readAdoptModalMetadata(raw: string | undefined): AlertRef | undefined {
   try {
     const parsed = JSON.parse(raw || '{}') as { c?: unknown; t?: unknown };
-    return typeof parsed.c === 'string' && typeof parsed.t === 'string' ? { channelId: parsed.c, messageTs: parsed.t } : undefined;
+    return typeof parsed.c === 'string' && typeof parsed.t === 'string'
+      ? { channelId: parsed.c, messageTs: parsed.t }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -111,7 +113,8 @@ export interface AdoptForm {
 }
 
 export function readAdoptForm(values: Record<string, Record<string, SubmittedValue>>): AdoptForm {
-  const entry = (field: keyof typeof ADOPT_FIELDS) => values[ADOPT_FIELDS[field].blockId]?.[ADOPT_FIELDS[field].actionId];
+  const entry = (field: keyof typeof ADOPT_FIELDS) =>
+    values[ADOPT_FIELDS[field].blockId]?.[ADOPT_FIELDS[field].actionId];
   const id = Number(entry('finding')?.selected_option?.value);
   return {
     discrepancyId: Number.isInteger(id) && id > 0 ? id : undefined,
@@ -124,7 +127,9 @@ export function readAdoptForm(values: Record<string, Record<string, SubmittedVal
 export function adoptFormErrors(form: AdoptForm): Record<string, string> {
   const errors: Record<string, string> = {};
   if (form.discrepancyId === undefined) errors[ADOPT_FIELDS.finding.blockId] = 'Choose the symbol to adjust.';
-  if (form.portfolioName.trim() === '') errors[ADOPT_FIELDS.portfolio.blockId] = 'Choose the portfolio that takes the difference.';
-  if (form.reason.trim().length < 3) errors[ADOPT_FIELDS.reason.blockId] = 'Say why — the reason is kept with the adjustment.';
+  if (form.portfolioName.trim() === '')
+    errors[ADOPT_FIELDS.portfolio.blockId] = 'Choose the portfolio that takes the difference.';
+  if (form.reason.trim().length < 3)
+    errors[ADOPT_FIELDS.reason.blockId] = 'Say why — the reason is kept with the adjustment.';
   return errors;
 }

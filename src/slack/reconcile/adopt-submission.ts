@@ -8,10 +8,18 @@ import { buildAdjustmentResult } from './reconcile-alert';
  * Alpaca's position afresh) happens after it, and the admin hears the result next to the alert.
  */
 export function adoptBrokerQuantitySubmission(deps: ListenerDeps) {
-  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    body,
+    view,
+    client,
+  }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
     const userId = body.user.id;
     if (!deps.access.isAdmin(userId)) {
-      await ack({ response_action: 'errors', errors: { [ADOPT_FIELDS.reason.blockId]: 'Only admins (ADMIN_USER_IDS) can adjust the books.' } });
+      await ack({
+        response_action: 'errors',
+        errors: { [ADOPT_FIELDS.reason.blockId]: 'Only admins (ADMIN_USER_IDS) can adjust the books.' },
+      });
       return;
     }
     const form = readAdoptForm(view.state.values);
@@ -23,7 +31,13 @@ export function adoptBrokerQuantitySubmission(deps: ListenerDeps) {
     await ack();
     const alert = readAdoptModalMetadata(view.private_metadata);
     const result = await deps.inFlight.run(() =>
-      deps.reconcile.adoptBrokerQuantity({ discrepancyId: form.discrepancyId!, portfolioName: form.portfolioName, reason: form.reason, userId, requestKey: `view:${view.id}` }),
+      deps.reconcile.adoptBrokerQuantity({
+        discrepancyId: form.discrepancyId!,
+        portfolioName: form.portfolioName,
+        reason: form.reason,
+        userId,
+        requestKey: `view:${view.id}`,
+      }),
     );
     const { text, blocks } = buildAdjustmentResult(result);
     if (alert) await client.chat.postEphemeral({ channel: alert.channelId, user: userId, text, blocks });

@@ -1,13 +1,13 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { ListenerDeps } from '../deps';
 import { dec } from '../../domain/money';
-import type { ReconcileResult } from '../../services/reconcile-service';
 import type { ReconcileTrigger } from '../../domain/reconciliation';
-import { slackErrorCode } from '../block-kit/slack-errors';
+import type { ReconcileResult } from '../../services/reconcile-service';
 import type { SlackMessage } from '../block-kit/limits';
+import { slackErrorCode } from '../block-kit/slack-errors';
+import type { ListenerDeps } from '../deps';
 import { buildAdoptModal } from './adopt-modal';
-import { buildAdminsOnlyMessage, buildReconcileNote, buildReconcileRunSummary, type AlertRef } from './reconcile-alert';
+import { type AlertRef, buildAdminsOnlyMessage, buildReconcileNote, buildReconcileRunSummary } from './reconcile-alert';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -15,7 +15,10 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
  * Runs reconciliation for someone in Slack (Home tab button, `/portfolio reconcile`, "Re-check
  * now") and answers with what it found. Non-admins get a refusal and nothing runs.
  */
-export async function runReconcileFromSlack(deps: ListenerDeps, args: { userId: string; trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'> }): Promise<SlackMessage> {
+export async function runReconcileFromSlack(
+  deps: ListenerDeps,
+  args: { userId: string; trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'> },
+): Promise<SlackMessage> {
   if (!deps.access.isAdmin(args.userId)) return buildAdminsOnlyMessage();
   deps.logger.info({ user: args.userId, trigger: args.trigger ?? 'manual' }, 'reconciliation requested');
   const result = await deps.inFlight.run(() => deps.reconcile.reconcilePositions(args.trigger ?? 'manual'));
@@ -67,7 +70,8 @@ export function acknowledgeAlertAction(deps: ListenerDeps) {
   return adminAlertButton(deps, async (alert, { body, client }) => {
     const userId = body.user.id;
     const findings = await deps.reconcile.acknowledgeAlert(alert.channelId, alert.messageTs, userId);
-    if (findings.length === 0) await tell(client, alert.channelId, userId, buildReconcileNote('This alert is not in the books any more.'));
+    if (findings.length === 0)
+      await tell(client, alert.channelId, userId, buildReconcileNote('This alert is not in the books any more.'));
   });
 }
 
@@ -99,7 +103,12 @@ export function adoptBrokerQuantityAction(deps: ListenerDeps) {
     });
     await client.views.open({ trigger_id: body.trigger_id, view }).catch(async (err: unknown) => {
       deps.logger.warn({ error: slackErrorCode(err) }, 'could not open the adjustment form');
-      await tell(client, alert.channelId, userId, buildReconcileNote('Slack didn’t let us open the form in time. Please press the button again.'));
+      await tell(
+        client,
+        alert.channelId,
+        userId,
+        buildReconcileNote('Slack didn’t let us open the form in time. Please press the button again.'),
+      );
     });
   });
 }

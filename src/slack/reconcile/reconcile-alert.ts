@@ -1,20 +1,25 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/web-api';
 import { formatNewYorkDateTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
-import { dec, formatQty, formatUsd, type Dec } from '../../domain/money';
-import { isPositionKind, type DiscrepancyDetails, type DiscrepancyKind, type PortfolioShare } from '../../domain/reconciliation';
+import { type Dec, dec, formatQty, formatUsd } from '../../domain/money';
+import {
+  type DiscrepancyDetails,
+  type DiscrepancyKind,
+  isPositionKind,
+  type PortfolioShare,
+} from '../../domain/reconciliation';
 import { SIDE_LABELS } from '../block-kit/format';
 import {
-  MAX_BUTTON_TEXT,
-  MAX_MESSAGE_BLOCKS,
-  MAX_SECTION_TEXT,
   codeMrkdwn,
   contextBlock,
   headerBlock,
+  MAX_BUTTON_TEXT,
+  MAX_MESSAGE_BLOCKS,
+  MAX_SECTION_TEXT,
   plainText,
+  type SlackMessage,
   sectionBlock,
   truncate,
   userMrkdwn,
-  type SlackMessage,
 } from '../block-kit/limits';
 
 /** Buttons on an alert; the alert is found from the message they sit on. */
@@ -62,7 +67,14 @@ const MAX_FALLBACK_TEXT = 500;
 /** Thread sections kept under the message limit, with room for the header and a note. */
 const MAX_DETAIL_SECTIONS = MAX_MESSAGE_BLOCKS - 4;
 
-const SHORT_TIME = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const SHORT_TIME = new Intl.DateTimeFormat('en-US', {
+  timeZone: NEW_YORK_TIME_ZONE,
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 
 /** "Nov 24, 10:15" New York time: a table cell. */
 function shortTime(date: Date): string {
@@ -101,13 +113,25 @@ function pad(text: string, width: number): string {
 
 /** The findings as a fixed-width table in a code block, cut to fit one section. */
 function positionTable(findings: readonly AlertFinding[]): { text: string; shown: number } {
-  const rows = findings.map((f) => [f.symbol, truncate(cell(booksCell(f)), BOOKS_COLUMN), formatQty(f.brokerQty ?? 0), signed(differenceOf(f)), shortTime(f.firstSeenAt), status(f)]);
+  const rows = findings.map((f) => [
+    f.symbol,
+    truncate(cell(booksCell(f)), BOOKS_COLUMN),
+    formatQty(f.brokerQty ?? 0),
+    signed(differenceOf(f)),
+    shortTime(f.firstSeenAt),
+    status(f),
+  ]);
   const header = ['Symbol', 'Books (by portfolio)', 'Alpaca', 'Diff', 'First seen', 'Status'];
   let shown = Math.min(rows.length, MAX_TABLE_ROWS);
   for (;;) {
     const visible = [header, ...rows.slice(0, shown)];
     const widths = header.map((_, i) => Math.max(...visible.map((r) => r[i]!.length)));
-    const lines = visible.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ').trimEnd());
+    const lines = visible.map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    );
     const more = rows.length - shown;
     const text = `\`\`\`${codeMrkdwn(lines.join('\n'), MAX_SECTION_TEXT)}\`\`\`${more > 0 ? `\n…and ${more} more in the thread.` : ''}`;
     if (text.length <= MAX_SECTION_TEXT || shown <= 1) return { text: truncate(text, MAX_SECTION_TEXT), shown };
@@ -116,7 +140,12 @@ function positionTable(findings: readonly AlertFinding[]): { text: string; shown
 }
 
 function orderSize(order: NonNullable<AlertFinding['order']>, symbol: string): string {
-  const size = order.qty !== undefined ? `${formatQty(order.qty)} ${symbol}` : order.notional !== undefined ? `${formatUsd(order.notional)} of ${symbol}` : symbol;
+  const size =
+    order.qty !== undefined
+      ? `${formatQty(order.qty)} ${symbol}`
+      : order.notional !== undefined
+        ? `${formatUsd(order.notional)} of ${symbol}`
+        : symbol;
   return `${SIDE_LABELS[order.side]} ${size}`;
 }
 
@@ -171,7 +200,9 @@ function headerText(findings: readonly AlertFinding[]): string {
 function fallbackText(findings: readonly AlertFinding[]): string {
   const open = findings.filter((f) => isPositionKind(f.kind) && !f.resolvedAt);
   // The fallback is mrkdwn too: symbols come from the broker.
-  const parts = open.map((f) => `${userMrkdwn(f.symbol, 32)} books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}`);
+  const parts = open.map(
+    (f) => `${userMrkdwn(f.symbol, 32)} books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}`,
+  );
   const head = headerText(findings).replace(/^:[a-z_]+: /, '');
   return truncate(parts.length > 0 ? `${head}: ${parts.join('; ')}` : head, MAX_FALLBACK_TEXT);
 }
@@ -195,7 +226,10 @@ export function buildReconcileAlert(view: ReconcileAlertView): SlackMessage {
   const state = alertState(view.findings);
   const blocks: KnownBlock[] = [headerBlock(headerText(view.findings))];
 
-  const resolvedAt = positions.reduce<Date | undefined>((latest, f) => (f.resolvedAt && (!latest || f.resolvedAt > latest) ? f.resolvedAt : latest), undefined);
+  const resolvedAt = positions.reduce<Date | undefined>(
+    (latest, f) => (f.resolvedAt && (!latest || f.resolvedAt > latest) ? f.resolvedAt : latest),
+    undefined,
+  );
   const summary =
     state === 'open'
       ? `*Still open* — last checked ${formatNewYorkDateTime(view.lastCheckedAt)}. Alpaca's positions were read twice before this was reported.`
@@ -214,12 +248,14 @@ export function buildReconcileAlert(view: ReconcileAlertView): SlackMessage {
 
   const acknowledgers = [...new Set(view.findings.flatMap((f) => (f.acknowledgedBy ? [f.acknowledgedBy] : [])))];
   const context = ['Details in the thread.'];
-  if (acknowledgers.length > 0) context.push(`Acknowledged by ${acknowledgers.map((u) => `<@${userMrkdwn(u, 40)}>`).join(', ')}.`);
+  if (acknowledgers.length > 0)
+    context.push(`Acknowledged by ${acknowledgers.map((u) => `<@${userMrkdwn(u, 40)}>`).join(', ')}.`);
   blocks.push(contextBlock(context.join(' ')));
 
   if (state === 'open') {
     const actions: ActionsBlock = { type: 'actions', block_id: 'reconcile_alert_actions', elements: [] };
-    if (view.findings.some((f) => !f.resolvedAt && !f.acknowledgedBy)) actions.elements.push(button('Acknowledge', RECONCILE_ACKNOWLEDGE_ACTION_ID));
+    if (view.findings.some((f) => !f.resolvedAt && !f.acknowledgedBy))
+      actions.elements.push(button('Acknowledge', RECONCILE_ACKNOWLEDGE_ACTION_ID));
     actions.elements.push(button('Re-check now', RECONCILE_RECHECK_ACTION_ID));
     actions.elements.push(button('Adopt broker quantity into portfolio…', RECONCILE_ADOPT_ACTION_ID, 'primary'));
     blocks.push(actions);
@@ -229,13 +265,22 @@ export function buildReconcileAlert(view: ReconcileAlertView): SlackMessage {
 
 const KIND_EXPLANATIONS: Record<string, string> = {
   quantity_mismatch: 'Both hold it, in different quantities.',
-  broker_only: 'Alpaca holds it; the books have none — often an order placed outside this app, or fills the books never received.',
-  books_only: 'The books hold it; Alpaca has none — often shares sold outside this app, or a fill booked that never happened.',
+  broker_only:
+    'Alpaca holds it; the books have none — often an order placed outside this app, or fills the books never received.',
+  books_only:
+    'The books hold it; Alpaca has none — often shares sold outside this app, or a fill booked that never happened.',
 };
 
 function positionDetail(f: AlertFinding): string {
-  const breakdown = f.breakdown.length > 0 ? f.breakdown.map((s) => `${userMrkdwn(s.portfolioName, 100)} ${formatQty(s.qty)}`).join(' · ') : 'no portfolio holds it';
-  const state = f.resolvedAt ? `Resolved ${formatNewYorkDateTime(f.resolvedAt)}.` : f.acknowledgedBy ? `Acknowledged by <@${userMrkdwn(f.acknowledgedBy, 40)}>.` : 'Open.';
+  const breakdown =
+    f.breakdown.length > 0
+      ? f.breakdown.map((s) => `${userMrkdwn(s.portfolioName, 100)} ${formatQty(s.qty)}`).join(' · ')
+      : 'no portfolio holds it';
+  const state = f.resolvedAt
+    ? `Resolved ${formatNewYorkDateTime(f.resolvedAt)}.`
+    : f.acknowledgedBy
+      ? `Acknowledged by <@${userMrkdwn(f.acknowledgedBy, 40)}>.`
+      : 'Open.';
   return [
     `*${userMrkdwn(f.symbol, 32)}* — books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`,
     KIND_EXPLANATIONS[f.kind] ?? '',
@@ -248,8 +293,14 @@ function positionDetail(f: AlertFinding): string {
  * The thread under an alert: every finding in full (per-portfolio breakdown, order ids), and
  * what can be done about it.
  */
-export function buildReconcileAlertDetails(view: ReconcileAlertView & { runId: number; trigger: string; brokerRequests: number }): SlackMessage {
-  const sections = view.findings.map((f) => (isPositionKind(f.kind) ? positionDetail(f) : `${describeOrderFinding(f)}\nAlpaca order id ${userMrkdwn(f.order?.id ?? '?', 64)}.`));
+export function buildReconcileAlertDetails(
+  view: ReconcileAlertView & { runId: number; trigger: string; brokerRequests: number },
+): SlackMessage {
+  const sections = view.findings.map((f) =>
+    isPositionKind(f.kind)
+      ? positionDetail(f)
+      : `${describeOrderFinding(f)}\nAlpaca order id ${userMrkdwn(f.order?.id ?? '?', 64)}.`,
+  );
   const blocks: KnownBlock[] = [];
   for (const text of sections.slice(0, MAX_DETAIL_SECTIONS)) blocks.push(sectionBlock(text));
   const more = sections.length - MAX_DETAIL_SECTIONS;
@@ -257,8 +308,13 @@ export function buildReconcileAlertDetails(view: ReconcileAlertView & { runId: n
   const fixes = view.findings.some((f) => isPositionKind(f.kind))
     ? 'If Alpaca is right, an admin can press *Adopt broker quantity into portfolio…* to book an audited adjustment; otherwise correct it at the broker. *Re-check now* reads both sides again.'
     : 'Nothing is left to fix: this is for the record.';
-  blocks.push(contextBlock(`${fixes} Run #${view.runId} (${view.trigger}), ${plural(view.brokerRequests, 'Alpaca request')}.`));
-  return { text: truncate(`Details: ${sections.length} finding${sections.length === 1 ? '' : 's'}`, MAX_FALLBACK_TEXT), blocks };
+  blocks.push(
+    contextBlock(`${fixes} Run #${view.runId} (${view.trigger}), ${plural(view.brokerRequests, 'Alpaca request')}.`),
+  );
+  return {
+    text: truncate(`Details: ${sections.length} finding${sections.length === 1 ? '' : 's'}`, MAX_FALLBACK_TEXT),
+    blocks,
+  };
 }
 
 /** The fallback drops our bold markers, as notifications are plain text; underscores stay, emoji names hold them. */
@@ -269,20 +325,35 @@ function note(text: string): SlackMessage {
 /** Thread note when findings of an alert clear. */
 export function buildResolvedNote(symbols: readonly string[], allResolved: boolean, checkedAt: Date): SlackMessage {
   const list = truncate(symbols.join(', '), 1000);
-  return note(`:white_check_mark: ${userMrkdwn(list, 1000)} ${symbols.length === 1 ? 'matches' : 'match'} Alpaca again (checked ${formatNewYorkDateTime(checkedAt)}).${allResolved ? ' Everything in this alert is resolved.' : ''}`);
+  return note(
+    `:white_check_mark: ${userMrkdwn(list, 1000)} ${symbols.length === 1 ? 'matches' : 'match'} Alpaca again (checked ${formatNewYorkDateTime(checkedAt)}).${allResolved ? ' Everything in this alert is resolved.' : ''}`,
+  );
 }
 
 /** Thread note when an open finding's figures change. */
 export function buildChangedNote(findings: readonly AlertFinding[], checkedAt: Date): SlackMessage {
-  const lines = findings.map((f) => `${userMrkdwn(f.symbol, 32)} now: books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`);
-  return note(`:arrows_counterclockwise: Changed (checked ${formatNewYorkDateTime(checkedAt)}):\n${truncate(lines.join('\n'), 2500)}`);
+  const lines = findings.map(
+    (f) =>
+      `${userMrkdwn(f.symbol, 32)} now: books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`,
+  );
+  return note(
+    `:arrows_counterclockwise: Changed (checked ${formatNewYorkDateTime(checkedAt)}):\n${truncate(lines.join('\n'), 2500)}`,
+  );
 }
 
 export function buildAcknowledgedNote(userId: string, at: Date): SlackMessage {
   return note(`:eyes: Acknowledged by <@${userMrkdwn(userId, 40)}> at ${formatNewYorkDateTime(at)}.`);
 }
 
-export function buildAdjustmentNote(a: { userId: string; portfolioName: string; symbol: string; qty: Dec; price: Dec; reason: string; id: number }): SlackMessage {
+export function buildAdjustmentNote(a: {
+  userId: string;
+  portfolioName: string;
+  symbol: string;
+  qty: Dec;
+  price: Dec;
+  reason: string;
+  id: number;
+}): SlackMessage {
   return note(
     `:pencil: <@${userMrkdwn(a.userId, 40)}> booked ${signed(a.qty)} ${userMrkdwn(a.symbol, 32)} into *${userMrkdwn(a.portfolioName, 100)}* at ${formatUsd(a.price)} to match Alpaca (adjustment #${a.id}). Reason: “${userMrkdwn(a.reason, 1000)}”`,
   );
@@ -313,7 +384,9 @@ export interface ReconcileRunSummaryView {
 
 /** Acknowledging, adjusting and running on demand are for admins. */
 export function buildAdminsOnlyMessage(): SlackMessage {
-  return note('Only admins (ADMIN_USER_IDS) can acknowledge alerts, adjust the books and run reconciliation on demand.');
+  return note(
+    'Only admins (ADMIN_USER_IDS) can acknowledge alerts, adjust the books and run reconciliation on demand.',
+  );
 }
 
 /** A short answer in words (a refusal, a result) as a message. */
@@ -329,11 +402,19 @@ export function buildAdjustmentResult(result: { ok: boolean; message: string }):
 /** The answer to whoever asked for a run (button, Home tab, /portfolio reconcile). */
 export function buildReconcileRunSummary(view: ReconcileRunSummaryView): SlackMessage {
   const where = view.channelId ? ` in <#${view.channelId}>` : ' in the logs (RECONCILE_CHANNEL_ID is not set)';
-  if (view.kind === 'busy') return note(`:hourglass_flowing_sand: Reconciliation is already running on another instance; its results appear${where}.`);
-  if (view.outcome === 'failed') return note(`:x: Reconciliation could not complete: ${userMrkdwn(view.error ?? 'unknown error', 500)}`);
+  if (view.kind === 'busy')
+    return note(
+      `:hourglass_flowing_sand: Reconciliation is already running on another instance; its results appear${where}.`,
+    );
+  if (view.outcome === 'failed')
+    return note(`:x: Reconciliation could not complete: ${userMrkdwn(view.error ?? 'unknown error', 500)}`);
   const checked = `${plural(view.symbolsChecked ?? 0, 'symbol')} and ${plural(view.ordersChecked ?? 0, 'order')} checked`;
   if ((view.open ?? 0) === 0 && (view.created ?? 0) === 0) {
-    return note(`:white_check_mark: Books match Alpaca — ${checked}.${(view.resolved ?? 0) > 0 ? ` ${plural(view.resolved ?? 0, 'discrepancy', 'discrepancies')} resolved.` : ''}`);
+    return note(
+      `:white_check_mark: Books match Alpaca — ${checked}.${(view.resolved ?? 0) > 0 ? ` ${plural(view.resolved ?? 0, 'discrepancy', 'discrepancies')} resolved.` : ''}`,
+    );
   }
-  return note(`:warning: ${plural(view.open ?? 0, 'open discrepancy', 'open discrepancies')} (${view.created ?? 0} new) — ${checked}. Details${where}.`);
+  return note(
+    `:warning: ${plural(view.open ?? 0, 'open discrepancy', 'open discrepancies')} (${view.created ?? 0} new) — ${checked}. Details${where}.`,
+  );
 }

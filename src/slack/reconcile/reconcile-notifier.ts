@@ -1,9 +1,13 @@
 import type { WebClient } from '@slack/web-api';
-import type { Logger } from '../../logger';
-import { breakdownFromDetails, isPositionKind } from '../../domain/reconciliation';
 import type { RunFinishedPayload, StoredDiscrepancy } from '../../domain/reconciliation';
+import { breakdownFromDetails, isPositionKind } from '../../domain/reconciliation';
+import type { Logger } from '../../logger';
 import type { ReconcileReport, ReconcileService } from '../../services/reconcile-service';
+import type { SlackMessage } from '../block-kit/limits';
+import { slackErrorCode } from '../block-kit/slack-errors';
 import {
+  type AlertFinding,
+  type AlertRef,
   buildAcknowledgedNote,
   buildAdjustmentNote,
   buildChangedNote,
@@ -12,11 +16,7 @@ import {
   buildReconcileAlertDetails,
   buildRecoveredMessage,
   buildResolvedNote,
-  type AlertFinding,
-  type AlertRef,
 } from './reconcile-alert';
-import type { SlackMessage } from '../block-kit/limits';
-import { slackErrorCode } from '../block-kit/slack-errors';
 
 export function toAlertFinding(d: StoredDiscrepancy): AlertFinding {
   return {
@@ -36,7 +36,8 @@ export function toAlertFinding(d: StoredDiscrepancy): AlertFinding {
 
 /** What an operator can do about the Slack errors that mean the alert channel is wrong. Alerts not posted are retried on the next run. */
 const CHANNEL_HINTS: Record<string, string> = {
-  channel_not_found: 'RECONCILE_CHANNEL_ID names no channel the app can see: use the channel ID (C…), and invite the app if the channel is private.',
+  channel_not_found:
+    'RECONCILE_CHANNEL_ID names no channel the app can see: use the channel ID (C…), and invite the app if the channel is private.',
   not_in_channel: 'The app is not a member of RECONCILE_CHANNEL_ID: invite it to the channel (/invite @Slack OMS).',
   is_archived: 'RECONCILE_CHANNEL_ID is archived: unarchive it or choose another channel.',
 };
@@ -44,7 +45,8 @@ const CHANNEL_HINTS: Record<string, string> = {
 function alertsOf(findings: readonly StoredDiscrepancy[]): AlertRef[] {
   const refs = new Map<string, AlertRef>();
   for (const f of findings) {
-    if (f.slackChannelId && f.slackMessageTs) refs.set(`${f.slackChannelId}/${f.slackMessageTs}`, { channelId: f.slackChannelId, messageTs: f.slackMessageTs });
+    if (f.slackChannelId && f.slackMessageTs)
+      refs.set(`${f.slackChannelId}/${f.slackMessageTs}`, { channelId: f.slackChannelId, messageTs: f.slackMessageTs });
   }
   return [...refs.values()];
 }
@@ -71,7 +73,12 @@ export class SlackReconcileNotifier {
     if (report) await this.explained(() => this.renderRun(report));
   }
 
-  async alertAcknowledged(payload: { channelId: string; messageTs: string; userId: string; at: string }): Promise<void> {
+  async alertAcknowledged(payload: {
+    channelId: string;
+    messageTs: string;
+    userId: string;
+    at: string;
+  }): Promise<void> {
     await this.explained(async () => {
       const alert = { channelId: payload.channelId, messageTs: payload.messageTs };
       await this.refreshAlert(alert);
@@ -92,7 +99,10 @@ export class SlackReconcileNotifier {
       await work();
     } catch (err) {
       const error = slackErrorCode(err);
-      this.logger.warn({ error, channel: this.channelId, hint: CHANNEL_HINTS[error] }, 'could not update the reconciliation alert in Slack');
+      this.logger.warn(
+        { error, channel: this.channelId, hint: CHANNEL_HINTS[error] },
+        'could not update the reconciliation alert in Slack',
+      );
       throw err;
     }
   }
@@ -102,14 +112,16 @@ export class SlackReconcileNotifier {
     const checkedAt = run.finishedAt ?? run.startedAt;
     if (!this.channelId) return;
     if (run.outcome === 'failed') {
-      if (report.previousOutcome !== 'failed') await this.post(buildOutageMessage(run.error ?? 'unknown error', checkedAt));
+      if (report.previousOutcome !== 'failed')
+        await this.post(buildOutageMessage(run.error ?? 'unknown error', checkedAt));
       return;
     }
     if (report.previousOutcome === 'failed') await this.post(buildRecoveredMessage(checkedAt));
 
     // New findings, plus open ones whose alert never made it to Slack (posting failed, or the channel was set later).
     const unposted = new Map<number, StoredDiscrepancy>();
-    for (const f of [...report.created, ...(await this.reconcile.openFindingsWithoutAlert())]) if (!f.slackMessageTs) unposted.set(f.id, f);
+    for (const f of [...report.created, ...(await this.reconcile.openFindingsWithoutAlert())])
+      if (!f.slackMessageTs) unposted.set(f.id, f);
     if (unposted.size > 0) await this.postAlert([...unposted.values()], report);
 
     const resolvedIds = new Set(report.resolved.map((f) => f.id));
@@ -119,7 +131,14 @@ export class SlackReconcileNotifier {
       const resolvedNow = findings.filter((f) => resolvedIds.has(f.id));
       if (resolvedNow.length > 0) {
         const allResolved = findings.filter((f) => isPositionKind(f.kind)).every((f) => f.resolvedAt !== null);
-        await this.post(buildResolvedNote(resolvedNow.map((f) => f.symbol), allResolved, checkedAt), alert);
+        await this.post(
+          buildResolvedNote(
+            resolvedNow.map((f) => f.symbol),
+            allResolved,
+            checkedAt,
+          ),
+          alert,
+        );
       }
       const changedNow = findings.filter((f) => changedIds.has(f.id));
       if (changedNow.length > 0) await this.post(buildChangedNote(changedNow.map(toAlertFinding), checkedAt), alert);
@@ -136,17 +155,35 @@ export class SlackReconcileNotifier {
       posted.channelId,
       posted.messageTs,
     );
-    await this.post(buildReconcileAlertDetails({ ...view, runId: report.run.id, trigger: report.run.trigger, brokerRequests: report.run.brokerRequests }), posted);
-    this.logger.info({ channel: posted.channelId, ts: posted.messageTs, discrepancies: findings.map((f) => f.key) }, 'reconciliation alert posted');
+    await this.post(
+      buildReconcileAlertDetails({
+        ...view,
+        runId: report.run.id,
+        trigger: report.run.trigger,
+        brokerRequests: report.run.brokerRequests,
+      }),
+      posted,
+    );
+    this.logger.info(
+      { channel: posted.channelId, ts: posted.messageTs, discrepancies: findings.map((f) => f.key) },
+      'reconciliation alert posted',
+    );
   }
 
   /** Redraws one alert from the stored findings; returns them. "Last checked" is the last run that judged them. */
   private async refreshAlert(alert: AlertRef): Promise<StoredDiscrepancy[]> {
     const findings = await this.reconcile.findingsOfAlert(alert.channelId, alert.messageTs);
     if (findings.length === 0) return findings;
-    const lastCheckedAt = new Date(Math.max(...findings.map((f) => Math.max(f.lastSeenAt.getTime(), f.resolvedAt?.getTime() ?? 0))));
+    const lastCheckedAt = new Date(
+      Math.max(...findings.map((f) => Math.max(f.lastSeenAt.getTime(), f.resolvedAt?.getTime() ?? 0))),
+    );
     const message = buildReconcileAlert({ findings: findings.map(toAlertFinding), lastCheckedAt });
-    await this.client.chat.update({ channel: alert.channelId, ts: alert.messageTs, text: message.text, blocks: message.blocks });
+    await this.client.chat.update({
+      channel: alert.channelId,
+      ts: alert.messageTs,
+      text: message.text,
+      blocks: message.blocks,
+    });
     return findings;
   }
 

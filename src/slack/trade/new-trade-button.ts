@@ -6,13 +6,19 @@ import { buildTradersOnlyMessage } from './trade-messages';
 
 /** The Home tab's "New trade" button: the /trade modal, opened inside the trigger's 3 s. */
 export function newTradeFromHomeAction(deps: ListenerDeps) {
-  return async ({ ack, body, client }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    ack,
+    body,
+    client,
+  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     if (!deps.access.mayTrade(body.user.id)) {
       deps.logger.warn({ user: body.user.id, source: 'home' }, 'order attempt by a user not in TRADER_USER_IDS');
       // The Home tab has no channel for an ephemeral reply: the app's DM with the user is the place.
       const refusal = buildTradersOnlyMessage('home');
-      await client.chat.postMessage({ channel: body.user.id, text: refusal.text, blocks: refusal.blocks }).catch(() => undefined);
+      await client.chat
+        .postMessage({ channel: body.user.id, text: refusal.text, blocks: refusal.blocks })
+        .catch(() => undefined);
       return;
     }
     await openTradeModal(client, { triggerId: body.trigger_id, userId: body.user.id }, deps).catch((err: unknown) => {

@@ -1,22 +1,22 @@
 import type { KnownBlock } from '@slack/web-api';
 import { formatNewYorkDateTime } from '../../domain/market-hours';
-import { formatQty, formatUsd, type Dec } from '../../domain/money';
+import { type Dec, formatQty, formatUsd } from '../../domain/money';
 import type { OrderTerms, TradeStatus } from '../../domain/order';
 import { describeSize, describeTerms, formatPrice } from '../block-kit/format';
 import {
+  codeMrkdwn,
+  contextBlock,
   MAX_BUTTON_TEXT,
   MAX_CONFIRM_BUTTON,
   MAX_CONFIRM_TEXT,
   MAX_CONFIRM_TITLE,
   MAX_SECTION_TEXT,
-  codeMrkdwn,
-  contextBlock,
   plainText,
+  type SlackMessage,
   sectionBlock,
   sectionField,
   truncate,
   userMrkdwn,
-  type SlackMessage,
 } from '../block-kit/limits';
 
 /** The "Cancel order" button; its value is the trade's client_order_id. */
@@ -74,7 +74,7 @@ function filledPart(view: OrderMessageView): string {
 /** What happened to the order, in one plain sentence (the notification text and the message headline). */
 export function describeOrderStatus(view: OrderMessageView): string {
   const order = `${describeSize(view)} (${describeTerms(view)})`;
-  const partial = view.filledQty !== undefined && view.filledQty.gt(0) ? `, ${filledPart(view)} filled before that` : '';
+  const partial = view.filledQty?.gt(0) ? `, ${filledPart(view)} filled before that` : '';
   switch (view.status) {
     case 'pending_submit':
       return `Sending — ${order}`;
@@ -84,11 +84,19 @@ export function describeOrderStatus(view: OrderMessageView): string {
     case 'accepted':
       return view.queuedForOpen ? `Submitted — queued for the open: ${order}` : `Submitted — ${order}`;
     case 'partially_filled': {
-      const of = view.qty !== undefined ? ` / ${formatQty(view.qty)}` : view.notional !== undefined ? ` of ${formatUsd(view.notional)}` : '';
+      const of =
+        view.qty !== undefined
+          ? ` / ${formatQty(view.qty)}`
+          : view.notional !== undefined
+            ? ` of ${formatUsd(view.notional)}`
+            : '';
       return `Partially filled ${formatQty(view.filledQty ?? view.qty ?? 0)}${of} ${view.symbol}${atFillPrice(view)}`;
     }
     case 'filled': {
-      const fillValue = view.filledQty !== undefined && view.filledAvgPrice !== undefined ? view.filledQty.times(view.filledAvgPrice) : undefined;
+      const fillValue =
+        view.filledQty !== undefined && view.filledAvgPrice !== undefined
+          ? view.filledQty.times(view.filledAvgPrice)
+          : undefined;
       const gmv = view.gmv ?? fillValue;
       const gmvPart = gmv !== undefined ? ` (GMV ${formatUsd(gmv)})` : '';
       if (view.ledgerOnly) return `Recorded ${describeSize(view)}${gmvPart} — ledger only, not sent to Alpaca`;
@@ -125,17 +133,17 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
     sectionField('Placed by', mention(view.userId)),
     sectionField(view.ledgerOnly ? 'Alpaca' : 'Alpaca order id', brokerField(view)),
   ];
-  if (view.marketAtSubmit !== undefined) fields.push(sectionField('Market at submission', userMrkdwn(view.marketAtSubmit, 200)));
+  if (view.marketAtSubmit !== undefined)
+    fields.push(sectionField('Market at submission', userMrkdwn(view.marketAtSubmit, 200)));
   if (view.filledAt !== undefined) fields.push(sectionField('Filled at', formatNewYorkDateTime(view.filledAt)));
 
-  const blocks: KnownBlock[] = [sectionBlock(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`)];
+  const blocks: KnownBlock[] = [
+    sectionBlock(`${STATUS_EMOJI[view.status]} *${userMrkdwn(headline, MAX_SECTION_TEXT - 100)}*`),
+  ];
   if ((view.status === 'pending_submit' || view.status === 'submitted') && view.error !== undefined) {
     blocks.push(sectionBlock(`:warning: ${userMrkdwn(view.error, MAX_REASON)}`));
   }
-  blocks.push(
-    { type: 'section', fields },
-    contextBlock(`Client order id \`${codeMrkdwn(view.clientOrderId, 200)}\``),
-  );
+  blocks.push({ type: 'section', fields }, contextBlock(`Client order id \`${codeMrkdwn(view.clientOrderId, 200)}\``));
   if (view.cancelable) {
     blocks.push({
       type: 'actions',
@@ -148,7 +156,10 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
           value: view.clientOrderId,
           confirm: {
             title: plainText('Cancel this order?', MAX_CONFIRM_TITLE),
-            text: plainText(`${describeSize(view)} (${describeTerms(view)}). Anything already filled stays filled.`, MAX_CONFIRM_TEXT),
+            text: plainText(
+              `${describeSize(view)} (${describeTerms(view)}). Anything already filled stays filled.`,
+              MAX_CONFIRM_TEXT,
+            ),
             confirm: plainText('Cancel order', MAX_CONFIRM_BUTTON),
             deny: plainText('Keep it', MAX_CONFIRM_BUTTON),
           },
@@ -159,7 +170,6 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
   // The fallback text is mrkdwn too: a broker message must not become a mention.
   return { text: userMrkdwn(headline, MAX_FALLBACK_TEXT), blocks };
 }
-
 
 /**
  * The thread reply when an order reaches a final state. Editing the confirmation notifies nobody;

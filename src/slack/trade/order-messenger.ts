@@ -1,13 +1,21 @@
 import type { WebClient } from '@slack/web-api';
-import type { Logger } from '../../logger';
 import { isStillSending, type TradeStatus } from '../../domain/order';
 import { hasTrader, type Trade } from '../../domain/trade';
+import type { Logger } from '../../logger';
 import type { OrderConfirmations } from '../../services/order-confirmations';
-import { buildOrderFinishedReply, buildOrderMessage, type OrderMessageView } from './order-message';
 import { slackErrorCode } from '../block-kit/slack-errors';
+import { buildOrderFinishedReply, buildOrderMessage, type OrderMessageView } from './order-message';
 
 /** Errors meaning "the app can't post in that channel": the confirmation goes to the trader's DM instead. */
-const CANNOT_POST_HERE = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action', 'cant_post', 'not_allowed_token_type', 'missing_scope']);
+const CANNOT_POST_HERE = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'restricted_action',
+  'cant_post',
+  'not_allowed_token_type',
+  'missing_scope',
+]);
 
 export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMessageView {
   const open = trade.status === 'accepted' || trade.status === 'partially_filled';
@@ -25,7 +33,8 @@ export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMess
     portfolio: trade.portfolioName,
     userId: trade.userId,
     alpacaOrderId: trade.alpacaOrderId ?? undefined,
-    filledQty: trade.alpacaFilledQty ?? (ledgerOnly && trade.status === 'filled' ? (trade.quantity ?? undefined) : undefined),
+    filledQty:
+      trade.alpacaFilledQty ?? (ledgerOnly && trade.status === 'filled' ? (trade.quantity ?? undefined) : undefined),
     filledAvgPrice: trade.alpacaFilledPrice ?? undefined,
     filledAt: trade.alpacaFilledAt ?? undefined,
     gmv: trade.gmv ?? undefined,
@@ -59,7 +68,12 @@ export class SlackOrderMessenger {
     if (!trade || !hasTrader(trade)) return undefined;
     const message = buildOrderMessage(toOrderMessageView(trade, this.orders.ledgerOnly));
     if (trade.slackChannelId && trade.slackMessageTs) {
-      await this.client.chat.update({ channel: trade.slackChannelId, ts: trade.slackMessageTs, text: message.text, blocks: message.blocks });
+      await this.client.chat.update({
+        channel: trade.slackChannelId,
+        ts: trade.slackMessageTs,
+        text: message.text,
+        blocks: message.blocks,
+      });
       return trade;
     }
     const posted = await this.post(trade, message);
@@ -73,13 +87,27 @@ export class SlackOrderMessenger {
     if (!trade.slackMessageTs) trade = await this.render(tradeId);
     if (!trade?.slackChannelId || !trade.slackMessageTs) return;
     const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.orders.ledgerOnly));
-    await this.client.chat.postMessage({ channel: trade.slackChannelId, thread_ts: trade.slackMessageTs, text: reply.text, blocks: reply.blocks, unfurl_links: false });
+    await this.client.chat.postMessage({
+      channel: trade.slackChannelId,
+      thread_ts: trade.slackMessageTs,
+      text: reply.text,
+      blocks: reply.blocks,
+      unfurl_links: false,
+    });
     this.logger.debug({ trade_id: trade.id, status }, 'final state announced in the confirmation thread');
   }
 
-  private async post(trade: Trade, message: { text: string; blocks: unknown[] }): Promise<{ channel: string; ts: string }> {
+  private async post(
+    trade: Trade,
+    message: { text: string; blocks: unknown[] },
+  ): Promise<{ channel: string; ts: string }> {
     const send = async (channel: string) => {
-      const res = await this.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
+      const res = await this.client.chat.postMessage({
+        channel,
+        text: message.text,
+        blocks: message.blocks as never,
+        unfurl_links: false,
+      });
       return { channel: res.channel ?? channel, ts: res.ts ?? '' };
     };
     if (trade.slackChannelId && !trade.slackChannelId.startsWith('D')) {

@@ -1,17 +1,17 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextInput, PlainTextOption } from '@slack/web-api';
 import type { BrokerAsset, Snapshot } from '../../domain/market';
 import type { MarketDescription } from '../../domain/market-hours';
-import { formatUsd, type Dec } from '../../domain/money';
+import { type Dec, formatUsd } from '../../domain/money';
 import type { OrderType, Side, TimeInForce } from '../../domain/order';
 import { MAX_PORTFOLIO_NAME_LENGTH, type OrderField, type OrderFormInput } from '../../domain/order-form';
 import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio-name';
 import type { OrderPrefill } from '../../domain/trade-command';
-import { ORDER_TYPE_LABELS, SIDE_LABELS, TIME_IN_FORCE_LABELS, formatBidAsk, formatPrice } from '../block-kit/format';
+import { formatBidAsk, formatPrice, ORDER_TYPE_LABELS, SIDE_LABELS, TIME_IN_FORCE_LABELS } from '../block-kit/format';
 import { inputBlock, modalView, option, selectablePortfolios, staticSelect, textField } from '../block-kit/inputs';
 import {
+  contextBlock,
   MAX_PRIVATE_METADATA,
   MAX_SECTION_TEXT,
-  contextBlock,
   mrkdwn,
   sectionBlock,
   sectionField,
@@ -102,7 +102,12 @@ function input(
   return inputBlock(TRADE_FIELDS[field].blockId, label, element, { ...options, optional: options.optional ?? false });
 }
 
-function textInput(field: OrderField, placeholder: string, maxLength: number, initial: string | undefined): PlainTextInput {
+function textInput(
+  field: OrderField,
+  placeholder: string,
+  maxLength: number,
+  initial: string | undefined,
+): PlainTextInput {
   return textField(TRADE_FIELDS[field].actionId, { placeholder, maxLength, initial });
 }
 
@@ -136,7 +141,9 @@ function portfolioBlocks(state: TradeModalState): KnownBlock[] {
   const wanted =
     typedName === ''
       ? state.defaultPortfolio
-      : (known.find((name) => name === typedName) ?? known.find((name) => portfolioNameKey(name) === portfolioNameKey(typedName)) ?? typedName);
+      : (known.find((name) => name === typedName) ??
+        known.find((name) => portfolioNameKey(name) === portfolioNameKey(typedName)) ??
+        typedName);
   const typedInitially = names.includes(wanted) ? undefined : wanted;
   const blocks: KnownBlock[] = [];
   const first = names[0];
@@ -186,7 +193,10 @@ function assetBlocks(context: TradeModalContext): KnownBlock[] {
   const exchange = asset.exchange ? ` · ${userMrkdwn(asset.exchange, 20)}` : '';
   const heading = `${name}${exchange}${notes.length > 0 ? ` — ${notes.join(', ')}` : ''}`;
   const fields: [string, string][] = [];
-  fields.push(['Last price', snapshot?.lastPrice !== undefined ? formatPrice(snapshot.lastPrice) : 'no quote available']);
+  fields.push([
+    'Last price',
+    snapshot?.lastPrice !== undefined ? formatPrice(snapshot.lastPrice) : 'no quote available',
+  ]);
   const bidAsk = formatBidAsk(snapshot?.bid, snapshot?.ask);
   if (bidAsk !== undefined) fields.push(['Bid / ask', bidAsk]);
   if (context.estimatedCost !== undefined) fields.push(['Estimated cost', formatUsd(context.estimatedCost)]);
@@ -201,12 +211,15 @@ function assetBlocks(context: TradeModalContext): KnownBlock[] {
 
 export function buildTradeModal(state: TradeModalState): ModalView {
   if (state.privateMetadata.length > MAX_PRIVATE_METADATA) {
-    throw new RangeError(`private_metadata is ${state.privateMetadata.length} characters; Slack allows ${MAX_PRIVATE_METADATA}.`);
+    throw new RangeError(
+      `private_metadata is ${state.privateMetadata.length} characters; Slack allows ${MAX_PRIVATE_METADATA}.`,
+    );
   }
   const { prefill, context, ledgerOnly } = state;
   const blocks: KnownBlock[] = [];
   if (ledgerOnly) {
-    const note = ':ledger: *Ledger-only mode:* nothing is sent to Alpaca. The trade is recorded as filled at the GMV you enter.';
+    const note =
+      ':ledger: *Ledger-only mode:* nothing is sent to Alpaca. The trade is recorded as filled at the GMV you enter.';
     blocks.push(contextBlock(note));
   }
   if (context !== undefined) blocks.push(marketBlock(context.market, ledgerOnly));
@@ -215,7 +228,12 @@ export function buildTradeModal(state: TradeModalState): ModalView {
     ...textInput('symbol', 'e.g. AAPL', SYMBOL_MAX_LENGTH, prefill.symbol),
     dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
   };
-  blocks.push(input('symbol', 'Symbol', symbolElement, { dispatchAction: true, hint: 'Press Enter to see the price and the estimated cost.' }));
+  blocks.push(
+    input('symbol', 'Symbol', symbolElement, {
+      dispatchAction: true,
+      hint: 'Press Enter to see the price and the estimated cost.',
+    }),
+  );
   if (context !== undefined) blocks.push(...assetBlocks(context));
 
   const sideElement: InputBlock['element'] = {
@@ -251,12 +269,17 @@ export function buildTradeModal(state: TradeModalState): ModalView {
   blocks.push(input('extended_hours', 'Extended hours', extendedElement, { optional: true }));
 
   blocks.push(
-    input('gmv', ledgerOnly ? 'GMV (required)' : 'GMV (optional)', textInput('gmv', 'e.g. 1,894.20', NUMBER_MAX_LENGTH, undefined), {
-      optional: !ledgerOnly,
-      hint: ledgerOnly
-        ? 'The trade’s total value in dollars; it is recorded as the fill.'
-        : 'Gross market value to record with the trade; leave empty to use the fill.',
-    }),
+    input(
+      'gmv',
+      ledgerOnly ? 'GMV (required)' : 'GMV (optional)',
+      textInput('gmv', 'e.g. 1,894.20', NUMBER_MAX_LENGTH, undefined),
+      {
+        optional: !ledgerOnly,
+        hint: ledgerOnly
+          ? 'The trade’s total value in dollars; it is recorded as the fill.'
+          : 'Gross market value to record with the trade; leave empty to use the fill.',
+      },
+    ),
   );
 
   return modalView({

@@ -1,9 +1,10 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import type { ListenerDeps } from '../deps';
-import type { OrderPrefill } from '../../domain/trade-command';
-import type { OrderFormInput } from '../../domain/order-form';
-import type { OrderType, Side, TimeInForce } from '../../domain/order';
 import { parseDecimal, parseMoney } from '../../domain/money';
+import type { OrderType, Side, TimeInForce } from '../../domain/order';
+import type { OrderFormInput } from '../../domain/order-form';
+import type { OrderPrefill } from '../../domain/trade-command';
+import type { ReviewResult } from '../../services/order-entry';
+import type { ListenerDeps } from '../deps';
 import { readTradeForm, type TradeModalContext } from './order-modal';
 import { TRADERS_ONLY_FIELD_ERROR } from './trade-messages';
 
@@ -24,7 +25,8 @@ function readMetadata(raw: string | undefined): TradeModalMetadata {
   }
 }
 
-const RECORDING_FAILED = 'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. Please submit again in a moment.';
+const RECORDING_FAILED =
+  'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. Please submit again in a moment.';
 
 /**
  * The order form's submission. Validation and the pending row happen before the ack (errors go
@@ -39,9 +41,14 @@ export function tradeModalSubmission(deps: ListenerDeps) {
       return;
     }
     const form = readTradeForm(view.state.values);
-    let review;
+    let review: ReviewResult;
     try {
-      review = await deps.orderEntry.review({ userId, viewId: view.id, channelId: readMetadata(view.private_metadata).channelId, form });
+      review = await deps.orderEntry.review({
+        userId,
+        viewId: view.id,
+        channelId: readMetadata(view.private_metadata).channelId,
+        form,
+      });
     } catch (err) {
       // The form stays open with what was typed; Slack's own "trouble connecting" says nothing useful.
       deps.logger.error({ err, user: userId }, 'could not record an order submission');
@@ -61,10 +68,16 @@ export function tradeModalSubmission(deps: ListenerDeps) {
 }
 
 /** The modal's live context for a symbol: asset, quote, buying power, estimated cost, market banner. */
-export async function modalContext(deps: ListenerDeps, symbol: string, prefill: OrderPrefill): Promise<TradeModalContext | undefined> {
+export async function modalContext(
+  deps: ListenerDeps,
+  symbol: string,
+  prefill: OrderPrefill,
+): Promise<TradeModalContext | undefined> {
   const context = await deps.orderEntry.orderContext(symbol);
   if (!context.market) return undefined;
-  const price = prefill.limitPrice ? parseMoney(prefill.limitPrice) : (context.snapshot?.lastPrice ?? context.snapshot?.ask);
+  const price = prefill.limitPrice
+    ? parseMoney(prefill.limitPrice)
+    : (context.snapshot?.lastPrice ?? context.snapshot?.ask);
   const quantity = prefill.quantity ? parseDecimal(prefill.quantity) : undefined;
   const amount = prefill.amount ? parseMoney(prefill.amount) : undefined;
   return {

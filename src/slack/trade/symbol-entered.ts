@@ -1,9 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { ListenerDeps } from '../deps';
 import { DEFAULT_PORTFOLIO } from '../../domain/portfolio-name';
+import { slackErrorCode } from '../block-kit/slack-errors';
+import type { ListenerDeps } from '../deps';
 import { buildTradeModal, readTradeForm } from './order-modal';
 import { modalContext, prefillFromForm } from './order-submission';
-import { slackErrorCode } from '../block-kit/slack-errors';
 
 /** Enter pressed in the symbol field: look the symbol up and redraw the form with its live context. */
 export function symbolEnteredAction(deps: ListenerDeps) {
@@ -13,7 +13,10 @@ export function symbolEnteredAction(deps: ListenerDeps) {
     if (!view) return;
     const prefill = prefillFromForm(readTradeForm(view.state?.values ?? {}));
     if (!prefill.symbol) return;
-    const [portfolios, context] = await Promise.all([deps.orderEntry.portfolioNames(), modalContext(deps, prefill.symbol, prefill)]);
+    const [portfolios, context] = await Promise.all([
+      deps.orderEntry.portfolioNames(),
+      modalContext(deps, prefill.symbol, prefill),
+    ]);
     const next = buildTradeModal({
       prefill,
       portfolios,

@@ -1,26 +1,31 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { ListenerDeps } from '../deps';
-import { parseTradeCommand, type OrderPrefill } from '../../domain/trade-command';
 import type { MarketDescription } from '../../domain/market-hours';
 import { DEFAULT_PORTFOLIO } from '../../domain/portfolio-name';
+import { type OrderPrefill, parseTradeCommand } from '../../domain/trade-command';
 import { buildErrorMessage } from '../block-kit/messages';
-import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp, buildTradersOnlyMessage } from './trade-messages';
+import { slackErrorCode } from '../block-kit/slack-errors';
+import type { ListenerDeps } from '../deps';
 import { buildTradeModal, type TradeModalContext } from './order-modal';
 import { modalContext, tradeModalMetadata } from './order-submission';
-import { slackErrorCode } from '../block-kit/slack-errors';
+import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp, buildTradersOnlyMessage } from './trade-messages';
 
 /** How long opening the modal may wait for the market clock: the trigger_id dies 3 s after the command. */
 const OPEN_MODAL_CLOCK_BUDGET_MS = 800;
 
-const MARKET_UNKNOWN: MarketDescription = { open: false, headline: 'Market status unavailable', detail: 'Alpaca did not answer; try again shortly.' };
+const MARKET_UNKNOWN: MarketDescription = {
+  open: false,
+  headline: 'Market status unavailable',
+  detail: 'Alpaca did not answer; try again shortly.',
+};
 
 /** `/trade [help | quote SYM | market | order words…]` — ack at once, then answer or open the order modal. */
 export function tradeCommand(deps: ListenerDeps) {
   return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const parsed = parseTradeCommand(command.text ?? '');
-    const reply = (message: { text: string; blocks: unknown[] }) => respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks as never });
+    const reply = (message: { text: string; blocks: unknown[] }) =>
+      respond({ response_type: 'ephemeral', text: message.text, blocks: message.blocks as never });
     switch (parsed.kind) {
       case 'help':
         await reply(buildTradeHelp());
@@ -40,16 +45,30 @@ export function tradeCommand(deps: ListenerDeps) {
           await reply(buildErrorMessage(quote.error ?? `No quote for ${quote.symbol}.`));
           return;
         }
-        await reply(buildQuoteMessage({ asset: quote.asset, snapshot: quote.snapshot, market: quote.market ?? MARKET_UNKNOWN }));
+        await reply(
+          buildQuoteMessage({ asset: quote.asset, snapshot: quote.snapshot, market: quote.market ?? MARKET_UNKNOWN }),
+        );
         return;
       }
       case 'order':
         if (!deps.access.mayTrade(command.user_id)) {
-          deps.logger.warn({ user: command.user_id, command: '/trade' }, 'order attempt by a user not in TRADER_USER_IDS');
+          deps.logger.warn(
+            { user: command.user_id, command: '/trade' },
+            'order attempt by a user not in TRADER_USER_IDS',
+          );
           await reply(buildTradersOnlyMessage('command'));
           return;
         }
-        await openTradeModal(client, { triggerId: command.trigger_id, userId: command.user_id, channelId: command.channel_id, prefill: parsed.prefill }, deps).catch(async (err: unknown) => {
+        await openTradeModal(
+          client,
+          {
+            triggerId: command.trigger_id,
+            userId: command.user_id,
+            channelId: command.channel_id,
+            prefill: parsed.prefill,
+          },
+          deps,
+        ).catch(async (err: unknown) => {
           deps.logger.warn({ error: slackErrorCode(err) }, 'could not open the order form');
           await reply(buildErrorMessage('Slack didn’t let us open the order form in time. Please run `/trade` again.'));
         });
@@ -68,7 +87,10 @@ export async function openTradeModal(
 ): Promise<void> {
   const fromText = args.text ? parseTradeCommand(args.text) : undefined;
   const prefill = args.prefill ?? (fromText?.kind === 'order' ? fromText.prefill : {});
-  const [portfolios, market] = await Promise.all([deps.orderEntry.portfolioNames(), deps.orderEntry.market(OPEN_MODAL_CLOCK_BUDGET_MS)]);
+  const [portfolios, market] = await Promise.all([
+    deps.orderEntry.portfolioNames(),
+    deps.orderEntry.market(OPEN_MODAL_CLOCK_BUDGET_MS),
+  ]);
   const state = {
     prefill,
     portfolios,
@@ -80,8 +102,10 @@ export async function openTradeModal(
   const opened = await client.views.open({ trigger_id: args.triggerId, view: buildTradeModal(state) });
   if (!prefill.symbol || !opened.view?.id) return;
   const context = await modalContext(deps, prefill.symbol, prefill);
-  await client.views.update({ view_id: opened.view.id, hash: opened.view.hash, view: buildTradeModal({ ...state, context }) }).catch((err: unknown) => {
-    // hash_conflict: the trader already changed the form, and their edit wins.
-    deps.logger.debug({ error: slackErrorCode(err) }, 'order form context not applied');
-  });
+  await client.views
+    .update({ view_id: opened.view.id, hash: opened.view.hash, view: buildTradeModal({ ...state, context }) })
+    .catch((err: unknown) => {
+      // hash_conflict: the trader already changed the form, and their edit wins.
+      deps.logger.debug({ error: slackErrorCode(err) }, 'order form context not applied');
+    });
 }

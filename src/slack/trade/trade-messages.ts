@@ -2,16 +2,16 @@ import type { KnownBlock } from '@slack/web-api';
 import type { BrokerAsset, Snapshot } from '../../domain/market';
 import { formatNewYorkTime, type MarketDescription } from '../../domain/market-hours';
 import { formatBidAsk, formatChange, formatPrice, marketIcon } from '../block-kit/format';
-import { buildErrorMessage } from '../block-kit/messages';
 import {
+  contextBlock,
   MAX_SECTION_FIELD_TEXT,
   MAX_SECTION_TEXT,
-  contextBlock,
   mrkdwn,
+  type SlackMessage,
   sectionBlock,
   userMrkdwn,
-  type SlackMessage,
 } from '../block-kit/limits';
+import { buildErrorMessage } from '../block-kit/messages';
 
 /** Short replies to `/trade quote|market|help` and to anything that went wrong (sent ephemeral by the caller). */
 
@@ -53,10 +53,7 @@ export function buildQuoteMessage({ asset, snapshot, market, now = new Date() }:
   if (last === undefined) {
     return {
       text: `${symbol}: no quote available`,
-      blocks: [
-        sectionBlock(`${heading}\nNo quote available right now.`),
-        marketContext(market),
-      ],
+      blocks: [sectionBlock(`${heading}\nNo quote available right now.`), marketContext(market)],
     };
   }
   const fields = [`*Last*\n${formatPrice(last)}`];
@@ -64,13 +61,18 @@ export function buildQuoteMessage({ asset, snapshot, market, now = new Date() }:
   if (bidAsk !== undefined) fields.push(`*Bid / ask*\n${bidAsk}`);
   const prevClose = snapshot?.prevClose;
   const change = prevClose !== undefined ? formatChange(last, prevClose) : undefined;
-  if (prevClose !== undefined && change !== undefined) fields.push(`*Day change*\n${change} vs ${formatPrice(prevClose)} previous close`);
+  if (prevClose !== undefined && change !== undefined)
+    fields.push(`*Day change*\n${change} vs ${formatPrice(prevClose)} previous close`);
   if (snapshot?.updatedAt !== undefined) fields.push(`*Updated*\n${formatNewYorkTime(snapshot.updatedAt, now)}`);
   if (!asset.tradable || asset.status !== 'active') fields.push('*Trading*\nNot tradable on Alpaca');
   return {
     text: `${symbol} ${formatPrice(last)}${change !== undefined ? ` ${change}` : ''}`,
     blocks: [
-      { type: 'section', text: mrkdwn(heading, MAX_SECTION_TEXT), fields: fields.map((f) => mrkdwn(f, MAX_SECTION_FIELD_TEXT)) },
+      {
+        type: 'section',
+        text: mrkdwn(heading, MAX_SECTION_TEXT),
+        fields: fields.map((f) => mrkdwn(f, MAX_SECTION_FIELD_TEXT)),
+      },
       marketContext(market),
     ],
   };
@@ -110,4 +112,3 @@ export function buildTradeHelp(): SlackMessage {
     blocks: [sectionBlock(HELP_TEXT)],
   };
 }
-

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { sparkline, summarizeEquity } from '../../../src/domain/equity-trend';
 import { dec } from '../../../src/domain/money';
-import { summarizeEquity, sparkline } from '../../../src/domain/equity-trend';
-import { buildHomeView, decodeHomePage, encodeHomePage, HOME_ACTIONS, HOME_PAGE_SIZE } from '../../../src/slack/home/home-view';
+import {
+  buildHomeView,
+  decodeHomePage,
+  encodeHomePage,
+  HOME_ACTIONS,
+  HOME_PAGE_SIZE,
+} from '../../../src/slack/home/home-view';
 import { checkBlockKit } from '../../support/slack/block-kit';
 import { detail, homeReport } from './portfolio-fixtures';
 
 type Json = Record<string, any>;
-const elements = (blocks: Json[]) => blocks.flatMap((b) => (b.type === 'actions' ? b.elements : b.accessory ? [b.accessory] : []));
+const elements = (blocks: Json[]) =>
+  blocks.flatMap((b) => (b.type === 'actions' ? b.elements : b.accessory ? [b.accessory] : []));
 
 describe('buildHomeView', () => {
   it.each([0, 1, 60, 300])('%i positions: a valid Home tab within 100 blocks', (n) => {
@@ -23,7 +30,9 @@ describe('buildHomeView', () => {
     expect(text).toContain('*Equity*\\n$101,234.56');
     expect(text).toMatch(/`[▁▂▃▄▅▆▇█]{22}`/);
     expect(text).toContain('*Portfolio Growth*');
-    expect(text).toContain('*S0001* · 2 sh · avg $101.00 · last $111.00 · value $222.00 · P&L +$20.00 (+9.90%) · today +$10.00');
+    expect(text).toContain(
+      '*S0001* · 2 sh · avg $101.00 · last $111.00 · value $222.00 · P&L +$20.00 (+9.90%) · today +$10.00',
+    );
     expect(text).toContain(':white_check_mark: Buy 10 AAPL @ $189.42 — filled · Growth · 10:31 ET');
     expect(text).toContain(':x: Buy 10 TSLA — rejected · Growth');
     const ids = elements(view.blocks as Json[]).map((e) => e.action_id);
@@ -47,7 +56,10 @@ describe('buildHomeView', () => {
   });
 
   it('keeps the picker within 100 options and always offers the portfolio shown', () => {
-    const portfolios = Array.from({ length: 150 }, (_, i) => ({ id: i + 1, name: `Fund ${i + 1} ${'<&>'.repeat(40)}` }));
+    const portfolios = Array.from({ length: 150 }, (_, i) => ({
+      id: i + 1,
+      name: `Fund ${i + 1} ${'<&>'.repeat(40)}`,
+    }));
     const view = buildHomeView(homeReport(3, { portfolios, selected: detail(3, { id: 140, name: 'Fund 140' }) }));
     expect(checkBlockKit('home', view)).toEqual([]);
     const select = elements(view.blocks as Json[]).find((e) => e.action_id === HOME_ACTIONS.pickPortfolio);
@@ -61,7 +73,13 @@ describe('buildHomeView', () => {
     expect(checkBlockKit('home', empty)).toEqual([]);
     expect(JSON.stringify(empty.blocks)).toContain('None yet — press *New trade* and name one in the form.');
 
-    const ledger = buildHomeView(homeReport(2, { account: { kind: 'ledger' }, trend: { kind: 'ledger' }, selected: detail(2, { pricing: { source: 'ledger' } }) }));
+    const ledger = buildHomeView(
+      homeReport(2, {
+        account: { kind: 'ledger' },
+        trend: { kind: 'ledger' },
+        selected: detail(2, { pricing: { source: 'ledger' } }),
+      }),
+    );
     const ledgerText = JSON.stringify(ledger.blocks);
     expect(ledgerText).toContain('there is no broker account to show');
     expect(ledgerText).toContain('no market data, so positions are shown at cost');
@@ -90,12 +108,18 @@ describe('buildHomeView', () => {
       return JSON.stringify(view.blocks);
     };
     expect(line({})).not.toContain('Books');
-    expect(line({ books: { outcome: 'ok', openDiscrepancies: 0, checkedAt: at } })).toMatch(/:white_check_mark: Books match Alpaca · checked \d{1,2}:\d{2} ET/);
-    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 3, checkedAt: at, channelId: 'C0ALERTS' } })).toContain(
-      ':warning: Books and Alpaca disagree on 3 symbols',
+    expect(line({ books: { outcome: 'ok', openDiscrepancies: 0, checkedAt: at } })).toMatch(
+      /:white_check_mark: Books match Alpaca · checked \d{1,2}:\d{2} ET/,
     );
-    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 1, checkedAt: at, channelId: 'C0ALERTS' } })).toMatch(/disagree on 1 symbol · checked .* · details in <#C0ALERTS>/);
-    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 1, checkedAt: at } })).toContain('details in the app’s logs');
+    expect(
+      line({ books: { outcome: 'discrepancies', openDiscrepancies: 3, checkedAt: at, channelId: 'C0ALERTS' } }),
+    ).toContain(':warning: Books and Alpaca disagree on 3 symbols');
+    expect(
+      line({ books: { outcome: 'discrepancies', openDiscrepancies: 1, checkedAt: at, channelId: 'C0ALERTS' } }),
+    ).toMatch(/disagree on 1 symbol · checked .* · details in <#C0ALERTS>/);
+    expect(line({ books: { outcome: 'discrepancies', openDiscrepancies: 1, checkedAt: at } })).toContain(
+      'details in the app’s logs',
+    );
     expect(line({ books: { outcome: 'failed', openDiscrepancies: 0, checkedAt: at } })).toContain('could not finish');
   });
 
@@ -109,7 +133,12 @@ describe('equity trend', () => {
   it('first, last, low and high with the change, and one bar per point', () => {
     const points = [100, 90, 120, 110].map((v, i) => ({ at: new Date(Date.UTC(2026, 0, 5 + i)), equity: dec(v) }));
     const trend = summarizeEquity(points.reverse())!;
-    expect([trend.first.equity.toFixed(), trend.last.equity.toFixed(), trend.low.equity.toFixed(), trend.high.equity.toFixed()]).toEqual(['100', '110', '90', '120']);
+    expect([
+      trend.first.equity.toFixed(),
+      trend.last.equity.toFixed(),
+      trend.low.equity.toFixed(),
+      trend.high.equity.toFixed(),
+    ]).toEqual(['100', '110', '90', '120']);
     expect(trend.change.toFixed()).toBe('10');
     expect(trend.changePct!.toFixed()).toBe('10');
     expect(trend.sparkline).toBe('▃▁█▆');
@@ -118,7 +147,10 @@ describe('equity trend', () => {
 
   it('a flat line is drawn mid-height and long histories are squeezed to the width', () => {
     expect(sparkline([dec(5), dec(5), dec(5)])).toBe('▄▄▄');
-    const long = sparkline(Array.from({ length: 300 }, (_, i) => dec(i)), 32);
+    const long = sparkline(
+      Array.from({ length: 300 }, (_, i) => dec(i)),
+      32,
+    );
     expect([...long]).toHaveLength(32);
     expect(long.endsWith('█')).toBe(true);
   });

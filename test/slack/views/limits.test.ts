@@ -30,11 +30,17 @@ describe('text objects', () => {
   });
 
   it('mrkdwn text objects are verbatim: Slack links no URL, channel name or @name in them by itself', () => {
-    expect(mrkdwn('see https://evil.example #general @here', 3000)).toEqual({ type: 'mrkdwn', text: 'see https://evil.example #general @here', verbatim: true });
+    expect(mrkdwn('see https://evil.example #general @here', 3000)).toEqual({
+      type: 'mrkdwn',
+      text: 'see https://evil.example #general @here',
+      verbatim: true,
+    });
   });
 
   it('formatting characters show as look-alikes where Slack would read them, and nowhere else', () => {
-    expect(escapeMrkdwn('*bold* _italic_ ~strike~ `code`')).toBe('\u2217bold\u2217 \u02cditalic\u02cd \u223cstrike\u223c \u02cbcode\u02cb');
+    expect(escapeMrkdwn('*bold* _italic_ ~strike~ `code`')).toBe(
+      '\u2217bold\u2217 \u02cditalic\u02cd \u223cstrike\u223c \u02cbcode\u02cb',
+    );
     expect(escapeMrkdwn('snake_case 2*3 a~b')).toBe('snake_case 2*3 a~b');
     expect(escapeMrkdwn(':white_check_mark:')).toBe(':white_check_mark:');
   });

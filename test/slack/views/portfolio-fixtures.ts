@@ -1,9 +1,20 @@
-import { dec } from '../../../src/domain/money';
-import { describeMarket } from '../../../src/domain/market-hours';
 import { summarizeEquity } from '../../../src/domain/equity-trend';
-import { totalValuation, valuePosition, byExposure, type ValuedPosition } from '../../../src/domain/portfolio-valuation';
-import type { OrderSummary } from '../../../src/domain/portfolio-report';
-import type { AccountStatus, HomeReport, MarketStatus, PortfolioDetail, PricingStatus } from '../../../src/domain/portfolio-report';
+import { describeMarket } from '../../../src/domain/market-hours';
+import { dec } from '../../../src/domain/money';
+import type {
+  AccountStatus,
+  HomeReport,
+  MarketStatus,
+  OrderSummary,
+  PortfolioDetail,
+  PricingStatus,
+} from '../../../src/domain/portfolio-report';
+import {
+  byExposure,
+  totalValuation,
+  type ValuedPosition,
+  valuePosition,
+} from '../../../src/domain/portfolio-valuation';
 
 export const NOW = new Date('2026-01-09T20:00:00Z');
 
@@ -13,7 +24,13 @@ export function valuedPositions(n: number, options: { unpricedEvery?: number } =
     const qty = dec(i + 1);
     const priced = !options.unpricedEvery || i % options.unpricedEvery !== 0;
     return valuePosition(
-      { symbol: `S${String(i).padStart(4, '0')}`, qty, costBasis: qty.times(100 + i), realizedPnl: dec(0), lastFillAt: NOW },
+      {
+        symbol: `S${String(i).padStart(4, '0')}`,
+        qty,
+        costBasis: qty.times(100 + i),
+        realizedPnl: dec(0),
+        lastFillAt: NOW,
+      },
       priced ? { lastPrice: dec(110 + i), prevClose: dec(105 + i) } : undefined,
     );
   }).sort(byExposure);
@@ -49,7 +66,16 @@ export function detail(n: number, overrides: Partial<PortfolioDetail> = {}): Por
     name: 'Growth',
     positions,
     totals: totalValuation(positions, dec('12.5')),
-    recentOrders: [order(), order({ status: 'partially_filled', filledQty: dec(4), filledAvgPrice: dec('415.1'), symbol: 'MSFT', side: 'sell' })],
+    recentOrders: [
+      order(),
+      order({
+        status: 'partially_filled',
+        filledQty: dec(4),
+        filledAvgPrice: dec('415.1'),
+        symbol: 'MSFT',
+        side: 'sell',
+      }),
+    ],
     pricing: { source: 'alpaca', missing: [] } satisfies PricingStatus,
     ...overrides,
   };
@@ -57,8 +83,16 @@ export function detail(n: number, overrides: Partial<PortfolioDetail> = {}): Por
 
 export const OPEN_MARKET: MarketStatus = {
   kind: 'ok',
-  clock: { isOpen: true, timestamp: NOW, nextOpen: new Date('2026-01-12T14:30:00Z'), nextClose: new Date('2026-01-09T21:00:00Z') },
-  market: describeMarket({ isOpen: true, nextOpen: new Date('2026-01-12T14:30:00Z'), nextClose: new Date('2026-01-09T21:00:00Z') }, NOW),
+  clock: {
+    isOpen: true,
+    timestamp: NOW,
+    nextOpen: new Date('2026-01-12T14:30:00Z'),
+    nextClose: new Date('2026-01-09T21:00:00Z'),
+  },
+  market: describeMarket(
+    { isOpen: true, nextOpen: new Date('2026-01-12T14:30:00Z'), nextClose: new Date('2026-01-09T21:00:00Z') },
+    NOW,
+  ),
 };
 
 export const ACCOUNT_OK: AccountStatus = {
@@ -80,7 +114,12 @@ export const ACCOUNT_OK: AccountStatus = {
 };
 
 export function homeReport(n: number, overrides: Partial<HomeReport> = {}): HomeReport {
-  const trend = summarizeEquity(Array.from({ length: 22 }, (_, i) => ({ at: new Date(Date.UTC(2025, 11, 10 + i, 21)), equity: dec(100_000 + Math.round(Math.sin(i / 3) * 1500)) })))!;
+  const trend = summarizeEquity(
+    Array.from({ length: 22 }, (_, i) => ({
+      at: new Date(Date.UTC(2025, 11, 10 + i, 21)),
+      equity: dec(100_000 + Math.round(Math.sin(i / 3) * 1500)),
+    })),
+  )!;
   return {
     userId: 'U0TESTUSER',
     market: OPEN_MARKET,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../../src/domain/money';
-import { totalValuation } from '../../../src/domain/portfolio-valuation';
 import type { PortfolioOverview, PositionComparison } from '../../../src/domain/portfolio-report';
+import { totalValuation } from '../../../src/domain/portfolio-valuation';
 import {
   buildAccountMessage,
   buildPortfolioDetailMessage,
@@ -18,8 +18,13 @@ import { checkBlockKit } from '../../support/slack/block-kit';
 import { ACCOUNT_OK, detail, NOW, OPEN_MARKET, valuedPositions } from './portfolio-fixtures';
 
 type Json = Record<string, any>;
-const actionIds = (blocks: Json[]) => blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements.map((e: Json) => e.action_id));
-const button = (blocks: Json[], actionId: string) => blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements).find((e: Json) => e.action_id === actionId);
+const actionIds = (blocks: Json[]) =>
+  blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements.map((e: Json) => e.action_id));
+const button = (blocks: Json[], actionId: string) =>
+  blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements)
+    .find((e: Json) => e.action_id === actionId);
 
 describe('buildPortfolioDetailMessage', () => {
   it.each([0, 1, 60, 300])('%i positions: a valid message of at most 50 blocks, one page of positions', (n) => {
@@ -35,7 +40,9 @@ describe('buildPortfolioDetailMessage', () => {
   it('shows one position with every figure, to the cent', () => {
     const message = buildPortfolioDetailMessage(detail(1), { now: NOW });
     const text = JSON.stringify(message.blocks);
-    expect(text).toContain('*S0000* · 1 sh · avg $100.00 · last $110.00 · value $110.00 · P&L +$10.00 (+10.00%) · today +$5.00');
+    expect(text).toContain(
+      '*S0000* · 1 sh · avg $100.00 · last $110.00 · value $110.00 · P&L +$10.00 (+10.00%) · today +$5.00',
+    );
     expect(text).toContain('*Market value*\\n$110.00');
     expect(text).toContain('*Unrealized P&L*\\n+$10.00 (+10.00%)');
     expect(text).toContain('*Today*\\n+$5.00 (+4.76%)');
@@ -54,7 +61,12 @@ describe('buildPortfolioDetailMessage', () => {
       expect(checkBlockKit('message', message)).toEqual([]);
       seen.push(...(JSON.stringify(message.blocks).match(/\*S\d{4}\*/g) ?? []));
       const next = button(message.blocks as Json[], PORTFOLIO_PAGE_ACTIONS.next);
-      if (page > 0) expect(decodePage(button(message.blocks as Json[], PORTFOLIO_PAGE_ACTIONS.previous).value)).toEqual({ view: 'detail', name: 'Growth', page: page - 1 });
+      if (page > 0)
+        expect(decodePage(button(message.blocks as Json[], PORTFOLIO_PAGE_ACTIONS.previous).value)).toEqual({
+          view: 'detail',
+          name: 'Growth',
+          page: page - 1,
+        });
       if (!next) break;
       const target = decodePage(next.value);
       expect(target).toEqual({ view: 'detail', name: 'Growth', page: page + 1 });
@@ -62,7 +74,9 @@ describe('buildPortfolioDetailMessage', () => {
     }
     expect(page).toBe(14);
     expect(new Set(seen).size).toBe(300);
-    expect(JSON.stringify(buildPortfolioDetailMessage(data, { page: 14, now: NOW }).blocks)).toContain('Positions 281–300 of 300, largest first');
+    expect(JSON.stringify(buildPortfolioDetailMessage(data, { page: 14, now: NOW }).blocks)).toContain(
+      'Positions 281–300 of 300, largest first',
+    );
   });
 
   it('a stale page number beyond the end shows the last page', () => {
@@ -83,7 +97,14 @@ describe('buildPortfolioDetailMessage', () => {
 
   it('says which symbols have no quote and leaves them out of the totals', () => {
     const positions = valuedPositions(5, { unpricedEvery: 2 });
-    const message = buildPortfolioDetailMessage(detail(0, { positions, totals: totalValuation(positions, dec(0)), pricing: { source: 'alpaca', missing: ['S0000', 'S0002', 'S0004'] } }), { now: NOW });
+    const message = buildPortfolioDetailMessage(
+      detail(0, {
+        positions,
+        totals: totalValuation(positions, dec(0)),
+        pricing: { source: 'alpaca', missing: ['S0000', 'S0002', 'S0004'] },
+      }),
+      { now: NOW },
+    );
     const text = JSON.stringify(message.blocks);
     expect(text).toContain('*S0004* · 5 sh · avg $104.00 · no price · cost $520.00');
     expect(text).toContain('No quote for S0004, S0002, S0000: shown at cost and left out of market value and P&L.');
@@ -92,18 +113,33 @@ describe('buildPortfolioDetailMessage', () => {
   });
 
   it('in ledger-only mode or without Alpaca, shows the books at cost and says why', () => {
-    const ledger = JSON.stringify(buildPortfolioDetailMessage(detail(2, { pricing: { source: 'ledger' } }), { now: NOW }).blocks);
+    const ledger = JSON.stringify(
+      buildPortfolioDetailMessage(detail(2, { pricing: { source: 'ledger' } }), { now: NOW }).blocks,
+    );
     expect(ledger).toContain('Ledger-only mode (USE_ALPACA=false): no market data');
     expect(ledger).not.toContain('Market value');
-    const down = JSON.stringify(buildPortfolioDetailMessage(detail(2, { pricing: { source: 'unavailable', error: 'Alpaca is unavailable (HTTP 503).' } }), { now: NOW }).blocks);
+    const down = JSON.stringify(
+      buildPortfolioDetailMessage(
+        detail(2, { pricing: { source: 'unavailable', error: 'Alpaca is unavailable (HTTP 503).' } }),
+        { now: NOW },
+      ).blocks,
+    );
     expect(down).toContain('Prices unavailable — Alpaca is unavailable (HTTP 503). Positions are shown at cost.');
   });
 });
 
-function overview(count: number, pricing: PortfolioOverview['pricing'] = { source: 'alpaca', missing: [] }): PortfolioOverview {
+function overview(
+  count: number,
+  pricing: PortfolioOverview['pricing'] = { source: 'alpaca', missing: [] },
+): PortfolioOverview {
   const portfolios = Array.from({ length: count }, (_, i) => {
     const positions = valuedPositions(i % 4);
-    return { id: i + 1, name: `Fund ${String(i).padStart(3, '0')}`, positions, totals: totalValuation(positions, dec(i % 2)) };
+    return {
+      id: i + 1,
+      name: `Fund ${String(i).padStart(3, '0')}`,
+      positions,
+      totals: totalValuation(positions, dec(i % 2)),
+    };
   });
   const all = portfolios.flatMap((p) => p.positions);
   return { portfolios, totals: totalValuation(all, dec(Math.floor(count / 2))), account: ACCOUNT_OK, pricing };
@@ -132,10 +168,20 @@ describe('buildPortfolioOverviewMessage', () => {
 
 describe('the other /portfolio replies', () => {
   it('did you mean', () => {
-    const message = buildPortfolioNotFoundMessage({ kind: 'not_found', query: 'grwth', suggestions: ['Growth', 'Growth <b>'], known: 4 });
+    const message = buildPortfolioNotFoundMessage({
+      kind: 'not_found',
+      query: 'grwth',
+      suggestions: ['Growth', 'Growth <b>'],
+      known: 4,
+    });
     expect(message.text).toBe('No portfolio named “grwth”. Did you mean *Growth*, *Growth &lt;b&gt;*?');
-    expect(buildPortfolioNotFoundMessage({ kind: 'not_found', query: 'zzz', suggestions: [], known: 4 }).text).toContain('`/portfolio` lists all 4.');
-    expect(buildPortfolioNotFoundMessage({ kind: 'not_found', query: 'x'.repeat(255), suggestions: [], known: 0 }).text.length).toBeLessThan(300);
+    expect(
+      buildPortfolioNotFoundMessage({ kind: 'not_found', query: 'zzz', suggestions: [], known: 4 }).text,
+    ).toContain('`/portfolio` lists all 4.');
+    expect(
+      buildPortfolioNotFoundMessage({ kind: 'not_found', query: 'x'.repeat(255), suggestions: [], known: 0 }).text
+        .length,
+    ).toBeLessThan(300);
   });
 
   it('account: figures, ledger-only and outage', () => {
@@ -145,7 +191,10 @@ describe('the other /portfolio replies', () => {
     expect(JSON.stringify(ok.blocks)).toContain('Market open — closes 16:00 ET');
     const ledger = buildAccountMessage({ account: { kind: 'ledger' }, market: OPEN_MARKET });
     expect(JSON.stringify(ledger.blocks)).toContain('no broker account to show');
-    const down = buildAccountMessage({ account: { kind: 'unavailable', error: 'Alpaca timed out.' }, market: { kind: 'unavailable', error: 'Alpaca timed out.' } });
+    const down = buildAccountMessage({
+      account: { kind: 'unavailable', error: 'Alpaca timed out.' },
+      market: { kind: 'unavailable', error: 'Alpaca timed out.' },
+    });
     expect(checkBlockKit('message', down)).toEqual([]);
     expect(JSON.stringify(down.blocks)).toContain('Market status unavailable');
   });
@@ -154,7 +203,14 @@ describe('the other /portfolio replies', () => {
     const rows = Array.from({ length: 300 }, (_, i) => {
       const books = dec(i + 1);
       const broker = i === 7 ? dec(i) : books;
-      return { symbol: `S${String(i).padStart(4, '0')}`, books, broker, difference: broker.minus(books), brokerPrice: dec(10), brokerMarketValue: broker.times(10) };
+      return {
+        symbol: `S${String(i).padStart(4, '0')}`,
+        books,
+        broker,
+        difference: broker.minus(books),
+        brokerPrice: dec(10),
+        brokerMarketValue: broker.times(10),
+      };
     });
     rows.sort((a, b) => Number(!b.difference.isZero()) - Number(!a.difference.isZero()));
     const comparison: PositionComparison = { rows, mismatches: 1, broker: { kind: 'ok' } };
@@ -164,24 +220,52 @@ describe('the other /portfolio replies', () => {
     expect(text).toContain('*1 of 300 symbols differ*');
     expect(text).toContain(':warning: *S0007* · broker 7 vs books 8 · *difference -1*');
     expect(text).toContain(':white_check_mark: *S0000* · 1 · $10.00 · value $10.00');
-    expect(decodePage(button(message.blocks as Json[], PORTFOLIO_PAGE_ACTIONS.next).value)).toEqual({ view: 'positions', page: 1 });
-    const ledger = buildPositionComparisonMessage({ rows: [{ symbol: 'AAPL', books: dec(3) }], mismatches: 0, broker: { kind: 'ledger' } });
+    expect(decodePage(button(message.blocks as Json[], PORTFOLIO_PAGE_ACTIONS.next).value)).toEqual({
+      view: 'positions',
+      page: 1,
+    });
+    const ledger = buildPositionComparisonMessage({
+      rows: [{ symbol: 'AAPL', books: dec(3) }],
+      mismatches: 0,
+      broker: { kind: 'ledger' },
+    });
     expect(JSON.stringify(ledger.blocks)).toContain('*AAPL* · books 3');
   });
 
   it('help explains every form', () => {
     const help = buildPortfolioHelp();
     expect(checkBlockKit('message', help)).toEqual([]);
-    for (const usage of ['`/portfolio`', '`/portfolio Growth`', '`/portfolio account`', '`/portfolio positions`', '`/portfolio help`']) expect(JSON.stringify(help.blocks)).toContain(usage);
+    for (const usage of [
+      '`/portfolio`',
+      '`/portfolio Growth`',
+      '`/portfolio account`',
+      '`/portfolio positions`',
+      '`/portfolio help`',
+    ])
+      expect(JSON.stringify(help.blocks)).toContain(usage);
   });
 });
 
 describe('page buttons', () => {
   it('round-trip, and anything else decodes to nothing', () => {
-    for (const page of [{ view: 'overview', page: 2 }, { view: 'positions', page: 0 }, { view: 'detail', name: 'A "quoted" <name>', page: 3 }] as const) {
+    for (const page of [
+      { view: 'overview', page: 2 },
+      { view: 'positions', page: 0 },
+      { view: 'detail', name: 'A "quoted" <name>', page: 3 },
+    ] as const) {
       expect(decodePage(encodePage(page))).toEqual(page);
     }
-    for (const junk of [undefined, '', 'null', '{"v":"d","p":1}', '{"v":"o","p":-1}', '{"v":"o","p":1.5}', '{"v":"x","p":1}', 'not json']) expect(decodePage(junk)).toBeUndefined();
+    for (const junk of [
+      undefined,
+      '',
+      'null',
+      '{"v":"d","p":1}',
+      '{"v":"o","p":-1}',
+      '{"v":"o","p":1.5}',
+      '{"v":"x","p":1}',
+      'not json',
+    ])
+      expect(decodePage(junk)).toBeUndefined();
     expect(encodePage({ view: 'detail', name: 'x'.repeat(255), page: 999 }).length).toBeLessThan(2000);
   });
 });

@@ -6,16 +6,37 @@ import { buildErrorMessage } from '../../../src/slack/block-kit/messages';
 import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp } from '../../../src/slack/trade/trade-messages';
 import { checkBlockKit } from '../../support/slack/block-kit';
 
-const AAPL: BrokerAsset = { symbol: 'AAPL', name: 'Apple Inc.', exchange: 'NASDAQ', tradable: true, fractionable: true, shortable: true, status: 'active' };
+const AAPL: BrokerAsset = {
+  symbol: 'AAPL',
+  name: 'Apple Inc.',
+  exchange: 'NASDAQ',
+  tradable: true,
+  fractionable: true,
+  shortable: true,
+  status: 'active',
+};
 const NOW = new Date('2026-01-09T22:00:00Z');
-const CLOSED = describeMarket({ isOpen: false, nextOpen: new Date('2026-01-12T14:30:00Z'), nextClose: new Date('2026-01-12T21:00:00Z') }, NOW);
-const OPEN = describeMarket({ isOpen: true, nextOpen: new Date('2026-01-06T14:30:00Z'), nextClose: new Date('2026-01-05T21:00:00Z') }, new Date('2026-01-05T15:00:00Z'));
+const CLOSED = describeMarket(
+  { isOpen: false, nextOpen: new Date('2026-01-12T14:30:00Z'), nextClose: new Date('2026-01-12T21:00:00Z') },
+  NOW,
+);
+const OPEN = describeMarket(
+  { isOpen: true, nextOpen: new Date('2026-01-06T14:30:00Z'), nextClose: new Date('2026-01-05T21:00:00Z') },
+  new Date('2026-01-05T15:00:00Z'),
+);
 
 describe('buildQuoteMessage', () => {
   it('last, bid/ask and the day change against the previous close', () => {
     const message = buildQuoteMessage({
       asset: AAPL,
-      snapshot: { symbol: 'AAPL', lastPrice: dec('189.42'), bid: dec('189.4'), ask: dec('189.45'), prevClose: dec('188.19'), updatedAt: new Date('2026-01-09T20:59:00Z') },
+      snapshot: {
+        symbol: 'AAPL',
+        lastPrice: dec('189.42'),
+        bid: dec('189.4'),
+        ask: dec('189.45'),
+        prevClose: dec('188.19'),
+        updatedAt: new Date('2026-01-09T20:59:00Z'),
+      },
       market: CLOSED,
       now: NOW,
     });
@@ -30,7 +51,11 @@ describe('buildQuoteMessage', () => {
   });
 
   it('a falling stock shows a negative change', () => {
-    const message = buildQuoteMessage({ asset: AAPL, snapshot: { symbol: 'AAPL', lastPrice: dec('90'), prevClose: dec('100') }, market: OPEN });
+    const message = buildQuoteMessage({
+      asset: AAPL,
+      snapshot: { symbol: 'AAPL', lastPrice: dec('90'), prevClose: dec('100') },
+      market: OPEN,
+    });
     expect(message.text).toBe('AAPL $90.00 -$10.00 (-10.00%)');
   });
 
@@ -42,7 +67,11 @@ describe('buildQuoteMessage', () => {
   });
 
   it('flags an untradable asset and escapes its name', () => {
-    const message = buildQuoteMessage({ asset: { ...AAPL, name: '<!channel> Corp', tradable: false }, snapshot: { symbol: 'AAPL', lastPrice: dec('1') }, market: OPEN });
+    const message = buildQuoteMessage({
+      asset: { ...AAPL, name: '<!channel> Corp', tradable: false },
+      snapshot: { symbol: 'AAPL', lastPrice: dec('1') },
+      market: OPEN,
+    });
     const text = JSON.stringify(message.blocks);
     expect(text).toContain('Not tradable on Alpaca');
     expect(text).not.toContain('<!channel>');
@@ -70,7 +99,17 @@ describe('buildTradeHelp', () => {
   it('shows the parser syntax with examples', () => {
     const message = buildTradeHelp();
     const text = JSON.stringify(message.blocks);
-    for (const example of ['/trade buy 10 AAPL', '/trade sell 5 msft limit 410.50', '/trade buy $500 AAPL', 'stop 180', 'gtc', 'ext', 'pf:Growth', '/trade quote AAPL', '/trade market']) {
+    for (const example of [
+      '/trade buy 10 AAPL',
+      '/trade sell 5 msft limit 410.50',
+      '/trade buy $500 AAPL',
+      'stop 180',
+      'gtc',
+      'ext',
+      'pf:Growth',
+      '/trade quote AAPL',
+      '/trade market',
+    ]) {
       expect(text).toContain(example);
     }
     expect(checkBlockKit('message', message)).toEqual([]);

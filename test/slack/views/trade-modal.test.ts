@@ -4,15 +4,15 @@ import type { BrokerAsset, Snapshot } from '../../../src/domain/market';
 import { describeMarket } from '../../../src/domain/market-hours';
 import { dec } from '../../../src/domain/money';
 import { ORDER_FIELDS, validateOrderForm } from '../../../src/domain/order-form';
-import { parseTradeCommand, type OrderPrefill } from '../../../src/domain/trade-command';
+import { type OrderPrefill, parseTradeCommand } from '../../../src/domain/trade-command';
 import {
+  buildTradeModal,
   PORTFOLIO_CHOICE,
+  readTradeForm,
+  type SubmittedValue,
   SYMBOL_ACTION_ID,
   TRADE_FIELDS,
   TRADE_MODAL_CALLBACK_ID,
-  buildTradeModal,
-  readTradeForm,
-  type SubmittedValue,
   type TradeModalState,
 } from '../../../src/slack/trade/order-modal';
 import { checkBlockKit } from '../../support/slack/block-kit';
@@ -20,8 +20,22 @@ import { checkBlockKit } from '../../support/slack/block-kit';
 /** Slack refuses a modal of more than 100 blocks. */
 const SLACK_MAX_VIEW_BLOCKS = 100;
 
-const AAPL: BrokerAsset = { symbol: 'AAPL', name: 'Apple Inc. Common Stock', exchange: 'NASDAQ', tradable: true, fractionable: true, shortable: true, status: 'active' };
-const SNAPSHOT: Snapshot = { symbol: 'AAPL', lastPrice: dec('189.42'), bid: dec('189.40'), ask: dec('189.45'), prevClose: dec('188.19') };
+const AAPL: BrokerAsset = {
+  symbol: 'AAPL',
+  name: 'Apple Inc. Common Stock',
+  exchange: 'NASDAQ',
+  tradable: true,
+  fractionable: true,
+  shortable: true,
+  status: 'active',
+};
+const SNAPSHOT: Snapshot = {
+  symbol: 'AAPL',
+  lastPrice: dec('189.42'),
+  bid: dec('189.40'),
+  ask: dec('189.45'),
+  prevClose: dec('188.19'),
+};
 const CLOSED = describeMarket(
   { isOpen: false, nextOpen: new Date('2026-01-12T14:30:00Z'), nextClose: new Date('2026-01-12T21:00:00Z') },
   new Date('2026-01-09T22:00:00Z'),
@@ -32,7 +46,14 @@ const OPEN = describeMarket(
 );
 
 function state(overrides: Partial<TradeModalState> = {}): TradeModalState {
-  return { prefill: {}, portfolios: ['Default Portfolio', 'Growth'], defaultPortfolio: 'Default Portfolio', ledgerOnly: false, privateMetadata: '{"c":"C1"}', ...overrides };
+  return {
+    prefill: {},
+    portfolios: ['Default Portfolio', 'Growth'],
+    defaultPortfolio: 'Default Portfolio',
+    ledgerOnly: false,
+    privateMetadata: '{"c":"C1"}',
+    ...overrides,
+  };
 }
 
 type Json = Record<string, any>;
@@ -74,7 +95,10 @@ describe('buildTradeModal', () => {
   it('dispatches the symbol on Enter under SYMBOL_ACTION_ID', () => {
     const symbol = blockById(buildTradeModal(state()), 'symbol');
     expect(symbol?.dispatch_action).toBe(true);
-    expect(symbol?.element).toMatchObject({ action_id: SYMBOL_ACTION_ID, dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] } });
+    expect(symbol?.element).toMatchObject({
+      action_id: SYMBOL_ACTION_ID,
+      dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
+    });
   });
 
   it('only quantity/amount, prices, extended hours, the typed portfolio and (outside ledger mode) GMV are optional', () => {
@@ -83,12 +107,24 @@ describe('buildTradeModal', () => {
         .filter((b) => b.type === 'input' && b.optional)
         .map((b) => b.block_id)
         .sort();
-    expect(optional(buildTradeModal(state()))).toEqual(['amount', 'extended_hours', 'gmv', 'limit_price', 'portfolio', 'quantity', 'stop_price']);
+    expect(optional(buildTradeModal(state()))).toEqual([
+      'amount',
+      'extended_hours',
+      'gmv',
+      'limit_price',
+      'portfolio',
+      'quantity',
+      'stop_price',
+    ]);
     const ledger = buildTradeModal(state({ ledgerOnly: true }));
     expect(optional(ledger)).not.toContain('gmv');
     expect(blockById(ledger, 'gmv')?.label.text).toBe('GMV (required)');
-    expect(blockById(buildTradeModal(state()), 'limit_price')?.hint.text).toMatch(/Required for limit and stop limit orders/);
-    expect(blockById(buildTradeModal(state()), 'stop_price')?.hint.text).toMatch(/Required for stop and stop limit orders/);
+    expect(blockById(buildTradeModal(state()), 'limit_price')?.hint.text).toMatch(
+      /Required for limit and stop limit orders/,
+    );
+    expect(blockById(buildTradeModal(state()), 'stop_price')?.hint.text).toMatch(
+      /Required for stop and stop limit orders/,
+    );
   });
 
   it('fills the form from the parsed command', () => {
@@ -137,7 +173,16 @@ describe('buildTradeModal', () => {
 
   it('shows the asset, prices, estimate and buying power once the symbol is known', () => {
     const view = buildTradeModal(
-      state({ prefill: { symbol: 'AAPL' }, context: { asset: AAPL, snapshot: SNAPSHOT, buyingPower: dec('100000'), estimatedCost: dec('1894.2'), market: OPEN } }),
+      state({
+        prefill: { symbol: 'AAPL' },
+        context: {
+          asset: AAPL,
+          snapshot: SNAPSHOT,
+          buyingPower: dec('100000'),
+          estimatedCost: dec('1894.2'),
+          market: OPEN,
+        },
+      }),
     );
     expect(checkBlockKit('modal', view)).toEqual([]);
     const text = allText(view);
@@ -158,7 +203,12 @@ describe('buildTradeModal', () => {
   });
 
   it('says when it is ledger-only, and shows a symbol lookup problem', () => {
-    const view = buildTradeModal(state({ ledgerOnly: true, context: { market: CLOSED, symbolError: 'We couldn’t find a stock with the symbol <ZZZZ>.' } }));
+    const view = buildTradeModal(
+      state({
+        ledgerOnly: true,
+        context: { market: CLOSED, symbolError: 'We couldn’t find a stock with the symbol <ZZZZ>.' },
+      }),
+    );
     const text = allText(view);
     expect(text).toContain('Ledger-only mode:* nothing is sent to Alpaca');
     expect(text).toContain('We couldn’t find a stock with the symbol &lt;ZZZZ&gt;.');
@@ -195,7 +245,12 @@ describe('buildTradeModal', () => {
         prefill,
         defaultPortfolio: huge,
         portfolios: [huge, ...Array.from({ length: 150 }, (_, i) => `${huge}${i}`), 'Growth'],
-        context: { asset: { ...AAPL, name: huge, exchange: huge }, snapshot: SNAPSHOT, market: CLOSED, symbolError: huge },
+        context: {
+          asset: { ...AAPL, name: huge, exchange: huge },
+          snapshot: SNAPSHOT,
+          market: CLOSED,
+          symbolError: huge,
+        },
         privateMetadata: 'm'.repeat(3000),
       }),
     );
@@ -222,10 +277,21 @@ describe('buildTradeModal', () => {
       fc.property(
         fc.array(text, { maxLength: 130 }),
         text,
-        fc.record({ portfolio: text, symbol: text, quantity: text, amount: text, limitPrice: text, stopPrice: text }, { requiredKeys: [] }),
+        fc.record(
+          { portfolio: text, symbol: text, quantity: text, amount: text, limitPrice: text, stopPrice: text },
+          { requiredKeys: [] },
+        ),
         fc.boolean(),
         (portfolios, defaultPortfolio, prefill, ledgerOnly) => {
-          const view = buildTradeModal(state({ portfolios, defaultPortfolio, prefill, ledgerOnly, context: { market: CLOSED, asset: { ...AAPL, name: defaultPortfolio } } }));
+          const view = buildTradeModal(
+            state({
+              portfolios,
+              defaultPortfolio,
+              prefill,
+              ledgerOnly,
+              context: { market: CLOSED, asset: { ...AAPL, name: defaultPortfolio } },
+            }),
+          );
           expect(checkBlockKit('modal', view)).toEqual([]);
         },
       ),
@@ -251,7 +317,10 @@ describe('readTradeForm', () => {
       gmv: { [TRADE_FIELDS.gmv.actionId]: { value: null } },
     };
     for (const [blockId, value] of Object.entries(overrides)) {
-      const actionId = blockId === PORTFOLIO_CHOICE.blockId ? PORTFOLIO_CHOICE.actionId : TRADE_FIELDS[blockId as keyof typeof TRADE_FIELDS].actionId;
+      const actionId =
+        blockId === PORTFOLIO_CHOICE.blockId
+          ? PORTFOLIO_CHOICE.actionId
+          : TRADE_FIELDS[blockId as keyof typeof TRADE_FIELDS].actionId;
       values[blockId] = { [actionId]: value };
     }
     return values;
@@ -272,7 +341,12 @@ describe('readTradeForm', () => {
       extendedHours: true,
       gmv: '',
     });
-    const result = validateOrderForm(input, { asset: { symbol: 'AAPL', tradable: true, fractionable: true, status: 'active' }, maxOrderNotional: dec(50000), heldQty: dec(0), ledgerOnly: false });
+    const result = validateOrderForm(input, {
+      asset: { symbol: 'AAPL', tradable: true, fractionable: true, status: 'active' },
+      maxOrderNotional: dec(50000),
+      heldQty: dec(0),
+      ledgerOnly: false,
+    });
     expect(result.ok).toBe(true);
   });
 
@@ -280,7 +354,17 @@ describe('readTradeForm', () => {
     expect(readTradeForm(submitted({ portfolio: { value: '  New Fund ' } })).portfolio).toBe('  New Fund ');
     expect(readTradeForm(submitted({ portfolio: { value: '   ' } })).portfolio).toBe('Growth');
     expect(readTradeForm({})).toEqual({
-      portfolio: '', symbol: '', side: '', quantity: '', amount: '', orderType: '', limitPrice: '', stopPrice: '', timeInForce: '', extendedHours: false, gmv: '',
+      portfolio: '',
+      symbol: '',
+      side: '',
+      quantity: '',
+      amount: '',
+      orderType: '',
+      limitPrice: '',
+      stopPrice: '',
+      timeInForce: '',
+      extendedHours: false,
+      gmv: '',
     });
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { dec, Dec } from '../../../src/domain/money';
+import { Dec, dec } from '../../../src/domain/money';
 import { alpacaErrors } from './errors';
 import { formatNewYork, newYorkDate, nextCloseAfter, nextOpenAfter, sessionStart } from './market-clock';
 
@@ -451,7 +451,9 @@ export class Brokerage {
   }
 
   findOrder(idOrClientId: string): OrderState | undefined {
-    return this.orderList.find((o) => o.id === idOrClientId) ?? this.orderList.find((o) => o.clientOrderId === idOrClientId);
+    return (
+      this.orderList.find((o) => o.id === idOrClientId) ?? this.orderList.find((o) => o.clientOrderId === idOrClientId)
+    );
   }
 
   orderById(id: string): StandInOrder {
@@ -565,11 +567,18 @@ export class Brokerage {
 
   // ---- activities and history ----------------------------------------------------------------------
 
-  fillActivities(params: { direction?: string; after?: string; until?: string; page_size?: string }): Record<string, unknown>[] {
+  fillActivities(params: {
+    direction?: string;
+    after?: string;
+    until?: string;
+    page_size?: string;
+  }): Record<string, unknown>[] {
     const after = params.after ? Date.parse(params.after) : undefined;
     const until = params.until ? Date.parse(params.until) : undefined;
     const size = Math.min(Math.max(Number(params.page_size ?? 100) || 100, 1), 100);
-    const selected = this.fills.filter((f) => (after === undefined || f.at.getTime() > after) && (until === undefined || f.at.getTime() < until));
+    const selected = this.fills.filter(
+      (f) => (after === undefined || f.at.getTime() > after) && (until === undefined || f.at.getTime() < until),
+    );
     if (params.direction !== 'asc') selected.reverse();
     return selected.slice(0, size).map((f) => ({
       id: `${f.at.toISOString().replace(/\D/g, '').slice(0, 17)}::${f.executionId}`,
@@ -604,7 +613,9 @@ export class Brokerage {
       timestamp: points.map((p) => Math.floor(p.t.getTime() / 1000)),
       equity: equities.map(wireNumber),
       profit_loss: equities.map((e) => wireNumber(e.minus(base).toDecimalPlaces(2))),
-      profit_loss_pct: equities.map((e) => (base.isZero() ? 0 : wireNumber(e.minus(base).dividedBy(base).toDecimalPlaces(4)))),
+      profit_loss_pct: equities.map((e) =>
+        base.isZero() ? 0 : wireNumber(e.minus(base).dividedBy(base).toDecimalPlaces(4)),
+      ),
       base_value: wireNumber(base),
       timeframe: params.timeframe ?? (periodMs > 30 * 86_400_000 ? '1D' : '15Min'),
     };
@@ -619,10 +630,26 @@ export class Brokerage {
 
   latestQuote(symbol: string): Record<string, unknown> | undefined {
     const q = this.marketQuote(symbol);
-    return q && { t: q.at.toISOString(), ax: 'V', ap: wireNumber(q.ask), as: 1, bx: 'V', bp: wireNumber(q.bid), bs: 1, c: ['R'], z: 'C' };
+    return (
+      q && {
+        t: q.at.toISOString(),
+        ax: 'V',
+        ap: wireNumber(q.ask),
+        as: 1,
+        bx: 'V',
+        bp: wireNumber(q.bid),
+        bs: 1,
+        c: ['R'],
+        z: 'C',
+      }
+    );
   }
 
-  dailyBars(symbol: string): { previous: Record<string, unknown>; today: Record<string, unknown>; minute: Record<string, unknown> } | undefined {
+  dailyBars(
+    symbol: string,
+  ):
+    | { previous: Record<string, unknown>; today: Record<string, unknown>; minute: Record<string, unknown> }
+    | undefined {
     const q = this.marketQuote(symbol);
     if (!q) return undefined;
     const minute = new Date(Math.floor(q.at.getTime() / 60_000) * 60_000);
@@ -653,16 +680,21 @@ export class Brokerage {
     const type = body.type ?? 'market';
     if (!ORDER_TYPES.includes(type as OrderType)) throw alpacaErrors.invalidParameter('invalid order type');
     const timeInForce = body.time_in_force;
-    if (!TIMES_IN_FORCE.includes(timeInForce as TimeInForce)) throw alpacaErrors.invalidParameter('invalid time_in_force');
+    if (!TIMES_IN_FORCE.includes(timeInForce as TimeInForce))
+      throw alpacaErrors.invalidParameter('invalid time_in_force');
     const qty = parseDecimalField(body, 'qty');
     const notional = parseDecimalField(body, 'notional');
-    if (qty !== undefined && notional !== undefined) throw alpacaErrors.invalidParameter('qty and notional cannot both be provided');
+    if (qty !== undefined && notional !== undefined)
+      throw alpacaErrors.invalidParameter('qty and notional cannot both be provided');
     if (qty === undefined && notional === undefined) throw alpacaErrors.invalidParameter('qty or notional is required');
-    if ((qty ?? notional)!.lte(0)) throw alpacaErrors.invalidParameter(qty ? 'qty must be > 0' : 'notional must be > 0');
+    if ((qty ?? notional)!.lte(0))
+      throw alpacaErrors.invalidParameter(qty ? 'qty must be > 0' : 'notional must be > 0');
     const limitPrice = parseDecimalField(body, 'limit_price');
     const stopPrice = parseDecimalField(body, 'stop_price');
-    if ((type === 'limit' || type === 'stop_limit') && limitPrice === undefined) throw alpacaErrors.invalidParameter('limit_price is required');
-    if ((type === 'stop' || type === 'stop_limit') && stopPrice === undefined) throw alpacaErrors.invalidParameter('stop_price is required');
+    if ((type === 'limit' || type === 'stop_limit') && limitPrice === undefined)
+      throw alpacaErrors.invalidParameter('limit_price is required');
+    if ((type === 'stop' || type === 'stop_limit') && stopPrice === undefined)
+      throw alpacaErrors.invalidParameter('stop_price is required');
     const trailPrice = parseDecimalField(body, 'trail_price');
     const trailPercent = parseDecimalField(body, 'trail_percent');
     if (type === 'trailing_stop' && trailPrice === undefined && trailPercent === undefined) {
@@ -705,11 +737,16 @@ export class Brokerage {
       if (r.type !== 'limit') throw alpacaErrors.extendedHoursNotLimit();
       if (r.timeInForce !== 'day' && r.timeInForce !== 'gtc') throw alpacaErrors.extendedHoursTimeInForce();
     }
-    for (const [field, price] of [['limit_price', r.limitPrice], ['stop_price', r.stopPrice]] as const) {
+    for (const [field, price] of [
+      ['limit_price', r.limitPrice],
+      ['stop_price', r.stopPrice],
+    ] as const) {
       if (price && price.decimalPlaces() > (price.gte(1) ? 2 : 4)) throw alpacaErrors.subPenny(field, price.toFixed());
     }
     if (this.patternDayTraderBlocked) throw alpacaErrors.patternDayTrader();
-    const crossing = this.orderList.find((o) => this.isOpen(o) && o.asset.symbol === r.asset.symbol && o.side !== r.side && couldCross(r, o));
+    const crossing = this.orderList.find(
+      (o) => this.isOpen(o) && o.asset.symbol === r.asset.symbol && o.side !== r.side && couldCross(r, o),
+    );
     if (crossing) throw alpacaErrors.washTrade(crossing.id, crossing.type);
 
     const price = this.estimatePrice(r.type, r.side, r.asset.symbol, r.limitPrice, r.stopPrice);
@@ -720,14 +757,21 @@ export class Brokerage {
       const held = this.heldForSells(r.asset.symbol);
       const available = Dec.max(existing.minus(held), ZERO);
       if (requested.gt(available)) {
-        throw alpacaErrors.insufficientQty(r.asset.symbol, requested.toFixed(), available.toFixed(), existing.toFixed(), held.toFixed());
+        throw alpacaErrors.insufficientQty(
+          r.asset.symbol,
+          requested.toFixed(),
+          available.toFixed(),
+          existing.toFixed(),
+          held.toFixed(),
+        );
       }
     }
     if (r.side === 'buy' && costBasis) {
       const buyingPower = this.buyingPower();
-      if (costBasis.gt(buyingPower)) throw alpacaErrors.insufficientBuyingPower(wireDecimal(buyingPower)!, wireDecimal(costBasis)!);
+      if (costBasis.gt(buyingPower))
+        throw alpacaErrors.insufficientBuyingPower(wireDecimal(buyingPower)!, wireDecimal(costBasis)!);
     }
-    if (costBasis && costBasis.lt(1)) throw alpacaErrors.belowMinimumCostBasis();
+    if (costBasis?.lt(1)) throw alpacaErrors.belowMinimumCostBasis();
   }
 
   private createOrder(r: OrderRequest): StandInOrder {
@@ -879,7 +923,13 @@ export class Brokerage {
   }
 
   /** Alpaca's cost estimate: the limit (or stop) price, else the ask for buys and the bid for sells. */
-  private estimatePrice(type: OrderType, side: Side, symbol: string, limitPrice?: Dec, stopPrice?: Dec): Dec | undefined {
+  private estimatePrice(
+    type: OrderType,
+    side: Side,
+    symbol: string,
+    limitPrice?: Dec,
+    stopPrice?: Dec,
+  ): Dec | undefined {
     if (limitPrice) return limitPrice;
     if (type === 'stop' && stopPrice) return stopPrice;
     const quote = this.quotes.get(symbol);
@@ -909,7 +959,9 @@ export class Brokerage {
     const unrealized = marketValue.minus(costBasis);
     const intraday = position.qty.times(current.minus(lastday));
     const ratio = (part: Dec, whole: Dec) => wireDecimal(whole.isZero() ? ZERO : part.dividedBy(whole.abs()), 16);
-    const available = position.qty.isNegative() ? position.qty : Dec.max(position.qty.minus(this.heldForSells(symbol)), ZERO);
+    const available = position.qty.isNegative()
+      ? position.qty
+      : Dec.max(position.qty.minus(this.heldForSells(symbol)), ZERO);
     return {
       asset_id: asset.id,
       symbol,

@@ -180,7 +180,15 @@ async function handle(options: ApiServerOptions, req: http.IncomingMessage, res:
       malformed = true;
     }
   }
-  const entry: StandInRequest = { method, path, query, status: 0, at, api: options.api, ...(body === undefined ? {} : { body }) };
+  const entry: StandInRequest = {
+    method,
+    path,
+    query,
+    status: 0,
+    at,
+    api: options.api,
+    ...(body === undefined ? {} : { body }),
+  };
 
   const fault = options.faults.take(method, path);
   const delay = options.latencyMs() + (fault?.latencyMs ?? 0);
@@ -214,7 +222,8 @@ function perform(
   headers: http.IncomingHttpHeaders,
 ): RouteResult & { rate: RateWindow } {
   const authorized =
-    headers['apca-api-key-id'] === options.credentials.keyId && headers['apca-api-secret-key'] === options.credentials.secretKey;
+    headers['apca-api-key-id'] === options.credentials.keyId &&
+    headers['apca-api-secret-key'] === options.credentials.secretKey;
   // The budget belongs to a key, so requests with wrong keys do not spend it.
   const rate = authorized ? options.budget.take(Date.now()) : { ...options.budget.peek(Date.now()), allowed: true };
   try {
@@ -235,14 +244,22 @@ function perform(
   }
 }
 
-function respondWithFault(options: ApiServerOptions, fault: FaultInjection, req: http.IncomingMessage, res: http.ServerResponse): number {
+function respondWithFault(
+  options: ApiServerOptions,
+  fault: FaultInjection,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): number {
   if (fault.dropConnection) {
     req.socket.destroy();
     return 0;
   }
   const status = fault.status ?? 500;
   const rate = options.budget.peek(Date.now());
-  const window = fault.resetInSeconds === undefined ? rate : { ...rate, remaining: 0, reset: Math.ceil(Date.now() / 1000) + fault.resetInSeconds };
+  const window =
+    fault.resetInSeconds === undefined
+      ? rate
+      : { ...rate, remaining: 0, reset: Math.ceil(Date.now() / 1000) + fault.resetInSeconds };
   send(res, status, fault.body ?? defaultFaultBody(status), window);
   return status;
 }

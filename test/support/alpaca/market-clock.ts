@@ -101,7 +101,14 @@ export function tradingDays(start: string, end: string): CalendarDay[] {
     if (!isWeekday(date)) continue;
     let settlement = addDays(date, 1);
     while (!isWeekday(settlement)) settlement = addDays(settlement, 1);
-    days.push({ date, open: '09:30', close: '16:00', session_open: '0400', session_close: '2000', settlement_date: settlement });
+    days.push({
+      date,
+      open: '09:30',
+      close: '16:00',
+      session_open: '0400',
+      session_close: '2000',
+      settlement_date: settlement,
+    });
   }
   return days;
 }

@@ -24,7 +24,10 @@ const SCHEMA_IDS: Record<ApiDocument, string> = {
 const KEYS_OF_NAMES = new Set(['properties', 'patternProperties']);
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+  >;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -37,10 +40,19 @@ function toJsonSchema(node: unknown, documentId: string): unknown {
   if (!isRecord(node)) return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === 'nullable' || key === 'example' || key === 'examples' || key === 'discriminator' || key.startsWith('x-')) continue;
+    if (
+      key === 'nullable' ||
+      key === 'example' ||
+      key === 'examples' ||
+      key === 'discriminator' ||
+      key.startsWith('x-')
+    )
+      continue;
     if (key === '$ref' && typeof value === 'string' && value.startsWith('#/')) out.$ref = `${documentId}${value}`;
     else if (KEYS_OF_NAMES.has(key) && isRecord(value)) {
-      out[key] = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, toJsonSchema(schema, documentId)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value).map(([name, schema]) => [name, toJsonSchema(schema, documentId)]),
+      );
     } else out[key === 'oneOf' ? 'anyOf' : key] = toJsonSchema(value, documentId);
   }
   if (node.nullable !== true) return out;
@@ -73,7 +85,8 @@ export class AlpacaOpenApi {
   static load(directory: string): AlpacaOpenApi | undefined {
     const files = Object.values(FILES).map((f) => path.join(directory, f));
     if (!files.every((f) => existsSync(f))) return undefined;
-    const read = (api: ApiDocument) => JSON.parse(readFileSync(path.join(directory, FILES[api]), 'utf8')) as OpenApiDocument;
+    const read = (api: ApiDocument) =>
+      JSON.parse(readFileSync(path.join(directory, FILES[api]), 'utf8')) as OpenApiDocument;
     return new AlpacaOpenApi({ trading: read('trading'), data: read('data') });
   }
 
@@ -87,7 +100,12 @@ export class AlpacaOpenApi {
   }
 
   /** Validates a JSON body against the operation's documented response; undefined when the document gives no schema. */
-  responseValidator(api: ApiDocument, method: string, pathTemplate: string, status: number): ValidateFunction | undefined {
+  responseValidator(
+    api: ApiDocument,
+    method: string,
+    pathTemplate: string,
+    status: number,
+  ): ValidateFunction | undefined {
     const key = `${api} ${method} ${pathTemplate} ${status}`;
     const cached = this.cache.get(key);
     if (cached) return cached;

@@ -24,7 +24,13 @@ export function tradingRoutes(brokerage: Brokerage): Route[] {
       return ok(tradingDays(start, end));
     }),
     route('GET', '/v2/assets', ({ query }) =>
-      ok(brokerage.listAssets({ status: query.status, asset_class: query.asset_class ?? 'us_equity', exchange: query.exchange })),
+      ok(
+        brokerage.listAssets({
+          status: query.status,
+          asset_class: query.asset_class ?? 'us_equity',
+          exchange: query.exchange,
+        }),
+      ),
     ),
     route('GET', '/v2/assets/{symbol_or_asset_id}', ({ params: [symbol] }) => {
       const asset = brokerage.findAsset(symbol!);
@@ -78,8 +84,12 @@ export function marketDataRoutes(brokerage: Brokerage): Route[] {
   };
   return [
     // Alpaca answers null for a symbol it has no snapshot for (alpacahq/alpaca-py#157).
-    route('GET', '/v2/stocks/snapshots', ({ query }) => ok(Object.fromEntries(symbolsOf(query).map((s) => [s, snapshot(s)])))),
-    route('GET', '/v2/stocks/{symbol}/snapshot', ({ params: [symbol] }) => ok({ symbol: symbol!.toUpperCase(), ...snapshot(symbol!) })),
+    route('GET', '/v2/stocks/snapshots', ({ query }) =>
+      ok(Object.fromEntries(symbolsOf(query).map((s) => [s, snapshot(s)]))),
+    ),
+    route('GET', '/v2/stocks/{symbol}/snapshot', ({ params: [symbol] }) =>
+      ok({ symbol: symbol!.toUpperCase(), ...snapshot(symbol!) }),
+    ),
     route('GET', '/v2/stocks/trades/latest', ({ query }) => {
       const trades = symbolsOf(query).flatMap((s) => {
         const trade = brokerage.latestTrade(s);

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { TradeUpdate } from './brokerage';
 
 /**
@@ -97,12 +97,16 @@ export class TradeUpdateStream {
     }
     if (frame.action === 'authenticate') {
       const data = frame.data ?? {};
-      connection.authenticated = data.key_id === this.credentials.keyId && data.secret_key === this.credentials.secretKey;
+      connection.authenticated =
+        data.key_id === this.credentials.keyId && data.secret_key === this.credentials.secretKey;
       send(
         connection.socket,
         connection.authenticated
           ? { stream: 'authorization', data: { action: 'authenticate', status: 'authorized' } }
-          : { stream: 'authorization', data: { action: 'authenticate', message: 'access key verification failed', status: 'unauthorized' } },
+          : {
+              stream: 'authorization',
+              data: { action: 'authenticate', message: 'access key verification failed', status: 'unauthorized' },
+            },
       );
       return;
     }

@@ -70,7 +70,13 @@ const OTHER_SELECT_TYPES = new Set([
   'multi_channels_select',
 ]);
 const PICKER_TYPES = new Set(['datepicker', 'timepicker', 'datetimepicker']);
-const TEXT_INPUT_TYPES = new Set(['plain_text_input', 'email_text_input', 'url_text_input', 'number_input', 'rich_text_input']);
+const TEXT_INPUT_TYPES = new Set([
+  'plain_text_input',
+  'email_text_input',
+  'url_text_input',
+  'number_input',
+  'rich_text_input',
+]);
 
 function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -87,12 +93,7 @@ class Checker {
     this.problems.push(`${path || '/'}: ${reason}`);
   }
 
-  text(
-    path: string,
-    value: unknown,
-    max: number,
-    opts: { plainOnly?: boolean; required?: boolean } = {},
-  ): void {
+  text(path: string, value: unknown, max: number, opts: { plainOnly?: boolean; required?: boolean } = {}): void {
     if (value === undefined || value === null) {
       if (opts.required !== false) this.report(path, 'is required');
       return;
@@ -112,7 +113,8 @@ class Checker {
       return;
     }
     if (value.text.length === 0) this.report(`${path}/text`, 'must be more than 0 characters');
-    if (value.text.length > max) this.report(`${path}/text`, `must be at most ${max} characters (got ${value.text.length})`);
+    if (value.text.length > max)
+      this.report(`${path}/text`, `must be at most ${max} characters (got ${value.text.length})`);
   }
 
   optionalString(path: string, value: unknown, max: number): void {
@@ -241,7 +243,8 @@ class Checker {
   }
 
   input(path: string, block: Json): void {
-    if (this.surface !== 'modal') this.report(path, `input blocks are only allowed in modals (not in a ${this.surface})`);
+    if (this.surface !== 'modal')
+      this.report(path, `input blocks are only allowed in modals (not in a ${this.surface})`);
     this.text(`${path}/label`, block.label, L.inputLabel, { plainOnly: true });
     if (block.hint !== undefined) this.text(`${path}/hint`, block.hint, L.inputHint, { plainOnly: true });
     if (block.element === undefined) this.report(`${path}/element`, 'is required');
@@ -258,7 +261,8 @@ class Checker {
     } else if (image.alt_text.length > L.imageAltText) {
       this.report(`${path}/alt_text`, `must be at most ${L.imageAltText} characters (got ${image.alt_text.length})`);
     }
-    if (isBlock && image.title !== undefined) this.text(`${path}/title`, image.title, L.imageAltText, { plainOnly: true });
+    if (isBlock && image.title !== undefined)
+      this.text(`${path}/title`, image.title, L.imageAltText, { plainOnly: true });
   }
 
   element(path: string, element: unknown, where: 'accessory' | 'actions' | 'input'): void {
@@ -340,7 +344,10 @@ class Checker {
         return;
       }
       if (groups.length > L.selectOptionGroups) {
-        this.report(`${path}/option_groups`, `no more than ${L.selectOptionGroups} items allowed (got ${groups.length})`);
+        this.report(
+          `${path}/option_groups`,
+          `no more than ${L.selectOptionGroups} items allowed (got ${groups.length})`,
+        );
       }
       groups.forEach((group, i) => {
         const groupPath = `${path}/option_groups/${i}`;
@@ -376,7 +383,8 @@ class Checker {
       this.report(`${path}/options`, 'must be a non-empty array');
       return;
     }
-    if (options.length > max) this.report(`${path}/options`, `no more than ${max} items allowed (got ${options.length})`);
+    if (options.length > max)
+      this.report(`${path}/options`, `no more than ${max} items allowed (got ${options.length})`);
     options.forEach((option, i) => this.option(`${path}/options/${i}`, option, plainOnly));
   }
 

@@ -1,13 +1,13 @@
 // What tests do as Slack users: slash commands, view submissions, block actions, option
 // suggestions, shortcuts and opening the Home tab, each sent as the envelope Slack sends and
 // its ack applied as Slack applies it (messages shown, modals closed, updated or pushed).
-import { messageProblems, viewProblems, type ApiResult } from './api-result';
+import { type ApiResult, messageProblems, viewProblems } from './api-result';
 import { checkOptionsResponse } from './block-kit';
 import { isRecord, type Json } from './json';
 import type { ResponseUrls } from './response-urls';
 import type { AckResult, SocketModeLink } from './socket';
-import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, randomId, type ChannelRecord, type Workspace } from './state';
-import { buildAction, findElement, interactiveElements, type ElementInput } from './view-state';
+import { type ChannelRecord, DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, randomId, type Workspace } from './state';
+import { buildAction, type ElementInput, findElement, interactiveElements } from './view-state';
 import type { StoredView, ViewStore } from './views';
 
 export interface SlashCommandInput {
@@ -301,7 +301,9 @@ export class SlackUsers {
         throw new Error('Slack stand-in: response_action "errors" needs a non-empty errors object');
       }
       const inputBlockIds = new Set(
-        interactiveElements(stored.view.blocks).filter((e) => e.inInput).map((e) => e.blockId),
+        interactiveElements(stored.view.blocks)
+          .filter((e) => e.inInput)
+          .map((e) => e.blockId),
       );
       const unknown = Object.keys(errors).filter((blockId) => !inputBlockIds.has(blockId));
       if (unknown.length > 0) {

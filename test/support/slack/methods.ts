@@ -1,6 +1,6 @@
 // The Web API methods the app calls, answered from the workspace state as Slack answers them:
 // auth, team and users, conversations, views (trigger_id rules, stacking, hashes) and chat.
-import { fail, messageProblems, ok, viewProblems, type ApiResult } from './api-result';
+import { type ApiResult, fail, messageProblems, ok, viewProblems } from './api-result';
 import type { Json } from './json';
 import type { SocketModeLink } from './socket';
 import { DEFAULT_USER_ID, type Workspace } from './state';
@@ -46,7 +46,12 @@ function conversationsOpen(workspace: Workspace, args: Json): ApiResult {
     return channel ? ok({ no_op: true, already_open: true, channel: { id: channel.id } }) : fail('channel_not_found');
   }
   const users =
-    typeof args.users === 'string' ? args.users.split(',').map((u: string) => u.trim()).filter(Boolean) : [];
+    typeof args.users === 'string'
+      ? args.users
+          .split(',')
+          .map((u: string) => u.trim())
+          .filter(Boolean)
+      : [];
   if (users.length === 0) return fail('users_list_not_supplied');
   if (users.some((u: string) => !/^[UW][A-Z0-9]{2,}$/.test(u))) return fail('user_not_found');
   if (users.length === 1) {

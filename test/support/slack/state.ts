@@ -91,7 +91,11 @@ export class Workspace {
   constructor(opts: WorkspaceOptions) {
     this.teamId = opts.teamId ?? 'T0STANDIN';
     this.teamName = opts.teamName ?? 'Stand-in Team';
-    this.teamDomain = this.teamName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'standin';
+    this.teamDomain =
+      this.teamName
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') || 'standin';
     this.appId = opts.appId ?? 'A0STANDIN';
     this.botUserId = opts.botUserId ?? 'U0STANDINBOT';
     this.botId = opts.botId ?? 'B0STANDIN';

@@ -53,7 +53,11 @@ export function interactiveElements(blocks: Json[] | undefined): LocatedElement[
   return found;
 }
 
-export function findElement(blocks: Json[] | undefined, actionId: string, blockId?: string): LocatedElement | undefined {
+export function findElement(
+  blocks: Json[] | undefined,
+  actionId: string,
+  blockId?: string,
+): LocatedElement | undefined {
   return interactiveElements(blocks).find(
     (located) => located.actionId === actionId && (blockId === undefined || located.blockId === blockId),
   );
@@ -152,7 +156,12 @@ export function buildStateValues(blocks: Json[] | undefined, inputsByActionId: M
 /** One entry of a block_actions payload's `actions[]`. */
 export function buildAction(located: LocatedElement, input: ElementInput | undefined, actionTs: string): Json {
   const { element } = located;
-  const base: Json = { type: element.type, action_id: located.actionId, block_id: located.blockId, action_ts: actionTs };
+  const base: Json = {
+    type: element.type,
+    action_id: located.actionId,
+    block_id: located.blockId,
+    action_ts: actionTs,
+  };
   if (element.type === 'button') {
     const value = input === undefined ? element.value : optionValueOf(input);
     return {

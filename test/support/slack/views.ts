@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Json } from './json';
 import { randomId, type Workspace } from './state';
-import { buildStateValues, interactiveElements, type ElementInput } from './view-state';
+import { buildStateValues, type ElementInput, interactiveElements } from './view-state';
 
 const MAX_VIEW_STACK = 3;
 
@@ -114,7 +114,9 @@ export class ViewStore {
   /** Records the user's inputs; an unknown action_id or option value throws and records nothing. */
   recordInputs(stored: StoredView, values: Record<string, ElementInput>): void {
     const inputActionIds = new Set(
-      interactiveElements(stored.view.blocks).filter((e) => e.inInput).map((e) => e.actionId),
+      interactiveElements(stored.view.blocks)
+        .filter((e) => e.inInput)
+        .map((e) => e.actionId),
     );
     const unknown = Object.keys(values).filter((actionId) => !inputActionIds.has(actionId));
     if (unknown.length > 0) {

@@ -2,7 +2,7 @@
 // injected failures and outages, every call recorded) and the response_url endpoints.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
-import { fail, type ApiResult } from './api-result';
+import { type ApiResult, fail } from './api-result';
 import { isRecord, type Json } from './json';
 import type { ResponseUrls } from './response-urls';
 
