@@ -38,7 +38,10 @@ async function placeOrders(t: LaunchedApp, count: number): Promise<string[]> {
   return ids;
 }
 
-/** Waits (one light query every 250 ms, so the bench does not compete with the app) until every order is filled in the books. */
+/**
+ * Waits (one light query every 250 ms, so the bench does not compete with the app) until every
+ * order is filled in the books.
+ */
 async function waitFilled(trades: TradeRepository, ids: readonly string[]): Promise<void> {
   const waiting = new Set(ids);
   const deadline = Date.now() + 60_000;
@@ -90,7 +93,10 @@ async function withApp<T>(
   }
 }
 
-/** Queued orders all filled at the open, with Slack up or down: the fills wait in line for the database, never for Slack. */
+/**
+ * Queued orders all filled at the open, with Slack up or down: the fills wait in line for the
+ * database, never for Slack.
+ */
 async function burstAtOpen(
   kind: TestDatabaseKind,
   slackDown: boolean,
@@ -153,13 +159,17 @@ async function benchOn(kind: TestDatabaseKind): Promise<BenchRow[]> {
       bench,
       metric: `fill → stored p99, ${BURST_ORDERS} filled at the open`,
       value: ms(percentile(down.lags, 99)),
-      note: `Slack down; with Slack up ${ms(percentile(up.lags, 99))} (ratio ${ratio(percentile(down.lags, 99) / percentile(up.lags, 99))}): the line is the database, not Slack`,
+      note:
+        `Slack down; with Slack up ${ms(percentile(up.lags, 99))} ` +
+        `(ratio ${ratio(percentile(down.lags, 99) / percentile(up.lags, 99))}): the line is the database, not Slack`,
     },
     {
       bench,
       metric: 'messages caught up after Slack returns',
       value: duration(down.catchUpMs ?? 0),
-      note: `all ${BURST_ORDERS} confirmations edited to "Filled" after a ${OUTAGE_MS / 1000} s outage (back-off at most 20 s)`,
+      note:
+        `all ${BURST_ORDERS} confirmations edited to "Filled" after ` +
+        `a ${OUTAGE_MS / 1000} s outage (back-off at most 20 s)`,
     },
   ];
 }

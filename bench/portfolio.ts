@@ -169,7 +169,9 @@ async function benchRenders(): Promise<BenchRow[]> {
       bench,
       metric: `/portfolio (all), ${symbols} positions`,
       value: ms(overview.ms),
-      note: `cold: ${overview.requests} broker request(s) = account + quotes (at most ${MAX_SYMBOLS_PER_SNAPSHOT_REQUEST} symbols per snapshot request)`,
+      note:
+        `cold: ${overview.requests} broker request(s) = account + quotes (at ` +
+        `most ${MAX_SYMBOLS_PER_SNAPSHOT_REQUEST} symbols per snapshot request)`,
     });
     return rows;
   } finally {

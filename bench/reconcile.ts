@@ -12,7 +12,10 @@ import type { BenchRow } from './table';
 const FILLS = 100_000;
 const SYMBOLS = 500;
 const PORTFOLIOS = 20;
-/** Orders of the last 24 h (canceled: no fills, nothing left to settle), in the books and at the broker: three pages of GET /v2/orders. */
+/**
+ * Orders of the last 24 h (canceled: no fills, nothing left to settle), in the books and at the
+ * broker: three pages of GET /v2/orders.
+ */
 const RECENT_ORDERS = 1_000;
 /** SQLite turns a multi-row insert into a compound SELECT, limited to 500 terms. */
 const INSERT_BATCH = 400;
@@ -148,7 +151,9 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
     alpaca.setPosition(drifted, String((totals.get(drifted) ?? 0) + 3), '75.00');
     const confirming = await timedRun(t);
 
-    const scale = `${FILLS.toLocaleString('en-US')} fills, ${SYMBOLS} symbols, ${PORTFOLIOS} portfolios, ${RECENT_ORDERS.toLocaleString('en-US')} orders in the last 24 h`;
+    const scale =
+      `${FILLS.toLocaleString('en-US')} fills, ${SYMBOLS} symbols, ${PORTFOLIOS} portfolios, ` +
+      `${RECENT_ORDERS.toLocaleString('en-US')} orders in the last 24 h`;
     return [
       {
         bench,
@@ -160,7 +165,9 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
         bench,
         metric: 'broker requests per run',
         value: String(last.report.run.brokerRequests),
-        note: `${last.httpRequests} HTTP requests seen by the stand-in: orders in pages of 500 + positions, no per-symbol calls`,
+        note:
+          `${last.httpRequests} HTTP requests seen by the stand-in: ` +
+          'orders in pages of 500 + positions, no per-symbol calls',
       },
       {
         bench,
@@ -172,7 +179,9 @@ async function benchOne(kind: TestDatabaseKind): Promise<BenchRow[]> {
         bench,
         metric: 'one run confirming a new discrepancy',
         value: ms(confirming.ms),
-        note: `${confirming.report.run.brokerRequests} broker requests (positions read twice); includes the 1 s pause before the confirming read`,
+        note:
+          `${confirming.report.run.brokerRequests} broker requests (positions read twice); ` +
+          'includes the 1 s pause before the confirming read',
       },
     ];
   } finally {

@@ -133,7 +133,9 @@ async function benchAckTimes(): Promise<BenchRow[]> {
         bench,
         metric: 'order form open p99',
         value: ms(percentile(opens, 99)),
-        note: `command sent → views.open; ${ratio(percentile(opens, 99) / SLACK_ACK_LIMIT_MS)} of the 3 s trigger_id life`,
+        note:
+          `command sent → views.open; ${ratio(percentile(opens, 99) / SLACK_ACK_LIMIT_MS)} of ` +
+          'the 3 s trigger_id life',
       },
       ...ackRows(
         bench,
@@ -331,7 +333,9 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
         bench,
         metric: 'orders placed at the broker',
         value: String(placed),
-        note: `of ${clientOrderIds.length} submitted views${strays > 0 ? `; ${strays} broker orders match no view` : ''}`,
+        note:
+          `of ${clientOrderIds.length} submitted ` +
+          `views${strays > 0 ? `; ${strays} broker orders match no view` : ''}`,
       },
       {
         bench,
@@ -364,7 +368,8 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
         bench,
         'submission ack (all at once)',
         ackTimes,
-        `${lateAcks} acks missed 3 s, ${refusedInAck} refused with field errors${burst.overlapsPrevious ? '; fired during the previous burst’s rate-limited tail' : ''}`,
+        `${lateAcks} acks missed 3 s, ${refusedInAck} refused with field ` +
+          `errors${burst.overlapsPrevious ? '; fired during the previous burst’s rate-limited tail' : ''}`,
       ),
       {
         bench,
@@ -391,7 +396,9 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
         bench,
         metric: 'floor at 200 req/min',
         value: duration(floorMs),
-        note: `${acceptedTrading.length} trading requests answered (429s left out): ${describeRequests(acceptedTrading)}`,
+        note:
+          `${acceptedTrading.length} trading requests answered ` +
+          `(429s left out): ${describeRequests(acceptedTrading)}`,
       },
       {
         bench,

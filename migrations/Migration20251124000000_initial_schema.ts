@@ -16,7 +16,18 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
  */
 
 const SQLITE_CREATE_TRADES = [
-  "create table `trades` (`id` integer not null primary key autoincrement, `trade_id` text not null, `symbol` text not null, `quantity` numeric(24,9) null, `gmv` numeric(18,2) null, `side` text check (`side` in ('BUY', 'SELL')) not null, `portfolio_name` text not null, `user_id` text not null, `timestamp` datetime not null, `created_at` datetime not null, `alpaca_order_id` text null, `alpaca_filled_price` numeric(18,6) null, `alpaca_filled_qty` numeric(24,9) null, `alpaca_status` text null, `alpaca_filled_at` datetime null, `client_order_id` text null, `order_type` text null, `time_in_force` text null, `limit_price` numeric(18,6) null, `stop_price` numeric(18,6) null, `notional` numeric(18,2) null, `extended_hours` integer not null default false, `status` text not null, `error_code` text null, `error_message` text null, `slack_channel_id` text null, `slack_message_ts` text null, `market_open_at_submit` integer null, `submitted_at` datetime null, `updated_at` datetime not null, `source` text not null);",
+  'create table `trades` (`id` integer not null primary key autoincrement, `trade_id` text not null, ' +
+    '`symbol` text not null, `quantity` numeric(24,9) null, `gmv` numeric(18,2) null, ' +
+    "`side` text check (`side` in ('BUY', 'SELL')) not null, `portfolio_name` text not null, " +
+    '`user_id` text not null, `timestamp` datetime not null, `created_at` datetime not null, ' +
+    '`alpaca_order_id` text null, `alpaca_filled_price` numeric(18,6) null, ' +
+    '`alpaca_filled_qty` numeric(24,9) null, `alpaca_status` text null, ' +
+    '`alpaca_filled_at` datetime null, `client_order_id` text null, `order_type` text null, ' +
+    '`time_in_force` text null, `limit_price` numeric(18,6) null, `stop_price` numeric(18,6) null, ' +
+    '`notional` numeric(18,2) null, `extended_hours` integer not null default false, ' +
+    '`status` text not null, `error_code` text null, `error_message` text null, ' +
+    '`slack_channel_id` text null, `slack_message_ts` text null, `market_open_at_submit` integer null, ' +
+    '`submitted_at` datetime null, `updated_at` datetime not null, `source` text not null);',
   'create unique index `trades_trade_id_unique` on `trades` (`trade_id`);',
   'create unique index `trades_alpaca_order_id_unique` on `trades` (`alpaca_order_id`);',
   'create unique index `trades_client_order_id_unique` on `trades` (`client_order_id`);',
@@ -24,9 +35,15 @@ const SQLITE_CREATE_TRADES = [
 ];
 
 const SQLITE_CREATE_OTHERS = [
-  'create table `portfolios` (`id` integer not null primary key autoincrement, `name` text not null, `name_key` text not null, `created_by` text not null, `created_at` datetime not null);',
+  'create table `portfolios` (`id` integer not null primary key autoincrement, `name` text not null, ' +
+    '`name_key` text not null, `created_by` text not null, `created_at` datetime not null);',
   'create unique index `portfolios_name_key_unique` on `portfolios` (`name_key`);',
-  "create table `fills` (`id` integer not null primary key autoincrement, `execution_id` text not null, `trade_id` integer null, `symbol` text not null, `side` text check (`side` in ('BUY', 'SELL')) not null, `qty` numeric(24,9) not null, `price` numeric(18,6) not null, `portfolio_name` text not null, `filled_at` datetime not null, `source` text not null, `created_at` datetime not null, constraint `fills_trade_id_foreign` foreign key(`trade_id`) references `trades`(`id`) on delete restrict on update cascade);",
+  'create table `fills` (`id` integer not null primary key autoincrement, ' +
+    '`execution_id` text not null, `trade_id` integer null, `symbol` text not null, ' +
+    "`side` text check (`side` in ('BUY', 'SELL')) not null, `qty` numeric(24,9) not null, " +
+    '`price` numeric(18,6) not null, `portfolio_name` text not null, `filled_at` datetime not null, ' +
+    '`source` text not null, `created_at` datetime not null, constraint `fills_trade_id_foreign` ' +
+    'foreign key(`trade_id`) references `trades`(`id`) on delete restrict on update cascade);',
   'create unique index `fills_execution_id_unique` on `fills` (`execution_id`);',
   'create index `fills_trade_id_index` on `fills` (`trade_id`);',
   'create index `fills_portfolio_name_symbol_index` on `fills` (`portfolio_name`, `symbol`);',
@@ -38,15 +55,31 @@ const sqliteEpochMs = (column: string) => `cast(round((julianday(${column}) - 24
 const SQLITE_UPGRADE_LEGACY_TRADES = [
   'alter table `trades` rename to `legacy_trades`;',
   ...SQLITE_CREATE_TRADES,
-  `insert into \`trades\` (\`id\`, \`trade_id\`, \`symbol\`, \`quantity\`, \`gmv\`, \`side\`, \`portfolio_name\`, \`user_id\`, \`timestamp\`, \`created_at\`, \`extended_hours\`, \`status\`, \`updated_at\`, \`source\`)
-   select \`id\`, \`trade_id\`, \`symbol\`, \`quantity\`, \`gmv\`, \`side\`, \`portfolio_name\`, \`user_id\`, ${sqliteEpochMs('`timestamp`')},
-          ${sqliteEpochMs('coalesce(`created_at`, `timestamp`)')}, false, 'filled', ${sqliteEpochMs('coalesce(`created_at`, `timestamp`)')}, 'legacy'
-   from \`legacy_trades\` order by \`id\`;`,
+  'insert into `trades` (`id`, `trade_id`, `symbol`, `quantity`, `gmv`, `side`, `portfolio_name`, `user_id`, ' +
+    '`timestamp`, `created_at`, `extended_hours`, `status`, `updated_at`, `source`)\n' +
+    '   select `id`, `trade_id`, `symbol`, `quantity`, `gmv`, `side`, `portfolio_name`, `user_id`, ' +
+    `${sqliteEpochMs('`timestamp`')},\n` +
+    `          ${sqliteEpochMs('coalesce(`created_at`, `timestamp`)')}, false, 'filled', ` +
+    `${sqliteEpochMs('coalesce(`created_at`, `timestamp`)')}, 'legacy'\n` +
+    '   from `legacy_trades` order by `id`;',
   'drop table `legacy_trades`;',
 ];
 
 const POSTGRES_CREATE_TRADES = [
-  `create table "trades" ("id" serial primary key, "trade_id" varchar(255) not null, "symbol" varchar(32) not null, "quantity" numeric(24,9) null, "gmv" numeric(18,2) null, "side" text check ("side" in ('BUY', 'SELL')) not null, "portfolio_name" varchar(255) not null, "user_id" varchar(255) not null, "timestamp" timestamptz not null, "created_at" timestamptz not null, "alpaca_order_id" varchar(64) null, "alpaca_filled_price" numeric(18,6) null, "alpaca_filled_qty" numeric(24,9) null, "alpaca_status" varchar(32) null, "alpaca_filled_at" timestamptz null, "client_order_id" varchar(128) null, "order_type" varchar(16) null, "time_in_force" varchar(8) null, "limit_price" numeric(18,6) null, "stop_price" numeric(18,6) null, "notional" numeric(18,2) null, "extended_hours" boolean not null default false, "status" varchar(32) not null, "error_code" varchar(64) null, "error_message" text null, "slack_channel_id" varchar(32) null, "slack_message_ts" varchar(32) null, "market_open_at_submit" boolean null, "submitted_at" timestamptz null, "updated_at" timestamptz not null, "source" varchar(16) not null);`,
+  'create table "trades" ("id" serial primary key, "trade_id" varchar(255) not null, ' +
+    '"symbol" varchar(32) not null, "quantity" numeric(24,9) null, "gmv" numeric(18,2) null, ' +
+    `"side" text check ("side" in ('BUY', 'SELL')) not null, "portfolio_name" varchar(255) not null, ` +
+    '"user_id" varchar(255) not null, "timestamp" timestamptz not null, ' +
+    '"created_at" timestamptz not null, "alpaca_order_id" varchar(64) null, ' +
+    '"alpaca_filled_price" numeric(18,6) null, "alpaca_filled_qty" numeric(24,9) null, ' +
+    '"alpaca_status" varchar(32) null, "alpaca_filled_at" timestamptz null, ' +
+    '"client_order_id" varchar(128) null, "order_type" varchar(16) null, ' +
+    '"time_in_force" varchar(8) null, "limit_price" numeric(18,6) null, "stop_price" numeric(18,6) null, ' +
+    '"notional" numeric(18,2) null, "extended_hours" boolean not null default false, ' +
+    '"status" varchar(32) not null, "error_code" varchar(64) null, "error_message" text null, ' +
+    '"slack_channel_id" varchar(32) null, "slack_message_ts" varchar(32) null, ' +
+    '"market_open_at_submit" boolean null, "submitted_at" timestamptz null, ' +
+    '"updated_at" timestamptz not null, "source" varchar(16) not null);',
   'alter table "trades" add constraint "trades_trade_id_unique" unique ("trade_id");',
   ...postgresTradeAdditions(),
 ];
@@ -61,13 +94,20 @@ function postgresTradeAdditions(): string[] {
 }
 
 const POSTGRES_CREATE_OTHERS = [
-  'create table "portfolios" ("id" serial primary key, "name" varchar(255) not null, "name_key" varchar(255) not null, "created_by" varchar(255) not null, "created_at" timestamptz not null);',
+  'create table "portfolios" ("id" serial primary key, "name" varchar(255) not null, ' +
+    '"name_key" varchar(255) not null, "created_by" varchar(255) not null, ' +
+    '"created_at" timestamptz not null);',
   'alter table "portfolios" add constraint "portfolios_name_key_unique" unique ("name_key");',
-  `create table "fills" ("id" serial primary key, "execution_id" varchar(128) not null, "trade_id" int null, "symbol" varchar(32) not null, "side" text check ("side" in ('BUY', 'SELL')) not null, "qty" numeric(24,9) not null, "price" numeric(18,6) not null, "portfolio_name" varchar(255) not null, "filled_at" timestamptz not null, "source" varchar(16) not null, "created_at" timestamptz not null);`,
+  'create table "fills" ("id" serial primary key, "execution_id" varchar(128) not null, ' +
+    '"trade_id" int null, "symbol" varchar(32) not null, ' +
+    `"side" text check ("side" in ('BUY', 'SELL')) not null, "qty" numeric(24,9) not null, ` +
+    '"price" numeric(18,6) not null, "portfolio_name" varchar(255) not null, "filled_at" timestamptz not null, ' +
+    '"source" varchar(16) not null, "created_at" timestamptz not null);',
   'alter table "fills" add constraint "fills_execution_id_unique" unique ("execution_id");',
   'create index "fills_trade_id_index" on "fills" ("trade_id");',
   'create index "fills_portfolio_name_symbol_index" on "fills" ("portfolio_name", "symbol");',
-  'alter table "fills" add constraint "fills_trade_id_foreign" foreign key ("trade_id") references "trades" ("id") on update cascade on delete restrict;',
+  'alter table "fills" add constraint "fills_trade_id_foreign" foreign key ' +
+    '("trade_id") references "trades" ("id") on update cascade on delete restrict;',
 ];
 
 /**
@@ -111,7 +151,8 @@ const POSTGRES_UPGRADE_LEGACY_TRADES = [
      add column "source" varchar(16) not null default 'legacy';`,
   'update "trades" set "updated_at" = "created_at";',
   // The defaults only labelled the existing rows; new rows always say what they are.
-  'alter table "trades" alter column "updated_at" set not null, alter column "status" drop default, alter column "source" drop default;',
+  'alter table "trades" alter column "updated_at" set not null, alter column "status" drop default, ' +
+    'alter column "source" drop default;',
   ...postgresTradeAdditions(),
 ];
 
@@ -138,15 +179,18 @@ export class Migration20251124000000InitialSchema extends Migration {
     // SQLite divides integers as integers; PostgreSQL's numeric division is exact, then rounded.
     const price = postgres ? 'round("gmv" / "quantity", 6)' : 'round(cast("gmv" as real) / "quantity", 6)';
     await this.execute(
-      `insert into "fills" ("execution_id", "trade_id", "symbol", "side", "qty", "price", "portfolio_name", "filled_at", "source", "created_at")
-       select 'legacy:' || "trade_id", "id", "symbol", "side", "quantity", ${price}, "portfolio_name", "timestamp", 'legacy', "created_at"
-       from "trades" where "source" = 'legacy' and "quantity" <> 0 order by "id"`,
+      'insert into "fills" ("execution_id", "trade_id", "symbol", "side", "qty", "price", "portfolio_name", ' +
+        '"filled_at", "source", "created_at")\n' +
+        `       select 'legacy:' || "trade_id", "id", "symbol", "side", "quantity", ${price}, "portfolio_name", ` +
+        `"timestamp", 'legacy', "created_at"\n` +
+        `       from "trades" where "source" = 'legacy' and "quantity" <> 0 order by "id"`,
     );
 
     // Portfolio keys are computed here with the same rule the app uses (trim + lower-case), not
     // with SQL lower(), whose idea of case differs between SQLite and PostgreSQL outside ASCII.
     const firstUses = await this.execute(
-      `select "portfolio_name", "user_id", "created_at" from "trades" where "id" in (select min("id") from "trades" group by "portfolio_name") order by "id"`,
+      'select "portfolio_name", "user_id", "created_at" from "trades" where "id" ' +
+        'in (select min("id") from "trades" group by "portfolio_name") order by "id"',
     );
     const portfolios = new Map<string, { name: string; name_key: string; created_by: string; created_at: unknown }>();
     for (const row of firstUses) {

@@ -13,19 +13,32 @@ import { foldFillsIntoPositions } from './fold-positions';
  */
 
 const SQLITE_STATEMENTS = [
-  'create table `positions` (`id` integer not null primary key autoincrement, `portfolio_key` text not null, `symbol` text not null, `qty` numeric(24,9) not null, `cost_basis` numeric(24,6) not null, `realized_pnl` numeric(24,6) not null, `fill_count` integer not null, `last_fill_at` datetime not null, `last_fill_id` integer not null, `updated_at` datetime not null);',
+  'create table `positions` (`id` integer not null primary key autoincrement, ' +
+    '`portfolio_key` text not null, `symbol` text not null, `qty` numeric(24,9) not null, ' +
+    '`cost_basis` numeric(24,6) not null, `realized_pnl` numeric(24,6) not null, ' +
+    '`fill_count` integer not null, `last_fill_at` datetime not null, `last_fill_id` integer not null, ' +
+    '`updated_at` datetime not null);',
   'create index `positions_symbol_index` on `positions` (`symbol`);',
   'create unique index `positions_portfolio_key_symbol_unique` on `positions` (`portfolio_key`, `symbol`);',
-  'create table `user_preferences` (`user_id` text not null, `home_portfolio_id` integer null, `updated_at` datetime not null, constraint `user_preferences_home_portfolio_id_foreign` foreign key(`home_portfolio_id`) references `portfolios`(`id`) on delete set null on update cascade, primary key (`user_id`));',
+  'create table `user_preferences` (`user_id` text not null, `home_portfolio_id` integer null, ' +
+    '`updated_at` datetime not null, ' +
+    'constraint `user_preferences_home_portfolio_id_foreign` foreign key(`home_portfolio_id`) ' +
+    'references `portfolios`(`id`) on delete set null on update cascade, primary key (`user_id`));',
   'create index `user_preferences_home_portfolio_id_index` on `user_preferences` (`home_portfolio_id`);',
 ];
 
 const POSTGRES_STATEMENTS = [
-  'create table "positions" ("id" serial primary key, "portfolio_key" varchar(255) not null, "symbol" varchar(32) not null, "qty" numeric(24,9) not null, "cost_basis" numeric(24,6) not null, "realized_pnl" numeric(24,6) not null, "fill_count" int not null, "last_fill_at" timestamptz not null, "last_fill_id" int not null, "updated_at" timestamptz not null);',
+  'create table "positions" ("id" serial primary key, "portfolio_key" varchar(255) not null, ' +
+    '"symbol" varchar(32) not null, "qty" numeric(24,9) not null, "cost_basis" numeric(24,6) not null, ' +
+    '"realized_pnl" numeric(24,6) not null, "fill_count" int not null, ' +
+    '"last_fill_at" timestamptz not null, "last_fill_id" int not null, ' +
+    '"updated_at" timestamptz not null);',
   'create index "positions_symbol_index" on "positions" ("symbol");',
   'alter table "positions" add constraint "positions_portfolio_key_symbol_unique" unique ("portfolio_key", "symbol");',
-  'create table "user_preferences" ("user_id" varchar(255) not null, "home_portfolio_id" int null, "updated_at" timestamptz not null, constraint "user_preferences_pkey" primary key ("user_id"));',
-  'alter table "user_preferences" add constraint "user_preferences_home_portfolio_id_foreign" foreign key ("home_portfolio_id") references "portfolios" ("id") on update cascade on delete set null;',
+  'create table "user_preferences" ("user_id" varchar(255) not null, "home_portfolio_id" int null, ' +
+    '"updated_at" timestamptz not null, constraint "user_preferences_pkey" primary key ("user_id"));',
+  'alter table "user_preferences" add constraint "user_preferences_home_portfolio_id_foreign" ' +
+    'foreign key ("home_portfolio_id") references "portfolios" ("id") on update cascade on delete set null;',
 ];
 
 export class Migration20251125000000PositionsAndUserPreferences extends Migration {

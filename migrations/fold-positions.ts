@@ -26,7 +26,8 @@ export async function foldFillsIntoPositions(
 ): Promise<void> {
   for (const [portfolioKey, portfolioNames] of spellings) {
     const fills = (await migration.execute(
-      `select "id", "symbol", "side", "qty", "price", "filled_at" from "fills" where "portfolio_name" in (${portfolioNames.map(() => '?').join(', ')}) order by "symbol", "filled_at", "id"`,
+      'select "id", "symbol", "side", "qty", "price", "filled_at" from "fills" where "portfolio_name" ' +
+        `in (${portfolioNames.map(() => '?').join(', ')}) order by "symbol", "filled_at", "id"`,
       portfolioNames,
     )) as FillRow[];
     const bySymbol = new Map<string, { state: PositionState; last: FillRow }>();

@@ -1,6 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20251124000000InitialSchema } from './Migration20251124000000_initial_schema';
-import { Migration20251125000000PositionsAndUserPreferences } from './Migration20251125000000_positions_and_user_preferences';
+// biome-ignore format: Biome never wraps a one-name import, and this one is longer than the line limit.
+import {
+  Migration20251125000000PositionsAndUserPreferences,
+} from './Migration20251125000000_positions_and_user_preferences';
 import { Migration20251126000000Reconciliation } from './Migration20251126000000_reconciliation';
 import { Migration20251201000000OrderSafety } from './Migration20251201000000_order_safety';
 import { Migration20251202000000NormalizePortfolioNames } from './Migration20251202000000_normalize_portfolio_names';

@@ -56,7 +56,10 @@ export interface RunningApp {
   summary: string;
   /** Reconciliation on demand (operators' tools, tests); the leader also runs it on RECONCILE_CRON. */
   reconcile: ReconcileService;
-  /** Resolves once everything written to the outbox so far has been delivered (or given up); rejects after `timeoutMs`. */
+  /**
+   * Resolves once everything written to the outbox so far has been delivered (or given up); rejects
+   * after `timeoutMs`.
+   */
   outboxDrained(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -161,7 +164,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       new UserPreferenceRepository(orm),
     );
 
-    // Slack calls made for the books (confirmations, Home tabs, alerts) fail fast: the outbox retries them, not the client.
+    // Slack calls made for the books (confirmations, Home tabs, alerts) fail fast: the outbox
+    // retries them, not the client.
     const boundedClient = new WebClient(config.slack.botToken, {
       slackApiUrl: config.slack.apiUrl,
       logger: boltLogger(logger),
@@ -204,7 +208,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
     await slack.start().catch((err: unknown) => {
       throw new StartupError(
-        `Could not open the Slack socket-mode connection (${slackErrorCode(err)}). Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.`,
+        `Could not open the Slack socket-mode connection (${slackErrorCode(err)}). ` +
+          'Check SLACK_APP_TOKEN (xapp-…, with connections:write) and that socket mode is on.',
       );
     });
     cleanup.push(() => slack.stop());
@@ -251,7 +256,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     );
     cleanup.push(() => closeServer(health.server));
 
-    const summary = `Slack OMS ${APP_VERSION} ready — Slack team ${team.team ?? '?'} (${team.team_id ?? '?'}) as ${team.user ?? 'bot'}; ${brokerLabel}; database ${databaseLabel(config.database)}; health on :${health.port}`;
+    const summary =
+      `Slack OMS ${APP_VERSION} ready — ` +
+      `Slack team ${team.team ?? '?'} (${team.team_id ?? '?'}) as ${team.user ?? 'bot'}; ${brokerLabel}; ` +
+      `database ${databaseLabel(config.database)}; health on :${health.port}`;
     logger.info({ startup_ms: Date.now() - startedAt }, summary);
 
     let stopped: Promise<void> | undefined;
@@ -297,7 +305,8 @@ async function describeBroker(broker: Broker): Promise<string> {
   } catch (err) {
     if (err instanceof BrokerError && err.kind === 'unauthorized') {
       throw new StartupError(
-        'Alpaca refused the API keys. Check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY (paper keys), or set USE_ALPACA=false.',
+        'Alpaca refused the API keys. ' +
+          'Check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY (paper keys), or set USE_ALPACA=false.',
       );
     }
     const reason = describeError(err);

@@ -2,7 +2,10 @@ import { config as loadDotenv } from 'dotenv';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
-/** The live trading host: refused unless ALPACA_ALLOW_LIVE=true, so a paper install can never trade real money by a typo. */
+/**
+ * The live trading host: refused unless ALPACA_ALLOW_LIVE=true, so a paper install can never trade
+ * real money by a typo.
+ */
 export const ALPACA_LIVE_HOST = 'api.alpaca.markets';
 
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -93,7 +96,10 @@ const userIdList = z.preprocess(
     ),
 );
 
-/** What the app needs from a PostgreSQL URL besides connecting: where (for the start-up line) and the password (to scrub from logs). */
+/**
+ * What the app needs from a PostgreSQL URL besides connecting: where (for the start-up line) and
+ * the password (to scrub from logs).
+ */
 export interface PostgresUrlParts {
   /** host[:port] and /database: never the user or password. */
   host: string;

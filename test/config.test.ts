@@ -326,24 +326,28 @@ describe('DATABASE_URL', () => {
     }
   });
 
-  it('once loaded, the secret list and the start-up label never throw, and cover the password as written and decoded', () => {
-    for (const [url, password, decoded, label] of [
-      [
-        'postgresql://oms:ab%23cd%2Fef%3Fgh%40ij@db.internal:5432/oms',
-        'ab%23cd%2Fef%3Fgh%40ij',
-        'ab#cd/ef?gh@ij',
-        'PostgreSQL (db.internal:5432/oms)',
-      ],
-      // An unencoded @ is unambiguous (the last one ends the password): accepted, and scrubbed both ways.
-      ['postgresql://oms:ab@cd@db.internal/oms', 'ab%40cd', 'ab@cd', 'PostgreSQL (db.internal/oms)'],
-      ['postgres://oms@[::1]:5432/oms?sslmode=require', undefined, undefined, 'PostgreSQL ([::1]:5432/oms)'],
-    ] as const) {
-      const config = loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url });
-      const secrets = secretValues(config);
-      if (password !== undefined) expect(secrets).toEqual(expect.arrayContaining([password, decoded]));
-      expect(databaseLabel(config.database)).toBe(label);
-    }
-  });
+  it(
+    'once loaded, the secret list and the start-up label never throw, ' +
+      'and cover the password as written and decoded',
+    () => {
+      for (const [url, password, decoded, label] of [
+        [
+          'postgresql://oms:ab%23cd%2Fef%3Fgh%40ij@db.internal:5432/oms',
+          'ab%23cd%2Fef%3Fgh%40ij',
+          'ab#cd/ef?gh@ij',
+          'PostgreSQL (db.internal:5432/oms)',
+        ],
+        // An unencoded @ is unambiguous (the last one ends the password): accepted, and scrubbed both ways.
+        ['postgresql://oms:ab@cd@db.internal/oms', 'ab%40cd', 'ab@cd', 'PostgreSQL (db.internal/oms)'],
+        ['postgres://oms@[::1]:5432/oms?sslmode=require', undefined, undefined, 'PostgreSQL ([::1]:5432/oms)'],
+      ] as const) {
+        const config = loadConfig({ ...REQUIRED_ENV, DATABASE_URL: url });
+        const secrets = secretValues(config);
+        if (password !== undefined) expect(secrets).toEqual(expect.arrayContaining([password, decoded]));
+        expect(databaseLabel(config.database)).toBe(label);
+      }
+    },
+  );
 });
 
 describe('RECONCILE_CRON', () => {

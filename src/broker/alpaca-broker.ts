@@ -1,14 +1,7 @@
 import { Alpaca, marketData, NotFoundError, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import type { AlpacaConnection } from '../config';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
-import type {
-  BrokerAccount,
-  BrokerAsset,
-  BrokerPosition,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-} from '../domain/market';
+import type * as Market from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
@@ -120,35 +113,35 @@ export class AlpacaBroker implements Broker {
     });
   }
 
-  getAccount(): Promise<BrokerAccount> {
+  getAccount(): Promise<Market.BrokerAccount> {
     return this.call({ method: 'GET', what: 'account' }, async () =>
       mapAccount(await this.alpaca.trading.account.getAccount()),
     );
   }
 
-  getClock(): Promise<MarketClock> {
+  getClock(): Promise<Market.MarketClock> {
     return this.call({ method: 'GET', what: 'market clock' }, async () =>
       mapClock(await this.alpaca.trading.clock.legacyClock()),
     );
   }
 
-  getAsset(symbol: string): Promise<BrokerAsset> {
+  getAsset(symbol: string): Promise<Market.BrokerAsset> {
     const normalized = symbol.trim().toUpperCase();
     return this.call({ method: 'GET', what: 'asset', symbol: normalized }, async () =>
       mapAsset(await this.alpaca.trading.assets.getV2AssetsSymbolOrAssetId({ symbolOrAssetId: normalized })),
     );
   }
 
-  listAssets(): Promise<BrokerAsset[]> {
+  listAssets(): Promise<Market.BrokerAsset[]> {
     return this.call({ method: 'GET', what: 'asset list' }, async () => {
       const assets = await this.alpaca.trading.assets.getV2Assets({ status: 'active', assetClass: 'us_equity' });
       return assets.map(mapAsset);
     });
   }
 
-  async getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>> {
+  async getSnapshots(symbols: readonly string[]): Promise<Map<string, Market.Snapshot>> {
     const unique = [...new Set(symbols.map((s) => s.trim().toUpperCase()).filter(Boolean))];
-    const result = new Map<string, Snapshot>();
+    const result = new Map<string, Market.Snapshot>();
     for (let i = 0; i < unique.length; i += MAX_SYMBOLS_PER_SNAPSHOT_REQUEST) {
       const chunk = unique.slice(i, i + MAX_SYMBOLS_PER_SNAPSHOT_REQUEST);
       const snapshots = await this.call(
@@ -218,13 +211,13 @@ export class AlpacaBroker implements Broker {
     );
   }
 
-  listPositions(): Promise<BrokerPosition[]> {
+  listPositions(): Promise<Market.BrokerPosition[]> {
     return this.call({ method: 'GET', what: 'positions' }, async () =>
       (await this.alpaca.trading.positions.getAllOpenPositions()).map(mapPosition),
     );
   }
 
-  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]> {
+  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<Market.PortfolioHistoryPoint[]> {
     return this.call({ method: 'GET', what: 'portfolio history' }, async () =>
       mapPortfolioHistory(
         await this.alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period, timeframe: '1D' }),
@@ -288,7 +281,8 @@ export class AlpacaBroker implements Broker {
       failReady(
         new BrokerError(
           'unauthorized',
-          'Alpaca refused our API keys on the order-updates stream. An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.',
+          'Alpaca refused our API keys on the order-updates stream. ' +
+            'An admin needs to check ALPACA_API_KEY_ID and ALPACA_SECRET_KEY.',
           {
             code: result.code,
           },

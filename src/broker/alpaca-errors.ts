@@ -72,7 +72,8 @@ export function toBrokerError(err: unknown, context: BrokerRequestContext = {}):
       const seconds = err.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(err.retryAfterMs / 1000));
       return new BrokerError(
         'rate_limited',
-        `Alpaca is limiting how fast we can send requests (about 200 a minute); ${seconds === undefined ? 'try again in a moment' : `try again in about ${seconds} s`}.`,
+        'Alpaca is limiting how fast we can send requests (about 200 a minute); ' +
+          `${seconds === undefined ? 'try again in a moment' : `try again in about ${seconds} s`}.`,
         { ...base, retryAfterMs: err.retryAfterMs },
       );
     }
@@ -86,14 +87,17 @@ export function toBrokerError(err: unknown, context: BrokerRequestContext = {}):
     if (text.includes('wash trade')) {
       return new BrokerError(
         'wash_trade',
-        'Alpaca refused the order as a potential wash trade: an opposite-side order for this symbol is still open. Cancel that order first, or use a limit price that cannot cross it.',
+        'Alpaca refused the order as a potential wash trade: ' +
+          'an opposite-side order for this symbol is still open. ' +
+          'Cancel that order first, or use a limit price that cannot cross it.',
         base,
       );
     }
     if (code === CODE_PATTERN_DAY_TRADER || text.includes('pattern day')) {
       return new BrokerError(
         'pattern_day_trader',
-        'Alpaca refused the order under the pattern-day-trader rule: an account under $25,000 may make at most 3 day trades in 5 business days.',
+        'Alpaca refused the order under the pattern-day-trader rule: ' +
+          'an account under $25,000 may make at most 3 day trades in 5 business days.',
         base,
       );
     }
@@ -152,7 +156,8 @@ export function toBrokerError(err: unknown, context: BrokerRequestContext = {}):
 
 function unavailable(reason: string, what: string, ambiguous: boolean, details: BrokerError['details']): BrokerError {
   const message = ambiguous
-    ? `We couldn't confirm the ${what} with Alpaca (${reason}). It may still have gone through, so it has to be checked before trying again.`
+    ? `We couldn't confirm the ${what} with Alpaca (${reason}). ` +
+      'It may still have gone through, so it has to be checked before trying again.'
     : `Alpaca is unavailable right now (${reason}); nothing was changed. Try again in a moment.`;
   return new BrokerError('unavailable', message, { ...details, ambiguous });
 }

@@ -1,12 +1,5 @@
 import type { marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
-import type {
-  BrokerAccount,
-  BrokerAsset,
-  BrokerPosition,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-} from '../domain/market';
+import type * as Market from '../domain/market';
 import { type Dec, dec, decToString } from '../domain/money';
 import type { OrderIntent, Side } from '../domain/order';
 import type { BrokerOrder, BrokerOrderStatus, TradeUpdateEvent } from './broker';
@@ -43,7 +36,7 @@ function optionalDate(value: unknown): Date | undefined {
   return undefined;
 }
 
-export function mapAccount(account: trading.Account): BrokerAccount {
+export function mapAccount(account: trading.Account): Market.BrokerAccount {
   return {
     accountNumber: account.accountNumber ?? account.id,
     status: account.status,
@@ -60,11 +53,11 @@ export function mapAccount(account: trading.Account): BrokerAccount {
   };
 }
 
-export function mapClock(clock: trading.LegacyClock): MarketClock {
+export function mapClock(clock: trading.LegacyClock): Market.MarketClock {
   return { isOpen: clock.isOpen, timestamp: clock.timestamp, nextOpen: clock.nextOpen, nextClose: clock.nextClose };
 }
 
-export function mapAsset(asset: trading.Assets): BrokerAsset {
+export function mapAsset(asset: trading.Assets): Market.BrokerAsset {
   return {
     symbol: asset.symbol,
     name: asset.name,
@@ -102,7 +95,7 @@ export function mapOrder(order: trading.Order): BrokerOrder {
   };
 }
 
-export function mapPosition(position: trading.Position): BrokerPosition {
+export function mapPosition(position: trading.Position): Market.BrokerPosition {
   return {
     symbol: position.symbol,
     qty: requiredDec(position.qty),
@@ -118,7 +111,7 @@ export function mapPosition(position: trading.Position): BrokerPosition {
 export function mapSnapshot(
   symbol: string,
   snapshot: marketData.StockSnapshot | null | undefined,
-): Snapshot | undefined {
+): Market.Snapshot | undefined {
   if (!snapshot) return undefined;
   return {
     symbol,
@@ -145,8 +138,8 @@ export function mapTradeUpdate(update: streaming.TradeUpdate): TradeUpdateEvent 
   };
 }
 
-export function mapPortfolioHistory(history: trading.PortfolioHistory): PortfolioHistoryPoint[] {
-  const points: PortfolioHistoryPoint[] = [];
+export function mapPortfolioHistory(history: trading.PortfolioHistory): Market.PortfolioHistoryPoint[] {
+  const points: Market.PortfolioHistoryPoint[] = [];
   history.timestamp.forEach((seconds, i) => {
     // Alpaca sends null equity for days before the account held anything.
     const equity = optionalDec(history.equity[i]);

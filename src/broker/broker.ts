@@ -1,11 +1,4 @@
-import type {
-  BrokerAccount,
-  BrokerAsset,
-  BrokerPosition,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-} from '../domain/market';
+import type * as Market from '../domain/market';
 import type { Dec } from '../domain/money';
 import type { OrderIntent, OrderType, Side, TimeInForce } from '../domain/order';
 
@@ -88,21 +81,25 @@ export interface TradeUpdateHandlers {
 }
 
 export interface Broker {
-  /** 'alpaca' or 'ledger' — the ledger-only broker makes no network calls: it answers the clock and symbol checks locally, returns empty lists, and refuses orders and the account with LedgerOnlyError. */
+  /**
+   * 'alpaca' or 'ledger' — the ledger-only broker makes no network calls: it answers the clock and
+   * symbol checks locally, returns empty lists, and refuses orders and the account with
+   * LedgerOnlyError.
+   */
   readonly kind: 'alpaca' | 'ledger';
-  getAccount(): Promise<BrokerAccount>;
-  getClock(): Promise<MarketClock>;
-  getAsset(symbol: string): Promise<BrokerAsset>;
-  listAssets(): Promise<BrokerAsset[]>;
-  getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>>;
+  getAccount(): Promise<Market.BrokerAccount>;
+  getClock(): Promise<Market.MarketClock>;
+  getAsset(symbol: string): Promise<Market.BrokerAsset>;
+  listAssets(): Promise<Market.BrokerAsset[]>;
+  getSnapshots(symbols: readonly string[]): Promise<Map<string, Market.Snapshot>>;
   submitOrder(intent: OrderIntent): Promise<BrokerOrder>;
   /** Returns undefined when the broker has no order with this client_order_id. */
   getOrderByClientOrderId(clientOrderId: string): Promise<BrokerOrder | undefined>;
   getOrder(orderId: string): Promise<BrokerOrder>;
   listOrders(query: ListOrdersQuery): Promise<BrokerOrder[]>;
   cancelOrder(orderId: string): Promise<void>;
-  listPositions(): Promise<BrokerPosition[]>;
-  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]>;
+  listPositions(): Promise<Market.BrokerPosition[]>;
+  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<Market.PortfolioHistoryPoint[]>;
   streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription;
 }
 

@@ -1,13 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { BrokerError } from '../domain/errors';
-import type {
-  BrokerAccount,
-  BrokerAsset,
-  BrokerPosition,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-} from '../domain/market';
+import type * as Market from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
 
@@ -99,14 +92,14 @@ export class CachedBroker implements Broker {
   readonly kind: Broker['kind'];
   private readonly ttl: CacheTtls;
   private readonly now: () => number;
-  private readonly account: CachedValue<BrokerAccount>;
-  private readonly clock: CachedValue<MarketClock>;
-  private readonly assetList: CachedValue<BrokerAsset[]>;
-  private assetIndex?: { list: BrokerAsset[]; bySymbol: Map<string, BrokerAsset> };
-  private readonly assets: LRUCache<string, CachedValue<BrokerAsset>>;
+  private readonly account: CachedValue<Market.BrokerAccount>;
+  private readonly clock: CachedValue<Market.MarketClock>;
+  private readonly assetList: CachedValue<Market.BrokerAsset[]>;
+  private assetIndex?: { list: Market.BrokerAsset[]; bySymbol: Map<string, Market.BrokerAsset> };
+  private readonly assets: LRUCache<string, CachedValue<Market.BrokerAsset>>;
   private readonly unknownSymbols: LRUCache<string, Entry<BrokerError>>;
-  private readonly snapshots: LRUCache<string, Entry<Snapshot | undefined>>;
-  private readonly snapshotsInFlight: LRUCache<string, Promise<Snapshot | undefined>>;
+  private readonly snapshots: LRUCache<string, Entry<Market.Snapshot | undefined>>;
+  private readonly snapshotsInFlight: LRUCache<string, Promise<Market.Snapshot | undefined>>;
 
   constructor(
     private readonly inner: Broker,
@@ -125,14 +118,14 @@ export class CachedBroker implements Broker {
     this.assetList = new CachedValue(this.now);
   }
 
-  getAccount(): Promise<BrokerAccount> {
+  getAccount(): Promise<Market.BrokerAccount> {
     return this.account.get(
       () => this.inner.getAccount(),
       (_, at) => at + this.ttl.accountMs,
     );
   }
 
-  getClock(): Promise<MarketClock> {
+  getClock(): Promise<Market.MarketClock> {
     return this.clock.get(
       () => this.inner.getClock(),
       // Never serve "closed" past the open (or "open" past the close).
@@ -140,14 +133,14 @@ export class CachedBroker implements Broker {
     );
   }
 
-  listAssets(): Promise<BrokerAsset[]> {
+  listAssets(): Promise<Market.BrokerAsset[]> {
     return this.assetList.get(
       () => this.inner.listAssets(),
       (_, at) => at + this.ttl.assetsMs,
     );
   }
 
-  getAsset(symbol: string): Promise<BrokerAsset> {
+  getAsset(symbol: string): Promise<Market.BrokerAsset> {
     const key = symbol.trim().toUpperCase();
     const listed = this.listedAsset(key);
     if (listed) return Promise.resolve(listed);
@@ -180,11 +173,11 @@ export class CachedBroker implements Broker {
    * Quotes younger than the TTL come from the cache; the rest are asked for in one batch, and a
    * symbol another caller is already fetching is awaited rather than asked for again.
    */
-  async getSnapshots(symbols: readonly string[]): Promise<Map<string, Snapshot>> {
+  async getSnapshots(symbols: readonly string[]): Promise<Map<string, Market.Snapshot>> {
     const wanted = [...new Set(symbols.map((s) => s.trim().toUpperCase()).filter(Boolean))];
     const now = this.now();
     // Held here, not read back from the bounded caches, which may drop them before we answer.
-    const answers = new Map<string, Snapshot | undefined | Promise<Snapshot | undefined>>();
+    const answers = new Map<string, Market.Snapshot | undefined | Promise<Market.Snapshot | undefined>>();
     const missing: string[] = [];
     for (const symbol of wanted) {
       const cached = this.snapshots.get(symbol);
@@ -212,7 +205,7 @@ export class CachedBroker implements Broker {
         );
       }
     }
-    const result = new Map<string, Snapshot>();
+    const result = new Map<string, Market.Snapshot>();
     for (const symbol of wanted) {
       const snapshot = await answers.get(symbol);
       if (snapshot) result.set(symbol, snapshot);
@@ -249,11 +242,11 @@ export class CachedBroker implements Broker {
     }
   }
 
-  listPositions(): Promise<BrokerPosition[]> {
+  listPositions(): Promise<Market.BrokerPosition[]> {
     return this.inner.listPositions();
   }
 
-  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]> {
+  getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<Market.PortfolioHistoryPoint[]> {
     return this.inner.getPortfolioHistory(period);
   }
 
@@ -261,7 +254,7 @@ export class CachedBroker implements Broker {
     return this.inner.streamTradeUpdates(handlers);
   }
 
-  private listedAsset(symbol: string): BrokerAsset | undefined {
+  private listedAsset(symbol: string): Market.BrokerAsset | undefined {
     const list = this.assetList.fresh();
     if (!list) return undefined;
     if (this.assetIndex?.list !== list) {

@@ -1,12 +1,5 @@
 import { BrokerError, LedgerOnlyError } from '../domain/errors';
-import type {
-  BrokerAccount,
-  BrokerAsset,
-  BrokerPosition,
-  MarketClock,
-  PortfolioHistoryPoint,
-  Snapshot,
-} from '../domain/market';
+import type * as Market from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import type { Broker, BrokerOrder, ListOrdersQuery, TradeUpdateHandlers, TradeUpdateSubscription } from './broker';
 
@@ -30,7 +23,7 @@ export class LedgerBroker implements Broker {
     this.now = options.now ?? (() => new Date());
   }
 
-  getAccount(): Promise<BrokerAccount> {
+  getAccount(): Promise<Market.BrokerAccount> {
     return Promise.reject(new LedgerOnlyError('the account balance'));
   }
 
@@ -39,11 +32,11 @@ export class LedgerBroker implements Broker {
    * early closes are ignored — without a broker there is no calendar, and the clock only feeds
    * the "market closed" banner, never an order.
    */
-  async getClock(): Promise<MarketClock> {
+  async getClock(): Promise<Market.MarketClock> {
     return newYorkRegularHoursClock(this.now());
   }
 
-  async getAsset(symbol: string): Promise<BrokerAsset> {
+  async getAsset(symbol: string): Promise<Market.BrokerAsset> {
     const normalized = symbol.trim().toUpperCase();
     if (!US_TICKER.test(normalized)) {
       throw new BrokerError(
@@ -64,11 +57,11 @@ export class LedgerBroker implements Broker {
   }
 
   /** No asset list exists without a broker; symbol type-ahead offers nothing in ledger mode. */
-  async listAssets(): Promise<BrokerAsset[]> {
+  async listAssets(): Promise<Market.BrokerAsset[]> {
     return [];
   }
 
-  async getSnapshots(_symbols: readonly string[]): Promise<Map<string, Snapshot>> {
+  async getSnapshots(_symbols: readonly string[]): Promise<Map<string, Market.Snapshot>> {
     return new Map();
   }
 
@@ -93,11 +86,11 @@ export class LedgerBroker implements Broker {
     return Promise.reject(new LedgerOnlyError('canceling a broker order'));
   }
 
-  async listPositions(): Promise<BrokerPosition[]> {
+  async listPositions(): Promise<Market.BrokerPosition[]> {
     return [];
   }
 
-  async getPortfolioHistory(_period: '1M' | '1W' | '3M'): Promise<PortfolioHistoryPoint[]> {
+  async getPortfolioHistory(_period: '1M' | '1W' | '3M'): Promise<Market.PortfolioHistoryPoint[]> {
     return [];
   }
 
@@ -152,7 +145,7 @@ function addDays(year: number, month: number, day: number, offset: number) {
 
 const isWeekday = (weekday: number) => weekday >= 1 && weekday <= 5;
 
-export function newYorkRegularHoursClock(now: Date): MarketClock {
+export function newYorkRegularHoursClock(now: Date): Market.MarketClock {
   const local = newYorkParts(now);
   const today = addDays(local.year, local.month, local.day, 0);
   const tradingToday = isWeekday(today.weekday);

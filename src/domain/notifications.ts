@@ -67,7 +67,10 @@ export function traderChanged(userId: string): Notification {
 /** Reconciliation notices share one stream: an alert is posted before it is edited or resolved. */
 export const RECONCILE_STREAM = 'reconcile';
 
-/** Who delivers each topic: given the entry's payload, resolves once the outside world has been told (or throws to be retried). */
+/**
+ * Who delivers each topic: given the entry's payload, resolves once the outside world has been told
+ * (or throws to be retried).
+ */
 export type NotificationHandlers = Partial<
   Record<NotificationTopic, (payload: Record<string, unknown>) => Promise<unknown>>
 >;

@@ -166,7 +166,9 @@ function checkPrice(
   // A price typed for a type that ignores it would be silently dropped: a "limit" that isn't one.
   if (!needed && type !== undefined) {
     return {
-      error: `${ORDER_TYPE_NAMES[type]} order doesn’t use a ${label.toLowerCase()}: choose ${usedBy}, or clear this field.`,
+      error:
+        `${ORDER_TYPE_NAMES[type]} order doesn’t use a ${label.toLowerCase()}: ` +
+        `choose ${usedBy}, or clear this field.`,
     };
   }
   return { price };
@@ -216,7 +218,8 @@ function formatSharePrice(price: Dec): string {
 
 function unpricedMessage(symbol: string, maxOrderNotional: Dec, fractional: boolean): string {
   const checks = fractional
-    ? `the ${formatUsd(maxOrderNotional)} limit per order and Alpaca’s ${formatUsd(MIN_NOTIONAL)} minimum for fractional shares can’t be checked`
+    ? `the ${formatUsd(maxOrderNotional)} limit per order and ` +
+      `Alpaca’s ${formatUsd(MIN_NOTIONAL)} minimum for fractional shares can’t be checked`
     : `the ${formatUsd(maxOrderNotional)} limit per order can’t be checked`;
   return `We can’t price ${symbol} right now, so ${checks} — try again in a moment.`;
 }
@@ -225,7 +228,11 @@ function belowMinimumMessage(symbol: string, qty: Dec, unitPrice: Dec): string {
   const value = qty.times(unitPrice);
   const worth = value.lt(0.01) ? 'less than a cent' : `about ${formatUsd(value)}`;
   const fewest = MIN_NOTIONAL.div(unitPrice).toDecimalPlaces(MAX_QUANTITY_DECIMALS, Dec.ROUND_UP);
-  return `Alpaca needs at least ${formatUsd(MIN_NOTIONAL)} of value in a fractional order: ${formatQty(qty)} ${symbol} is worth ${worth}. Enter at least ${formatQty(fewest)} shares, or a whole number.`;
+  return (
+    `Alpaca needs at least ${formatUsd(MIN_NOTIONAL)} of value in a ` +
+    `fractional order: ${formatQty(qty)} ${symbol} is worth ${worth}. ` +
+    `Enter at least ${formatQty(fewest)} shares, or a whole number.`
+  );
 }
 
 export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext): OrderFormResult {
@@ -332,7 +339,8 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
   // The ledger fill is recorded at GMV ÷ quantity, in a price column (fills.price).
   if (ctx.ledgerOnly && gmv !== undefined && qty !== undefined && gmv.div(qty).gt(MAX_PRICE)) {
     errors.gmv ??=
-      `At ${formatUsd(gmv)} for ${formatShares(qty)} shares, each share would be recorded at about ${formatUsd(gmv.div(qty))}, ` +
+      `At ${formatUsd(gmv)} for ${formatShares(qty)} shares, ` +
+      `each share would be recorded at about ${formatUsd(gmv.div(qty))}, ` +
       `more than the books can hold (${formatUsd(MAX_PRICE)} a share at most). Check the GMV and the quantity.`;
   }
 
@@ -367,7 +375,9 @@ export function validateOrderForm(input: OrderFormInput, ctx: OrderFormContext):
       qty !== undefined && unitPrice !== undefined
         ? ` (${formatShares(qty)} shares at ${formatSharePrice(unitPrice)})`
         : '';
-    const message = `This order is worth about ${formatUsd(estimatedValue)}${basis}, above the ${formatUsd(ctx.maxOrderNotional)} limit per order.`;
+    const message =
+      `This order is worth about ${formatUsd(estimatedValue)}${basis}, ` +
+      `above the ${formatUsd(ctx.maxOrderNotional)} limit per order.`;
     if (ctx.ledgerOnly) errors.gmv ??= message;
     else if (notional !== undefined) errors.amount ??= message;
     else errors.quantity ??= message;

@@ -61,7 +61,9 @@ export function parsePortfolioCommand(raw: string): PortfolioCommand {
   if (name.length > MAX_PORTFOLIO_QUERY_LENGTH) {
     return {
       kind: 'invalid',
-      reason: `That is ${name.length.toLocaleString('en-US')} characters long; portfolio names have at most ${MAX_PORTFOLIO_QUERY_LENGTH}. Try \`/portfolio\` to see them all.`,
+      reason:
+        `That is ${name.length.toLocaleString('en-US')} characters long; ` +
+        `portfolio names have at most ${MAX_PORTFOLIO_QUERY_LENGTH}. Try \`/portfolio\` to see them all.`,
     };
   }
   return { kind: 'show', name };

@@ -131,7 +131,9 @@ export function positionFingerprint(
     .map((s) => `${portfolioNameKey(s.portfolioName)}=${s.qty.toDecimalPlaces(QTY_PLACES).toFixed()}`)
     .sort()
     .join(',');
-  return `${d.kind}|${d.booksQty.toDecimalPlaces(QTY_PLACES).toFixed()}|${d.brokerQty.toDecimalPlaces(QTY_PLACES).toFixed()}|${shares}`;
+  const books = d.booksQty.toDecimalPlaces(QTY_PLACES).toFixed();
+  const broker = d.brokerQty.toDecimalPlaces(QTY_PLACES).toFixed();
+  return `${d.kind}|${books}|${broker}|${shares}`;
 }
 
 /**

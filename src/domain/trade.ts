@@ -4,7 +4,10 @@ import { isTerminal, type OrderIntent, type OrderType, type Side, type TimeInFor
 /** Where a trade row came from: the earlier OMS, a Slack order, ledger-only mode, or a broker order we adopted. */
 export type TradeSource = 'legacy' | 'slack' | 'ledger' | 'adopted';
 
-/** Where a fill came from: the broker's stream or order poll, ledger-only mode, a backfilled legacy trade, or an audited book adjustment. */
+/**
+ * Where a fill came from: the broker's stream or order poll, ledger-only mode, a backfilled legacy
+ * trade, or an audited book adjustment.
+ */
 export type FillSource = 'broker' | 'ledger' | 'legacy' | 'adjustment';
 
 /** An order as the books hold it (a row of `trades`): decimals as Dec, side in the domain's spelling. */

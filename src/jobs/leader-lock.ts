@@ -10,7 +10,10 @@ export const DEFAULT_LEADER_RETRY_MS = 15_000;
 /** Spells "OMS_LEAD": a fixed key every instance of this app agrees on. */
 const LEADER_LOCK_KEY = 0x4f4d535f4c454144n;
 
-/** Is the lock held by this very session? pg_locks shows a bigint advisory key as two 32-bit halves, with objsubid 1. */
+/**
+ * Is the lock held by this very session? pg_locks shows a bigint advisory key as two 32-bit halves,
+ * with objsubid 1.
+ */
 const HOLDS_LEADER_LOCK = `select exists(
   select 1 from pg_locks
    where locktype = 'advisory' and pid = pg_backend_pid() and granted
@@ -62,7 +65,8 @@ class SoleInstance implements LeaderElection {
   async start(): Promise<void> {
     this.leading = true;
     this.logger.info(
-      'elected leader (SQLite: the only instance): this instance runs the reconcile scheduler and the trade_updates consumer',
+      'elected leader (SQLite: the only instance): ' +
+        'this instance runs the reconcile scheduler and the trade_updates consumer',
     );
     await this.handlers.onElected();
   }
@@ -193,7 +197,10 @@ class PostgresLeaderElection implements LeaderElection {
     }
   }
 
-  /** Proof, not liveness: a session that answers may still have lost the lock (or be a different backend behind a pooler). */
+  /**
+   * Proof, not liveness: a session that answers may still have lost the lock (or be a different
+   * backend behind a pooler).
+   */
   private async checkStillLeading(): Promise<void> {
     const session = this.session;
     if (!session) return;

@@ -86,7 +86,10 @@ export class OutboxWorker {
     this.wakeUp?.();
   }
 
-  /** Stops claiming; waits up to `timeoutMs` for deliveries under way (the rest keep their leases and are redelivered later). */
+  /**
+   * Stops claiming; waits up to `timeoutMs` for deliveries under way (the rest keep their leases
+   * and are redelivered later).
+   */
   async stop(timeoutMs = 5_000): Promise<void> {
     this.running = false;
     this.wakeUp?.();
@@ -123,7 +126,10 @@ export class OutboxWorker {
     }
   }
 
-  /** Lease holders that were processes on this host and are gone (a crash, a kill): their deliveries are ours to redo. */
+  /**
+   * Lease holders that were processes on this host and are gone (a crash, a kill): their deliveries
+   * are ours to redo.
+   */
   private async holdersKnownDead(): Promise<string[]> {
     if (Date.now() - this.deadHoldersCheckedAt >= DEAD_HOLDER_CHECK_MS) {
       this.deadHoldersCheckedAt = Date.now();

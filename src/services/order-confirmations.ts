@@ -17,7 +17,10 @@ export class OrderConfirmations {
     return (await this.trades.findById(tradeId)) ?? undefined;
   }
 
-  /** Where the confirmation was posted, so later states edit it in place. Tells nobody (nothing a trader sees changed). */
+  /**
+   * Where the confirmation was posted, so later states edit it in place. Tells nobody (nothing a
+   * trader sees changed).
+   */
   recordMessage(tradeId: number, channelId: string, ts: string): Promise<Trade> {
     return this.trades.update(tradeId, { slackChannelId: channelId, slackMessageTs: ts });
   }

@@ -159,7 +159,9 @@ export class OrderEntryService {
         ? {
             ok: false,
             errors: {
-              symbol: `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). Nothing was sent — please submit again.`,
+              symbol:
+                `We couldn’t check ${symbol} with Alpaca just now (${lookup.reason}). ` +
+                'Nothing was sent — please submit again.',
             },
           }
         : held?.unpriced
@@ -249,14 +251,20 @@ function sellRefusal(
   if (order.notional) {
     if (!price) return unpricedHoldingSentence(portfolio, order.symbol);
     if (order.notional.gt(sellable.qty.times(price))) {
-      return `${portfolio} can sell at most about ${formatUsd(Dec.max(sellable.qty.times(price), 0))} of ${order.symbol} (${held} shares) once its open sell orders are counted.`;
+      return (
+        `${portfolio} can sell at most about ${formatUsd(Dec.max(sellable.qty.times(price), 0))} ` +
+        `of ${order.symbol} (${held} shares) once its open sell orders are counted.`
+      );
     }
   }
   return undefined;
 }
 
 function unpricedHoldingSentence(portfolio: string, symbol: string): string {
-  return `We can’t price ${symbol} right now, so we can’t check this sell against what ${portfolio} holds. Nothing was sent — try again in a moment.`;
+  return (
+    `We can’t price ${symbol} right now, so we can’t check this sell against what ${portfolio} holds. ` +
+    'Nothing was sent — try again in a moment.'
+  );
 }
 
 /** Rejects with a BrokerError('unavailable') when `promise` takes longer than `ms`. */

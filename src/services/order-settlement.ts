@@ -126,8 +126,10 @@ export class OrderSettler {
         errorCode: 'not_sent',
         errorMessage:
           row.status === 'pending_submit'
-            ? 'The app restarted before this order reached Alpaca, and it is too old to send now. Nothing was placed — place it again if you still want it.'
-            : 'Alpaca never showed this order after a failed submission, so it was not placed. Place it again if you still want it.',
+            ? 'The app restarted before this order reached Alpaca, and it is too old to send now. ' +
+              'Nothing was placed — place it again if you still want it.'
+            : 'Alpaca never showed this order after a failed submission, so it was not placed. ' +
+              'Place it again if you still want it.',
       },
       (t) => t.submitLeaseOwner === owner && t.status === row.status && !t.alpacaOrderId,
     );
@@ -147,7 +149,10 @@ export class OrderSettler {
     }
   }
 
-  /** The broker's orders since the oldest row, by client_order_id; empty (each row looked up alone) if the list fails. */
+  /**
+   * The broker's orders since the oldest row, by client_order_id; empty (each row looked up alone)
+   * if the list fails.
+   */
   private async listOrdersFor(rows: readonly Trade[], counts: SettleResult): Promise<Map<string, BrokerOrder>> {
     const requests = { count: 0 };
     try {

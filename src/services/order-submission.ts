@@ -124,7 +124,8 @@ export class OrderSubmitter {
             submittedAt: trade.submittedAt ?? this.now(),
             errorCode: error.kind,
             errorMessage:
-              'Alpaca didn’t answer and we couldn’t confirm the order. It may or may not have been placed: we keep checking and will update this message.',
+              'Alpaca didn’t answer and we couldn’t confirm the order. ' +
+              'It may or may not have been placed: we keep checking and will update this message.',
           }
         : {
             status:

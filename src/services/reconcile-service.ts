@@ -39,7 +39,10 @@ import type { Logger } from '../logger';
 import { listOrdersSince, oldestOrderTime } from './order-listing';
 import type { SettleOptions, SettleResult } from './order-settlement';
 
-/** Broker orders that changed more recently than this are left for the next run: their updates may still be on the way. */
+/**
+ * Broker orders that changed more recently than this are left for the next run: their updates may
+ * still be on the way.
+ */
 const DEFAULT_QUIET_MS = 5_000;
 /** Pause before the second, confirming read of positions, so fills in flight can land. */
 const DEFAULT_CONFIRM_DELAY_MS = 1_000;
@@ -184,7 +187,10 @@ export class ReconcileService {
     return { run, previousOutcome, created, changed, unchanged, resolved };
   }
 
-  /** Open findings no alert was posted for (no channel configured then, or Slack refused): the next alert shows them. */
+  /**
+   * Open findings no alert was posted for (no channel configured then, or Slack refused): the next
+   * alert shows them.
+   */
   openFindingsWithoutAlert(): Promise<StoredDiscrepancy[]> {
     return this.repository.openWithoutAlert();
   }
@@ -256,17 +262,21 @@ export class ReconcileService {
     } catch (err) {
       return {
         ok: false,
-        message: `Alpaca could not be asked for the ${finding.symbol} position (${describeError(err)}). Nothing was changed — try again shortly.`,
+        message:
+          `Alpaca could not be asked for the ${finding.symbol} position (${describeError(err)}). ` +
+          'Nothing was changed — try again shortly.',
       };
     }
     const brokerQty = position?.qty ?? dec(0);
     const booksTotal = await this.repository.bookTotal(finding.symbol);
     const { qty, side } = adjustmentToMatch(booksTotal, brokerQty);
-    if (qty.isZero())
+    if (qty.isZero()) {
+      const held = formatQty(brokerQty);
       return {
         ok: false,
-        message: `The books already hold ${formatQty(brokerQty)} ${finding.symbol}, as Alpaca does; nothing was changed.`,
+        message: `The books already hold ${held} ${finding.symbol}, as Alpaca does; nothing was changed.`,
       };
+    }
 
     const portfolio = await this.portfolios.ensure(request.portfolioName.trim() || DEFAULT_PORTFOLIO, request.userId);
     const price = position?.avgEntryPrice ?? (await this.repository.averageBuyPrice(finding.symbol)) ?? dec(0);
@@ -287,7 +297,9 @@ export class ReconcileService {
         ok: true,
         created: false,
         adjustment,
-        message: `This request already booked ${signed} ${finding.symbol} into ${adjustment.portfolioName}; nothing more was changed.`,
+        message:
+          `This request already booked ${signed} ${finding.symbol} into ${adjustment.portfolioName}; ` +
+          'nothing more was changed.',
       };
     this.logger.info(
       {
@@ -304,7 +316,9 @@ export class ReconcileService {
       ok: true,
       created: true,
       adjustment,
-      message: `Booked ${signed} ${finding.symbol} into ${portfolio.name}; the books now hold ${formatQty(brokerQty)}, as Alpaca does.`,
+      message:
+        `Booked ${signed} ${finding.symbol} into ${portfolio.name}; ` +
+        `the books now hold ${formatQty(brokerQty)}, as Alpaca does.`,
     };
   }
 
@@ -545,7 +559,10 @@ export class ReconcileService {
     );
   }
 
-  /** One order or adjustment the books can't take never fails the run: it is logged and tried again next run. True when it went through. */
+  /**
+   * One order or adjustment the books can't take never fails the run: it is logged and tried again
+   * next run. True when it went through.
+   */
   private async isolated(context: Record<string, unknown>, work: () => Promise<unknown>): Promise<boolean> {
     try {
       await work();

@@ -1,3 +1,11 @@
+import type {
+  AllMiddlewareArgs,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+  SlackCommandMiddlewareArgs,
+  StaticSelectAction,
+} from '@slack/bolt';
 import type { Config } from '../config';
 import type { ReconcileTrigger } from '../domain/reconciliation';
 import type { InFlightWork } from '../lifecycle';
@@ -37,3 +45,12 @@ export interface ListenerDeps {
     trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'>;
   }): Promise<SlackMessage>;
 }
+
+/** What Bolt hands a button's listener (every surface's buttons take the same). */
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** What Bolt hands a static select's listener. */
+export type SelectArgs = SlackActionMiddlewareArgs<BlockAction<StaticSelectAction>> & AllMiddlewareArgs;
+
+/** What Bolt hands a slash command's listener. */
+export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;

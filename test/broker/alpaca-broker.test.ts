@@ -308,46 +308,50 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
     expect(history[1]?.at.getTime()).toBe(Math.floor((now - day) / 1000) * 1000);
   });
 
-  it('with the read queue full, still sends an order and its client_order_id lookups first, and refuses a flood of reads at once', async () => {
-    const intervalMs = 2_000;
-    // 6 requests per window, 2 of them kept for orders: 4 reads go, 2 wait, the rest are refused.
-    const { standIn, broker } = await setUp({}, undefined, {
-      pacing: { limit: 6, intervalMs, reservedForOrders: 2, maxQueuedReads: 2 },
-    });
-    const accountRequests = () => standIn.requestCount({ method: 'GET', path: '/v2/account' });
-    const lookups = () => standIn.requests.filter((r) => r.path === '/v2/orders:by_client_order_id');
-    const began = Date.now();
-    const flood = Array.from({ length: 10 }, () => broker.getAccount());
+  it(
+    'with the read queue full, still sends an order and its client_order_id lookups first, ' +
+      'and refuses a flood of reads at once',
+    async () => {
+      const intervalMs = 2_000;
+      // 6 requests per window, 2 of them kept for orders: 4 reads go, 2 wait, the rest are refused.
+      const { standIn, broker } = await setUp({}, undefined, {
+        pacing: { limit: 6, intervalMs, reservedForOrders: 2, maxQueuedReads: 2 },
+      });
+      const accountRequests = () => standIn.requestCount({ method: 'GET', path: '/v2/account' });
+      const lookups = () => standIn.requests.filter((r) => r.path === '/v2/orders:by_client_order_id');
+      const began = Date.now();
+      const flood = Array.from({ length: 10 }, () => broker.getAccount());
 
-    const refused = await Promise.all(flood.slice(6).map((read) => brokerFailure(read)));
-    for (const err of refused)
-      expect(err).toMatchObject({ kind: 'rate_limited', message: PACER_BUSY_MESSAGE, ambiguous: false });
-    expect(Date.now() - began).toBeLessThan(intervalMs / 4);
-    await Promise.all(flood.slice(0, 4));
-    expect(accountRequests()).toBe(4);
+      const refused = await Promise.all(flood.slice(6).map((read) => brokerFailure(read)));
+      for (const err of refused)
+        expect(err).toMatchObject({ kind: 'rate_limited', message: PACER_BUSY_MESSAGE, ambiguous: false });
+      expect(Date.now() - began).toBeLessThan(intervalMs / 4);
+      await Promise.all(flood.slice(0, 4));
+      expect(accountRequests()).toBe(4);
 
-    const intent = marketBuy('AAPL', '1');
-    const placed = await broker.submitOrder(intent);
-    expect((await broker.getOrderByClientOrderId(intent.clientOrderId))?.id).toBe(placed.id);
-    expect(Date.now() - began).toBeLessThan(intervalMs / 2);
-    expect(accountRequests()).toBe(4);
-    expect(standIn.requestCount({ method: 'POST', path: '/v2/orders' })).toBe(1);
+      const intent = marketBuy('AAPL', '1');
+      const placed = await broker.submitOrder(intent);
+      expect((await broker.getOrderByClientOrderId(intent.clientOrderId))?.id).toBe(placed.id);
+      expect(Date.now() - began).toBeLessThan(intervalMs / 2);
+      expect(accountRequests()).toBe(4);
+      expect(standIn.requestCount({ method: 'POST', path: '/v2/orders' })).toBe(1);
 
-    // The window is now full: the next lookup is paced too, and still goes ahead of the queued reads.
-    const [again, ...queued] = await Promise.all([
-      broker.getOrderByClientOrderId(intent.clientOrderId),
-      flood[4],
-      flood[5],
-    ]);
-    expect(again?.id).toBe(placed.id);
-    expect(queued.map((account) => account?.accountNumber)).toEqual(['PA3STANDIN00', 'PA3STANDIN00']);
-    const firstRead = standIn.requests.find((r) => r.path === '/v2/account')!;
-    const secondLookup = lookups()[1]!;
-    expect(secondLookup.at - firstRead.at).toBeGreaterThanOrEqual(intervalMs - 100);
-    const queuedReads = standIn.requests.filter((r) => r.path === '/v2/account').slice(4);
-    for (const read of queuedReads)
-      expect(standIn.requests.indexOf(read)).toBeGreaterThan(standIn.requests.indexOf(secondLookup));
-  });
+      // The window is now full: the next lookup is paced too, and still goes ahead of the queued reads.
+      const [again, ...queued] = await Promise.all([
+        broker.getOrderByClientOrderId(intent.clientOrderId),
+        flood[4],
+        flood[5],
+      ]);
+      expect(again?.id).toBe(placed.id);
+      expect(queued.map((account) => account?.accountNumber)).toEqual(['PA3STANDIN00', 'PA3STANDIN00']);
+      const firstRead = standIn.requests.find((r) => r.path === '/v2/account')!;
+      const secondLookup = lookups()[1]!;
+      expect(secondLookup.at - firstRead.at).toBeGreaterThanOrEqual(intervalMs - 100);
+      const queuedReads = standIn.requests.filter((r) => r.path === '/v2/account').slice(4);
+      for (const read of queuedReads)
+        expect(standIn.requests.indexOf(read)).toBeGreaterThan(standIn.requests.indexOf(secondLookup));
+    },
+  );
 
   it('behind CachedBroker, sends one clock request for 10 rapid calls', async () => {
     const { standIn, broker } = await setUp();

@@ -118,7 +118,8 @@ describe('toBrokerError', () => {
     );
     expect(err.kind).toBe('rejected');
     expect(err.message).toBe(
-      'Alpaca rejected the order: invalid limit_price 11.055. sub-penny increment does not fulfill minimum pricing criteria.',
+      'Alpaca rejected the order: invalid limit_price 11.055. ' +
+        'sub-penny increment does not fulfill minimum pricing criteria.',
     );
   });
 
@@ -194,7 +195,8 @@ describe('toBrokerError', () => {
     expect(onPost.kind).toBe('unavailable');
     expect(onPost.ambiguous).toBe(true);
     expect(onPost.message).toBe(
-      "We couldn't confirm the order with Alpaca (server error, HTTP 500). It may still have gone through, so it has to be checked before trying again.",
+      "We couldn't confirm the order with Alpaca (server error, HTTP 500). " +
+        'It may still have gone through, so it has to be checked before trying again.',
     );
     expect(onGet.kind).toBe('unavailable');
     expect(onGet.ambiguous).toBe(false);

@@ -258,42 +258,49 @@ describe('CachedBroker', () => {
     expect(count('getSnapshots')).toBe(2);
   });
 
-  it('keeps at most the configured number of quotes, dropping the least recently used, and still answers a larger batch', async () => {
-    const { broker, calls, count, start } = fakeBroker();
-    const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { snapshots: 2 } });
-    await cached.getSnapshots(['AAPL', 'MSFT']);
-    await cached.getSnapshots(['TSLA']);
-    await cached.getSnapshots(['MSFT']);
-    expect(count('getSnapshots')).toBe(2);
-    await cached.getSnapshots(['AAPL']);
-    expect(count('getSnapshots')).toBe(3);
-    expect(calls.getSnapshots?.[2]?.[0]).toEqual(['AAPL']);
+  it(
+    'keeps at most the configured number of quotes, ' +
+      'dropping the least recently used, and still answers a larger batch',
+    async () => {
+      const { broker, calls, count, start } = fakeBroker();
+      const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { snapshots: 2 } });
+      await cached.getSnapshots(['AAPL', 'MSFT']);
+      await cached.getSnapshots(['TSLA']);
+      await cached.getSnapshots(['MSFT']);
+      expect(count('getSnapshots')).toBe(2);
+      await cached.getSnapshots(['AAPL']);
+      expect(count('getSnapshots')).toBe(3);
+      expect(calls.getSnapshots?.[2]?.[0]).toEqual(['AAPL']);
 
-    const wide = await cached.getSnapshots(['A', 'B', 'C', 'D', 'E']);
-    expect([...wide.keys()]).toEqual(['A', 'B', 'C', 'D', 'E']);
-  });
+      const wide = await cached.getSnapshots(['A', 'B', 'C', 'D', 'E']);
+      expect([...wide.keys()]).toEqual(['A', 'B', 'C', 'D', 'E']);
+    },
+  );
 
-  it('bounds the quotes in flight too: a caller for an evicted one asks again, and every caller gets its answer', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const { broker, calls, count, start } = fakeBroker({
-      getSnapshots: async (symbols) => {
-        await gate;
-        return new Map(symbols.map((s) => [s, snapshot(s)]));
-      },
-    });
-    const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { snapshots: 2 } });
-    const first = cached.getSnapshots(['AAPL', 'MSFT', 'TSLA']);
-    const second = cached.getSnapshots(['AAPL', 'TSLA']);
-    release();
-    const results = await Promise.all([first, second]);
-    expect(results.map((r) => [...r.keys()])).toEqual([
-      ['AAPL', 'MSFT', 'TSLA'],
-      ['AAPL', 'TSLA'],
-    ]);
-    expect(count('getSnapshots')).toBe(2);
-    expect(calls.getSnapshots?.[1]?.[0]).toEqual(['AAPL']);
-  });
+  it(
+    'bounds the quotes in flight too: ' + 'a caller for an evicted one asks again, and every caller gets its answer',
+    async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { broker, calls, count, start } = fakeBroker({
+        getSnapshots: async (symbols) => {
+          await gate;
+          return new Map(symbols.map((s) => [s, snapshot(s)]));
+        },
+      });
+      const cached = new CachedBroker(broker, { now: clockAt(start).now, maxEntries: { snapshots: 2 } });
+      const first = cached.getSnapshots(['AAPL', 'MSFT', 'TSLA']);
+      const second = cached.getSnapshots(['AAPL', 'TSLA']);
+      release();
+      const results = await Promise.all([first, second]);
+      expect(results.map((r) => [...r.keys()])).toEqual([
+        ['AAPL', 'MSFT', 'TSLA'],
+        ['AAPL', 'TSLA'],
+      ]);
+      expect(count('getSnapshots')).toBe(2);
+      expect(calls.getSnapshots?.[1]?.[0]).toEqual(['AAPL']);
+    },
+  );
 
   it('keeps at most the configured number of assets looked up one by one', async () => {
     const { broker, count, start } = fakeBroker();

@@ -31,23 +31,26 @@ for (const kind of testDatabaseTargets()) {
       db = undefined;
     });
 
-    it('applies the migrations, says which, and then says it is up to date — without Slack or Alpaca settings', async () => {
-      db = await kind.create();
-      const first = await migrateCli(databaseUrlOf(db));
-      expect(first.code, first.stderr).toBe(0);
-      for (const { name } of MIGRATIONS) expect(first.stdout).toContain(name);
+    it(
+      'applies the migrations, says which, ' + 'and then says it is up to date — without Slack or Alpaca settings',
+      async () => {
+        db = await kind.create();
+        const first = await migrateCli(databaseUrlOf(db));
+        expect(first.code, first.stderr).toBe(0);
+        for (const { name } of MIGRATIONS) expect(first.stdout).toContain(name);
 
-      const again = await migrateCli(databaseUrlOf(db));
-      expect(again.code, again.stderr).toBe(0);
-      expect(again.stdout).toMatch(/already up to date/);
+        const again = await migrateCli(databaseUrlOf(db));
+        expect(again.code, again.stderr).toBe(0);
+        expect(again.stdout).toMatch(/already up to date/);
 
-      const orm = await initORM(db.target);
-      try {
-        expect((await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
-      } finally {
-        await orm.close(true);
-      }
-    });
+        const orm = await initORM(db.target);
+        try {
+          expect((await orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false })).trim()).toBe('');
+        } finally {
+          await orm.close(true);
+        }
+      },
+    );
   });
 }
 

@@ -268,96 +268,100 @@ for (const kind of testDatabaseTargets()) {
           .map((r) => r.portfolio_name)
           .sort();
 
-      it('one portfolio per name that looks the same (the earliest kept), every copy of a name rewritten, positions refolded', async () => {
-        db = await kind.create();
-        const orm = await open();
-        await seedOldBooks(orm, [
-          ['Growth', 'AAPL', 10, 100],
-          ['Grow\u200Bth', 'AAPL', 10, 200],
-          ['Cafe\u0301', 'MSFT', 1, 400],
-          ['Growth  Fund', 'SPY', 2, 500],
-          ['Income', 'TSLA', 3, 100],
-          ['CAF\u00c9', 'MSFT', 1, 410],
-        ]);
-        const knex = orm.em.getKnex();
-        await knex('book_adjustments').insert({
-          portfolio_name: 'Grow\u200Bth',
-          symbol: 'AAPL',
-          qty: 0,
-          price: 1,
-          reason: 'test',
-          user_id: 'U01',
-          created_at: at(9),
-        });
-        await knex('user_preferences').insert([
-          { user_id: 'U02', home_portfolio_id: 2, updated_at: at(9) },
-          { user_id: 'U06', home_portfolio_id: 6, updated_at: at(9) },
-          { user_id: 'U04', home_portfolio_id: 4, updated_at: at(9) },
-        ]);
-
-        expect(await migrateToLatest(orm)).toEqual(AFTER);
-
-        const portfolios = await new PortfolioRepository(orm).list();
-        expect(portfolios.map((p) => [p.id, p.name, p.createdBy])).toEqual([
-          [3, 'Caf\u00e9', 'U03'],
-          [1, 'Growth', 'U01'],
-          [4, 'Growth Fund', 'U04'],
-          [5, 'Income', 'U05'],
-        ]);
-        const keys = (await knex('portfolios').select('id', 'name_key').orderBy('id')) as {
-          id: number;
-          name_key: string;
-        }[];
-        expect(keys.map((k) => k.name_key)).toEqual(['growth', 'caf\u00e9', 'growth fund', 'income']);
-        // Whoever had a merged portfolio on their Home tab now has the one it merged into.
-        const preferences = (await knex('user_preferences')
-          .select('user_id', 'home_portfolio_id')
-          .orderBy('user_id')) as { user_id: string; home_portfolio_id: number }[];
-        expect(preferences.map((p) => [p.user_id, Number(p.home_portfolio_id)])).toEqual([
-          ['U02', 1],
-          ['U04', 4],
-          ['U06', 3],
-        ]);
-
-        // Copies keep their case (lookups ignore it) but lose invisible differences.
-        for (const table of ['trades', 'fills'])
-          expect(await distinct(orm, table), table).toEqual([
-            'CAF\u00c9',
-            'Caf\u00e9',
-            'Growth',
-            'Growth Fund',
-            'Income',
+      it(
+        'one portfolio per name that looks the same (the earliest kept), ' +
+          'every copy of a name rewritten, positions refolded',
+        async () => {
+          db = await kind.create();
+          const orm = await open();
+          await seedOldBooks(orm, [
+            ['Growth', 'AAPL', 10, 100],
+            ['Grow\u200Bth', 'AAPL', 10, 200],
+            ['Cafe\u0301', 'MSFT', 1, 400],
+            ['Growth  Fund', 'SPY', 2, 500],
+            ['Income', 'TSLA', 3, 100],
+            ['CAF\u00c9', 'MSFT', 1, 410],
           ]);
-        expect(await distinct(orm, 'book_adjustments')).toEqual(['Growth']);
-
-        const positions = new PositionRepository(orm);
-        const openPositions = async () =>
-          (await positions.listOpen()).map((p) => [
-            p.portfolioKey,
-            p.symbol,
-            p.qty.toFixed(),
-            p.costBasis.toFixed(),
-            p.fillCount,
+          const knex = orm.em.getKnex();
+          await knex('book_adjustments').insert({
+            portfolio_name: 'Grow\u200Bth',
+            symbol: 'AAPL',
+            qty: 0,
+            price: 1,
+            reason: 'test',
+            user_id: 'U01',
+            created_at: at(9),
+          });
+          await knex('user_preferences').insert([
+            { user_id: 'U02', home_portfolio_id: 2, updated_at: at(9) },
+            { user_id: 'U06', home_portfolio_id: 6, updated_at: at(9) },
+            { user_id: 'U04', home_portfolio_id: 4, updated_at: at(9) },
           ]);
-        const migrated = await openPositions();
-        expect(migrated).toEqual([
-          ['caf\u00e9', 'MSFT', '2', '810', 2],
-          ['growth', 'AAPL', '20', '3000', 2],
-          ['growth fund', 'SPY', '2', '1000', 1],
-          ['income', 'TSLA', '3', '300', 1],
-        ]);
-        await positions.rebuild();
-        expect(await openPositions()).toEqual(migrated);
 
-        // What a trader types finds the merged portfolio and all of its holdings.
-        const lookups = new PortfolioRepository(orm);
-        expect((await lookups.findByName('Grow\u200Bth'))?.id).toBe(1);
-        expect((await positions.listForPortfolio('GROWTH')).map((p) => p.qty.toFixed())).toEqual(['20']);
-        expect((await lookups.findByName('growth  fund'))?.id).toBe(4);
+          expect(await migrateToLatest(orm)).toEqual(AFTER);
 
-        expect(await migrateToLatest(orm)).toEqual([]);
-        expect(await schemaDrift(orm)).toBe('');
-      });
+          const portfolios = await new PortfolioRepository(orm).list();
+          expect(portfolios.map((p) => [p.id, p.name, p.createdBy])).toEqual([
+            [3, 'Caf\u00e9', 'U03'],
+            [1, 'Growth', 'U01'],
+            [4, 'Growth Fund', 'U04'],
+            [5, 'Income', 'U05'],
+          ]);
+          const keys = (await knex('portfolios').select('id', 'name_key').orderBy('id')) as {
+            id: number;
+            name_key: string;
+          }[];
+          expect(keys.map((k) => k.name_key)).toEqual(['growth', 'caf\u00e9', 'growth fund', 'income']);
+          // Whoever had a merged portfolio on their Home tab now has the one it merged into.
+          const preferences = (await knex('user_preferences')
+            .select('user_id', 'home_portfolio_id')
+            .orderBy('user_id')) as { user_id: string; home_portfolio_id: number }[];
+          expect(preferences.map((p) => [p.user_id, Number(p.home_portfolio_id)])).toEqual([
+            ['U02', 1],
+            ['U04', 4],
+            ['U06', 3],
+          ]);
+
+          // Copies keep their case (lookups ignore it) but lose invisible differences.
+          for (const table of ['trades', 'fills'])
+            expect(await distinct(orm, table), table).toEqual([
+              'CAF\u00c9',
+              'Caf\u00e9',
+              'Growth',
+              'Growth Fund',
+              'Income',
+            ]);
+          expect(await distinct(orm, 'book_adjustments')).toEqual(['Growth']);
+
+          const positions = new PositionRepository(orm);
+          const openPositions = async () =>
+            (await positions.listOpen()).map((p) => [
+              p.portfolioKey,
+              p.symbol,
+              p.qty.toFixed(),
+              p.costBasis.toFixed(),
+              p.fillCount,
+            ]);
+          const migrated = await openPositions();
+          expect(migrated).toEqual([
+            ['caf\u00e9', 'MSFT', '2', '810', 2],
+            ['growth', 'AAPL', '20', '3000', 2],
+            ['growth fund', 'SPY', '2', '1000', 1],
+            ['income', 'TSLA', '3', '300', 1],
+          ]);
+          await positions.rebuild();
+          expect(await openPositions()).toEqual(migrated);
+
+          // What a trader types finds the merged portfolio and all of its holdings.
+          const lookups = new PortfolioRepository(orm);
+          expect((await lookups.findByName('Grow\u200Bth'))?.id).toBe(1);
+          expect((await positions.listForPortfolio('GROWTH')).map((p) => p.qty.toFixed())).toEqual(['20']);
+          expect((await lookups.findByName('growth  fund'))?.id).toBe(4);
+
+          expect(await migrateToLatest(orm)).toEqual([]);
+          expect(await schemaDrift(orm)).toBe('');
+        },
+      );
 
       it('books whose names are already in normal form are left exactly as they were', async () => {
         db = await kind.create();

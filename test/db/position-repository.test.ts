@@ -71,31 +71,39 @@ for (const kind of testDatabaseTargets()) {
       await em.nativeDelete(TradeEntity, {});
     });
 
-    it('recording a fill updates its position in the same step: partial sells, a round trip to zero, then a fresh start', async () => {
-      await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('100') }));
-      await recordFill(fill({ side: 'buy', qty: dec('30'), price: dec('120') }));
-      await recordFill(fill({ side: 'sell', qty: dec('15'), price: dec('130') }));
-      let [aapl] = await positions.listForPortfolio('Growth');
-      expect(aapl).toMatchObject({ portfolioKey: 'growth', symbol: 'AAPL', fillCount: 3 });
-      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
-        '25',
-        '2875',
-        '225',
-      ]);
+    it(
+      'recording a fill updates its position in the same step: ' +
+        'partial sells, a round trip to zero, then a fresh start',
+      async () => {
+        await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('100') }));
+        await recordFill(fill({ side: 'buy', qty: dec('30'), price: dec('120') }));
+        await recordFill(fill({ side: 'sell', qty: dec('15'), price: dec('130') }));
+        let [aapl] = await positions.listForPortfolio('Growth');
+        expect(aapl).toMatchObject({ portfolioKey: 'growth', symbol: 'AAPL', fillCount: 3 });
+        expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
+          '25',
+          '2875',
+          '225',
+        ]);
 
-      await recordFill(fill({ side: 'sell', qty: dec('25'), price: dec('100') }));
-      [aapl] = await positions.listForPortfolio('growth');
-      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual(['0', '0', '-150']);
-      expect(await positions.listOpen()).toEqual([]);
+        await recordFill(fill({ side: 'sell', qty: dec('25'), price: dec('100') }));
+        [aapl] = await positions.listForPortfolio('growth');
+        expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
+          '0',
+          '0',
+          '-150',
+        ]);
+        expect(await positions.listOpen()).toEqual([]);
 
-      await recordFill(fill({ side: 'buy', qty: dec('2.5'), price: dec('200.123456') }));
-      [aapl] = await positions.listForPortfolio('GROWTH ');
-      expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
-        '2.5',
-        '500.30864',
-        '-150',
-      ]);
-    });
+        await recordFill(fill({ side: 'buy', qty: dec('2.5'), price: dec('200.123456') }));
+        [aapl] = await positions.listForPortfolio('GROWTH ');
+        expect([aapl!.qty.toFixed(), aapl!.costBasis.toFixed(), aapl!.realizedPnl.toFixed()]).toEqual([
+          '2.5',
+          '500.30864',
+          '-150',
+        ]);
+      },
+    );
 
     it('a redelivered execution changes nothing', async () => {
       const first = fill({ side: 'buy', qty: dec('3'), price: dec('10') });
@@ -133,22 +141,25 @@ for (const kind of testDatabaseTargets()) {
       expect([list[0]!.qty.toFixed(), list[0]!.realizedPnl.toFixed()]).toEqual(['3', '2']);
     });
 
-    it('names that only look different are one portfolio: invisible characters, decomposed accents, double spaces', async () => {
-      await recordFill(fill({ side: 'buy', qty: dec('4'), price: dec('10'), portfolioName: 'Grow\u200Bth' }));
-      await recordFill(fill({ side: 'sell', qty: dec('1'), price: dec('12'), portfolioName: 'Growth' }));
-      await recordFill(fill({ side: 'buy', qty: dec('2'), price: dec('10'), portfolioName: 'Cafe\u0301' }));
-      await recordFill(fill({ side: 'buy', qty: dec('3'), price: dec('10'), portfolioName: 'Caf\u00e9' }));
-      await recordFill(fill({ side: 'buy', qty: dec('5'), price: dec('10'), portfolioName: 'Growth  Fund' }));
-      await recordFill(fill({ side: 'buy', qty: dec('6'), price: dec('10'), portfolioName: 'Growth Fund' }));
-      const held = async (name: string) =>
-        (await positions.listForPortfolio(name)).map((p) => [p.portfolioKey, p.qty.toFixed()]);
-      expect(await held('Growth')).toEqual([['growth', '3']]);
-      expect(await held('caf\u00e9')).toEqual([['caf\u00e9', '5']]);
-      expect(await held('growth fund')).toEqual([['growth fund', '11']]);
-      const incremental = comparable(await allPositions(orm));
-      await positions.rebuild();
-      expect(comparable(await allPositions(orm))).toEqual(incremental);
-    });
+    it(
+      'names that only look different are one portfolio: ' + 'invisible characters, decomposed accents, double spaces',
+      async () => {
+        await recordFill(fill({ side: 'buy', qty: dec('4'), price: dec('10'), portfolioName: 'Grow\u200Bth' }));
+        await recordFill(fill({ side: 'sell', qty: dec('1'), price: dec('12'), portfolioName: 'Growth' }));
+        await recordFill(fill({ side: 'buy', qty: dec('2'), price: dec('10'), portfolioName: 'Cafe\u0301' }));
+        await recordFill(fill({ side: 'buy', qty: dec('3'), price: dec('10'), portfolioName: 'Caf\u00e9' }));
+        await recordFill(fill({ side: 'buy', qty: dec('5'), price: dec('10'), portfolioName: 'Growth  Fund' }));
+        await recordFill(fill({ side: 'buy', qty: dec('6'), price: dec('10'), portfolioName: 'Growth Fund' }));
+        const held = async (name: string) =>
+          (await positions.listForPortfolio(name)).map((p) => [p.portfolioKey, p.qty.toFixed()]);
+        expect(await held('Growth')).toEqual([['growth', '3']]);
+        expect(await held('caf\u00e9')).toEqual([['caf\u00e9', '5']]);
+        expect(await held('growth fund')).toEqual([['growth fund', '11']]);
+        const incremental = comparable(await allPositions(orm));
+        await positions.rebuild();
+        expect(comparable(await allPositions(orm))).toEqual(incremental);
+      },
+    );
 
     it('totals per symbol over every portfolio, and realized P&L per portfolio, come from SQL aggregates', async () => {
       await recordFill(fill({ side: 'buy', qty: dec('10'), price: dec('100'), portfolioName: 'Growth' }));
@@ -181,109 +192,117 @@ for (const kind of testDatabaseTargets()) {
       ]);
     });
 
-    it('rebuilding from fills gives exactly the books kept fill by fill (random fills, random arrival order)', async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.record({
-              side: fc.constantFrom<'buy' | 'sell'>('buy', 'buy', 'sell'),
-              qty: fc.integer({ min: 1, max: 2_000_000 }).map((n) => dec(n).div(1000)),
-              price: fc.integer({ min: 1, max: 5_000_000 }).map((n) => dec(n).div(10_000)),
-              symbol: fc.constantFrom('AAPL', 'MSFT'),
-              portfolioName: fc.constantFrom('Growth', 'growth', 'Income'),
-              minute: fc.integer({ min: 0, max: 30 }),
-            }),
-            { minLength: 1, maxLength: 25 },
+    it(
+      'rebuilding from fills gives exactly the books kept fill by fill ' + '(random fills, random arrival order)',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                side: fc.constantFrom<'buy' | 'sell'>('buy', 'buy', 'sell'),
+                qty: fc.integer({ min: 1, max: 2_000_000 }).map((n) => dec(n).div(1000)),
+                price: fc.integer({ min: 1, max: 5_000_000 }).map((n) => dec(n).div(10_000)),
+                symbol: fc.constantFrom('AAPL', 'MSFT'),
+                portfolioName: fc.constantFrom('Growth', 'growth', 'Income'),
+                minute: fc.integer({ min: 0, max: 30 }),
+              }),
+              { minLength: 1, maxLength: 25 },
+            ),
+            async (drawn) => {
+              const em = orm.em.fork();
+              await em.nativeDelete(PositionEntity, {});
+              await em.nativeDelete(FillEntity, {});
+              for (const f of drawn) {
+                await recordFill(fill({ ...f, filledAt: new Date(Date.UTC(2026, 0, 5, 15, f.minute)) }));
+              }
+              const incremental = comparable(await allPositions(orm));
+
+              // The same books from the pure fold over fills in (filled_at, id) order.
+              const stored = await orm.em.fork().find(FillEntity, {}, { orderBy: { filledAt: 'asc', id: 'asc' } });
+              for (const position of incremental) {
+                const mine = stored.filter(
+                  (s) => s.symbol === position.symbol && s.portfolioName.trim().toLowerCase() === position.portfolioKey,
+                );
+                const expected = replayFills(
+                  mine.map((s) => ({
+                    side: s.side === 'BUY' ? 'buy' : 'sell',
+                    qty: dec(String(s.qty)),
+                    price: dec(String(s.price)),
+                    filledAt: s.filledAt,
+                  })),
+                );
+                expect(position.qty).toBe(expected.qty.toFixed());
+                expect(position.costBasis).toBe(expected.costBasis.toFixed());
+                expect(position.realizedPnl).toBe(expected.realizedPnl.toFixed());
+              }
+
+              expect(await positions.rebuild()).toBe(incremental.length);
+              expect(comparable(await allPositions(orm))).toEqual(incremental);
+            },
           ),
-          async (drawn) => {
-            const em = orm.em.fork();
-            await em.nativeDelete(PositionEntity, {});
-            await em.nativeDelete(FillEntity, {});
-            for (const f of drawn) {
-              await recordFill(fill({ ...f, filledAt: new Date(Date.UTC(2026, 0, 5, 15, f.minute)) }));
-            }
-            const incremental = comparable(await allPositions(orm));
+          { numRuns: 15 },
+        );
+      },
+    );
 
-            // The same books from the pure fold over fills in (filled_at, id) order.
-            const stored = await orm.em.fork().find(FillEntity, {}, { orderBy: { filledAt: 'asc', id: 'asc' } });
-            for (const position of incremental) {
-              const mine = stored.filter(
-                (s) => s.symbol === position.symbol && s.portfolioName.trim().toLowerCase() === position.portfolioKey,
-              );
-              const expected = replayFills(
-                mine.map((s) => ({
-                  side: s.side === 'BUY' ? 'buy' : 'sell',
-                  qty: dec(String(s.qty)),
-                  price: dec(String(s.price)),
-                  filledAt: s.filledAt,
-                })),
-              );
-              expect(position.qty).toBe(expected.qty.toFixed());
-              expect(position.costBasis).toBe(expected.costBasis.toFixed());
-              expect(position.realizedPnl).toBe(expected.realizedPnl.toFixed());
-            }
-
-            expect(await positions.rebuild()).toBe(incremental.length);
-            expect(comparable(await allPositions(orm))).toEqual(incremental);
-          },
-        ),
-        { numRuns: 15 },
-      );
-    });
-
-    it('the migration folds fills that were stored before positions existed (an upgraded earlier-OMS database)', async () => {
-      const legacy = await kind.create();
-      const legacyOrm = await initORM(legacy.target);
-      try {
-        await createLegacyOmsDatabase(legacy.target, [
-          {
-            trade_id: 'T-1',
-            symbol: 'AAPL',
-            quantity: 10,
-            gmv: '1894.20',
-            side: 'BUY',
-            portfolio_name: 'Growth',
-            user_id: 'U01',
-            timestamp: '2024-03-01 14:30:00',
-          },
-          {
-            trade_id: 'T-2',
-            symbol: 'AAPL',
-            quantity: 4,
-            gmv: '800.00',
-            side: 'SELL',
-            portfolio_name: 'growth ',
-            user_id: 'U02',
-            timestamp: '2024-03-02 14:30:00',
-          },
-          {
-            trade_id: 'T-3',
-            symbol: 'MSFT',
-            quantity: 3,
-            gmv: '1000.00',
-            side: 'SELL',
-            portfolio_name: 'Income',
-            user_id: 'U02',
-            timestamp: '2024-03-04 15:45:10',
-          },
-        ]);
-        await migrateToLatest(legacyOrm);
-        const migrated = comparable(await allPositions(legacyOrm));
-        expect(migrated.map((p) => [p.portfolioKey, p.symbol, p.qty, p.costBasis, p.realizedPnl])).toEqual([
-          // 10 @ 189.42 then 4 sold @ 200: realized 4 × 10.58. The earlier OMS kept GMV only: 1000 / 3 = 333.333333 a share.
-          ['growth', 'AAPL', '6', '1136.52', '42.32'],
-          ['income', 'MSFT', '-3', '-999.999999', '0'],
-        ]);
-        await new PositionRepository(legacyOrm).rebuild();
-        expect(comparable(await allPositions(legacyOrm))).toEqual(migrated);
-      } finally {
-        await legacyOrm.close(true);
-        await legacy.drop();
-      }
-    });
+    it(
+      'the migration folds fills that were stored before positions existed ' + '(an upgraded earlier-OMS database)',
+      async () => {
+        const legacy = await kind.create();
+        const legacyOrm = await initORM(legacy.target);
+        try {
+          await createLegacyOmsDatabase(legacy.target, [
+            {
+              trade_id: 'T-1',
+              symbol: 'AAPL',
+              quantity: 10,
+              gmv: '1894.20',
+              side: 'BUY',
+              portfolio_name: 'Growth',
+              user_id: 'U01',
+              timestamp: '2024-03-01 14:30:00',
+            },
+            {
+              trade_id: 'T-2',
+              symbol: 'AAPL',
+              quantity: 4,
+              gmv: '800.00',
+              side: 'SELL',
+              portfolio_name: 'growth ',
+              user_id: 'U02',
+              timestamp: '2024-03-02 14:30:00',
+            },
+            {
+              trade_id: 'T-3',
+              symbol: 'MSFT',
+              quantity: 3,
+              gmv: '1000.00',
+              side: 'SELL',
+              portfolio_name: 'Income',
+              user_id: 'U02',
+              timestamp: '2024-03-04 15:45:10',
+            },
+          ]);
+          await migrateToLatest(legacyOrm);
+          const migrated = comparable(await allPositions(legacyOrm));
+          expect(migrated.map((p) => [p.portfolioKey, p.symbol, p.qty, p.costBasis, p.realizedPnl])).toEqual([
+            // 10 @ 189.42 then 4 sold @ 200: realized 4 × 10.58. The earlier OMS kept GMV only:
+            // 1000 / 3 = 333.333333 a share.
+            ['growth', 'AAPL', '6', '1136.52', '42.32'],
+            ['income', 'MSFT', '-3', '-999.999999', '0'],
+          ]);
+          await new PositionRepository(legacyOrm).rebuild();
+          expect(comparable(await allPositions(legacyOrm))).toEqual(migrated);
+        } finally {
+          await legacyOrm.close(true);
+          await legacy.drop();
+        }
+      },
+    );
 
     it.runIf(kind.name === 'postgresql')(
-      'concurrent fills of one position from several workers all count, in order (PostgreSQL only: SQLite has a single writer)',
+      'concurrent fills of one position from several workers all count, ' +
+        'in order (PostgreSQL only: SQLite has a single writer)',
       async () => {
         const workers = [orm, await initORM(db.target), await initORM(db.target)];
         try {

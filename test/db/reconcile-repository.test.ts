@@ -73,29 +73,33 @@ for (const kind of testDatabaseTargets()) {
       expect((await repository.bookTotal('MSFT')).toFixed()).toBe('0');
     });
 
-    it('a finding that returns after being resolved reopens its row as new, without its old alert or acknowledgement', async () => {
-      const run = await repository.startRun('schedule');
-      const found = comparePositions(
-        [{ portfolioName: 'Growth', symbol: 'AAPL', qty: dec(10) }],
-        [{ symbol: 'AAPL', qty: dec(12) }],
-      ).discrepancies;
-      const first = await record(run.id, planPositionUpdates([], found, new Set()), []);
-      const id = first.created[0]!.id;
-      await repository.attachAlert([id], 'C0ALERTS', '1.000100');
-      await repository.acknowledgeAlert('C0ALERTS', '1.000100', 'U0ADMIN');
-      const open = await repository.openPositionFindings();
-      const resolved = await record(run.id, planPositionUpdates(open, [], new Set()), []);
-      expect(resolved.resolved.map((d) => d.id)).toEqual([id]);
-      expect(await repository.countOpen()).toBe(0);
+    it(
+      'a finding that returns after being resolved reopens its row as new, ' +
+        'without its old alert or acknowledgement',
+      async () => {
+        const run = await repository.startRun('schedule');
+        const found = comparePositions(
+          [{ portfolioName: 'Growth', symbol: 'AAPL', qty: dec(10) }],
+          [{ symbol: 'AAPL', qty: dec(12) }],
+        ).discrepancies;
+        const first = await record(run.id, planPositionUpdates([], found, new Set()), []);
+        const id = first.created[0]!.id;
+        await repository.attachAlert([id], 'C0ALERTS', '1.000100');
+        await repository.acknowledgeAlert('C0ALERTS', '1.000100', 'U0ADMIN');
+        const open = await repository.openPositionFindings();
+        const resolved = await record(run.id, planPositionUpdates(open, [], new Set()), []);
+        expect(resolved.resolved.map((d) => d.id)).toEqual([id]);
+        expect(await repository.countOpen()).toBe(0);
 
-      const again = await record(
-        run.id,
-        planPositionUpdates(await repository.openPositionFindings(), found, new Set()),
-        [],
-      );
-      expect(again.created.map((d) => d.id)).toEqual([id]);
-      expect(again.created[0]).toMatchObject({ resolvedAt: null, acknowledgedBy: null, slackMessageTs: null });
-    });
+        const again = await record(
+          run.id,
+          planPositionUpdates(await repository.openPositionFindings(), found, new Set()),
+          [],
+        );
+        expect(again.created.map((d) => d.id)).toEqual([id]);
+        expect(again.created[0]).toMatchObject({ resolvedAt: null, acknowledgedBy: null, slackMessageTs: null });
+      },
+    );
 
     it('stores an order finding once per key, already resolved', async () => {
       const run = await repository.startRun('manual');

@@ -131,30 +131,34 @@ describe('validateOrderForm — accepted orders', () => {
     expect(orderOf(validateOrderForm(form({ gmv: '$1,894.20' }), context())).gmv?.toFixed()).toBe('1894.2');
   });
 
-  it('without a quote: a limit buy is valued at its limit, a stop limit buy at the higher of stop and limit, a dollar amount at the amount', () => {
-    const noQuote = context({ lastPrice: undefined });
-    expect(
-      orderOf(
-        validateOrderForm(form({ quantity: '100', orderType: 'limit', limitPrice: '180' }), noQuote),
-      ).estimatedValue?.toFixed(),
-    ).toBe('18000');
-    expect(
-      orderOf(
-        validateOrderForm(
-          form({ quantity: '100', orderType: 'stop_limit', stopPrice: '185', limitPrice: '184' }),
-          noQuote,
-        ),
-      ).estimatedValue?.toFixed(),
-    ).toBe('18500');
-    expect(orderOf(validateOrderForm(form({ quantity: '', amount: '500' }), noQuote)).estimatedValue?.toFixed()).toBe(
-      '500',
-    );
-    expect(
-      orderOf(
-        validateOrderForm(form({ side: 'sell', quantity: '', amount: '500' }), noQuote),
-      ).estimatedValue?.toFixed(),
-    ).toBe('500');
-  });
+  it(
+    'without a quote: a limit buy is valued at its limit, ' +
+      'a stop limit buy at the higher of stop and limit, a dollar amount at the amount',
+    () => {
+      const noQuote = context({ lastPrice: undefined });
+      expect(
+        orderOf(
+          validateOrderForm(form({ quantity: '100', orderType: 'limit', limitPrice: '180' }), noQuote),
+        ).estimatedValue?.toFixed(),
+      ).toBe('18000');
+      expect(
+        orderOf(
+          validateOrderForm(
+            form({ quantity: '100', orderType: 'stop_limit', stopPrice: '185', limitPrice: '184' }),
+            noQuote,
+          ),
+        ).estimatedValue?.toFixed(),
+      ).toBe('18500');
+      expect(orderOf(validateOrderForm(form({ quantity: '', amount: '500' }), noQuote)).estimatedValue?.toFixed()).toBe(
+        '500',
+      );
+      expect(
+        orderOf(
+          validateOrderForm(form({ side: 'sell', quantity: '', amount: '500' }), noQuote),
+        ).estimatedValue?.toFixed(),
+      ).toBe('500');
+    },
+  );
 
   it('a whole share of a stock under $1 needs no $1 minimum; a fractional order worth $1 or more passes', () => {
     expect(
@@ -502,7 +506,8 @@ describe('validateOrderForm — the risk limit fails closed', () => {
 
   it('refuses a fractional order under Alpaca’s $1 minimum, saying how many shares make $1', () => {
     expect(errorsOf(validateOrderForm(form({ quantity: '0.0000001' }), context())).quantity).toBe(
-      'Alpaca needs at least $1.00 of value in a fractional order: 0.0000001 AAPL is worth less than a cent. Enter at least 0.005279274 shares, or a whole number.',
+      'Alpaca needs at least $1.00 of value in a fractional order: ' +
+        '0.0000001 AAPL is worth less than a cent. Enter at least 0.005279274 shares, or a whole number.',
     );
     expect(errorsOf(validateOrderForm(form({ quantity: '0.005' }), context())).quantity).toMatch(
       /worth about \$0\.95\. Enter at least 0\.005279274 shares/,
@@ -514,7 +519,8 @@ describe('validateOrderForm — the risk limit fails closed', () => {
 
   it('refuses a fractional order it cannot price, naming both checks it can’t make', () => {
     expect(errorsOf(validateOrderForm(form({ quantity: '0.5' }), noQuote())).quantity).toBe(
-      'We can’t price AAPL right now, so the $50,000.00 limit per order and Alpaca’s $1.00 minimum for fractional shares can’t be checked — try again in a moment.',
+      'We can’t price AAPL right now, so the $50,000.00 limit per order and Alpaca’s ' +
+        '$1.00 minimum for fractional shares can’t be checked — try again in a moment.',
     );
   });
 
@@ -557,7 +563,9 @@ describe('validateOrderForm — values the database can hold', () => {
   it('ledger-only: refuses a GMV and quantity whose price per share the fills table cannot hold', () => {
     const ledger = context({ ledgerOnly: true });
     expect(errorsOf(validateOrderForm(form({ quantity: '0.000000001', gmv: '50000' }), ledger)).gmv).toBe(
-      'At $50,000.00 for 0.000000001 shares, each share would be recorded at about $50,000,000,000,000.00, more than the books can hold ($999,999,999,999.99 a share at most). Check the GMV and the quantity.',
+      'At $50,000.00 for 0.000000001 shares, ' +
+        'each share would be recorded at about $50,000,000,000,000.00, ' +
+        'more than the books can hold ($999,999,999,999.99 a share at most). Check the GMV and the quantity.',
     );
     expect(orderOf(validateOrderForm(form({ quantity: '0.00000001', gmv: '9999.99' }), ledger)).gmv?.toFixed()).toBe(
       '9999.99',
@@ -733,70 +741,77 @@ describe('validateOrderForm — properties', () => {
     );
   });
 
-  it('accepted orders keep the invariants: one of qty / notional, valid prices, within the limit and the holding', () => {
-    let accepted = 0;
-    fc.assert(
-      fc.property(
-        fc.oneof({ arbitrary: nearlyValidForm, weight: 4 }, { arbitrary: plausibleForm, weight: 1 }),
-        fc.oneof({ arbitrary: friendlyContext, weight: 4 }, { arbitrary: anyContext, weight: 1 }),
-        fc.boolean(),
-        (form, ctx, typedTheAssetSymbol) => {
-          const input =
-            typedTheAssetSymbol && ctx.asset !== undefined ? { ...form, symbol: ctx.asset.symbol.toLowerCase() } : form;
-          const result = validateOrderForm(input, ctx);
-          if (!result.ok) return;
-          accepted++;
-          const { order } = result;
-          expect((order.qty === undefined) !== (order.notional === undefined)).toBe(true);
-          if (order.qty !== undefined) {
-            expect(order.qty.gt(0) && order.qty.lte(MAX_SHARES) && order.qty.decimalPlaces() <= 9).toBe(true);
-            if (ctx.asset !== undefined && !ctx.asset.fractionable) expect(order.qty.isInteger()).toBe(true);
-          }
-          if (order.notional !== undefined)
-            expect(order.notional.gte(1) && order.notional.decimalPlaces() <= 2).toBe(true);
-          if (order.limitPrice !== undefined) expect(pennyValid(order.limitPrice)).toBe(true);
-          if (order.stopPrice !== undefined) expect(pennyValid(order.stopPrice)).toBe(true);
-          expect(order.limitPrice !== undefined).toBe(order.type === 'limit' || order.type === 'stop_limit');
-          expect(order.stopPrice !== undefined).toBe(order.type === 'stop' || order.type === 'stop_limit');
-          expect(order.portfolio).toBe(order.portfolio.trim());
-          expect(order.portfolio.length).toBeGreaterThan(0);
-          expect(order.portfolio.length).toBeLessThanOrEqual(MAX_PORTFOLIO_NAME_LENGTH);
-          expect(order.portfolio).not.toMatch(/[<>*`\n]/);
-          // The limit fails closed: every accepted order was valued, and within the limit.
-          expect(order.estimatedValue).toBeDefined();
-          const value = order.estimatedValue!;
-          expect(value.lte(ctx.maxOrderNotional)).toBe(true);
-          if (ctx.ledgerOnly) expect(value.eq(order.gmv!)).toBe(true);
-          else if (order.notional !== undefined) expect(value.eq(order.notional)).toBe(true);
-          else {
-            const qty = order.qty!;
-            // A limit buy is worth what it can spend at most; anything else at least qty × every price it could trade at.
-            if (order.side === 'buy' && order.type === 'limit')
-              expect(value.eq(qty.times(order.limitPrice!))).toBe(true);
-            else
-              for (const price of [order.limitPrice, order.stopPrice, ctx.lastPrice])
-                if (price !== undefined) expect(value.gte(qty.times(price))).toBe(true);
-            // Only a buy with a limit has a ceiling without a quote.
-            if (!(order.side === 'buy' && order.limitPrice !== undefined)) expect(ctx.lastPrice).toBeDefined();
-            if (!qty.isInteger()) expect(value.gte(1)).toBe(true);
-          }
-          // Nothing the columns cannot hold: money numeric(18,2), prices numeric(18,6), quantities numeric(24,9).
-          for (const money of [order.gmv, order.notional])
-            if (money !== undefined) expect(money.lte(MAX_MONEY)).toBe(true);
-          for (const price of [order.limitPrice, order.stopPrice])
-            if (price !== undefined) expect(price.lte(MAX_PRICE)).toBe(true);
-          if (ctx.ledgerOnly) expect(order.gmv!.div(order.qty!).toDecimalPlaces(6).lt(dec('1e12'))).toBe(true);
-          if (order.side === 'sell' && order.qty !== undefined) expect(order.qty.lte(ctx.heldQty)).toBe(true);
-          if (ctx.ledgerOnly) expect(order.gmv !== undefined && order.qty !== undefined).toBe(true);
-          if (!ctx.ledgerOnly && (order.notional !== undefined || !order.qty!.isInteger())) {
-            expect([order.type, order.timeInForce]).toEqual(['market', 'day']);
-          }
-          if (order.extendedHours && !ctx.ledgerOnly) expect([order.type, order.timeInForce]).toEqual(['limit', 'day']);
-        },
-      ),
-      { numRuns: 5000 },
-    );
-    // The generators must reach the accepting path, or the invariants above were never checked.
-    expect(accepted).toBeGreaterThan(100);
-  });
+  it(
+    'accepted orders keep the invariants: one of qty / notional, ' + 'valid prices, within the limit and the holding',
+    () => {
+      let accepted = 0;
+      fc.assert(
+        fc.property(
+          fc.oneof({ arbitrary: nearlyValidForm, weight: 4 }, { arbitrary: plausibleForm, weight: 1 }),
+          fc.oneof({ arbitrary: friendlyContext, weight: 4 }, { arbitrary: anyContext, weight: 1 }),
+          fc.boolean(),
+          (form, ctx, typedTheAssetSymbol) => {
+            const input =
+              typedTheAssetSymbol && ctx.asset !== undefined
+                ? { ...form, symbol: ctx.asset.symbol.toLowerCase() }
+                : form;
+            const result = validateOrderForm(input, ctx);
+            if (!result.ok) return;
+            accepted++;
+            const { order } = result;
+            expect((order.qty === undefined) !== (order.notional === undefined)).toBe(true);
+            if (order.qty !== undefined) {
+              expect(order.qty.gt(0) && order.qty.lte(MAX_SHARES) && order.qty.decimalPlaces() <= 9).toBe(true);
+              if (ctx.asset !== undefined && !ctx.asset.fractionable) expect(order.qty.isInteger()).toBe(true);
+            }
+            if (order.notional !== undefined)
+              expect(order.notional.gte(1) && order.notional.decimalPlaces() <= 2).toBe(true);
+            if (order.limitPrice !== undefined) expect(pennyValid(order.limitPrice)).toBe(true);
+            if (order.stopPrice !== undefined) expect(pennyValid(order.stopPrice)).toBe(true);
+            expect(order.limitPrice !== undefined).toBe(order.type === 'limit' || order.type === 'stop_limit');
+            expect(order.stopPrice !== undefined).toBe(order.type === 'stop' || order.type === 'stop_limit');
+            expect(order.portfolio).toBe(order.portfolio.trim());
+            expect(order.portfolio.length).toBeGreaterThan(0);
+            expect(order.portfolio.length).toBeLessThanOrEqual(MAX_PORTFOLIO_NAME_LENGTH);
+            expect(order.portfolio).not.toMatch(/[<>*`\n]/);
+            // The limit fails closed: every accepted order was valued, and within the limit.
+            expect(order.estimatedValue).toBeDefined();
+            const value = order.estimatedValue!;
+            expect(value.lte(ctx.maxOrderNotional)).toBe(true);
+            if (ctx.ledgerOnly) expect(value.eq(order.gmv!)).toBe(true);
+            else if (order.notional !== undefined) expect(value.eq(order.notional)).toBe(true);
+            else {
+              const qty = order.qty!;
+              // A limit buy is worth what it can spend at most; anything else at least qty × every
+              // price it could trade at.
+              if (order.side === 'buy' && order.type === 'limit')
+                expect(value.eq(qty.times(order.limitPrice!))).toBe(true);
+              else
+                for (const price of [order.limitPrice, order.stopPrice, ctx.lastPrice])
+                  if (price !== undefined) expect(value.gte(qty.times(price))).toBe(true);
+              // Only a buy with a limit has a ceiling without a quote.
+              if (!(order.side === 'buy' && order.limitPrice !== undefined)) expect(ctx.lastPrice).toBeDefined();
+              if (!qty.isInteger()) expect(value.gte(1)).toBe(true);
+            }
+            // Nothing the columns cannot hold: money numeric(18,2), prices numeric(18,6), quantities numeric(24,9).
+            for (const money of [order.gmv, order.notional])
+              if (money !== undefined) expect(money.lte(MAX_MONEY)).toBe(true);
+            for (const price of [order.limitPrice, order.stopPrice])
+              if (price !== undefined) expect(price.lte(MAX_PRICE)).toBe(true);
+            if (ctx.ledgerOnly) expect(order.gmv!.div(order.qty!).toDecimalPlaces(6).lt(dec('1e12'))).toBe(true);
+            if (order.side === 'sell' && order.qty !== undefined) expect(order.qty.lte(ctx.heldQty)).toBe(true);
+            if (ctx.ledgerOnly) expect(order.gmv !== undefined && order.qty !== undefined).toBe(true);
+            if (!ctx.ledgerOnly && (order.notional !== undefined || !order.qty!.isInteger())) {
+              expect([order.type, order.timeInForce]).toEqual(['market', 'day']);
+            }
+            if (order.extendedHours && !ctx.ledgerOnly)
+              expect([order.type, order.timeInForce]).toEqual(['limit', 'day']);
+          },
+        ),
+        { numRuns: 5000 },
+      );
+      // The generators must reach the accepting path, or the invariants above were never checked.
+      expect(accepted).toBeGreaterThan(100);
+    },
+  );
 });

@@ -126,36 +126,40 @@ describe('planOrderUpdate', () => {
     expect(plan.patch).toMatchObject({ status: 'filled', errorCode: null, errorMessage: null });
   });
 
-  it('in any order, duplicated or late, snapshots and executions leave the books at the broker’s filled quantity, never above, and never step back (property)', () => {
-    const step = fc.record({
-      filled: fc.integer({ min: 0, max: 10 }),
-      withExecution: fc.boolean(),
-      duplicate: fc.boolean(),
-    });
-    fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), fc.func(fc.integer()), (steps, shuffleKey) => {
-        // The broker's true history: filled quantity only grows; each growth is one execution.
-        let filled = 0;
-        const history = steps.map((s, i) => {
-          const before = filled;
-          filled = Math.max(filled, s.filled);
-          const grew = filled - before;
-          return {
-            order: order(filled, i + 1),
-            execution: s.withExecution && grew > 0 ? { id: `E${i}`, qty: dec(grew), price: dec(100) } : undefined,
-            duplicate: s.duplicate,
-          };
-        });
-        const delivered = history
-          .flatMap((h) => (h.duplicate ? [h, h] : [h]))
-          .sort((a, b) => shuffleKey(a.order.updatedAt.getTime()) - shuffleKey(b.order.updatedAt.getTime()));
-        const { trade: books, fills } = replay(delivered);
-        const stored = fills.reduce((sum, f) => sum.plus(f.qty), dec(0));
-        const latest = history.reduce((max, h) => Math.max(max, h.order.filledQty.toNumber()), 0);
-        expect(stored.toNumber()).toBe(latest);
-        expect(books.alpacaFilledQty?.toNumber() ?? 0).toBe(latest);
-        expect(new Set(fills.map((f) => f.executionId)).size).toBe(fills.length);
-      }),
-    );
-  });
+  it(
+    'in any order, duplicated or late, snapshots and executions leave the books ' +
+      'at the broker’s filled quantity, never above, and never step back (property)',
+    () => {
+      const step = fc.record({
+        filled: fc.integer({ min: 0, max: 10 }),
+        withExecution: fc.boolean(),
+        duplicate: fc.boolean(),
+      });
+      fc.assert(
+        fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), fc.func(fc.integer()), (steps, shuffleKey) => {
+          // The broker's true history: filled quantity only grows; each growth is one execution.
+          let filled = 0;
+          const history = steps.map((s, i) => {
+            const before = filled;
+            filled = Math.max(filled, s.filled);
+            const grew = filled - before;
+            return {
+              order: order(filled, i + 1),
+              execution: s.withExecution && grew > 0 ? { id: `E${i}`, qty: dec(grew), price: dec(100) } : undefined,
+              duplicate: s.duplicate,
+            };
+          });
+          const delivered = history
+            .flatMap((h) => (h.duplicate ? [h, h] : [h]))
+            .sort((a, b) => shuffleKey(a.order.updatedAt.getTime()) - shuffleKey(b.order.updatedAt.getTime()));
+          const { trade: books, fills } = replay(delivered);
+          const stored = fills.reduce((sum, f) => sum.plus(f.qty), dec(0));
+          const latest = history.reduce((max, h) => Math.max(max, h.order.filledQty.toNumber()), 0);
+          expect(stored.toNumber()).toBe(latest);
+          expect(books.alpacaFilledQty?.toNumber() ?? 0).toBe(latest);
+          expect(new Set(fills.map((f) => f.executionId)).size).toBe(fills.length);
+        }),
+      );
+    },
+  );
 });

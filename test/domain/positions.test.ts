@@ -119,23 +119,27 @@ describe('average-cost invariants (property-based)', () => {
     );
   });
 
-  it('the average cost of an open position lies between the lowest and highest price paid, up to the millionth-of-a-dollar rounding of the cost', () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fillArbitrary.map((f) => ({ ...f, side: 'buy' as const })),
-          { minLength: 1, maxLength: 20 },
+  it(
+    'the average cost of an open position lies between the lowest and highest price paid, ' +
+      'up to the millionth-of-a-dollar rounding of the cost',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fillArbitrary.map((f) => ({ ...f, side: 'buy' as const })),
+            { minLength: 1, maxLength: 20 },
+          ),
+          (fills) => {
+            const state = replayFills(fills);
+            const avg = averageCost(state)!;
+            const prices = fills.map((f) => f.price);
+            // Each fill's cost is rounded by at most half a millionth of a dollar; spread over the shares held.
+            const tolerance = dec('0.0000005').times(fills.length).div(state.qty);
+            expect(avg.gte(prices.reduce((a, b) => (a.lt(b) ? a : b)).minus(tolerance))).toBe(true);
+            expect(avg.lte(prices.reduce((a, b) => (a.gt(b) ? a : b)).plus(tolerance))).toBe(true);
+          },
         ),
-        (fills) => {
-          const state = replayFills(fills);
-          const avg = averageCost(state)!;
-          const prices = fills.map((f) => f.price);
-          // Each fill's cost is rounded by at most half a millionth of a dollar; spread over the shares held.
-          const tolerance = dec('0.0000005').times(fills.length).div(state.qty);
-          expect(avg.gte(prices.reduce((a, b) => (a.lt(b) ? a : b)).minus(tolerance))).toBe(true);
-          expect(avg.lte(prices.reduce((a, b) => (a.gt(b) ? a : b)).plus(tolerance))).toBe(true);
-        },
-      ),
-    );
-  });
+      );
+    },
+  );
 });

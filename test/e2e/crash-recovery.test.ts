@@ -60,7 +60,8 @@ for (const kind of testDatabaseTargets()) {
         await alpaca?.close();
       });
 
-      it('process killed after the broker accepted the order but before the books were updated: the restart settles it', async () => {
+      it('process killed after the broker accepted the order but before the books were updated: ' +
+        'the restart settles it', async () => {
         db = await kind.create();
         // No trade_updates stream for the doomed process, so only its own POST could update the row.
         const env = appEnvironment({

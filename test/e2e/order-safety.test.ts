@@ -54,7 +54,8 @@ for (const kind of testDatabaseTargets()) {
       t.alpaca.setMarketOpen(true);
     });
 
-    it('Slack failing while queued orders fill: the books take the fills at once, the confirmations catch up once Slack is back, and each final state is replied in the thread', async () => {
+    it('Slack failing while queued orders fill: the books take the fills at once, ' +
+      'the confirmations catch up once Slack is back, and each final state is replied in the thread', async () => {
       t.alpaca.setMarketOpen(false);
       const first = await placeOrder(t, { symbol: 'AAPL', quantity: '2', portfolio: 'Outage' });
       const second = await placeOrder(t, { symbol: 'MSFT', quantity: '1', portfolio: 'Outage' });
@@ -98,64 +99,72 @@ for (const kind of testDatabaseTargets()) {
       expect(booksMs).toBeLessThan(3_000);
     }, 60_000);
 
-    it('"Submitted" means Alpaca acknowledged it: while Alpaca answers 503 the confirmation says Sending and, within 5 s, that we keep trying and it cannot be placed twice', async () => {
-      t.alpaca.inject({
-        method: 'POST',
-        path: ORDERS,
-        status: 503,
-        times: 3,
-        body: { code: 50300000, message: 'service unavailable' },
-      });
-      const submitted = Date.now();
-      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1', portfolio: 'Sending' });
-      await expect
-        .poll(
-          () =>
-            versions(t, clientOrderId).some(
-              (v) => /Sending — /.test(v) && /We keep trying, and the order can’t be placed twice/.test(v),
-            ),
-          { timeout: 5_000, interval: 25 },
-        )
-        .toBe(true);
-      expect(Date.now() - submitted).toBeLessThan(5_000);
-
-      await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(shown(m)));
-      const history = versions(t, clientOrderId);
-      const acknowledged = history.findIndex((v) => /Alpaca order id\*\\n`[0-9a-f-]{36}`/.test(v));
-      expect(acknowledged).toBeGreaterThan(0);
-      for (const before of history.slice(0, acknowledged)) expect(before).not.toMatch(/Submitted/);
-      expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
-    });
-
-    it('a database failure while recording an order answers in the form with a sentence, and nothing is sent', async () => {
-      const connection = orm.em.getConnection();
-      const sqlite = kind.name === 'sqlite';
-      await connection.execute(
-        sqlite
-          ? "create trigger refuse_orders before insert on trades begin select raise(abort, 'the disk is full'); end"
-          : "create function refuse_orders() returns trigger language plpgsql as $$ begin raise exception 'the disk is full'; end $$",
-      );
-      if (!sqlite)
-        await connection.execute(
-          'create trigger refuse_orders before insert on trades for each row execute function refuse_orders()',
-        );
-      try {
-        const posts = t.alpaca.requestCount({ method: 'POST', path: ORDERS });
-        const view = await openOrderForm(t);
-        const ack = await t.slack.submitView({
-          viewId: view.id,
-          values: formValues({ symbol: 'AAPL', quantity: '1' }),
+    it(
+      '"Submitted" means Alpaca acknowledged it: while Alpaca answers 503 the confirmation ' +
+        'says Sending and, within 5 s, that we keep trying and it cannot be placed twice',
+      async () => {
+        t.alpaca.inject({
+          method: 'POST',
+          path: ORDERS,
+          status: 503,
+          times: 3,
+          body: { code: 50300000, message: 'service unavailable' },
         });
-        const payload = ack.ackPayload as { response_action: string; errors: Record<string, string> };
-        expect(payload.response_action).toBe('errors');
-        expect(payload.errors.symbol).toMatch(/nothing was sent to Alpaca/);
-        expect(JSON.stringify(payload)).not.toContain('disk is full');
-        expect(t.alpaca.requestCount({ method: 'POST', path: ORDERS })).toBe(posts);
-      } finally {
-        await connection.execute(sqlite ? 'drop trigger refuse_orders' : 'drop trigger refuse_orders on trades');
-        if (!sqlite) await connection.execute('drop function refuse_orders()');
-      }
-    });
+        const submitted = Date.now();
+        const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '1', portfolio: 'Sending' });
+        await expect
+          .poll(
+            () =>
+              versions(t, clientOrderId).some(
+                (v) => /Sending — /.test(v) && /We keep trying, and the order can’t be placed twice/.test(v),
+              ),
+            { timeout: 5_000, interval: 25 },
+          )
+          .toBe(true);
+        expect(Date.now() - submitted).toBeLessThan(5_000);
+
+        await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(shown(m)));
+        const history = versions(t, clientOrderId);
+        const acknowledged = history.findIndex((v) => /Alpaca order id\*\\n`[0-9a-f-]{36}`/.test(v));
+        expect(acknowledged).toBeGreaterThan(0);
+        for (const before of history.slice(0, acknowledged)) expect(before).not.toMatch(/Submitted/);
+        expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
+      },
+    );
+
+    it(
+      'a database failure while recording an order answers in the form with a sentence, ' + 'and nothing is sent',
+      async () => {
+        const connection = orm.em.getConnection();
+        const sqlite = kind.name === 'sqlite';
+        await connection.execute(
+          sqlite
+            ? "create trigger refuse_orders before insert on trades begin select raise(abort, 'the disk is full'); end"
+            : 'create function refuse_orders() returns trigger language ' +
+                "plpgsql as $$ begin raise exception 'the disk is full'; end $$",
+        );
+        if (!sqlite)
+          await connection.execute(
+            'create trigger refuse_orders before insert on trades for each row execute function refuse_orders()',
+          );
+        try {
+          const posts = t.alpaca.requestCount({ method: 'POST', path: ORDERS });
+          const view = await openOrderForm(t);
+          const ack = await t.slack.submitView({
+            viewId: view.id,
+            values: formValues({ symbol: 'AAPL', quantity: '1' }),
+          });
+          const payload = ack.ackPayload as { response_action: string; errors: Record<string, string> };
+          expect(payload.response_action).toBe('errors');
+          expect(payload.errors.symbol).toMatch(/nothing was sent to Alpaca/);
+          expect(JSON.stringify(payload)).not.toContain('disk is full');
+          expect(t.alpaca.requestCount({ method: 'POST', path: ORDERS })).toBe(posts);
+        } finally {
+          await connection.execute(sqlite ? 'drop trigger refuse_orders' : 'drop trigger refuse_orders on trades');
+          if (!sqlite) await connection.execute('drop function refuse_orders()');
+        }
+      },
+    );
 
     it('with TRADER_USER_IDS set, the account and the broker positions are for traders and admins only', async () => {
       const member = 'U0GUEST';

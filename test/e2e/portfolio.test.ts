@@ -12,7 +12,10 @@ import { placeOrder, waitForConfirmation } from '../support/trading';
 
 type Json = Record<string, any>;
 
-/** Synthetic listed symbols ZAAA, ZAAB, … priced by the stand-in: bought at 50 + i, last 55 + i, previous close 54 + i. */
+/**
+ * Synthetic listed symbols ZAAA, ZAAB, … priced by the stand-in: bought at 50 + i, last 55 + i,
+ * previous close 54 + i.
+ */
 const synthetic = (i: number) =>
   `Z${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
 
@@ -154,19 +157,24 @@ for (const kind of testDatabaseTargets()) {
       await db?.drop();
     });
 
-    it('/portfolio lists every portfolio with figures at the stand-in’s prices, to the cent, in at most 3 broker requests', async () => {
-      const reply = await portfolioCommand(t, '');
-      expect(reply.brokerRequests).toBeLessThanOrEqual(3);
-      expect(reply.text).toContain(
-        '*Growth* · 2 positions · value $2,309.30 · P&L +$109.30 (+4.97%) · today +$25.50 (+1.12%) · realized +$20.00',
-      );
-      expect(reply.text).toContain(
-        '*Income* · 1 position · value $780.00 · P&L +$30.00 (+4.00%) · today +$2.40 (+0.31%)',
-      );
-      expect(reply.text).toContain('*Empty* · 0 positions');
-      expect(reply.text).toContain('*Equity*\\n$100,000.00');
-      expect(reply.body.text).toMatch(/^8 portfolios, 366 positions/);
-    });
+    it(
+      '/portfolio lists every portfolio with figures at the stand-in’s prices, ' +
+        'to the cent, in at most 3 broker requests',
+      async () => {
+        const reply = await portfolioCommand(t, '');
+        expect(reply.brokerRequests).toBeLessThanOrEqual(3);
+        expect(reply.text).toContain(
+          '*Growth* · 2 positions · value $2,309.30 · P&L +$109.30 ' +
+            '(+4.97%) · today +$25.50 (+1.12%) · realized +$20.00',
+        );
+        expect(reply.text).toContain(
+          '*Income* · 1 position · value $780.00 · P&L +$30.00 (+4.00%) · today +$2.40 (+0.31%)',
+        );
+        expect(reply.text).toContain('*Empty* · 0 positions');
+        expect(reply.text).toContain('*Equity*\\n$100,000.00');
+        expect(reply.body.text).toMatch(/^8 portfolios, 366 positions/);
+      },
+    );
 
     it('/portfolio <name> is case-insensitive and shows positions, realized P&L and totals to the cent', async () => {
       const reply = await portfolioCommand(t, '  gRoWtH ');
@@ -200,7 +208,8 @@ for (const kind of testDatabaseTargets()) {
         if (count === 300) {
           // The largest holding: ZALN (i = 299), 300 sh bought at 349, last 354.
           expect(reply.text).toContain(
-            `*${synthetic(299)}* · 300 sh · avg $349.00 · last $354.00 · value $106,200.00 · P&L +$1,500.00 (+1.43%) · today +$300.00`,
+            `*${synthetic(299)}* · 300 sh · avg $349.00 · last $354.00 · ` +
+              'value $106,200.00 · P&L +$1,500.00 (+1.43%) · today +$300.00',
           );
         }
         const message = reply.message;
@@ -296,7 +305,8 @@ for (const kind of testDatabaseTargets()) {
       expect(outage.text).toContain('*OUTG* · 2 sh · avg $25.00 · no price · cost $50.00');
     }, 60_000);
 
-    it('the Home tab: market, account, a month of equity, the remembered portfolio, recent orders — within the render budget', async () => {
+    it('the Home tab: market, account, a month of equity, ' +
+      'the remembered portfolio, recent orders — within the render budget', async () => {
       const day = 86_400_000;
       t.alpaca.setPortfolioHistory(
         Array.from({ length: 21 }, (_, i) => ({

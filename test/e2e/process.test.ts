@@ -64,36 +64,39 @@ describe('npm start as a process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('creates the SQLite database, connects, serves /health, never prints a secret, and exits 0 on SIGTERM', async () => {
-    const dbPath = join(dir, 'nested', 'slack-oms.sqlite');
-    const env = appEnvironment({
-      slack,
-      alpaca,
-      database: { kind: 'sqlite', url: dbPath },
-      useAlpaca: true,
-      extra: { LOG_LEVEL: 'debug' },
-    });
-    const proc = startProcess(env);
-    try {
-      await waitFor(() => /ready — /.test(proc.output()), 30_000, 'the ready line');
-      expect(existsSync(dbPath)).toBe(true);
-      const port = /health on :(\d+)/.exec(proc.output())?.[1];
-      const res = await fetch(`http://127.0.0.1:${port}/health`);
-      expect(res.status).toBe(200);
-      await slack.appHomeOpened('U0TESTUSER');
+  it(
+    'creates the SQLite database, connects, serves /health, ' + 'never prints a secret, and exits 0 on SIGTERM',
+    async () => {
+      const dbPath = join(dir, 'nested', 'slack-oms.sqlite');
+      const env = appEnvironment({
+        slack,
+        alpaca,
+        database: { kind: 'sqlite', url: dbPath },
+        useAlpaca: true,
+        extra: { LOG_LEVEL: 'debug' },
+      });
+      const proc = startProcess(env);
+      try {
+        await waitFor(() => /ready — /.test(proc.output()), 30_000, 'the ready line');
+        expect(existsSync(dbPath)).toBe(true);
+        const port = /health on :(\d+)/.exec(proc.output())?.[1];
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        expect(res.status).toBe(200);
+        await slack.appHomeOpened('U0TESTUSER');
 
-      const stopAt = Date.now();
-      proc.child.kill('SIGTERM');
-      const { code } = await proc.exited;
-      expect(code).toBe(0);
-      expect(Date.now() - stopAt).toBeLessThan(10_000);
-    } finally {
-      proc.child.kill('SIGKILL');
-    }
-    const out = proc.output();
-    for (const secret of Object.values(SECRETS)) expect(out).not.toContain(secret);
-    for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
-  });
+        const stopAt = Date.now();
+        proc.child.kill('SIGTERM');
+        const { code } = await proc.exited;
+        expect(code).toBe(0);
+        expect(Date.now() - stopAt).toBeLessThan(10_000);
+      } finally {
+        proc.child.kill('SIGKILL');
+      }
+      const out = proc.output();
+      for (const secret of Object.values(SECRETS)) expect(out).not.toContain(secret);
+      for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    },
+  );
 
   it('refuses bad configuration with one message naming every bad variable, without echoing values', async () => {
     const proc = startProcess({

@@ -131,119 +131,128 @@ for (const kind of testDatabaseTargets()) {
       return found;
     }
 
-    it('reports each kind of position discrepancy once, with the per-portfolio breakdown, after a confirming second read', async () => {
-      await bookFill('Growth', 'AAPL', '10');
-      await bookFill('Default Portfolio', 'AAPL', '5');
-      await bookFill('Growth', 'MSFT', '3');
-      await bookFill('Income', 'SPY', '2');
-      alpaca.setPosition('AAPL', '20', '189.00');
-      alpaca.setPosition('SPY', '2', '520.00');
-      alpaca.setPosition('TSLA', '7', '248.00');
+    it(
+      'reports each kind of position discrepancy once, ' +
+        'with the per-portfolio breakdown, after a confirming second read',
+      async () => {
+        await bookFill('Growth', 'AAPL', '10');
+        await bookFill('Default Portfolio', 'AAPL', '5');
+        await bookFill('Growth', 'MSFT', '3');
+        await bookFill('Income', 'SPY', '2');
+        alpaca.setPosition('AAPL', '20', '189.00');
+        alpaca.setPosition('SPY', '2', '520.00');
+        alpaca.setPosition('TSLA', '7', '248.00');
 
-      const t = await launch();
-      expect(t.logs.text()).toContain('elected leader');
-      expect(alpaca.streamConnectionCount()).toBe(1);
-      const [run] = await runs();
-      expect(run).toMatchObject({
-        trigger: 'startup',
-        outcome: 'discrepancies',
-        newDiscrepancies: 3,
-        openDiscrepancies: 3,
-        symbolsChecked: 4,
-      });
-      // One page of orders, positions read twice (the second read confirms), nothing per symbol.
-      expect(run!.brokerRequests).toBe(3);
-      expect(alpaca.requestCount({ method: 'GET', path: '/v2/positions' })).toBe(2);
-      expect(alpaca.requestCount({ method: 'GET', path: '/v2/orders' })).toBe(1);
-      expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/positions\/./ })).toBe(0);
+        const t = await launch();
+        expect(t.logs.text()).toContain('elected leader');
+        expect(alpaca.streamConnectionCount()).toBe(1);
+        const [run] = await runs();
+        expect(run).toMatchObject({
+          trigger: 'startup',
+          outcome: 'discrepancies',
+          newDiscrepancies: 3,
+          openDiscrepancies: 3,
+          symbolsChecked: 4,
+        });
+        // One page of orders, positions read twice (the second read confirms), nothing per symbol.
+        expect(run!.brokerRequests).toBe(3);
+        expect(alpaca.requestCount({ method: 'GET', path: '/v2/positions' })).toBe(2);
+        expect(alpaca.requestCount({ method: 'GET', path: '/v2/orders' })).toBe(1);
+        expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/positions\/./ })).toBe(0);
 
-      expect(await discrepancy('position:AAPL')).toMatchObject({
-        kind: 'quantity_mismatch',
-        resolvedAt: null,
-        slackChannelId: ALERTS,
-      });
-      expect((await discrepancy('position:AAPL')).details.breakdown).toEqual([
-        { portfolioName: 'Growth', qty: '10' },
-        { portfolioName: 'Default Portfolio', qty: '5' },
-      ]);
-      expect((await discrepancy('position:MSFT')).kind).toBe('books_only');
-      expect((await discrepancy('position:TSLA')).kind).toBe('broker_only');
-      expect(await reconcileRepository.findDiscrepancyByKey('position:SPY')).toBeNull();
+        expect(await discrepancy('position:AAPL')).toMatchObject({
+          kind: 'quantity_mismatch',
+          resolvedAt: null,
+          slackChannelId: ALERTS,
+        });
+        expect((await discrepancy('position:AAPL')).details.breakdown).toEqual([
+          { portfolioName: 'Growth', qty: '10' },
+          { portfolioName: 'Default Portfolio', qty: '5' },
+        ]);
+        expect((await discrepancy('position:MSFT')).kind).toBe('books_only');
+        expect((await discrepancy('position:TSLA')).kind).toBe('broker_only');
+        expect(await reconcileRepository.findDiscrepancyByKey('position:SPY')).toBeNull();
 
-      const [alert] = alerts();
-      expect(alerts()).toHaveLength(1);
-      const shown = textOf(alert!);
-      expect(shown).toContain('disagree on 3 symbols');
-      expect(shown).toMatch(/AAPL +15 \(Growth 10, Default Portfolio 5\) +20 +\+5/);
-      expect(shown).toMatch(/MSFT +3 \(Growth\) +0 +-3/);
-      expect(shown).toMatch(/TSLA +0 +7 +\+7/);
-      expect((await discrepancy('position:AAPL')).slackMessageTs).toBe(alert!.ts);
-      const details = thread(alert!.ts);
-      expect(details).toHaveLength(1);
-      expect(textOf(details[0]!)).toContain('By portfolio: Growth 10 · Default Portfolio 5');
-    });
+        const [alert] = alerts();
+        expect(alerts()).toHaveLength(1);
+        const shown = textOf(alert!);
+        expect(shown).toContain('disagree on 3 symbols');
+        expect(shown).toMatch(/AAPL +15 \(Growth 10, Default Portfolio 5\) +20 +\+5/);
+        expect(shown).toMatch(/MSFT +3 \(Growth\) +0 +-3/);
+        expect(shown).toMatch(/TSLA +0 +7 +\+7/);
+        expect((await discrepancy('position:AAPL')).slackMessageTs).toBe(alert!.ts);
+        const details = thread(alert!.ts);
+        expect(details).toHaveLength(1);
+        expect(textOf(details[0]!)).toContain('By portfolio: Growth 10 · Default Portfolio 5');
+      },
+    );
 
-    it('does not alert again for an unchanged discrepancy, across runs and a restart; updates a changed one; resolves a cleared one', async () => {
-      await bookFill('Growth', 'AAPL', '10');
-      alpaca.setPosition('AAPL', '12', '189.00');
-      const first = await launch();
-      // The run row is written before its alert reaches Slack.
-      await expect.poll(() => alerts().length).toBe(1);
-      const alert = alerts()[0]!;
-      const firstSeen = (await discrepancy('position:AAPL')).firstSeenAt;
+    it(
+      'does not alert again for an unchanged discrepancy, ' +
+        'across runs and a restart; updates a changed one; resolves a cleared one',
+      async () => {
+        await bookFill('Growth', 'AAPL', '10');
+        alpaca.setPosition('AAPL', '12', '189.00');
+        const first = await launch();
+        // The run row is written before its alert reaches Slack.
+        await expect.poll(() => alerts().length).toBe(1);
+        const alert = alerts()[0]!;
+        const firstSeen = (await discrepancy('position:AAPL')).firstSeenAt;
 
-      const again = finished(await first.app.reconcile.reconcilePositions('manual'));
-      await first.app.outboxDrained();
-      expect(again.created).toHaveLength(0);
-      expect(again.unchanged.map((d) => d.key)).toEqual(['position:AAPL']);
-      expect(again.run.brokerRequests).toBe(2);
-      expect(alerts()).toHaveLength(1);
-      expect(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!.updates).toBeGreaterThanOrEqual(1);
-      expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toContain('Still open');
-      expect(thread(alert.ts)).toHaveLength(1);
+        const again = finished(await first.app.reconcile.reconcilePositions('manual'));
+        await first.app.outboxDrained();
+        expect(again.created).toHaveLength(0);
+        expect(again.unchanged.map((d) => d.key)).toEqual(['position:AAPL']);
+        expect(again.run.brokerRequests).toBe(2);
+        expect(alerts()).toHaveLength(1);
+        expect(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!.updates).toBeGreaterThanOrEqual(1);
+        expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toContain('Still open');
+        expect(thread(alert.ts)).toHaveLength(1);
 
-      await first.stop();
-      launched.splice(launched.indexOf(first), 1);
-      const second = await launch();
-      expect((await runs())[0]).toMatchObject({ trigger: 'startup', outcome: 'discrepancies', newDiscrepancies: 0 });
-      expect(alerts()).toHaveLength(1);
-      const stored = await discrepancy('position:AAPL');
-      expect(stored.firstSeenAt.getTime()).toBe(firstSeen.getTime());
-      expect(stored.lastSeenAt.getTime()).toBeGreaterThan(firstSeen.getTime());
-      expect(thread(alert.ts)).toHaveLength(1);
+        await first.stop();
+        launched.splice(launched.indexOf(first), 1);
+        const second = await launch();
+        expect((await runs())[0]).toMatchObject({ trigger: 'startup', outcome: 'discrepancies', newDiscrepancies: 0 });
+        expect(alerts()).toHaveLength(1);
+        const stored = await discrepancy('position:AAPL');
+        expect(stored.firstSeenAt.getTime()).toBe(firstSeen.getTime());
+        expect(stored.lastSeenAt.getTime()).toBeGreaterThan(firstSeen.getTime());
+        expect(thread(alert.ts)).toHaveLength(1);
 
-      alpaca.setPosition('AAPL', '13', '189.00');
-      const changed = finished(await second.app.reconcile.reconcilePositions('manual'));
-      await second.app.outboxDrained();
-      expect(changed.changed.map((d) => d.key)).toEqual(['position:AAPL']);
-      expect(alerts()).toHaveLength(1);
-      expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toMatch(/AAPL +10 \(Growth\) +13 +\+3/);
-      expect(textOf(thread(alert.ts).at(-1)!)).toContain('Changed');
+        alpaca.setPosition('AAPL', '13', '189.00');
+        const changed = finished(await second.app.reconcile.reconcilePositions('manual'));
+        await second.app.outboxDrained();
+        expect(changed.changed.map((d) => d.key)).toEqual(['position:AAPL']);
+        expect(alerts()).toHaveLength(1);
+        expect(textOf(slack.messages(ALERTS).find((m) => m.ts === alert.ts)!)).toMatch(/AAPL +10 \(Growth\) +13 +\+3/);
+        expect(textOf(thread(alert.ts).at(-1)!)).toContain('Changed');
 
-      alpaca.setPosition('AAPL', '10', '189.00');
-      const resolved = finished(await second.app.reconcile.reconcilePositions('manual'));
-      await second.app.outboxDrained();
-      expect(resolved.resolved.map((d) => d.key)).toEqual(['position:AAPL']);
-      expect(resolved.run).toMatchObject({ outcome: 'ok', openDiscrepancies: 0, resolvedDiscrepancies: 1 });
-      expect((await discrepancy('position:AAPL')).resolvedAt).toBeInstanceOf(Date);
-      const resolvedAlert = slack.messages(ALERTS).find((m) => m.ts === alert.ts)!;
-      expect(textOf(resolvedAlert)).toContain('Resolved — books and Alpaca agree again');
-      expect(JSON.stringify(resolvedAlert.blocks)).not.toContain(RECONCILE_RECHECK_ACTION_ID);
-      expect(textOf(thread(alert.ts).at(-1)!)).toContain('AAPL matches Alpaca again');
+        alpaca.setPosition('AAPL', '10', '189.00');
+        const resolved = finished(await second.app.reconcile.reconcilePositions('manual'));
+        await second.app.outboxDrained();
+        expect(resolved.resolved.map((d) => d.key)).toEqual(['position:AAPL']);
+        expect(resolved.run).toMatchObject({ outcome: 'ok', openDiscrepancies: 0, resolvedDiscrepancies: 1 });
+        expect((await discrepancy('position:AAPL')).resolvedAt).toBeInstanceOf(Date);
+        const resolvedAlert = slack.messages(ALERTS).find((m) => m.ts === alert.ts)!;
+        expect(textOf(resolvedAlert)).toContain('Resolved — books and Alpaca agree again');
+        expect(JSON.stringify(resolvedAlert.blocks)).not.toContain(RECONCILE_RECHECK_ACTION_ID);
+        expect(textOf(thread(alert.ts).at(-1)!)).toContain('AAPL matches Alpaca again');
 
-      const quiet = finished(await second.app.reconcile.reconcilePositions('manual'));
-      await second.app.outboxDrained();
-      expect(quiet.resolved).toHaveLength(0);
-      expect(thread(alert.ts).filter((m) => /matches Alpaca again/.test(textOf(m)))).toHaveLength(1);
+        const quiet = finished(await second.app.reconcile.reconcilePositions('manual'));
+        await second.app.outboxDrained();
+        expect(quiet.resolved).toHaveLength(0);
+        expect(thread(alert.ts).filter((m) => /matches Alpaca again/.test(textOf(m)))).toHaveLength(1);
 
-      alpaca.setPosition('AAPL', '11', '189.00');
-      await second.app.reconcile.reconcilePositions('manual');
-      await second.app.outboxDrained();
-      expect(alerts()).toHaveLength(2);
-      expect((await discrepancy('position:AAPL')).slackMessageTs).toBe(alerts()[1]!.ts);
-    });
+        alpaca.setPosition('AAPL', '11', '189.00');
+        await second.app.reconcile.reconcilePositions('manual');
+        await second.app.outboxDrained();
+        expect(alerts()).toHaveLength(2);
+        expect((await discrepancy('position:AAPL')).slackMessageTs).toBe(alerts()[1]!.ts);
+      },
+    );
 
-    it('adopts our orders the books lack, reports orders placed elsewhere, repairs rows the broker settled, and leaves orders still moving alone', async () => {
+    it('adopts our orders the books lack, reports orders placed elsewhere, ' +
+      'repairs rows the broker settled, and leaves orders still moving alone', async () => {
       const t = await launch();
       expect(alerts()).toHaveLength(0);
 
@@ -259,7 +268,8 @@ for (const kind of testDatabaseTargets()) {
       const connection = orm.em.fork().getConnection();
       await connection.execute('delete from fills where trade_id = ?', [row.id]);
       await connection.execute(
-        `update trades set status = 'accepted', alpaca_status = 'new', alpaca_filled_qty = null, alpaca_filled_price = null where id = ?`,
+        "update trades set status = 'accepted', alpaca_status = 'new', " +
+          'alpaca_filled_qty = null, alpaca_filled_price = null where id = ?',
         [row.id],
       );
 
@@ -340,7 +350,8 @@ for (const kind of testDatabaseTargets()) {
       expect(thread(alerts()[0]!.ts)).toHaveLength(1);
     }, 60_000);
 
-    it('buttons: Acknowledge records who (admins only), Re-check now runs again, Adopt broker quantity books an audited adjustment', async () => {
+    it('buttons: Acknowledge records who (admins only), Re-check now runs again, ' +
+      'Adopt broker quantity books an audited adjustment', async () => {
       await bookFill('Growth', 'AAPL', '10', 'buy', '180');
       alpaca.setPosition('AAPL', '15', '189.00');
       const t = await launch();
@@ -449,7 +460,8 @@ for (const kind of testDatabaseTargets()) {
       expect(t.logs.text()).toContain('books adjusted to the broker quantity');
     }, 60_000);
 
-    it('adopting a broker quantity books one adjustment: a redelivered submission and a second admin’s form sent at the same time add nothing', async () => {
+    it('adopting a broker quantity books one adjustment: ' +
+      'a redelivered submission and a second admin’s form sent at the same time add nothing', async () => {
       const SECOND_ADMIN = 'U0ADMIN2';
       await bookFill('Growth', 'AAPL', '10', 'buy', '180');
       alpaca.setPosition('AAPL', '15', '189.00');
@@ -534,7 +546,8 @@ for (const kind of testDatabaseTargets()) {
       expect((await runs()).length).toBe(before + 2);
     });
 
-    it('a broker outage during runs is reported once, stores no false discrepancies, and its end is announced', async () => {
+    it('a broker outage during runs is reported once, ' +
+      'stores no false discrepancies, and its end is announced', async () => {
       await bookFill('Growth', 'AAPL', '10');
       alpaca.setPosition('AAPL', '12', '189.00');
       const t = await launch();
@@ -571,47 +584,55 @@ for (const kind of testDatabaseTargets()) {
       expect(alerts()).toHaveLength(2);
     }, 60_000);
 
-    it('an alert channel the app cannot post to is named in the log with what to do, and the alert is posted once it can', async () => {
-      const privateChannel = 'G0ALERTS';
-      slack.addChannel({ id: privateChannel, isPrivate: true, isMember: false });
-      await bookFill('Growth', 'AAPL', '10');
-      const t = await launch({ RECONCILE_CHANNEL_ID: privateChannel });
-      await expect
-        .poll(() => t.logs.entries().find((e) => e.msg === 'could not update the reconciliation alert in Slack'))
-        .toMatchObject({
-          error: 'channel_not_found',
-          channel: privateChannel,
-          hint: expect.stringContaining('invite the app'),
-        });
-      expect((await discrepancy('position:AAPL')).slackMessageTs).toBeNull();
+    it(
+      'an alert channel the app cannot post to is named in the log with what to do, ' +
+        'and the alert is posted once it can',
+      async () => {
+        const privateChannel = 'G0ALERTS';
+        slack.addChannel({ id: privateChannel, isPrivate: true, isMember: false });
+        await bookFill('Growth', 'AAPL', '10');
+        const t = await launch({ RECONCILE_CHANNEL_ID: privateChannel });
+        await expect
+          .poll(() => t.logs.entries().find((e) => e.msg === 'could not update the reconciliation alert in Slack'))
+          .toMatchObject({
+            error: 'channel_not_found',
+            channel: privateChannel,
+            hint: expect.stringContaining('invite the app'),
+          });
+        expect((await discrepancy('position:AAPL')).slackMessageTs).toBeNull();
 
-      slack.setChannelMembership(privateChannel, true);
-      finished(await t.app.reconcile.reconcilePositions('manual'));
-      await t.app.outboxDrained();
-      await expect.poll(async () => (await discrepancy('position:AAPL')).slackChannelId).toBe(privateChannel);
-      const posted = slack.messages(privateChannel).filter((m) => !m.threadTs);
-      expect(posted).toHaveLength(1);
-      expect(textOf(posted[0]!)).toMatch(/AAPL +10 \(Growth\) +0 +-10/);
-    });
+        slack.setChannelMembership(privateChannel, true);
+        finished(await t.app.reconcile.reconcilePositions('manual'));
+        await t.app.outboxDrained();
+        await expect.poll(async () => (await discrepancy('position:AAPL')).slackChannelId).toBe(privateChannel);
+        const posted = slack.messages(privateChannel).filter((m) => !m.threadTs);
+        expect(posted).toHaveLength(1);
+        expect(textOf(posted[0]!)).toMatch(/AAPL +10 \(Growth\) +0 +-10/);
+      },
+    );
 
-    it('a run while an order is still on its way to Alpaca leaves it to its submission: one POST, no lookup, no resubmission', async () => {
-      const t = await launch();
-      // Alpaca takes 3 s before it handles the POST: the order is not at the broker when the run lists orders.
-      alpaca.inject({ method: 'POST', path: '/v2/orders', latencyMs: 3_000 });
-      const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '2' });
-      await expect.poll(async () => (await trades.findByClientOrderId(clientOrderId))?.status).toBe('pending_submit');
-      finished(await t.app.reconcile.reconcilePositions('manual'));
-      await t.app.outboxDrained();
-      await waitForConfirmation(t, clientOrderId, (m) => /Filled 2 AAPL/.test(textOf(m)));
-      const posts = alpaca.requests.filter(
-        (r) =>
-          r.method === 'POST' &&
-          r.path === '/v2/orders' &&
-          (r.body as { client_order_id?: string }).client_order_id === clientOrderId,
-      );
-      expect(posts).toHaveLength(1);
-      expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/orders:by_client_order_id/ })).toBe(0);
-    });
+    it(
+      'a run while an order is still on its way to Alpaca leaves it to its submission: ' +
+        'one POST, no lookup, no resubmission',
+      async () => {
+        const t = await launch();
+        // Alpaca takes 3 s before it handles the POST: the order is not at the broker when the run lists orders.
+        alpaca.inject({ method: 'POST', path: '/v2/orders', latencyMs: 3_000 });
+        const { clientOrderId } = await placeOrder(t, { symbol: 'AAPL', quantity: '2' });
+        await expect.poll(async () => (await trades.findByClientOrderId(clientOrderId))?.status).toBe('pending_submit');
+        finished(await t.app.reconcile.reconcilePositions('manual'));
+        await t.app.outboxDrained();
+        await waitForConfirmation(t, clientOrderId, (m) => /Filled 2 AAPL/.test(textOf(m)));
+        const posts = alpaca.requests.filter(
+          (r) =>
+            r.method === 'POST' &&
+            r.path === '/v2/orders' &&
+            (r.body as { client_order_id?: string }).client_order_id === clientOrderId,
+        );
+        expect(posts).toHaveLength(1);
+        expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/orders:by_client_order_id/ })).toBe(0);
+      },
+    );
 
     it('the Home tab says whether the books match Alpaca as of the last run, and where the alert is', async () => {
       await bookFill('Growth', 'AAPL', '10');
@@ -677,7 +698,8 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
   const alertCount = () =>
     slack.messages(ALERTS).filter((m) => !m.threadTs && !m.ephemeral && /disagree/.test(textOf(m.history[0]!))).length;
 
-  it('two instances on one database and one Slack: one leader runs the scheduler and the stream — one alert, not two; when it stops, the other takes over', async () => {
+  it('two instances on one database and one Slack: one leader runs the scheduler and the stream ' +
+    '— one alert, not two; when it stops, the other takes over', async () => {
     await new TradeRepository(orm).recordFill({
       executionId: 'seed:1',
       tradeId: null,
@@ -714,7 +736,8 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
     expect(alertCount()).toBe(1);
   }, 90_000);
 
-  it('a leader whose database session dies steps down, and a standby takes over within the retry interval', async () => {
+  it('a leader whose database session dies steps down, ' +
+    'and a standby takes over within the retry interval', async () => {
     const leader = await launchApp({ database: db.target, slack, alpaca, env: ENV });
     launched.push(leader);
     const standby = await launchApp({ database: db.target, slack, alpaca, env: ENV });

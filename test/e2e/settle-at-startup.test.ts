@@ -70,7 +70,8 @@ for (const kind of testDatabaseTargets()) {
         .poll(() => Promise.all(ids.map(status)), { timeout: 15_000 })
         .toEqual(['filled', 'filled', 'partially_filled', 'canceled', 'accepted', 'accepted']);
 
-      // The one row the broker never saw was sent once, by its own lookup-then-submit; the other five came from the list.
+      // The one row the broker never saw was sent once, by its own lookup-then-submit; the other
+      // five came from the list.
       expect(alpaca.requestCount({ method: 'GET', path: /^\/v2\/orders:by_client_order_id/ })).toBe(1);
       expect(alpaca.orders().filter((o) => o.client_order_id === ids[5])).toHaveLength(1);
       const first = await trades.findByClientOrderId(ids[0]!);

@@ -168,29 +168,33 @@ for (const kind of testDatabaseTargets()) {
       }
     });
 
-    it('a redelivered sell that no longer validates (its own order now counts against the holding) is still the same order, not an error', async () => {
-      const bought = await placeOrder(t, { portfolio: 'Redeliver', symbol: 'MSFT', quantity: '5' });
-      await waitForConfirmation(t, bought.clientOrderId, (m) => /Filled 5 MSFT/.test(messageText(m)));
-      const view = await openOrderForm(t);
-      const first = await t.slack.submitView({
-        viewId: view.id,
-        values: formValues({ portfolio: 'Redeliver', symbol: 'MSFT', side: 'sell', quantity: '5' }),
-      });
-      expect(first.ackPayload).toBeUndefined();
-      const clientOrderId = `oms-${view.id}`;
-      await waitForConfirmation(t, clientOrderId, (m) => /Filled 5 MSFT/.test(messageText(m)));
-      const envelope = t.slack.envelopes.find((e) => e.envelopeId === first.envelopeId)!;
-      const again = await t.slack.sendEnvelope('interactive', envelope.payload as object, {
-        envelopeId: first.envelopeId,
-        retryAttempt: 1,
-        retryReason: 'timeout',
-      });
-      expect(again.ackPayload).toBeUndefined();
-      expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
-      expect(
-        t.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(clientOrderId)),
-      ).toHaveLength(1);
-    });
+    it(
+      'a redelivered sell that no longer validates (its own order now counts against the holding) ' +
+        'is still the same order, not an error',
+      async () => {
+        const bought = await placeOrder(t, { portfolio: 'Redeliver', symbol: 'MSFT', quantity: '5' });
+        await waitForConfirmation(t, bought.clientOrderId, (m) => /Filled 5 MSFT/.test(messageText(m)));
+        const view = await openOrderForm(t);
+        const first = await t.slack.submitView({
+          viewId: view.id,
+          values: formValues({ portfolio: 'Redeliver', symbol: 'MSFT', side: 'sell', quantity: '5' }),
+        });
+        expect(first.ackPayload).toBeUndefined();
+        const clientOrderId = `oms-${view.id}`;
+        await waitForConfirmation(t, clientOrderId, (m) => /Filled 5 MSFT/.test(messageText(m)));
+        const envelope = t.slack.envelopes.find((e) => e.envelopeId === first.envelopeId)!;
+        const again = await t.slack.sendEnvelope('interactive', envelope.payload as object, {
+          envelopeId: first.envelopeId,
+          retryAttempt: 1,
+          retryReason: 'timeout',
+        });
+        expect(again.ackPayload).toBeUndefined();
+        expect(t.alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
+        expect(
+          t.slack.callsTo('chat.postMessage').filter((c) => JSON.stringify(c.args).includes(clientOrderId)),
+        ).toHaveLength(1);
+      },
+    );
 
     it('resolves a broker 500 that actually placed the order by looking it up — one order, one row', async () => {
       t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 500, afterHandling: true });

@@ -123,91 +123,104 @@ describe.skipIf(!postgres.available)(`leader election on ${databaseSuiteName(pos
       ).toBeGreaterThanOrEqual(intervals[n - 1]!.end);
   }
 
-  it('the leader whose lock session is terminated stops its duties at once; the standby takes over only after that', async () => {
-    const leader = instance('leader', db.target);
-    await leader.election.start();
-    expect(leader.election.isLeader()).toBe(true);
-    // Out of phase with the leader, so the standby's next attempt falls between the kill and the leader's next check.
-    await sleep(RETRY_MS / 2);
-    const standby = instance('standby', db.target);
-    await standby.election.start();
-    expect(standby.election.isLeader()).toBe(false);
-    await sleep(RETRY_MS * 0.7);
+  it(
+    'the leader whose lock session is terminated stops its duties at once; ' + 'the standby takes over only after that',
+    async () => {
+      const leader = instance('leader', db.target);
+      await leader.election.start();
+      expect(leader.election.isLeader()).toBe(true);
+      // Out of phase with the leader, so the standby's next attempt falls between the kill and the leader's next check.
+      await sleep(RETRY_MS / 2);
+      const standby = instance('standby', db.target);
+      await standby.election.start();
+      expect(standby.election.isLeader()).toBe(false);
+      await sleep(RETRY_MS * 0.7);
 
-    const [holder] = await lockHolders();
-    const fault = performance.now();
-    const { rows } = await admin.query<{ terminated: boolean }>('select pg_terminate_backend($1) as terminated', [
-      holder!.pid,
-    ]);
-    expect(rows[0]!.terminated).toBe(true);
+      const [holder] = await lockHolders();
+      const fault = performance.now();
+      const { rows } = await admin.query<{ terminated: boolean }>('select pg_terminate_backend($1) as terminated', [
+        holder!.pid,
+      ]);
+      expect(rows[0]!.terminated).toBe(true);
 
-    await expect.poll(() => standby.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(1);
-    expect(leader.deposed).toHaveLength(1);
-    expect(leader.deposed[0]! - fault).toBeLessThan(SCHEDULING_SLACK_MS);
-    expect(leader.logs.join('')).toContain('stepping down');
-    expect(leader.logs.join('')).toContain('no longer leader');
-    expect(standby.logs.join('')).toContain('elected leader');
-    expectNoOverlap();
-  });
+      await expect.poll(() => standby.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(1);
+      expect(leader.deposed).toHaveLength(1);
+      expect(leader.deposed[0]! - fault).toBeLessThan(SCHEDULING_SLACK_MS);
+      expect(leader.logs.join('')).toContain('stepping down');
+      expect(leader.logs.join('')).toContain('no longer leader');
+      expect(standby.logs.join('')).toContain('elected leader');
+      expectNoOverlap();
+    },
+  );
 
-  it('a leader cut off from the database (a stalled connection) steps down within its bound, before the server frees the lock for the standby', async () => {
-    let heldWhileStopping: boolean | undefined;
-    let leaderPid = 0;
-    const leader = instance('leader', proxied(), async () => {
-      heldWhileStopping ??= (await lockHolders()).some((h) => h.pid === leaderPid);
-    });
-    await leader.election.start();
-    expect(leader.election.isLeader()).toBe(true);
-    leaderPid = (await lockHolders())[0]!.pid;
-    const standby = instance('standby', db.target);
-    await standby.election.start();
-    expect(standby.election.isLeader()).toBe(false);
-    await sleep(RETRY_MS);
+  it(
+    'a leader cut off from the database (a stalled connection) steps down within its bound, ' +
+      'before the server frees the lock for the standby',
+    async () => {
+      let heldWhileStopping: boolean | undefined;
+      let leaderPid = 0;
+      const leader = instance('leader', proxied(), async () => {
+        heldWhileStopping ??= (await lockHolders()).some((h) => h.pid === leaderPid);
+      });
+      await leader.election.start();
+      expect(leader.election.isLeader()).toBe(true);
+      leaderPid = (await lockHolders())[0]!.pid;
+      const standby = instance('standby', db.target);
+      await standby.election.start();
+      expect(standby.election.isLeader()).toBe(false);
+      await sleep(RETRY_MS);
 
-    proxy.stall('both');
-    const fault = performance.now();
+      proxy.stall('both');
+      const fault = performance.now();
 
-    await expect
-      .poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 })
-      .toBe(1);
-    expect(leader.deposed[0]! - fault).toBeLessThan(DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS);
-    expect(leader.election.isLeader()).toBe(false);
-    // The leader cannot reach the server to end its session: the server ends it, once it has idled for RETRY_MS, and only then is the lock free.
-    expect(heldWhileStopping).toBe(true);
-    await expect.poll(() => sessionExists(leaderPid), { timeout: 2 * RETRY_MS, interval: 20 }).toBe(false);
-    await expect.poll(() => standby.elected.length, { timeout: 2 * RETRY_MS, interval: 20 }).toBe(1);
-    expectNoOverlap();
-  });
+      await expect
+        .poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 })
+        .toBe(1);
+      expect(leader.deposed[0]! - fault).toBeLessThan(DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS);
+      expect(leader.election.isLeader()).toBe(false);
+      // The leader cannot reach the server to end its session: the server ends it, once it has idled
+      // for RETRY_MS, and only then is the lock free.
+      expect(heldWhileStopping).toBe(true);
+      await expect.poll(() => sessionExists(leaderPid), { timeout: 2 * RETRY_MS, interval: 20 }).toBe(false);
+      await expect.poll(() => standby.elected.length, { timeout: 2 * RETRY_MS, interval: 20 }).toBe(1);
+      expectNoOverlap();
+    },
+  );
 
-  it('a lock session that failed is ended, never kept or pooled: duties stop while it still holds the lock, then it goes, and the instance can lead again', async () => {
-    let heldWhileStopping: boolean | undefined;
-    let leaderPid = 0;
-    const leader = instance('leader', proxied(), async () => {
-      heldWhileStopping ??= (await lockHolders()).some((h) => h.pid === leaderPid);
-    });
-    await leader.election.start();
-    expect(leader.election.isLeader()).toBe(true);
-    leaderPid = (await lockHolders())[0]!.pid;
-    const standby = instance('standby', db.target);
-    await standby.election.start();
+  it(
+    'a lock session that failed is ended, never kept or pooled: ' +
+      'duties stop while it still holds the lock, then it goes, and the instance can lead again',
+    async () => {
+      let heldWhileStopping: boolean | undefined;
+      let leaderPid = 0;
+      const leader = instance('leader', proxied(), async () => {
+        heldWhileStopping ??= (await lockHolders()).some((h) => h.pid === leaderPid);
+      });
+      await leader.election.start();
+      expect(leader.election.isLeader()).toBe(true);
+      leaderPid = (await lockHolders())[0]!.pid;
+      const standby = instance('standby', db.target);
+      await standby.election.start();
 
-    // The server still gets every statement, and the leader's end of the session; only its answers are held.
-    proxy.stall('responses');
-    await expect
-      .poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 })
-      .toBe(1);
-    expect(heldWhileStopping).toBe(true);
-    // Gone well before the server's idle timeout (RETRY_MS after the last statement) could have ended it: the leader closed it.
-    await expect.poll(() => sessionExists(leaderPid), { timeout: RETRY_MS / 3, interval: 20 }).toBe(false);
+      // The server still gets every statement, and the leader's end of the session; only its answers are held.
+      proxy.stall('responses');
+      await expect
+        .poll(() => leader.deposed.length, { timeout: DEPOSE_BOUND_MS + SCHEDULING_SLACK_MS, interval: 20 })
+        .toBe(1);
+      expect(heldWhileStopping).toBe(true);
+      // Gone well before the server's idle timeout (RETRY_MS after the last statement) could have
+      // ended it: the leader closed it.
+      await expect.poll(() => sessionExists(leaderPid), { timeout: RETRY_MS / 3, interval: 20 }).toBe(false);
 
-    proxy.resume();
-    await expect.poll(() => standby.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(1);
+      proxy.resume();
+      await expect.poll(() => standby.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(1);
 
-    await standby.election.stop();
-    await expect.poll(() => leader.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(2);
-    const [holder] = await lockHolders();
-    expect(holder!.pid).not.toBe(leaderPid);
-    expect(proxy.serverSidePorts()).toContain(holder!.port);
-    expectNoOverlap();
-  });
+      await standby.election.stop();
+      await expect.poll(() => leader.elected.length, { timeout: 3 * RETRY_MS, interval: 20 }).toBe(2);
+      const [holder] = await lockHolders();
+      expect(holder!.pid).not.toBe(leaderPid);
+      expect(proxy.serverSidePorts()).toContain(holder!.port);
+      expectNoOverlap();
+    },
+  );
 });

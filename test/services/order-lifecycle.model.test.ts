@@ -169,7 +169,10 @@ interface Instance {
   worker: OutboxWorker;
 }
 
-/** One run's world: a fresh database, Alpaca and Slack, and two instances (the first one leads: it consumes trade_updates). */
+/**
+ * One run's world: a fresh database, Alpaca and Slack, and two instances (the first one leads: it
+ * consumes trade_updates).
+ */
 class World {
   readonly instances: Instance[] = [];
   readonly snapshots: BrokerOrder[] = [];
@@ -335,7 +338,10 @@ class World {
     }
   }
 
-  /** The faults stop: Slack and Alpaca answer, submissions finish, leases run out, every pass runs, the outbox empties. */
+  /**
+   * The faults stop: Slack and Alpaca answer, submissions finish, leases run out, every pass runs,
+   * the outbox empties.
+   */
   async quiesce(): Promise<void> {
     this.slack.endOutage();
     this.alpaca.clearFaults();
@@ -394,7 +400,8 @@ class World {
 
 for (const kind of testDatabaseTargets()) {
   describe.skipIf(!kind.available)(`the order lifecycle, model-based, on ${databaseSuiteName(kind)}`, () => {
-    it('any interleaving of submissions, broker faults, fills, late and duplicated events, Slack outages, restarts and a second instance settles to the broker’s truth', async () => {
+    it('any interleaving of submissions, broker faults, fills, late and duplicated events, ' +
+      'Slack outages, restarts and a second instance settles to the broker’s truth', async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(commandArb, { minLength: 10, maxLength: 30 }), async (commands) => {
           const world = await World.create(kind);

@@ -79,7 +79,10 @@ for (const kind of testDatabaseTargets()) {
     let db: TestDatabase;
     let alpaca: AlpacaStandIn;
     const started: CoreInstance[] = [];
-    /** A second instance: on PostgreSQL its own connections (another process, as far as the database can tell); SQLite runs one instance. */
+    /**
+     * A second instance: on PostgreSQL its own connections (another process, as far as the database
+     * can tell); SQLite runs one instance.
+     */
     const instance = async (options: Parameters<typeof startCore>[0]['options'] = {}, now?: () => Date) => {
       const core = await startCore({ database: db.target, alpaca, options, now });
       started.push(core);
@@ -102,63 +105,74 @@ for (const kind of testDatabaseTargets()) {
       await db?.drop();
     });
 
-    it('a late, older order snapshot (the POST answer arriving after the fill event) never takes the fill back', async () => {
-      const a = await instance();
-      const { trade } = await a.trades.insertPending(pendingRow());
-      const id = trade.clientOrderId!;
-      await a.tracker.applyOrder(filled(id), { id: `exec-${id}`, qty: dec(10), price: dec('189.42') });
-      await a.tracker.applyOrder(snapshot(id, { status: 'accepted' }));
-      const row = await a.trades.findById(trade.id);
-      expect(row).toMatchObject({ status: 'filled', alpacaStatus: 'filled' });
-      expect(row!.alpacaFilledQty!.toFixed()).toBe('10');
-      expect(row!.alpacaFilledPrice!.toFixed(2)).toBe('189.42');
-      expect(row!.alpacaFilledAt?.getTime()).toBe(FILLED_AT.getTime());
-      expect((await storedFillQty(a.trades, trade.id)).toFixed()).toBe('10');
-    });
-
-    it('the same fill reported to two instances at once (the stream’s execution on one, a catch-up read on the other) is stored once', async () => {
-      const a = await instance();
-      const b = kind.name === 'postgresql' ? await instance() : a;
-      for (let round = 0; round < 12; round += 1) {
+    it(
+      'a late, older order snapshot (the POST answer arriving after the fill event) ' + 'never takes the fill back',
+      async () => {
+        const a = await instance();
         const { trade } = await a.trades.insertPending(pendingRow());
         const id = trade.clientOrderId!;
-        await Promise.all([
-          a.tracker.applyOrder(filled(id), { id: `exec-${id}`, qty: dec(10), price: dec('189.42') }),
-          b.tracker.applyOrder(filled(id)),
-          b.tracker.applyOrder(filled(id)),
-        ]);
-        expect((await storedFillQty(a.trades, trade.id)).toFixed(), `round ${round}`).toBe('10');
-      }
-    });
+        await a.tracker.applyOrder(filled(id), { id: `exec-${id}`, qty: dec(10), price: dec('189.42') });
+        await a.tracker.applyOrder(snapshot(id, { status: 'accepted' }));
+        const row = await a.trades.findById(trade.id);
+        expect(row).toMatchObject({ status: 'filled', alpacaStatus: 'filled' });
+        expect(row!.alpacaFilledQty!.toFixed()).toBe('10');
+        expect(row!.alpacaFilledPrice!.toFixed(2)).toBe('189.42');
+        expect(row!.alpacaFilledAt?.getTime()).toBe(FILLED_AT.getTime());
+        expect((await storedFillQty(a.trades, trade.id)).toFixed()).toBe('10');
+      },
+    );
 
-    it('a submission still retrying after a 429 holds its lease: another instance’s settle pass neither fails nor resends it, and it is placed once', async () => {
-      const threeMinutesAgo = () => new Date(Date.now() - 3 * 60_000);
-      const a = await instance({ submitRetries: 4 });
-      const b = await instance();
-      const { trade } = await (await instance({}, threeMinutesAgo)).trades.insertPending(
-        pendingRow({ quantity: dec(1) }),
-      );
-      alpaca.inject({
-        method: 'POST',
-        path: '/v2/orders',
-        status: 429,
-        body: { code: 42910000, message: 'rate limit exceeded' },
-        resetInSeconds: 2,
-      });
+    it(
+      'the same fill reported to two instances at once (the stream’s execution on one, ' +
+        'a catch-up read on the other) is stored once',
+      async () => {
+        const a = await instance();
+        const b = kind.name === 'postgresql' ? await instance() : a;
+        for (let round = 0; round < 12; round += 1) {
+          const { trade } = await a.trades.insertPending(pendingRow());
+          const id = trade.clientOrderId!;
+          await Promise.all([
+            a.tracker.applyOrder(filled(id), { id: `exec-${id}`, qty: dec(10), price: dec('189.42') }),
+            b.tracker.applyOrder(filled(id)),
+            b.tracker.applyOrder(filled(id)),
+          ]);
+          expect((await storedFillQty(a.trades, trade.id)).toFixed(), `round ${round}`).toBe('10');
+        }
+      },
+    );
 
-      const submitting = a.submitter.submit(trade.id);
-      await expect
-        .poll(() => alpaca.requestCount({ method: 'POST', path: '/v2/orders' }), { timeout: 5_000, interval: 20 })
-        .toBeGreaterThanOrEqual(1);
-      const settled = await b.settler.settleUnsettled();
-      expect(settled).toMatchObject({ failed: 0, resubmitted: 0 });
-      expect((await b.trades.findById(trade.id))!.status).toBe('pending_submit');
+    it(
+      'a submission still retrying after a 429 holds its lease: ' +
+        'another instance’s settle pass neither fails nor resends it, and it is placed once',
+      async () => {
+        const threeMinutesAgo = () => new Date(Date.now() - 3 * 60_000);
+        const a = await instance({ submitRetries: 4 });
+        const b = await instance();
+        const { trade } = await (await instance({}, threeMinutesAgo)).trades.insertPending(
+          pendingRow({ quantity: dec(1) }),
+        );
+        alpaca.inject({
+          method: 'POST',
+          path: '/v2/orders',
+          status: 429,
+          body: { code: 42910000, message: 'rate limit exceeded' },
+          resetInSeconds: 2,
+        });
 
-      const placed = await submitting;
-      expect(['accepted', 'filled']).toContain(placed.status);
-      expect(alpaca.orders().filter((o) => o.client_order_id === trade.clientOrderId)).toHaveLength(1);
-      expect((await b.trades.findById(trade.id))!.submitLeaseOwner).toBeNull();
-    });
+        const submitting = a.submitter.submit(trade.id);
+        await expect
+          .poll(() => alpaca.requestCount({ method: 'POST', path: '/v2/orders' }), { timeout: 5_000, interval: 20 })
+          .toBeGreaterThanOrEqual(1);
+        const settled = await b.settler.settleUnsettled();
+        expect(settled).toMatchObject({ failed: 0, resubmitted: 0 });
+        expect((await b.trades.findById(trade.id))!.status).toBe('pending_submit');
+
+        const placed = await submitting;
+        expect(['accepted', 'filled']).toContain(placed.status);
+        expect(alpaca.orders().filter((o) => o.client_order_id === trade.clientOrderId)).toHaveLength(1);
+        expect((await b.trades.findById(trade.id))!.submitLeaseOwner).toBeNull();
+      },
+    );
 
     it('working dollar-amount sells count against the holding', async () => {
       const a = await instance();
@@ -196,34 +210,38 @@ for (const kind of testDatabaseTargets()) {
       if (fits.kind === 'accepted') await a.trades.update(fits.trade.id, { status: 'canceled' });
     });
 
-    it('two sells of the same holding submitted at once (on two instances) cannot both pass: one is refused in the form', async () => {
-      const a = await instance();
-      const b = kind.name === 'postgresql' ? await instance() : a;
-      const portfolio = `Race ${++sequence}`;
-      await seedFill(a.orm, {
-        executionId: `seed-${process.pid}-${sequence}`,
-        tradeId: null,
-        symbol: 'AAPL',
-        side: 'buy',
-        qty: dec(10),
-        price: dec(100),
-        portfolioName: portfolio,
-        filledAt: new Date(),
-        source: 'broker',
-      });
-      const results = await Promise.all(
-        [a, b, a, b].map((core, i) =>
-          core.entry.review({
-            userId: 'U0TRADER',
-            viewId: `V-RACE-${sequence}-${i}`,
-            form: sellForm({ portfolio, quantity: '10' }),
-          }),
-        ),
-      );
-      expect(results.filter((r) => r.kind === 'accepted')).toHaveLength(1);
-      for (const refused of results.filter((r) => r.kind === 'invalid'))
-        expect(refused.kind === 'invalid' && refused.errors.quantity).toMatch(/sell|holds/);
-    });
+    it(
+      'two sells of the same holding submitted at once (on two instances) cannot both pass: ' +
+        'one is refused in the form',
+      async () => {
+        const a = await instance();
+        const b = kind.name === 'postgresql' ? await instance() : a;
+        const portfolio = `Race ${++sequence}`;
+        await seedFill(a.orm, {
+          executionId: `seed-${process.pid}-${sequence}`,
+          tradeId: null,
+          symbol: 'AAPL',
+          side: 'buy',
+          qty: dec(10),
+          price: dec(100),
+          portfolioName: portfolio,
+          filledAt: new Date(),
+          source: 'broker',
+        });
+        const results = await Promise.all(
+          [a, b, a, b].map((core, i) =>
+            core.entry.review({
+              userId: 'U0TRADER',
+              viewId: `V-RACE-${sequence}-${i}`,
+              form: sellForm({ portfolio, quantity: '10' }),
+            }),
+          ),
+        );
+        expect(results.filter((r) => r.kind === 'accepted')).toHaveLength(1);
+        for (const refused of results.filter((r) => r.kind === 'invalid'))
+          expect(refused.kind === 'invalid' && refused.errors.quantity).toMatch(/sell|holds/);
+      },
+    );
   });
 }
 
@@ -245,22 +263,26 @@ describe.skipIf(!postgres.available)(`settling orders left in flight on ${databa
     await db?.drop();
   });
 
-  it('one row the database refuses (a ledger price that overflows its column) is logged, the others are settled, and reconciliation still runs', async () => {
-    // Written past the form (which now refuses it), as a database from before the bound would hold it.
-    const bad = await core.trades.insertPending(
-      pendingRow({ source: 'ledger', quantity: dec('0.000000001'), gmv: dec(50_000), portfolioName: 'Ledger' }),
-    );
-    const good = await core.trades.insertPending(
-      pendingRow({ source: 'ledger', quantity: dec(2), gmv: dec(300), portfolioName: 'Ledger' }),
-    );
+  it(
+    'one row the database refuses (a ledger price that overflows its column) is logged, ' +
+      'the others are settled, and reconciliation still runs',
+    async () => {
+      // Written past the form (which now refuses it), as a database from before the bound would hold it.
+      const bad = await core.trades.insertPending(
+        pendingRow({ source: 'ledger', quantity: dec('0.000000001'), gmv: dec(50_000), portfolioName: 'Ledger' }),
+      );
+      const good = await core.trades.insertPending(
+        pendingRow({ source: 'ledger', quantity: dec(2), gmv: dec(300), portfolioName: 'Ledger' }),
+      );
 
-    const settled = await core.settler.settleUnsettled();
-    expect(settled.settled).toBe(1);
-    expect((await core.trades.findById(good.trade.id))!.status).toBe('filled');
-    expect((await core.trades.findById(bad.trade.id))!.status).toBe('pending_submit');
-    expect(core.logs.text()).toContain('could not settle order');
+      const settled = await core.settler.settleUnsettled();
+      expect(settled.settled).toBe(1);
+      expect((await core.trades.findById(good.trade.id))!.status).toBe('filled');
+      expect((await core.trades.findById(bad.trade.id))!.status).toBe('pending_submit');
+      expect(core.logs.text()).toContain('could not settle order');
 
-    const run = await core.reconcile.reconcilePositions('manual');
-    expect(run.kind === 'finished' && run.report.run.outcome).toBe('ok');
-  });
+      const run = await core.reconcile.reconcilePositions('manual');
+      expect(run.kind === 'finished' && run.report.run.outcome).toBe('ok');
+    },
+  );
 });

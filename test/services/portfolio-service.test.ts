@@ -172,43 +172,46 @@ for (const kind of testDatabaseTargets()) {
       expect(overview.account.kind === 'ok' && money(overview.account.todayPnl)).toBe('250.50');
     });
 
-    it('one portfolio by any spelling of its name, with realized P&L and the latest orders: one broker request', async () => {
-      const trades = new TradeRepository(orm);
-      await trades.insertPending({
-        clientOrderId: 'c-1',
-        source: 'slack',
-        symbol: 'AAPL',
-        side: 'buy',
-        quantity: dec(1),
-        orderType: 'market',
-        timeInForce: 'day',
-        extendedHours: false,
-        portfolioName: 'growth ',
-        userId: 'U1',
-      });
-      const lookup = await service.portfolio('  GROWTH ');
-      expect(broker.calls).toEqual(['snapshots']);
-      expect(lookup.kind).toBe('found');
-      if (lookup.kind !== 'found') return;
-      const { detail } = lookup;
-      expect(
-        detail.positions.map((p) => [
-          p.symbol,
-          p.qty.toFixed(),
-          money(p.avgCost),
-          money(p.lastPrice),
-          money(p.marketValue),
-          money(p.unrealizedPnl),
-          money(p.unrealizedPct),
-          money(p.dayChange),
-        ]),
-      ).toEqual([
-        ['AAPL', '10', '180.00', '189.42', '1894.20', '94.20', '5.23', '22.70'],
-        ['MSFT', '1', '400.00', '415.10', '415.10', '15.10', '3.78', '2.80'],
-      ]);
-      expect(money(detail.totals.realizedPnl)).toBe('20.00');
-      expect(detail.recentOrders.map((o) => [o.symbol, o.status])).toEqual([['AAPL', 'pending_submit']]);
-    });
+    it(
+      'one portfolio by any spelling of its name, ' + 'with realized P&L and the latest orders: one broker request',
+      async () => {
+        const trades = new TradeRepository(orm);
+        await trades.insertPending({
+          clientOrderId: 'c-1',
+          source: 'slack',
+          symbol: 'AAPL',
+          side: 'buy',
+          quantity: dec(1),
+          orderType: 'market',
+          timeInForce: 'day',
+          extendedHours: false,
+          portfolioName: 'growth ',
+          userId: 'U1',
+        });
+        const lookup = await service.portfolio('  GROWTH ');
+        expect(broker.calls).toEqual(['snapshots']);
+        expect(lookup.kind).toBe('found');
+        if (lookup.kind !== 'found') return;
+        const { detail } = lookup;
+        expect(
+          detail.positions.map((p) => [
+            p.symbol,
+            p.qty.toFixed(),
+            money(p.avgCost),
+            money(p.lastPrice),
+            money(p.marketValue),
+            money(p.unrealizedPnl),
+            money(p.unrealizedPct),
+            money(p.dayChange),
+          ]),
+        ).toEqual([
+          ['AAPL', '10', '180.00', '189.42', '1894.20', '94.20', '5.23', '22.70'],
+          ['MSFT', '1', '400.00', '415.10', '415.10', '15.10', '3.78', '2.80'],
+        ]);
+        expect(money(detail.totals.realizedPnl)).toBe('20.00');
+        expect(detail.recentOrders.map((o) => [o.symbol, o.status])).toEqual([['AAPL', 'pending_submit']]);
+      },
+    );
 
     it('a miss suggests close names', async () => {
       expect(await service.portfolio('grwth')).toEqual({
@@ -282,33 +285,36 @@ for (const kind of testDatabaseTargets()) {
       ]);
     });
 
-    it('the Home tab: remembered portfolio, the clock asked for only after its next transition, the trend cached', async () => {
-      const incomeId = (await new PortfolioRepository(orm).findByName('Income'))!.id;
-      broker.history = [
-        { at: new Date('2025-12-10T21:00:00Z'), equity: dec(10000) },
-        { at: new Date('2026-01-08T21:00:00Z'), equity: dec('10250.50') },
-      ];
-      let home = await service.home('U9');
-      expect(home.selected?.name).toBe('Growth');
-      expect(home.trend).toEqual({ kind: 'pending' });
-      expect(broker.calls.sort()).toEqual(['account', 'clock', 'snapshots']);
+    it(
+      'the Home tab: remembered portfolio, ' + 'the clock asked for only after its next transition, the trend cached',
+      async () => {
+        const incomeId = (await new PortfolioRepository(orm).findByName('Income'))!.id;
+        broker.history = [
+          { at: new Date('2025-12-10T21:00:00Z'), equity: dec(10000) },
+          { at: new Date('2026-01-08T21:00:00Z'), equity: dec('10250.50') },
+        ];
+        let home = await service.home('U9');
+        expect(home.selected?.name).toBe('Growth');
+        expect(home.trend).toEqual({ kind: 'pending' });
+        expect(broker.calls.sort()).toEqual(['account', 'clock', 'snapshots']);
 
-      expect(await service.chooseHomePortfolio('U9', incomeId)).toBe(true);
-      expect(await service.chooseHomePortfolio('U9', 999_999)).toBe(false);
-      broker.calls = [];
-      home = await service.home('U9', { loadTrend: true });
-      expect(home.selected?.name).toBe('Income');
-      expect(home.trend.kind === 'ok' && money(home.trend.trend.change)).toBe('250.50');
-      expect(broker.calls.sort()).toEqual(['account', 'history', 'snapshots']);
+        expect(await service.chooseHomePortfolio('U9', incomeId)).toBe(true);
+        expect(await service.chooseHomePortfolio('U9', 999_999)).toBe(false);
+        broker.calls = [];
+        home = await service.home('U9', { loadTrend: true });
+        expect(home.selected?.name).toBe('Income');
+        expect(home.trend.kind === 'ok' && money(home.trend.trend.change)).toBe('250.50');
+        expect(broker.calls.sort()).toEqual(['account', 'history', 'snapshots']);
 
-      broker.calls = [];
-      await service.home('U9', { loadTrend: true });
-      expect(broker.calls.sort()).toEqual(['account', 'snapshots']);
+        broker.calls = [];
+        await service.home('U9', { loadTrend: true });
+        expect(broker.calls.sort()).toEqual(['account', 'snapshots']);
 
-      now = new Date(broker.clock.nextClose.getTime() + 1000);
-      broker.calls = [];
-      await service.home('U9');
-      expect(broker.calls).toContain('clock');
-    });
+        now = new Date(broker.clock.nextClose.getTime() + 1000);
+        broker.calls = [];
+        await service.home('U9');
+        expect(broker.calls).toContain('clock');
+      },
+    );
   });
 }

@@ -78,11 +78,14 @@ describe('HomeTab', () => {
     expect(s.published[1]!.text).toMatch(/`[▁▂▃▄▅▆▇█]+`/);
   });
 
-  it('publish logs a failure and never throws; refresh (the outbox’s path) throws it, so the outbox retries', async () => {
-    const s = setup({ failPublish: true });
-    await expect(s.tab.publish('U7')).resolves.toBeUndefined();
-    expect(s.logs.text()).toContain('could not publish the Home tab');
-    expect(s.logs.text()).toContain('invalid_blocks');
-    await expect(s.tab.refresh('U7')).rejects.toThrow();
-  });
+  it(
+    'publish logs a failure and never throws; ' + 'refresh (the outbox’s path) throws it, so the outbox retries',
+    async () => {
+      const s = setup({ failPublish: true });
+      await expect(s.tab.publish('U7')).resolves.toBeUndefined();
+      expect(s.logs.text()).toContain('could not publish the Home tab');
+      expect(s.logs.text()).toContain('invalid_blocks');
+      await expect(s.tab.refresh('U7')).rejects.toThrow();
+    },
+  );
 });

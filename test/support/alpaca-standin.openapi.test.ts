@@ -300,15 +300,19 @@ describe.skipIf(!openApi)(suiteName, () => {
     }
   });
 
-  it('documents no null snapshot, which Alpaca nonetheless returns (alpacahq/alpaca-py#157): the deviation is deliberate', async () => {
-    standIn.setNoSnapshot('TSLA');
-    const answer = await call('data', 'GET', '/v2/stocks/snapshots', { query: { symbols: 'AAPL,TSLA' } });
-    expect(answer.body.TSLA).toBeNull();
-    const validate = docs.responseValidator('data', 'GET', '/v2/stocks/snapshots', 200)!;
-    expect(validate(answer.body)).toBe(false);
-    const { TSLA: _missing, ...documented } = answer.body;
-    expect(validate(documented), docs.describeErrors(validate)).toBe(true);
-  });
+  it(
+    'documents no null snapshot, ' +
+      'which Alpaca nonetheless returns (alpacahq/alpaca-py#157): the deviation is deliberate',
+    async () => {
+      standIn.setNoSnapshot('TSLA');
+      const answer = await call('data', 'GET', '/v2/stocks/snapshots', { query: { symbols: 'AAPL,TSLA' } });
+      expect(answer.body.TSLA).toBeNull();
+      const validate = docs.responseValidator('data', 'GET', '/v2/stocks/snapshots', 200)!;
+      expect(validate(answer.body)).toBe(false);
+      const { TSLA: _missing, ...documented } = answer.body;
+      expect(validate(documented), docs.describeErrors(validate)).toBe(true);
+    },
+  );
 
   it('error bodies match the documented Error schema, with the statuses the operations list', async () => {
     const unauthorized = await call('trading', 'GET', '/v2/account', { secret: 'wrong' });

@@ -33,7 +33,10 @@ async function createSqliteDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** Runs one statement on the server's maintenance connection (CREATE/DROP DATABASE cannot run inside a database's own session). */
+/**
+ * Runs one statement on the server's maintenance connection (CREATE/DROP DATABASE cannot run inside
+ * a database's own session).
+ */
 async function onServer(serverUrl: string, sql: string): Promise<void> {
   const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   try {

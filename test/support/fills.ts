@@ -3,7 +3,10 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { type Dec, dec } from '../../src/domain/money';
 import type { NewFill } from '../../src/domain/trade';
 
-/** Stores one execution and its effect on positions exactly as the app does, so portfolio tests can seed books without placing orders. */
+/**
+ * Stores one execution and its effect on positions exactly as the app does, so portfolio tests can
+ * seed books without placing orders.
+ */
 export async function seedFill(orm: Orm, fill: NewFill, now: Date = new Date()): Promise<boolean> {
   return new TradeRepository(orm, () => now).recordFill(fill);
 }

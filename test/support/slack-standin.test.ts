@@ -196,38 +196,41 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     expect(standIn.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/$/);
   });
 
-  it('delivers a slash command, records the ack timing, and lets the app open a modal with the fresh trigger', async () => {
-    const before = Date.now();
-    const result = await standIn.slashCommand({ command: '/trade', text: 'buy 10 AAPL' });
-    expect(result.ackPayload).toBeUndefined();
-    expect(result.ackMs).toBeGreaterThanOrEqual(0);
-    expect(result.ackMs).toBeLessThan(1000);
-    expect(result.responseUrl).toContain('/commands/');
+  it(
+    'delivers a slash command, records the ack timing, ' + 'and lets the app open a modal with the fresh trigger',
+    async () => {
+      const before = Date.now();
+      const result = await standIn.slashCommand({ command: '/trade', text: 'buy 10 AAPL' });
+      expect(result.ackPayload).toBeUndefined();
+      expect(result.ackMs).toBeGreaterThanOrEqual(0);
+      expect(result.ackMs).toBeLessThan(1000);
+      expect(result.responseUrl).toContain('/commands/');
 
-    const envelope = standIn.envelopes.find((e) => e.envelopeId === result.envelopeId);
-    expect(envelope).toMatchObject({ type: 'slash_commands', outcome: 'acked' });
-    expect(envelope?.payload).toMatchObject({
-      command: '/trade',
-      text: 'buy 10 AAPL',
-      user_id: DEFAULT_USER_ID,
-      channel_id: DEFAULT_CHANNEL_ID,
-      channel_name: 'general',
-      team_id: standIn.teamId,
-      api_app_id: standIn.appId,
-      is_enterprise_install: 'false',
-      trigger_id: result.triggerId,
-    });
+      const envelope = standIn.envelopes.find((e) => e.envelopeId === result.envelopeId);
+      expect(envelope).toMatchObject({ type: 'slash_commands', outcome: 'acked' });
+      expect(envelope?.payload).toMatchObject({
+        command: '/trade',
+        text: 'buy 10 AAPL',
+        user_id: DEFAULT_USER_ID,
+        channel_id: DEFAULT_CHANNEL_ID,
+        channel_name: 'general',
+        team_id: standIn.teamId,
+        api_app_id: standIn.appId,
+        is_enterprise_install: 'false',
+        trigger_id: result.triggerId,
+      });
 
-    const open = await standIn.waitForCall(
-      'views.open',
-      (c) => c.args.trigger_id === result.triggerId && c.at >= before,
-    );
-    expect(open.response.ok).toBe(true);
-    expect(open.args.view).toMatchObject({ type: 'modal', callback_id: 'order_modal' });
-    const viewId = open.response.view.id as string;
-    expect(viewId).toMatch(/^V[A-Z0-9]+$/);
-    expect(standIn.views.get(viewId)).toMatchObject({ type: 'modal', userId: DEFAULT_USER_ID, closed: false });
-  });
+      const open = await standIn.waitForCall(
+        'views.open',
+        (c) => c.args.trigger_id === result.triggerId && c.at >= before,
+      );
+      expect(open.response.ok).toBe(true);
+      expect(open.args.view).toMatchObject({ type: 'modal', callback_id: 'order_modal' });
+      const viewId = open.response.view.id as string;
+      expect(viewId).toMatch(/^V[A-Z0-9]+$/);
+      expect(standIn.views.get(viewId)).toMatchObject({ type: 'modal', userId: DEFAULT_USER_ID, closed: false });
+    },
+  );
 
   it('records what the app posts to a response_url and what it puts in a command ack', async () => {
     const quote = await standIn.slashCommand({ command: '/trade', text: 'quote' });
@@ -249,67 +252,70 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     ]);
   });
 
-  it('round-trips view_submission state values, keeps the modal open on errors and closes it on a bare ack', async () => {
-    const command = await standIn.slashCommand({ command: '/trade' });
-    const open = await standIn.waitForCall('views.open', (c) => c.args.trigger_id === command.triggerId);
-    const viewId = open.response.view.id as string;
+  it(
+    'round-trips view_submission state values, ' + 'keeps the modal open on errors and closes it on a bare ack',
+    async () => {
+      const command = await standIn.slashCommand({ command: '/trade' });
+      const open = await standIn.waitForCall('views.open', (c) => c.args.trigger_id === command.triggerId);
+      const viewId = open.response.view.id as string;
 
-    const rejected = await standIn.submitView({
-      viewId,
-      values: {
-        symbol_input: 'aapl!',
-        quantity_input: '10.5',
-        tif_radio: 'gtc',
-        flags_checks: ['notify'],
-        portfolio_select: 'growth',
-      },
-    });
-    expect(rejected.ackPayload).toEqual({ response_action: 'errors', errors: { symbol: 'Unknown symbol' } });
-    expect(standIn.views.get(viewId)).toMatchObject({ closed: false, errors: { symbol: 'Unknown symbol' } });
-
-    const submitted = submissions.at(-1) as Record<string, any>;
-    expect(submitted).toMatchObject({
-      id: viewId,
-      type: 'modal',
-      callback_id: 'order_modal',
-      private_metadata: JSON.stringify({ channel: 'C0GENERAL' }),
-      hash: open.response.view.hash,
-      root_view_id: viewId,
-      previous_view_id: null,
-      app_id: standIn.appId,
-      bot_id: standIn.botId,
-      team_id: standIn.teamId,
-    });
-    expect(submitted.state.values).toEqual({
-      symbol: { symbol_input: { type: 'plain_text_input', value: 'aapl!' } },
-      side: { side_select: { type: 'static_select', selected_option: option('buy') } },
-      quantity: { quantity_input: { type: 'number_input', value: '10.5' } },
-      tif: { tif_radio: { type: 'radio_buttons', selected_option: option('gtc') } },
-      flags: { flags_checks: { type: 'checkboxes', selected_options: [option('notify')] } },
-      portfolio: {
-        portfolio_select: {
-          type: 'external_select',
-          selected_option: { text: { type: 'plain_text', text: 'growth', emoji: true }, value: 'growth' },
+      const rejected = await standIn.submitView({
+        viewId,
+        values: {
+          symbol_input: 'aapl!',
+          quantity_input: '10.5',
+          tif_radio: 'gtc',
+          flags_checks: ['notify'],
+          portfolio_select: 'growth',
         },
-      },
-    });
-    const envelope = standIn.envelopes.find((e) => e.envelopeId === rejected.envelopeId);
-    expect(envelope?.payload).toMatchObject({
-      type: 'view_submission',
-      user: { id: DEFAULT_USER_ID, team_id: standIn.teamId },
-      response_urls: [],
-    });
+      });
+      expect(rejected.ackPayload).toEqual({ response_action: 'errors', errors: { symbol: 'Unknown symbol' } });
+      expect(standIn.views.get(viewId)).toMatchObject({ closed: false, errors: { symbol: 'Unknown symbol' } });
 
-    const accepted = await standIn.submitView({
-      viewId,
-      values: { symbol_input: 'AAPL', side_select: { selected_option: 'sell' } },
-    });
-    expect(accepted.ackPayload).toBeUndefined();
-    expect(standIn.views.get(viewId)?.closed).toBe(true);
-    const resubmitted = submissions.at(-1) as Record<string, any>;
-    expect(resubmitted.state.values.side.side_select.selected_option.value).toBe('sell');
-    expect(resubmitted.state.values.quantity.quantity_input.value).toBe('10.5');
-  });
+      const submitted = submissions.at(-1) as Record<string, any>;
+      expect(submitted).toMatchObject({
+        id: viewId,
+        type: 'modal',
+        callback_id: 'order_modal',
+        private_metadata: JSON.stringify({ channel: 'C0GENERAL' }),
+        hash: open.response.view.hash,
+        root_view_id: viewId,
+        previous_view_id: null,
+        app_id: standIn.appId,
+        bot_id: standIn.botId,
+        team_id: standIn.teamId,
+      });
+      expect(submitted.state.values).toEqual({
+        symbol: { symbol_input: { type: 'plain_text_input', value: 'aapl!' } },
+        side: { side_select: { type: 'static_select', selected_option: option('buy') } },
+        quantity: { quantity_input: { type: 'number_input', value: '10.5' } },
+        tif: { tif_radio: { type: 'radio_buttons', selected_option: option('gtc') } },
+        flags: { flags_checks: { type: 'checkboxes', selected_options: [option('notify')] } },
+        portfolio: {
+          portfolio_select: {
+            type: 'external_select',
+            selected_option: { text: { type: 'plain_text', text: 'growth', emoji: true }, value: 'growth' },
+          },
+        },
+      });
+      const envelope = standIn.envelopes.find((e) => e.envelopeId === rejected.envelopeId);
+      expect(envelope?.payload).toMatchObject({
+        type: 'view_submission',
+        user: { id: DEFAULT_USER_ID, team_id: standIn.teamId },
+        response_urls: [],
+      });
+
+      const accepted = await standIn.submitView({
+        viewId,
+        values: { symbol_input: 'AAPL', side_select: { selected_option: 'sell' } },
+      });
+      expect(accepted.ackPayload).toBeUndefined();
+      expect(standIn.views.get(viewId)?.closed).toBe(true);
+      const resubmitted = submissions.at(-1) as Record<string, any>;
+      expect(resubmitted.state.values.side.side_select.selected_option.value).toBe('sell');
+      expect(resubmitted.state.values.quantity.quantity_input.value).toBe('10.5');
+    },
+  );
 
   it('refuses a submission value that the view cannot produce, before anything is sent', async () => {
     const command = await standIn.slashCommand({ command: '/trade' });
@@ -398,45 +404,48 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
     expect(standIn.homeView(userId)?.view.blocks).toHaveLength(1);
   });
 
-  it('applies response_action update, push and clear from a submission ack, and refuses an oversized view', async () => {
-    const wizard = {
-      type: 'modal' as const,
-      callback_id: 'wizard',
-      title: plain('Wizard'),
-      submit: plain('Next'),
-      blocks: [
-        {
-          type: 'input',
-          block_id: 'step',
-          label: plain('Step'),
-          element: { type: 'plain_text_input', action_id: 'step_input' },
-        },
-      ],
-    };
-    const open = async () => {
-      const opened = await webClient(standIn).views.open({ trigger_id: standIn.issueTriggerId(), view: wizard });
-      return opened.view?.id as string;
-    };
+  it(
+    'applies response_action update, ' + 'push and clear from a submission ack, and refuses an oversized view',
+    async () => {
+      const wizard = {
+        type: 'modal' as const,
+        callback_id: 'wizard',
+        title: plain('Wizard'),
+        submit: plain('Next'),
+        blocks: [
+          {
+            type: 'input',
+            block_id: 'step',
+            label: plain('Step'),
+            element: { type: 'plain_text_input', action_id: 'step_input' },
+          },
+        ],
+      };
+      const open = async () => {
+        const opened = await webClient(standIn).views.open({ trigger_id: standIn.issueTriggerId(), view: wizard });
+        return opened.view?.id as string;
+      };
 
-    const updatedId = await open();
-    await standIn.submitView({ viewId: updatedId, values: { step_input: 'update' } });
-    expect(standIn.views.get(updatedId)).toMatchObject({ closed: false, view: { callback_id: 'wizard_done' } });
-    expect(standIn.views.get(updatedId)?.history).toHaveLength(2);
+      const updatedId = await open();
+      await standIn.submitView({ viewId: updatedId, values: { step_input: 'update' } });
+      expect(standIn.views.get(updatedId)).toMatchObject({ closed: false, view: { callback_id: 'wizard_done' } });
+      expect(standIn.views.get(updatedId)?.history).toHaveLength(2);
 
-    const rootId = await open();
-    await standIn.submitView({ viewId: rootId, values: { step_input: 'push' } });
-    const pushed = standIn.openModals(DEFAULT_USER_ID).find((v) => v.view.callback_id === 'wizard_pushed');
-    expect(pushed?.view).toMatchObject({ previous_view_id: rootId, root_view_id: rootId });
+      const rootId = await open();
+      await standIn.submitView({ viewId: rootId, values: { step_input: 'push' } });
+      const pushed = standIn.openModals(DEFAULT_USER_ID).find((v) => v.view.callback_id === 'wizard_pushed');
+      expect(pushed?.view).toMatchObject({ previous_view_id: rootId, root_view_id: rootId });
 
-    await standIn.submitView({ viewId: rootId, values: { step_input: 'done' } });
-    expect(standIn.views.get(rootId)?.closed).toBe(true);
-    expect(standIn.views.get(pushed?.id as string)?.closed).toBe(true);
+      await standIn.submitView({ viewId: rootId, values: { step_input: 'done' } });
+      expect(standIn.views.get(rootId)?.closed).toBe(true);
+      expect(standIn.views.get(pushed?.id as string)?.closed).toBe(true);
 
-    const oversizedId = await open();
-    await expect(standIn.submitView({ viewId: oversizedId, values: { step_input: 'oversized' } })).rejects.toThrow(
-      /response_action "update" view rejected \(invalid_blocks\): \/blocks: no more than 100 items/,
-    );
-  });
+      const oversizedId = await open();
+      await expect(standIn.submitView({ viewId: oversizedId, values: { step_input: 'oversized' } })).rejects.toThrow(
+        /response_action "update" view rejected \(invalid_blocks\): \/blocks: no more than 100 items/,
+      );
+    },
+  );
 
   it('marks event redeliveries with retry_attempt and retry_reason', async () => {
     await standIn.sendEnvelope(
@@ -471,33 +480,36 @@ describe('Slack stand-in socket-mode reconnection', () => {
     await standIn?.close();
   });
 
-  it('sends a disconnect frame, the client reconnects through apps.connections.open, and later envelopes are acked', async () => {
-    standIn = await startSlackStandIn();
-    // Bolt's default client waits clientPingTimeout (5 s) before reconnecting; a short one keeps the test fast.
-    // The socket client logs the hard drop below as a WebSocket error, which is the point of that step.
-    const receiver = new SocketModeReceiver({
-      appToken: standIn.appToken,
-      clientPingTimeout: 400,
-      logger: silentLogger,
-      installerOptions: { clientOptions: { slackApiUrl: standIn.apiUrl } },
-    });
-    app = startedApp(standIn, receiver);
-    app.command('/ping', async ({ ack }) => ack({ text: 'pong' }));
-    await app.start();
-    await standIn.waitForConnection();
+  it(
+    'sends a disconnect frame, the client reconnects through apps.connections.open, ' + 'and later envelopes are acked',
+    async () => {
+      standIn = await startSlackStandIn();
+      // Bolt's default client waits clientPingTimeout (5 s) before reconnecting; a short one keeps the test fast.
+      // The socket client logs the hard drop below as a WebSocket error, which is the point of that step.
+      const receiver = new SocketModeReceiver({
+        appToken: standIn.appToken,
+        clientPingTimeout: 400,
+        logger: silentLogger,
+        installerOptions: { clientOptions: { slackApiUrl: standIn.apiUrl } },
+      });
+      app = startedApp(standIn, receiver);
+      app.command('/ping', async ({ ack }) => ack({ text: 'pong' }));
+      await app.start();
+      await standIn.waitForConnection();
 
-    standIn.disconnectAll('refresh_requested');
-    expect(standIn.connectionCount()).toBe(0);
-    await standIn.waitForConnection(3000);
-    expect(standIn.totalConnections()).toBe(2);
-    expect(standIn.callsTo('apps.connections.open')).toHaveLength(2);
-    expect((await standIn.slashCommand({ command: '/ping' })).ackPayload).toEqual({ text: 'pong' });
+      standIn.disconnectAll('refresh_requested');
+      expect(standIn.connectionCount()).toBe(0);
+      await standIn.waitForConnection(3000);
+      expect(standIn.totalConnections()).toBe(2);
+      expect(standIn.callsTo('apps.connections.open')).toHaveLength(2);
+      expect((await standIn.slashCommand({ command: '/ping' })).ackPayload).toEqual({ text: 'pong' });
 
-    standIn.dropAll();
-    await standIn.waitForConnection(3000);
-    expect(standIn.totalConnections()).toBe(3);
-    expect((await standIn.slashCommand({ command: '/ping' })).ackPayload).toEqual({ text: 'pong' });
-  });
+      standIn.dropAll();
+      await standIn.waitForConnection(3000);
+      expect(standIn.totalConnections()).toBe(3);
+      expect((await standIn.slashCommand({ command: '/ping' })).ackPayload).toEqual({ text: 'pong' });
+    },
+  );
 
   it('greets a raw client with hello, answers pings, and accepts each connection ticket once', async () => {
     standIn = await startSlackStandIn();

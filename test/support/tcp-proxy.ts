@@ -47,7 +47,10 @@ export class TcpProxy {
     return routed.toString();
   }
 
-  /** The local ports of the proxy's connections to the server: how the server (pg_stat_activity.client_port) sees this proxy's clients. */
+  /**
+   * The local ports of the proxy's connections to the server: how the server
+   * (pg_stat_activity.client_port) sees this proxy's clients.
+   */
   serverSidePorts(): number[] {
     return [...this.links].flatMap((link) => (link.server.localPort === undefined ? [] : [link.server.localPort]));
   }

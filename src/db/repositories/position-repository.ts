@@ -48,7 +48,10 @@ export type InsertedFill = Pick<Fill, 'id' | 'symbol' | 'side' | 'qty' | 'price'
  */
 const atScale = (value: string | number, scale: number): Dec => dec(String(value)).toDecimalPlaces(scale);
 
-/** Raw rows: a datetime is epoch milliseconds on SQLite (a number, or text from an aggregate) and a Date on PostgreSQL. */
+/**
+ * Raw rows: a datetime is epoch milliseconds on SQLite (a number, or text from an aggregate) and a
+ * Date on PostgreSQL.
+ */
 type RawDate = Date | number | string;
 const asDate = (value: RawDate): Date =>
   value instanceof Date ? value : new Date(typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
@@ -134,7 +137,10 @@ function toPositionFill(row: FillRow): PositionFill {
 
 const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDriver;
 
-/** Fills of one portfolio and symbol in fold order. Names are matched by key, so every spelling of the portfolio counts. */
+/**
+ * Fills of one portfolio and symbol in fold order. Names are matched by key, so every spelling of
+ * the portfolio counts.
+ */
 async function fillsInOrder(
   em: EntityManager,
   portfolioKey: string,
@@ -234,7 +240,10 @@ export class PositionRepository {
     return new Map(rows.map((r) => [r.portfolio_key, atScale(r.realized ?? 0, MONEY_SCALE)]));
   }
 
-  /** Per symbol over all portfolios, for `/portfolio positions` and reconciliation; symbols with a zero total and no history are absent. */
+  /**
+   * Per symbol over all portfolios, for `/portfolio positions` and reconciliation; symbols with a
+   * zero total and no history are absent.
+   */
   async totalsBySymbol(): Promise<SymbolTotal[]> {
     const rows = await this.orm.em
       .fork()

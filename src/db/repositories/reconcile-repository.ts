@@ -316,7 +316,10 @@ export class ReconcileRepository {
     return qtyOf(row?.qty ?? 0);
   }
 
-  /** Average price of the symbol's stored buys (undefined with none): the price a correction without a broker price is booked at. */
+  /**
+   * Average price of the symbol's stored buys (undefined with none): the price a correction without
+   * a broker price is booked at.
+   */
   async averageBuyPrice(symbol: string): Promise<Dec | undefined> {
     const row = await this.orm.em
       .fork()
@@ -487,7 +490,8 @@ export class ReconcileRepository {
     const rows = await em
       .getConnection()
       .execute<{ id: number }[]>(
-        `select a.id from book_adjustments a where not exists (select 1 from fills f where f.execution_id = '${ADJUSTMENT_EXECUTION_PREFIX}' || a.id) order by a.id`,
+        'select a.id from book_adjustments a where not exists (select 1 from fills f ' +
+          `where f.execution_id = '${ADJUSTMENT_EXECUTION_PREFIX}' || a.id) order by a.id`,
       );
     const out: BookAdjustment[] = [];
     for (const { id } of rows) out.push(await this.mustFindAdjustment(em, Number(id)));

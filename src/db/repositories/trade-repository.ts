@@ -113,7 +113,10 @@ function patchData(patch: TradePatch): EntityData<TradeRecord> {
 
 const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDriver;
 
-/** What the trader's surfaces must be told about a change from `before` to `after` (none for rows nobody placed here). */
+/**
+ * What the trader's surfaces must be told about a change from `before` to `after` (none for rows
+ * nobody placed here).
+ */
 function notificationsFor(before: Trade | undefined, after: Trade): Notification[] {
   if (!hasTrader(after) || (before && !visiblyChanged(before, after))) return [];
   const out = [tradeChanged(after.id), traderChanged(after.userId)];
@@ -123,9 +126,15 @@ function notificationsFor(before: Trade | undefined, after: Trade): Notification
   return out;
 }
 
-/** A sell being recorded is checked against what the portfolio can still sell, in the same transaction as its insert. */
+/**
+ * A sell being recorded is checked against what the portfolio can still sell, in the same
+ * transaction as its insert.
+ */
 export interface SellCheck {
-  /** Turns the unfilled part of working dollar-amount sells into shares; without it such sells make the check fail closed. */
+  /**
+   * Turns the unfilled part of working dollar-amount sells into shares; without it such sells make
+   * the check fail closed.
+   */
   price?: Dec;
   /** A refusal sentence, or undefined to go ahead. */
   check(sellable: Sellable): string | undefined;
@@ -324,7 +333,10 @@ export class TradeRepository {
       .nativeUpdate(TradeEntity, { id, submitLeaseOwner: owner }, { submitLeaseOwner: null, submitLeaseUntil: null });
   }
 
-  /** Stores one execution and its effect on positions in one transaction. Idempotent on execution_id: true when this call inserted it. */
+  /**
+   * Stores one execution and its effect on positions in one transaction. Idempotent on
+   * execution_id: true when this call inserted it.
+   */
   async recordFill(fill: NewFill): Promise<boolean> {
     const at = this.now();
     return this.orm.em.fork().transactional((em) => insertFill(em, fill, at));

@@ -21,7 +21,10 @@ export function marketIcon(market: { open: boolean }): string {
   return market.open ? ':large_green_circle:' : ':crescent_moon:';
 }
 
-/** Prices keep the precision Alpaca accepts: cents from $1, up to 4 decimals below (so $0.5125 is not shown as $0.51). */
+/**
+ * Prices keep the precision Alpaca accepts: cents from $1, up to 4 decimals below (so $0.5125 is
+ * not shown as $0.51).
+ */
 export function formatPrice(price: Dec): string {
   if (price.abs().gte(1)) return formatUsd(price);
   const fixed = price.toDecimalPlaces(4).toFixed();

@@ -93,12 +93,18 @@ export function sectionField(label: string, value: string): MrkdwnElement {
   return mrkdwn(`*${label}*\n${value}`, MAX_SECTION_FIELD_TEXT);
 }
 
-/** The three characters Slack reads as control sequences: as entities, text can never become a mention, a link or `<!channel>`. */
+/**
+ * The three characters Slack reads as control sequences: as entities, text can never become a
+ * mention, a link or `<!channel>`.
+ */
 function escapeEntities(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Slack has no escape for its formatting characters, so they are shown as characters that look the same (jsx-slack's choice). */
+/**
+ * Slack has no escape for its formatting characters, so they are shown as characters that look the
+ * same (jsx-slack's choice).
+ */
 const LOOK_ALIKES: Record<string, string> = { '*': '\u2217', _: '\u02cd', '~': '\u223c', '`': '\u02cb' };
 // *, _ and ~ format only at a word's edge, so "snake_case" keeps its underscore; a backtick anywhere.
 const FORMATTING = /`|[*_~](?![\p{L}\p{N}])|(?<![\p{L}\p{N}])[*_~]/gu;

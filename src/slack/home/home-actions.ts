@@ -1,20 +1,9 @@
-import type {
-  AllMiddlewareArgs,
-  BlockAction,
-  ButtonAction,
-  SlackActionMiddlewareArgs,
-  StaticSelectAction,
-} from '@slack/bolt';
-import type { ListenerDeps } from '../deps';
+import type { ButtonArgs, ListenerDeps, SelectArgs } from '../deps';
 import { decodeHomePage } from './home-view';
 
 /** The portfolio picker: remember the choice, then show it. */
 export function homePickPortfolioAction(deps: ListenerDeps) {
-  return async ({
-    ack,
-    action,
-    body,
-  }: SlackActionMiddlewareArgs<BlockAction<StaticSelectAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, action, body }: SelectArgs): Promise<void> => {
     await ack();
     const portfolioId = Number(action.selected_option?.value);
     if (Number.isSafeInteger(portfolioId)) await deps.portfolio.chooseHomePortfolio(body.user.id, portfolioId);
@@ -23,10 +12,7 @@ export function homePickPortfolioAction(deps: ListenerDeps) {
 }
 
 export function homeRefreshAction(deps: ListenerDeps) {
-  return async ({
-    ack,
-    body,
-  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body }: ButtonArgs): Promise<void> => {
     await ack();
     await deps.home.publish(body.user.id);
   };
@@ -34,11 +20,7 @@ export function homeRefreshAction(deps: ListenerDeps) {
 
 /** "Previous" / "Next page" under the Home tab's positions. */
 export function homePageAction(deps: ListenerDeps) {
-  return async ({
-    ack,
-    action,
-    body,
-  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, action, body }: ButtonArgs): Promise<void> => {
     await ack();
     const target = decodeHomePage(action.value);
     await deps.home.publish(body.user.id, { page: target?.page ?? 0 });

@@ -83,7 +83,11 @@ function trendSection(status: TrendStatus): KnownBlock {
     switch (status.kind) {
       case 'ok': {
         const t = status.trend;
-        return `${title}\n\`${t.sparkline}\`\n${point(t.first)} → ${point(t.last)}: ${pnl(t.change, t.changePct)} · low ${point(t.low)} · high ${point(t.high)}`;
+        return (
+          `${title}\n\`${t.sparkline}\`\n` +
+          `${point(t.first)} → ${point(t.last)}: ${pnl(t.change, t.changePct)} · ` +
+          `low ${point(t.low)} · high ${point(t.high)}`
+        );
       }
       case 'empty':
         return `${title}\nNo equity history yet.`;
@@ -130,7 +134,8 @@ function picker(portfolios: readonly PortfolioRef[], selected: PortfolioDetail |
   if (choices.length > MAX_STATIC_SELECT_OPTIONS) {
     blocks.push(
       contextBlock(
-        `The picker lists ${MAX_STATIC_SELECT_OPTIONS} of ${choices.length} portfolios; \`/portfolio <name>\` shows any of them.`,
+        `The picker lists ${MAX_STATIC_SELECT_OPTIONS} of ${choices.length} portfolios; ` +
+          `\`/portfolio <name>\` shows any of them.`,
       ),
     );
   }
@@ -213,7 +218,8 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
       `*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`,
     ),
     contextBlock(
-      `Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · statuses follow the broker as orders fill`,
+      `Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · ` +
+        'statuses follow the broker as orders fill',
     ),
   ];
   return { type: 'home', blocks };

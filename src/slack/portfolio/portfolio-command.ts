@@ -1,19 +1,19 @@
-import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { RespondFn } from '@slack/bolt';
 import { parsePortfolioCommand } from '../../domain/portfolio-command';
 import type { SlackMessage } from '../block-kit/limits';
 import { buildErrorMessage } from '../block-kit/messages';
-import type { ListenerDeps } from '../deps';
+import type { CommandArgs, ListenerDeps } from '../deps';
 import {
   buildAccountMessage,
-  buildPortfolioDetailMessage,
   buildPortfolioHelp,
-  buildPortfolioNotFoundMessage,
+  buildPortfolioLookupMessage,
   buildPortfolioOverviewMessage,
   buildPositionComparisonMessage,
 } from './portfolio-messages';
 
 const ACCOUNT_VIEWS_REFUSED =
-  'Sorry — the Alpaca account and its positions are shown to this workspace’s traders and admins only. You can still see the portfolios with `/portfolio`.';
+  'Sorry — the Alpaca account and its positions are shown to this workspace’s ' +
+  'traders and admins only. You can still see the portfolios with `/portfolio`.';
 
 /** What a /portfolio answer says when the books cannot be read (the command's and the page buttons'). */
 export const BOOKS_UNREADABLE = 'Sorry — the books could not be read just now. Please try again in a moment.';
@@ -30,7 +30,7 @@ export function replyPrivately(respond: RespondFn, message: SlackMessage, replac
 
 /** `/portfolio [name | account | positions | reconcile | help]` — ack at once, then answer only the caller. */
 export function portfolioCommand(deps: ListenerDeps) {
-  return async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ command, ack, respond }: CommandArgs): Promise<void> => {
     await ack();
     const parsed = parsePortfolioCommand(command.text ?? '');
     try {
@@ -68,16 +68,9 @@ export function portfolioCommand(deps: ListenerDeps) {
           // Admins only (the reconcile surface refuses everyone else); the answer is the run's summary.
           await replyPrivately(respond, await deps.reconcileNow({ userId: command.user_id }));
           return;
-        case 'show': {
-          const lookup = await deps.portfolio.portfolio(parsed.name);
-          await replyPrivately(
-            respond,
-            lookup.kind === 'found'
-              ? buildPortfolioDetailMessage(lookup.detail)
-              : buildPortfolioNotFoundMessage(lookup),
-          );
+        case 'show':
+          await replyPrivately(respond, buildPortfolioLookupMessage(await deps.portfolio.portfolio(parsed.name)));
           return;
-        }
       }
     } catch (err) {
       deps.logger.error({ err, command: '/portfolio', user: command.user_id }, '/portfolio failed');

@@ -99,7 +99,8 @@ export function buildPortfolioOverviewMessage(overview: PortfolioOverview, optio
       text: 'No portfolios yet',
       blocks: [
         sectionBlock(
-          '*No portfolios yet.* Place an order with `/trade` and name a portfolio in the form; it appears here once filled.',
+          '*No portfolios yet.* Place an order with `/trade` and name a portfolio in the form; ' +
+            'it appears here once filled.',
         ),
       ],
     };
@@ -126,7 +127,8 @@ export function buildPortfolioOverviewMessage(overview: PortfolioOverview, optio
     headerBlock(`Portfolios (${portfolios.length})`),
     ...lineSections(lines),
     contextBlock(
-      `${pageRange('portfolios', page, MESSAGE_PAGE_SIZE, portfolios.length)} · \`/portfolio <name>\` for one portfolio's positions`,
+      `${pageRange('portfolios', page, MESSAGE_PAGE_SIZE, portfolios.length)} · ` +
+        `\`/portfolio <name>\` for one portfolio's positions`,
     ),
     pager(page, portfolios.length, (p) => ({ view: 'overview', page: p })),
     { type: 'divider' } as KnownBlock,
@@ -162,9 +164,17 @@ export function buildPortfolioDetailMessage(detail: PortfolioDetail, options: Pa
   ].filter(present);
   const value =
     detail.pricing.source === 'alpaca'
-      ? `, value ${formatUsd(detail.totals.marketValue)}, unrealized ${pnl(detail.totals.unrealizedPnl, detail.totals.unrealizedPct)}`
+      ? `, value ${formatUsd(detail.totals.marketValue)}, ` +
+        `unrealized ${pnl(detail.totals.unrealizedPnl, detail.totals.unrealizedPct)}`
       : '';
   return { text: `${userMrkdwn(detail.name, 80)}: ${total} positions${value}`, blocks };
+}
+
+/** `/portfolio <name>` and its page buttons: the portfolio, or the names close to what was asked. */
+export function buildPortfolioLookupMessage(lookup: PortfolioLookup, options: PageOptions = {}): SlackMessage {
+  return lookup.kind === 'found'
+    ? buildPortfolioDetailMessage(lookup.detail, options)
+    : buildPortfolioNotFoundMessage(lookup);
 }
 
 export function buildPortfolioNotFoundMessage(lookup: Extract<PortfolioLookup, { kind: 'not_found' }>): SlackMessage {
@@ -188,7 +198,8 @@ export function buildAccountMessage(report: AccountReport): SlackMessage {
   ];
   const text =
     report.account.kind === 'ok'
-      ? `Equity ${formatUsd(report.account.account.equity)}, today ${pnl(report.account.todayPnl, report.account.todayPnlPct)}`
+      ? `Equity ${formatUsd(report.account.account.equity)}, ` +
+        `today ${pnl(report.account.todayPnl, report.account.todayPnlPct)}`
       : report.account.kind === 'ledger'
         ? 'Ledger-only mode: no broker account'
         : report.account.kind === 'restricted'
@@ -205,7 +216,10 @@ function comparisonLine(row: PositionComparisonRow): string {
   const value = row.brokerMarketValue !== undefined ? ` · value ${formatUsd(row.brokerMarketValue)}` : '';
   if (row.difference.isZero()) return `:white_check_mark: *${userMrkdwn(row.symbol, 12)}* · ${books}${price}${value}`;
   const diff = `${row.difference.gt(0) ? '+' : ''}${formatQty(row.difference)}`;
-  return `:warning: *${userMrkdwn(row.symbol, 12)}* · broker ${formatQty(row.broker)} vs books ${books} · *difference ${diff}*${price}`;
+  return (
+    `:warning: *${userMrkdwn(row.symbol, 12)}* · broker ${formatQty(row.broker)} vs ` +
+    `books ${books} · *difference ${diff}*${price}`
+  );
 }
 
 /** `/portfolio positions`: the broker's holdings beside the books' totals, mismatches first. */
@@ -217,9 +231,11 @@ export function buildPositionComparisonMessage(
   const { page, items: shown } = pageOf(comparison.rows, options.page ?? 0, MESSAGE_PAGE_SIZE);
   const status =
     comparison.broker.kind === 'ledger'
-      ? ':ledger: Ledger-only mode (USE_ALPACA=false): there are no broker positions to compare; the books are shown alone.'
+      ? ':ledger: Ledger-only mode (USE_ALPACA=false): ' +
+        'there are no broker positions to compare; the books are shown alone.'
       : comparison.broker.kind === 'unavailable'
-        ? `:warning: Alpaca positions unavailable — ${userMrkdwn(comparison.broker.error, 300)} The books are shown alone.`
+        ? `:warning: Alpaca positions unavailable — ${userMrkdwn(comparison.broker.error, 300)} ` +
+          'The books are shown alone.'
         : comparison.mismatches === 0
           ? `:white_check_mark: The broker and the books agree on all ${total} symbol${total === 1 ? '' : 's'}.`
           : `:warning: *${comparison.mismatches} of ${total} symbols differ* between the broker and the books.`;
@@ -246,14 +262,16 @@ const HELP_TEXT = [
   '*/portfolio* shows the named portfolios, priced live from Alpaca. Only you see the answer.',
   '',
   '• `/portfolio` — every portfolio: positions, market value, unrealized P&L, today’s change, and the account',
-  '• `/portfolio Growth` — one portfolio (any case): positions with average cost, last price, value, P&L; realized P&L; latest orders',
+  '• `/portfolio Growth` — one portfolio (any case): positions with average cost, ' +
+    'last price, value, P&L; realized P&L; latest orders',
   '• `/portfolio account` — equity, cash, buying power, today’s P&L, account and market status',
   '• `/portfolio positions` — the broker’s positions beside the books’ totals, differences flagged',
   '• `/portfolio reconcile` — (admins) compare the books with Alpaca now and post any discrepancies',
   '• `/portfolio help` — this message',
   '',
   'A portfolio named like a keyword: quote it, `/portfolio "Account"`.',
-  'Average cost: buys add to the cost; sells realize (price − average cost) × quantity. Today = quantity × (last − previous close).',
+  'Average cost: buys add to the cost; sells realize (price − average cost) × quantity. ' +
+    'Today = quantity × (last − previous close).',
   'The app’s Home tab shows the same, for the portfolio you pick.',
 ].join('\n');
 

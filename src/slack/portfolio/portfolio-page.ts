@@ -1,57 +1,38 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { SlackMessage } from '../block-kit/limits';
 import { buildErrorMessage } from '../block-kit/messages';
-import type { ListenerDeps } from '../deps';
+import type { ButtonArgs, ListenerDeps } from '../deps';
 import { BOOKS_UNREADABLE, replyPrivately } from './portfolio-command';
 import {
-  buildPortfolioDetailMessage,
-  buildPortfolioNotFoundMessage,
+  buildPortfolioLookupMessage,
   buildPortfolioOverviewMessage,
   buildPositionComparisonMessage,
   decodePage,
+  type PortfolioPage,
 } from './portfolio-messages';
 
 /** "Previous" / "Next page" under a /portfolio answer: the message is replaced by that page, freshly priced. */
 export function portfolioPageAction(deps: ListenerDeps) {
-  return async ({
-    ack,
-    action,
-    respond,
-    body,
-  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, action, respond, body }: ButtonArgs): Promise<void> => {
     await ack();
     const target = decodePage(action.value);
     if (!target) return;
     try {
-      switch (target.view) {
-        case 'overview':
-          await replyPrivately(
-            respond,
-            buildPortfolioOverviewMessage(await deps.portfolio.overview(), { page: target.page }),
-            true,
-          );
-          return;
-        case 'positions':
-          await replyPrivately(
-            respond,
-            buildPositionComparisonMessage(await deps.portfolio.compareWithBroker(), { page: target.page }),
-            true,
-          );
-          return;
-        case 'detail': {
-          const lookup = await deps.portfolio.portfolio(target.name);
-          await replyPrivately(
-            respond,
-            lookup.kind === 'found'
-              ? buildPortfolioDetailMessage(lookup.detail, { page: target.page })
-              : buildPortfolioNotFoundMessage(lookup),
-            true,
-          );
-          return;
-        }
-      }
+      await replyPrivately(respond, await pageMessage(deps, target), true);
     } catch (err) {
       deps.logger.error({ err, user: body.user.id }, 'portfolio page failed');
       await replyPrivately(respond, buildErrorMessage(BOOKS_UNREADABLE)).catch(() => undefined);
     }
   };
+}
+
+async function pageMessage(deps: ListenerDeps, target: PortfolioPage): Promise<SlackMessage> {
+  const options = { page: target.page };
+  switch (target.view) {
+    case 'overview':
+      return buildPortfolioOverviewMessage(await deps.portfolio.overview(), options);
+    case 'positions':
+      return buildPositionComparisonMessage(await deps.portfolio.compareWithBroker(), options);
+    case 'detail':
+      return buildPortfolioLookupMessage(await deps.portfolio.portfolio(target.name), options);
+  }
 }

@@ -34,7 +34,10 @@ export interface AdoptModalState {
 
 function findingLabel(f: AdoptChoice): string {
   const sign = f.difference.isPositive() && !f.difference.isZero() ? '+' : '';
-  return `${f.symbol}: books ${formatQty(f.booksQty)} → Alpaca ${formatQty(f.brokerQty)} (${sign}${formatQty(f.difference)})`;
+  return (
+    `${f.symbol}: books ${formatQty(f.booksQty)} → ` +
+    `Alpaca ${formatQty(f.brokerQty)} (${sign}${formatQty(f.difference)})`
+  );
 }
 
 export function adoptModalMetadata(alert: AlertRef): string {
@@ -61,7 +64,8 @@ export function buildAdoptModal(state: AdoptModalState): ModalView {
   const { names } = selectablePortfolios(state.defaultPortfolio, state.portfolios);
   const blocks: KnownBlock[] = [
     sectionBlock(
-      'Books an *audited adjustment* so the books hold what Alpaca holds. The whole difference goes into the portfolio you choose, at Alpaca’s average entry price, recorded with your name and reason.',
+      'Books an *audited adjustment* so the books hold what Alpaca holds. The whole difference goes into ' +
+        'the portfolio you choose, at Alpaca’s average entry price, recorded with your name and reason.',
     ),
   ];
   const first = findings[0];

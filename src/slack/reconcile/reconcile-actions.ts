@@ -1,15 +1,13 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { dec } from '../../domain/money';
 import type { ReconcileTrigger } from '../../domain/reconciliation';
 import type { ReconcileResult } from '../../services/reconcile-service';
 import type { SlackMessage } from '../block-kit/limits';
 import { slackErrorCode } from '../block-kit/slack-errors';
-import type { ListenerDeps } from '../deps';
+import type { ButtonArgs, ListenerDeps } from '../deps';
 import { buildAdoptModal } from './adopt-modal';
 import { type AlertRef, buildAdminsOnlyMessage, buildReconcileNote, buildReconcileRunSummary } from './reconcile-alert';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 /**
  * Runs reconciliation for someone in Slack (Home tab button, `/portfolio reconcile`, "Re-check

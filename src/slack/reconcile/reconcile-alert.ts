@@ -133,7 +133,8 @@ function positionTable(findings: readonly AlertFinding[]): { text: string; shown
         .trimEnd(),
     );
     const more = rows.length - shown;
-    const text = `\`\`\`${codeMrkdwn(lines.join('\n'), MAX_SECTION_TEXT)}\`\`\`${more > 0 ? `\n…and ${more} more in the thread.` : ''}`;
+    const rest = more > 0 ? `\n…and ${more} more in the thread.` : '';
+    const text = `\`\`\`${codeMrkdwn(lines.join('\n'), MAX_SECTION_TEXT)}\`\`\`${rest}`;
     if (text.length <= MAX_SECTION_TEXT || shown <= 1) return { text: truncate(text, MAX_SECTION_TEXT), shown };
     shown -= 1;
   }
@@ -164,11 +165,23 @@ export function describeOrderFinding(finding: AlertFinding): string {
   const status = userMrkdwn(order.status, 32);
   switch (finding.kind) {
     case 'order_adopted':
-      return `:inbox_tray: *Adopted:* ${size} (${filledText(order)}, Alpaca status ${status}): order \`${coid}\` came from this app but was missing from the books. Booked into *${userMrkdwn(order.portfolioName ?? 'Default Portfolio', 100)}*${order.portfolioUnknown ? ' because its portfolio is unknown — move it if it belongs elsewhere' : ''}.`;
+      return (
+        `:inbox_tray: *Adopted:* ${size} (${filledText(order)}, Alpaca status ${status}): ` +
+        `order \`${coid}\` came from this app but was missing from the books. ` +
+        `Booked into *${userMrkdwn(order.portfolioName ?? 'Default Portfolio', 100)}*` +
+        `${order.portfolioUnknown ? ' because its portfolio is unknown — move it if it belongs elsewhere' : ''}.`
+      );
     case 'order_repaired':
-      return `:wrench: *Repaired:* ${size} (\`${coid}\`): the books said ${order.from ?? '?'} with ${formatQty(order.booksFilled ?? '0')} filled; Alpaca says ${status} with ${filledText(order)}. Alpaca's record now stands in the books.`;
+      return (
+        `:wrench: *Repaired:* ${size} (\`${coid}\`): ` +
+        `the books said ${order.from ?? '?'} with ${formatQty(order.booksFilled ?? '0')} filled; ` +
+        `Alpaca says ${status} with ${filledText(order)}. Alpaca's record now stands in the books.`
+      );
     case 'order_external':
-      return `:grey_question: *Placed elsewhere:* ${size} (${filledText(order)}, ${status}): Alpaca order ${userMrkdwn(order.id, 64)} did not come from this app, so the books don't include it.`;
+      return (
+        `:grey_question: *Placed elsewhere:* ${size} (${filledText(order)}, ${status}): ` +
+        `Alpaca order ${userMrkdwn(order.id, 64)} did not come from this app, so the books don't include it.`
+      );
     default:
       return `${symbol}: ${finding.kind}`;
   }
@@ -232,9 +245,11 @@ export function buildReconcileAlert(view: ReconcileAlertView): SlackMessage {
   );
   const summary =
     state === 'open'
-      ? `*Still open* — last checked ${formatNewYorkDateTime(view.lastCheckedAt)}. Alpaca's positions were read twice before this was reported.`
+      ? `*Still open* — last checked ${formatNewYorkDateTime(view.lastCheckedAt)}. ` +
+        "Alpaca's positions were read twice before this was reported."
       : state === 'resolved'
-        ? `Resolved ${formatNewYorkDateTime(resolvedAt ?? view.lastCheckedAt)}; last checked ${formatNewYorkDateTime(view.lastCheckedAt)}.`
+        ? `Resolved ${formatNewYorkDateTime(resolvedAt ?? view.lastCheckedAt)}; ` +
+          `last checked ${formatNewYorkDateTime(view.lastCheckedAt)}.`
         : `Found ${formatNewYorkDateTime(view.lastCheckedAt)}. The books were brought in line with Alpaca's record.`;
   blocks.push(sectionBlock(summary));
 
@@ -282,7 +297,8 @@ function positionDetail(f: AlertFinding): string {
       ? `Acknowledged by <@${userMrkdwn(f.acknowledgedBy, 40)}>.`
       : 'Open.';
   return [
-    `*${userMrkdwn(f.symbol, 32)}* — books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`,
+    `*${userMrkdwn(f.symbol, 32)}* — books ${formatQty(f.booksQty ?? 0)}, ` +
+      `Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`,
     KIND_EXPLANATIONS[f.kind] ?? '',
     `By portfolio: ${breakdown}`,
     `First seen ${formatNewYorkDateTime(f.firstSeenAt)}. ${state}`,
@@ -306,7 +322,8 @@ export function buildReconcileAlertDetails(
   const more = sections.length - MAX_DETAIL_SECTIONS;
   if (more > 0) blocks.push(sectionBlock(`…and ${more} more; the full list is in the \`discrepancies\` table.`));
   const fixes = view.findings.some((f) => isPositionKind(f.kind))
-    ? 'If Alpaca is right, an admin can press *Adopt broker quantity into portfolio…* to book an audited adjustment; otherwise correct it at the broker. *Re-check now* reads both sides again.'
+    ? 'If Alpaca is right, an admin can press *Adopt broker quantity into portfolio…* to book an ' +
+      'audited adjustment; otherwise correct it at the broker. *Re-check now* reads both sides again.'
     : 'Nothing is left to fix: this is for the record.';
   blocks.push(
     contextBlock(`${fixes} Run #${view.runId} (${view.trigger}), ${plural(view.brokerRequests, 'Alpaca request')}.`),
@@ -326,7 +343,8 @@ function note(text: string): SlackMessage {
 export function buildResolvedNote(symbols: readonly string[], allResolved: boolean, checkedAt: Date): SlackMessage {
   const list = truncate(symbols.join(', '), 1000);
   return note(
-    `:white_check_mark: ${userMrkdwn(list, 1000)} ${symbols.length === 1 ? 'matches' : 'match'} Alpaca again (checked ${formatNewYorkDateTime(checkedAt)}).${allResolved ? ' Everything in this alert is resolved.' : ''}`,
+    `:white_check_mark: ${userMrkdwn(list, 1000)} ${symbols.length === 1 ? 'matches' : 'match'} Alpaca again ` +
+      `(checked ${formatNewYorkDateTime(checkedAt)}).${allResolved ? ' Everything in this alert is resolved.' : ''}`,
   );
 }
 
@@ -334,10 +352,12 @@ export function buildResolvedNote(symbols: readonly string[], allResolved: boole
 export function buildChangedNote(findings: readonly AlertFinding[], checkedAt: Date): SlackMessage {
   const lines = findings.map(
     (f) =>
-      `${userMrkdwn(f.symbol, 32)} now: books ${formatQty(f.booksQty ?? 0)}, Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`,
+      `${userMrkdwn(f.symbol, 32)} now: books ${formatQty(f.booksQty ?? 0)}, ` +
+      `Alpaca ${formatQty(f.brokerQty ?? 0)}, difference ${signed(differenceOf(f))}`,
   );
   return note(
-    `:arrows_counterclockwise: Changed (checked ${formatNewYorkDateTime(checkedAt)}):\n${truncate(lines.join('\n'), 2500)}`,
+    `:arrows_counterclockwise: Changed (checked ${formatNewYorkDateTime(checkedAt)}):\n` +
+      truncate(lines.join('\n'), 2500),
   );
 }
 
@@ -355,14 +375,18 @@ export function buildAdjustmentNote(a: {
   id: number;
 }): SlackMessage {
   return note(
-    `:pencil: <@${userMrkdwn(a.userId, 40)}> booked ${signed(a.qty)} ${userMrkdwn(a.symbol, 32)} into *${userMrkdwn(a.portfolioName, 100)}* at ${formatUsd(a.price)} to match Alpaca (adjustment #${a.id}). Reason: “${userMrkdwn(a.reason, 1000)}”`,
+    `:pencil: <@${userMrkdwn(a.userId, 40)}> booked ${signed(a.qty)} ${userMrkdwn(a.symbol, 32)} into ` +
+      `*${userMrkdwn(a.portfolioName, 100)}* at ${formatUsd(a.price)} to match ` +
+      `Alpaca (adjustment #${a.id}). Reason: “${userMrkdwn(a.reason, 1000)}”`,
   );
 }
 
 /** Posted once when runs start failing, not on every failed run. */
 export function buildOutageMessage(error: string, at: Date): SlackMessage {
   return note(
-    `:electric_plug: *Reconciliation could not complete* (${formatNewYorkDateTime(at)}): ${userMrkdwn(error, 500)}\nNo discrepancies are reported while this lasts; the scheduled runs keep trying and this channel hears when one succeeds.`,
+    `:electric_plug: *Reconciliation could not complete* (${formatNewYorkDateTime(at)}): ${userMrkdwn(error, 500)}\n` +
+      'No discrepancies are reported while this lasts; ' +
+      'the scheduled runs keep trying and this channel hears when one succeeds.',
   );
 }
 
@@ -408,13 +432,16 @@ export function buildReconcileRunSummary(view: ReconcileRunSummaryView): SlackMe
     );
   if (view.outcome === 'failed')
     return note(`:x: Reconciliation could not complete: ${userMrkdwn(view.error ?? 'unknown error', 500)}`);
-  const checked = `${plural(view.symbolsChecked ?? 0, 'symbol')} and ${plural(view.ordersChecked ?? 0, 'order')} checked`;
+  const symbols = plural(view.symbolsChecked ?? 0, 'symbol');
+  const orders = plural(view.ordersChecked ?? 0, 'order');
+  const checked = `${symbols} and ${orders} checked`;
   if ((view.open ?? 0) === 0 && (view.created ?? 0) === 0) {
-    return note(
-      `:white_check_mark: Books match Alpaca — ${checked}.${(view.resolved ?? 0) > 0 ? ` ${plural(view.resolved ?? 0, 'discrepancy', 'discrepancies')} resolved.` : ''}`,
-    );
+    const resolved =
+      (view.resolved ?? 0) > 0 ? ` ${plural(view.resolved ?? 0, 'discrepancy', 'discrepancies')} resolved.` : '';
+    return note(`:white_check_mark: Books match Alpaca — ${checked}.${resolved}`);
   }
   return note(
-    `:warning: ${plural(view.open ?? 0, 'open discrepancy', 'open discrepancies')} (${view.created ?? 0} new) — ${checked}. Details${where}.`,
+    `:warning: ${plural(view.open ?? 0, 'open discrepancy', 'open discrepancies')} ` +
+      `(${view.created ?? 0} new) — ${checked}. Details${where}.`,
   );
 }

@@ -3,6 +3,7 @@ import type { RunFinishedPayload, StoredDiscrepancy } from '../../domain/reconci
 import { breakdownFromDetails, isPositionKind } from '../../domain/reconciliation';
 import type { Logger } from '../../logger';
 import type { ReconcileReport, ReconcileService } from '../../services/reconcile-service';
+import { postMessage, updateMessage } from '../block-kit/chat';
 import type { SlackMessage } from '../block-kit/limits';
 import { slackErrorCode } from '../block-kit/slack-errors';
 import {
@@ -34,10 +35,14 @@ export function toAlertFinding(d: StoredDiscrepancy): AlertFinding {
   };
 }
 
-/** What an operator can do about the Slack errors that mean the alert channel is wrong. Alerts not posted are retried on the next run. */
+/**
+ * What an operator can do about the Slack errors that mean the alert channel is wrong. Alerts not
+ * posted are retried on the next run.
+ */
 const CHANNEL_HINTS: Record<string, string> = {
   channel_not_found:
-    'RECONCILE_CHANNEL_ID names no channel the app can see: use the channel ID (C…), and invite the app if the channel is private.',
+    'RECONCILE_CHANNEL_ID names no channel the app can see: ' +
+    'use the channel ID (C…), and invite the app if the channel is private.',
   not_in_channel: 'The app is not a member of RECONCILE_CHANNEL_ID: invite it to the channel (/invite @Slack OMS).',
   is_archived: 'RECONCILE_CHANNEL_ID is archived: unarchive it or choose another channel.',
 };
@@ -178,12 +183,7 @@ export class SlackReconcileNotifier {
       Math.max(...findings.map((f) => Math.max(f.lastSeenAt.getTime(), f.resolvedAt?.getTime() ?? 0))),
     );
     const message = buildReconcileAlert({ findings: findings.map(toAlertFinding), lastCheckedAt });
-    await this.client.chat.update({
-      channel: alert.channelId,
-      ts: alert.messageTs,
-      text: message.text,
-      blocks: message.blocks,
-    });
+    await updateMessage(this.client, { channel: alert.channelId, ts: alert.messageTs }, message);
     return findings;
   }
 
@@ -191,13 +191,7 @@ export class SlackReconcileNotifier {
   private async post(message: SlackMessage, thread?: AlertRef): Promise<AlertRef | undefined> {
     const channel = thread?.channelId ?? this.channelId;
     if (!channel) return undefined;
-    const res = await this.client.chat.postMessage({
-      channel,
-      text: message.text,
-      blocks: message.blocks,
-      unfurl_links: false,
-      ...(thread ? { thread_ts: thread.messageTs } : {}),
-    });
-    return { channelId: res.channel ?? channel, messageTs: res.ts ?? '' };
+    const posted = await postMessage(this.client, channel, message, thread?.messageTs);
+    return { channelId: posted.channel, messageTs: posted.ts };
   }
 }

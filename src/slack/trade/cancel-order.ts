@@ -1,15 +1,9 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { buildErrorMessage } from '../block-kit/messages';
-import type { ListenerDeps } from '../deps';
+import type { ButtonArgs, ListenerDeps } from '../deps';
 
 /** "Cancel order" on a confirmation message: ask the broker; the message updates itself from the result. */
 export function cancelOrderAction(deps: ListenerDeps) {
-  return async ({
-    ack,
-    body,
-    action,
-    client,
-  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body, action, client }: ButtonArgs): Promise<void> => {
     await ack();
     const userId = body.user.id;
     const result = await deps.canceller.cancel(action.value ?? '', userId, deps.access.isAdmin(userId));

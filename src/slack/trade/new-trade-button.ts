@@ -1,16 +1,11 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { slackErrorCode } from '../block-kit/slack-errors';
-import type { ListenerDeps } from '../deps';
+import type { ButtonArgs, ListenerDeps } from '../deps';
 import { openTradeModal } from './trade-command';
 import { buildTradersOnlyMessage } from './trade-messages';
 
 /** The Home tab's "New trade" button: the /trade modal, opened inside the trigger's 3 s. */
 export function newTradeFromHomeAction(deps: ListenerDeps) {
-  return async ({
-    ack,
-    body,
-    client,
-  }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
+  return async ({ ack, body, client }: ButtonArgs): Promise<void> => {
     await ack();
     if (!deps.access.mayTrade(body.user.id)) {
       deps.logger.warn({ user: body.user.id, source: 'home' }, 'order attempt by a user not in TRADER_USER_IDS');

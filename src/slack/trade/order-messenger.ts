@@ -3,6 +3,8 @@ import { isStillSending, type TradeStatus } from '../../domain/order';
 import { hasTrader, type Trade } from '../../domain/trade';
 import type { Logger } from '../../logger';
 import type { OrderConfirmations } from '../../services/order-confirmations';
+import { type PostedMessage, postMessage, updateMessage } from '../block-kit/chat';
+import type { SlackMessage } from '../block-kit/limits';
 import { slackErrorCode } from '../block-kit/slack-errors';
 import { buildOrderFinishedReply, buildOrderMessage, type OrderMessageView } from './order-message';
 
@@ -64,52 +66,34 @@ export class SlackOrderMessenger {
 
   async render(tradeId: number): Promise<Trade | undefined> {
     const trade = await this.orders.find(tradeId);
-    // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the reconcile alert reports adoptions).
+    // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the
+    // reconcile alert reports adoptions).
     if (!trade || !hasTrader(trade)) return undefined;
     const message = buildOrderMessage(toOrderMessageView(trade, this.orders.ledgerOnly));
     if (trade.slackChannelId && trade.slackMessageTs) {
-      await this.client.chat.update({
-        channel: trade.slackChannelId,
-        ts: trade.slackMessageTs,
-        text: message.text,
-        blocks: message.blocks,
-      });
+      await updateMessage(this.client, { channel: trade.slackChannelId, ts: trade.slackMessageTs }, message);
       return trade;
     }
     const posted = await this.post(trade, message);
     return this.orders.recordMessage(trade.id, posted.channel, posted.ts);
   }
 
-  /** Replies in the confirmation's thread that the order reached `status` (skipped if it has since moved on: that move has its own reply). */
+  /**
+   * Replies in the confirmation's thread that the order reached `status` (skipped if it has since
+   * moved on: that move has its own reply).
+   */
   async announceFinished(tradeId: number, status: TradeStatus): Promise<void> {
     let trade = await this.orders.find(tradeId);
     if (!trade || !hasTrader(trade) || trade.status !== status) return;
     if (!trade.slackMessageTs) trade = await this.render(tradeId);
     if (!trade?.slackChannelId || !trade.slackMessageTs) return;
     const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.orders.ledgerOnly));
-    await this.client.chat.postMessage({
-      channel: trade.slackChannelId,
-      thread_ts: trade.slackMessageTs,
-      text: reply.text,
-      blocks: reply.blocks,
-      unfurl_links: false,
-    });
+    await postMessage(this.client, trade.slackChannelId, reply, trade.slackMessageTs);
     this.logger.debug({ trade_id: trade.id, status }, 'final state announced in the confirmation thread');
   }
 
-  private async post(
-    trade: Trade,
-    message: { text: string; blocks: unknown[] },
-  ): Promise<{ channel: string; ts: string }> {
-    const send = async (channel: string) => {
-      const res = await this.client.chat.postMessage({
-        channel,
-        text: message.text,
-        blocks: message.blocks as never,
-        unfurl_links: false,
-      });
-      return { channel: res.channel ?? channel, ts: res.ts ?? '' };
-    };
+  private async post(trade: Trade, message: SlackMessage): Promise<PostedMessage> {
+    const send = (channel: string) => postMessage(this.client, channel, message);
     if (trade.slackChannelId && !trade.slackChannelId.startsWith('D')) {
       try {
         return await send(trade.slackChannelId);

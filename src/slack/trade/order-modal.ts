@@ -45,7 +45,10 @@ export const TRADE_FIELDS = {
 /** The select of existing portfolios; a name typed in TRADE_FIELDS.portfolio takes precedence. */
 export const PORTFOLIO_CHOICE = { blockId: 'portfolio_choice', actionId: 'portfolio_choice' } as const;
 
-/** Pressing Enter in the symbol field sends a block_actions payload with this action_id (look up the asset, then views.update). */
+/**
+ * Pressing Enter in the symbol field sends a block_actions payload with this action_id (look up the
+ * asset, then views.update).
+ */
 export const SYMBOL_ACTION_ID = TRADE_FIELDS.symbol.actionId;
 
 export interface TradeModalContext {
@@ -175,7 +178,8 @@ function marketBlock(market: MarketDescription, ledgerOnly: boolean): KnownBlock
   // In ledger-only mode nothing queues for the open, so the closed market is only mentioned.
   if (market.open || ledgerOnly) return marketContext(market);
   return sectionBlock(
-    `:crescent_moon: *${market.headline}.* A market order will queue until the open; use a limit order with extended hours to trade pre-/after-market.`,
+    `:crescent_moon: *${market.headline}.* A market order will queue until the open; ` +
+      'use a limit order with extended hours to trade pre-/after-market.',
   );
 }
 

@@ -26,7 +26,8 @@ function readMetadata(raw: string | undefined): TradeModalMetadata {
 }
 
 const RECORDING_FAILED =
-  'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. Please submit again in a moment.';
+  'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. ' +
+  'Please submit again in a moment.';
 
 /**
  * The order form's submission. Validation and the pending row happen before the ack (errors go

@@ -1,11 +1,10 @@
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { MarketDescription } from '../../domain/market-hours';
 import { DEFAULT_PORTFOLIO } from '../../domain/portfolio-name';
 import { type OrderPrefill, parseTradeCommand } from '../../domain/trade-command';
 import { buildErrorMessage } from '../block-kit/messages';
 import { slackErrorCode } from '../block-kit/slack-errors';
-import type { ListenerDeps } from '../deps';
+import type { CommandArgs, ListenerDeps } from '../deps';
 import { buildTradeModal, type TradeModalContext } from './order-modal';
 import { modalContext, tradeModalMetadata } from './order-submission';
 import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp, buildTradersOnlyMessage } from './trade-messages';
@@ -21,7 +20,7 @@ const MARKET_UNKNOWN: MarketDescription = {
 
 /** `/trade [help | quote SYM | market | order words…]` — ack at once, then answer or open the order modal. */
 export function tradeCommand(deps: ListenerDeps) {
-  return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({ command, ack, respond, client }: CommandArgs): Promise<void> => {
     await ack();
     const parsed = parseTradeCommand(command.text ?? '');
     const reply = (message: { text: string; blocks: unknown[] }) =>

@@ -82,7 +82,8 @@ export function buildMarketStatusMessage(market: MarketDescription): SlackMessag
   const icon = marketIcon(market);
   const advice = market.open
     ? ''
-    : '\nA market order placed now queues until the open; a limit order with extended hours can trade pre-/after-market.';
+    : '\nA market order placed now queues until the open; ' +
+      'a limit order with extended hours can trade pre-/after-market.';
   return {
     text: market.headline,
     blocks: [sectionBlock(`${icon} *${market.headline}*\n${market.detail}${advice}`)],

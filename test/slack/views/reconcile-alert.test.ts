@@ -45,34 +45,38 @@ const actionIds = (blocks: unknown[]) =>
   (blocks as Json[]).flatMap((b) => (b.type === 'actions' ? (b.elements as Json[]).map((e) => e.action_id) : []));
 
 describe('buildReconcileAlert', () => {
-  it('shows a table of symbol, books with the per-portfolio breakdown, Alpaca, difference and first seen, with the three buttons', () => {
-    const message = buildReconcileAlert({
-      findings: [
-        finding(),
-        finding({
-          kind: 'broker_only',
-          symbol: 'TSLA',
-          booksQty: dec(0),
-          brokerQty: dec(7),
-          difference: dec(7),
-          breakdown: [],
-        }),
-      ],
-      lastCheckedAt: at,
-    });
-    expect(checkBlockKit('message', message)).toEqual([]);
-    const shown = text(message);
-    expect(shown).toContain('Books and Alpaca disagree on 2 symbols');
-    expect(shown).toMatch(/AAPL +15 \(Growth 10, Default Portfolio 5\) +20 +\+5 +Nov 24 10:15 +open/);
-    expect(shown).toMatch(/TSLA +0 +7 +\+7/);
-    expect(shown).toContain('last checked Mon Nov 24, 2025 10:15 ET');
-    expect(actionIds(message.blocks)).toEqual([
-      RECONCILE_ACKNOWLEDGE_ACTION_ID,
-      RECONCILE_RECHECK_ACTION_ID,
-      RECONCILE_ADOPT_ACTION_ID,
-    ]);
-    expect(message.text).toContain('AAPL books 15, Alpaca 20');
-  });
+  it(
+    'shows a table of symbol, books with the per-portfolio breakdown, ' +
+      'Alpaca, difference and first seen, with the three buttons',
+    () => {
+      const message = buildReconcileAlert({
+        findings: [
+          finding(),
+          finding({
+            kind: 'broker_only',
+            symbol: 'TSLA',
+            booksQty: dec(0),
+            brokerQty: dec(7),
+            difference: dec(7),
+            breakdown: [],
+          }),
+        ],
+        lastCheckedAt: at,
+      });
+      expect(checkBlockKit('message', message)).toEqual([]);
+      const shown = text(message);
+      expect(shown).toContain('Books and Alpaca disagree on 2 symbols');
+      expect(shown).toMatch(/AAPL +15 \(Growth 10, Default Portfolio 5\) +20 +\+5 +Nov 24 10:15 +open/);
+      expect(shown).toMatch(/TSLA +0 +7 +\+7/);
+      expect(shown).toContain('last checked Mon Nov 24, 2025 10:15 ET');
+      expect(actionIds(message.blocks)).toEqual([
+        RECONCILE_ACKNOWLEDGE_ACTION_ID,
+        RECONCILE_RECHECK_ACTION_ID,
+        RECONCILE_ADOPT_ACTION_ID,
+      ]);
+      expect(message.text).toContain('AAPL books 15, Alpaca 20');
+    },
+  );
 
   it('says who acknowledged, drops the Acknowledge button, and turns into a resolved alert without buttons', () => {
     const acknowledged = buildReconcileAlert({

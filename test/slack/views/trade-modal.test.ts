@@ -101,31 +101,34 @@ describe('buildTradeModal', () => {
     });
   });
 
-  it('only quantity/amount, prices, extended hours, the typed portfolio and (outside ledger mode) GMV are optional', () => {
-    const optional = (view: { blocks: unknown[] }) =>
-      blocksOf(view)
-        .filter((b) => b.type === 'input' && b.optional)
-        .map((b) => b.block_id)
-        .sort();
-    expect(optional(buildTradeModal(state()))).toEqual([
-      'amount',
-      'extended_hours',
-      'gmv',
-      'limit_price',
-      'portfolio',
-      'quantity',
-      'stop_price',
-    ]);
-    const ledger = buildTradeModal(state({ ledgerOnly: true }));
-    expect(optional(ledger)).not.toContain('gmv');
-    expect(blockById(ledger, 'gmv')?.label.text).toBe('GMV (required)');
-    expect(blockById(buildTradeModal(state()), 'limit_price')?.hint.text).toMatch(
-      /Required for limit and stop limit orders/,
-    );
-    expect(blockById(buildTradeModal(state()), 'stop_price')?.hint.text).toMatch(
-      /Required for stop and stop limit orders/,
-    );
-  });
+  it(
+    'only quantity/amount, prices, extended hours, ' + 'the typed portfolio and (outside ledger mode) GMV are optional',
+    () => {
+      const optional = (view: { blocks: unknown[] }) =>
+        blocksOf(view)
+          .filter((b) => b.type === 'input' && b.optional)
+          .map((b) => b.block_id)
+          .sort();
+      expect(optional(buildTradeModal(state()))).toEqual([
+        'amount',
+        'extended_hours',
+        'gmv',
+        'limit_price',
+        'portfolio',
+        'quantity',
+        'stop_price',
+      ]);
+      const ledger = buildTradeModal(state({ ledgerOnly: true }));
+      expect(optional(ledger)).not.toContain('gmv');
+      expect(blockById(ledger, 'gmv')?.label.text).toBe('GMV (required)');
+      expect(blockById(buildTradeModal(state()), 'limit_price')?.hint.text).toMatch(
+        /Required for limit and stop limit orders/,
+      );
+      expect(blockById(buildTradeModal(state()), 'stop_price')?.hint.text).toMatch(
+        /Required for stop and stop limit orders/,
+      );
+    },
+  );
 
   it('fills the form from the parsed command', () => {
     const command = parseTradeCommand('sell 5 msft stop 400 limit 410.50 gtc ext pf:growth');
@@ -197,8 +200,9 @@ describe('buildTradeModal', () => {
   it('warns when the market is closed, in words a trader can act on', () => {
     const view = buildTradeModal(state({ context: { market: CLOSED } }));
     const banner = blocksOf(view).find((b) => b.type === 'section' && String(b.text?.text).includes('Market closed'));
-    expect(banner?.text.text).toMatchInlineSnapshot(
-      `":crescent_moon: *Market closed — opens Mon 09:30 ET.* A market order will queue until the open; use a limit order with extended hours to trade pre-/after-market."`,
+    expect(banner?.text.text).toBe(
+      ':crescent_moon: *Market closed — opens Mon 09:30 ET.* A market order will queue until the open; ' +
+        'use a limit order with extended hours to trade pre-/after-market.',
     );
   });
 

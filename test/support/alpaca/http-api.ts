@@ -37,7 +37,10 @@ export interface FaultInjection {
   dropConnection?: boolean;
   /** Perform the real request, then hold the answer this long (a window in which the caller can die). */
   holdResponseMs?: number;
-  /** For a 429: the rate window reopens this many seconds from now (X-RateLimit-Reset), instead of at the real window's end. */
+  /**
+   * For a 429: the rate window reopens this many seconds from now (X-RateLimit-Reset), instead of
+   * at the real window's end.
+   */
   resetInSeconds?: number;
 }
 

@@ -78,7 +78,8 @@ export function lookupOption(element: Json, value: string): Json {
   if (!option) {
     const known = allOptions(element).map((candidate) => candidate.value);
     throw new Error(
-      `Slack stand-in: element ${JSON.stringify(element.action_id)} has no option with value ${JSON.stringify(value)} (options: ${JSON.stringify(known)})`,
+      `Slack stand-in: element ${JSON.stringify(element.action_id)} has no option ` +
+        `with value ${JSON.stringify(value)} (options: ${JSON.stringify(known)})`,
     );
   }
   return structuredClone(option);
@@ -98,7 +99,10 @@ function richTextOf(text: string): Json {
   };
 }
 
-/** The `state.values[block_id][action_id]` entry for an element, from the user's input or the element's initial value. */
+/**
+ * The `state.values[block_id][action_id]` entry for an element, from the user's input or the
+ * element's initial value.
+ */
 export function stateValueFor(element: Json, input: ElementInput | undefined): Json {
   const type: string = element.type;
   const useInitial = input === undefined;
