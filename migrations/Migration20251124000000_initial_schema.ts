@@ -52,18 +52,64 @@ const SQLITE_CREATE_OTHERS = [
 /** SQLite stores MikroORM dates as epoch milliseconds; the earlier OMS stored ISO-8601 / SQL text in UTC. */
 const sqliteEpochMs = (column: string) => `cast(round((julianday(${column}) - 2440587.5) * 86400000) as integer)`;
 
-const SQLITE_UPGRADE_LEGACY_TRADES = [
-  'alter table `trades` rename to `legacy_trades`;',
-  ...SQLITE_CREATE_TRADES,
-  'insert into `trades` (`id`, `trade_id`, `symbol`, `quantity`, `gmv`, `side`, `portfolio_name`, `user_id`, ' +
-    '`timestamp`, `created_at`, `extended_hours`, `status`, `updated_at`, `source`)\n' +
-    '   select `id`, `trade_id`, `symbol`, `quantity`, `gmv`, `side`, `portfolio_name`, `user_id`, ' +
-    `${sqliteEpochMs('`timestamp`')},\n` +
-    `          ${sqliteEpochMs('coalesce(`created_at`, `timestamp`)')}, false, 'filled', ` +
-    `${sqliteEpochMs('coalesce(`created_at`, `timestamp`)')}, 'legacy'\n` +
-    '   from `legacy_trades` order by `id`;',
-  'drop table `legacy_trades`;',
-];
+/**
+ * Columns some deployments of the earlier OMS added by hand (part of the Alpaca plan), with how
+ * each is carried over when present: its value in our type, per dialect. `c` is the quoted column.
+ */
+const HAND_ADDED_ALPACA_COLUMNS: Record<string, { postgres: string; postgresUsing: (c: string) => string }> = {
+  alpaca_order_id: { postgres: 'varchar(64)', postgresUsing: (c) => `nullif(trim(${c}::text), '')` },
+  alpaca_filled_price: { postgres: 'numeric(18,6)', postgresUsing: (c) => `round(${c}::numeric, 6)` },
+  alpaca_filled_qty: { postgres: 'numeric(24,9)', postgresUsing: (c) => `${c}::numeric` },
+  alpaca_status: { postgres: 'varchar(32)', postgresUsing: (c) => `lower(${c}::text)` },
+  alpaca_filled_at: { postgres: 'timestamptz', postgresUsing: (c) => c },
+};
+
+/**
+ * What a legacy row's status is: the earlier OMS recorded done trades; a row it sent to Alpaca by
+ * hand says what Alpaca last said (an order still working stays open, for the stream to finish).
+ */
+const LEGACY_STATUS = `case
+    when "alpaca_order_id" is null then 'filled'
+    when "alpaca_status" in ('filled', 'canceled', 'expired', 'rejected') then "alpaca_status"
+    when "alpaca_status" = 'cancelled' then 'canceled'
+    when "alpaca_status" in ('done_for_day', 'replaced') then 'canceled'
+    when "alpaca_status" = 'partially_filled' then 'partially_filled'
+    when "alpaca_filled_qty" is not null and "alpaca_filled_qty" >= "quantity" then 'filled'
+    else 'accepted' end`;
+
+/**
+ * SQLite cannot change a column's type, so the earlier OMS's table is rebuilt and every row copied
+ * with its id. Whatever indexes it had go with the old table; the hand-added Alpaca columns it has
+ * are copied, the others start NULL.
+ */
+function sqliteUpgradeLegacyTrades(existing: ReadonlySet<string>): string[] {
+  const carried = Object.keys(HAND_ADDED_ALPACA_COLUMNS).filter((c) => existing.has(c));
+  const carriedValue = (c: string) =>
+    c === 'alpaca_filled_at'
+      ? sqliteEpochMs(`\`${c}\``)
+      : c === 'alpaca_status'
+        ? `lower(\`${c}\`)`
+        : c === 'alpaca_order_id'
+          ? `nullif(trim(\`${c}\`), '')`
+          : `\`${c}\``;
+  const when = (column: string) => `coalesce(\`${column}\`, \`created_at\`, \`timestamp\`, 'now')`;
+  return [
+    'alter table `trades` rename to `legacy_trades`;',
+    ...SQLITE_CREATE_TRADES,
+    'insert into `trades` (`id`, `trade_id`, `symbol`, `quantity`, `gmv`, `side`, `portfolio_name`, `user_id`, ' +
+      `\`timestamp\`, \`created_at\`, \`extended_hours\`, \`status\`, \`updated_at\`, \`source\`` +
+      carried.map((c) => `, \`${c}\``).join('') +
+      ')\n' +
+      "   select `id`, `trade_id`, coalesce(`symbol`, '?'), `quantity`, `gmv`, upper(`side`), " +
+      "coalesce(`portfolio_name`, 'Default Portfolio'), coalesce(`user_id`, 'unknown'), " +
+      `${sqliteEpochMs(when('timestamp'))}, ${sqliteEpochMs(when('created_at'))}, false, 'filled', ` +
+      `${sqliteEpochMs(when('created_at'))}, 'legacy'` +
+      carried.map((c) => `, ${carriedValue(c)}`).join('') +
+      '\n   from `legacy_trades` order by `id`;',
+    'drop table `legacy_trades`;',
+    `update \`trades\` set \`status\` = ${LEGACY_STATUS};`,
+  ];
+}
 
 const POSTGRES_CREATE_TRADES = [
   'create table "trades" ("id" serial primary key, "trade_id" varchar(255) not null, ' +
@@ -110,51 +156,89 @@ const POSTGRES_CREATE_OTHERS = [
     '("trade_id") references "trades" ("id") on update cascade on delete restrict;',
 ];
 
+/** A column of the earlier OMS's `trades` as PostgreSQL describes it. */
+interface LegacyColumn {
+  name: string;
+  /** information_schema's data_type, e.g. "timestamp without time zone", "USER-DEFINED". */
+  dataType: string;
+  /** The type's own name, e.g. "tradeside" for the earlier OMS's native enum. */
+  udtName: string;
+}
+
+/** `"timestamp"` in our type, whatever the earlier OMS stored it as (naive values were UTC). */
+function postgresTimestamp(column: LegacyColumn): string {
+  const c = `"${column.name}"`;
+  if (column.dataType === 'timestamp with time zone') return `alter column ${c} type timestamptz`;
+  if (column.dataType === 'timestamp without time zone')
+    return `alter column ${c} type timestamptz using ${c} at time zone 'UTC'`;
+  return `alter column ${c} type timestamptz using ${c}::text::timestamptz`;
+}
+
 /**
- * The earlier OMS's table already has the right id (serial, trades_pkey); everything else is
- * altered to the entity's shape. Its side check is replaced by the one the fresh path creates.
+ * The earlier OMS's table is altered in place to the entity's shape, whatever it has: its
+ * constraints and indexes are looked up by what they are (names differ between the ways it was
+ * created — SQLAlchemy's ix_trades_* unique index, a hand-written UNIQUE constraint), `side` may be
+ * the native enum type `tradeside`, timestamps with or without a zone, and some of the Alpaca
+ * columns may already be there. The id (serial, primary key) and its sequence stay as they are.
  */
-const POSTGRES_UPGRADE_LEGACY_TRADES = [
-  'alter table "trades" rename constraint "trades_trade_id_key" to "trades_trade_id_unique";',
-  'alter table "trades" drop constraint "trades_side_check";',
-  'update "trades" set "created_at" = "timestamp" where "created_at" is null;',
-  `alter table "trades"
-     alter column "symbol" type varchar(32),
-     alter column "side" type text,
-     add constraint "trades_side_check" check ("side" in ('BUY', 'SELL')),
-     alter column "quantity" type numeric(24,9), alter column "quantity" drop not null,
-     alter column "gmv" type numeric(18,2), alter column "gmv" drop not null,
-     alter column "timestamp" type timestamptz using "timestamp" at time zone 'UTC',
-     alter column "created_at" drop default,
-     alter column "created_at" type timestamptz using "created_at" at time zone 'UTC',
-     alter column "created_at" set not null,
-     add column "alpaca_order_id" varchar(64) null,
-     add column "alpaca_filled_price" numeric(18,6) null,
-     add column "alpaca_filled_qty" numeric(24,9) null,
-     add column "alpaca_status" varchar(32) null,
-     add column "alpaca_filled_at" timestamptz null,
-     add column "client_order_id" varchar(128) null,
-     add column "order_type" varchar(16) null,
-     add column "time_in_force" varchar(8) null,
-     add column "limit_price" numeric(18,6) null,
-     add column "stop_price" numeric(18,6) null,
-     add column "notional" numeric(18,2) null,
-     add column "extended_hours" boolean not null default false,
-     add column "status" varchar(32) not null default 'filled',
-     add column "error_code" varchar(64) null,
-     add column "error_message" text null,
-     add column "slack_channel_id" varchar(32) null,
-     add column "slack_message_ts" varchar(32) null,
-     add column "market_open_at_submit" boolean null,
-     add column "submitted_at" timestamptz null,
-     add column "updated_at" timestamptz null,
-     add column "source" varchar(16) not null default 'legacy';`,
-  'update "trades" set "updated_at" = "created_at";',
-  // The defaults only labelled the existing rows; new rows always say what they are.
-  'alter table "trades" alter column "updated_at" set not null, alter column "status" drop default, ' +
-    'alter column "source" drop default;',
-  ...postgresTradeAdditions(),
-];
+function postgresUpgradeLegacyTrades(columns: readonly LegacyColumn[]): string[] {
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const column = (name: string): LegacyColumn => byName.get(name) ?? { name, dataType: 'text', udtName: 'text' };
+  const alpaca = Object.entries(HAND_ADDED_ALPACA_COLUMNS).map(([name, spec]) => {
+    const c = `"${name}"`;
+    if (!byName.has(name)) return `add column ${c} ${spec.postgres} null`;
+    if (name === 'alpaca_filled_at') return postgresTimestamp(column(name));
+    return `alter column ${c} type ${spec.postgres} using ${spec.postgresUsing(c)}`;
+  });
+  return [
+    `alter table "trades"
+       alter column "trade_id" type varchar(255),
+       alter column "symbol" type varchar(32),
+       alter column "side" type text using upper("side"::text),
+       alter column "quantity" type numeric(24,9), alter column "quantity" drop not null,
+       alter column "gmv" type numeric(18,2), alter column "gmv" drop not null,
+       alter column "portfolio_name" type varchar(255),
+       alter column "user_id" type varchar(255),
+       ${postgresTimestamp(column('timestamp'))},
+       alter column "created_at" drop default,
+       ${postgresTimestamp(column('created_at'))},
+       ${alpaca.join(',\n       ')},
+       add column "client_order_id" varchar(128) null,
+       add column "order_type" varchar(16) null,
+       add column "time_in_force" varchar(8) null,
+       add column "limit_price" numeric(18,6) null,
+       add column "stop_price" numeric(18,6) null,
+       add column "notional" numeric(18,2) null,
+       add column "extended_hours" boolean not null default false,
+       add column "status" varchar(32) null,
+       add column "error_code" varchar(64) null,
+       add column "error_message" text null,
+       add column "slack_channel_id" varchar(32) null,
+       add column "slack_message_ts" varchar(32) null,
+       add column "market_open_at_submit" boolean null,
+       add column "submitted_at" timestamptz null,
+       add column "updated_at" timestamptz null,
+       add column "source" varchar(16) null;`,
+    `update "trades" set
+       "symbol" = coalesce("symbol", '?'),
+       "portfolio_name" = coalesce("portfolio_name", 'Default Portfolio'),
+       "user_id" = coalesce("user_id", 'unknown'),
+       "timestamp" = coalesce("timestamp", "created_at", now()),
+       "created_at" = coalesce("created_at", "timestamp", now()),
+       "updated_at" = coalesce("created_at", "timestamp", now()),
+       "status" = ${LEGACY_STATUS},
+       "source" = 'legacy';`,
+    `alter table "trades"
+       alter column "symbol" set not null, alter column "portfolio_name" set not null,
+       alter column "user_id" set not null, alter column "side" set not null,
+       alter column "timestamp" set not null, alter column "created_at" set not null,
+       alter column "updated_at" set not null, alter column "status" set not null,
+       alter column "source" set not null,
+       add constraint "trades_side_check" check ("side" in ('BUY', 'SELL'));`,
+    'alter table "trades" add constraint "trades_trade_id_unique" unique ("trade_id");',
+    ...postgresTradeAdditions(),
+  ];
+}
 
 export class Migration20251124000000InitialSchema extends Migration {
   override async up(): Promise<void> {
@@ -167,23 +251,70 @@ export class Migration20251124000000InitialSchema extends Migration {
     const upgrading = legacyTable.length > 0;
 
     const statements = postgres
-      ? [...(upgrading ? POSTGRES_UPGRADE_LEGACY_TRADES : POSTGRES_CREATE_TRADES), ...POSTGRES_CREATE_OTHERS]
-      : [...(upgrading ? SQLITE_UPGRADE_LEGACY_TRADES : SQLITE_CREATE_TRADES), ...SQLITE_CREATE_OTHERS];
+      ? [...(upgrading ? await this.postgresUpgrade() : POSTGRES_CREATE_TRADES), ...POSTGRES_CREATE_OTHERS]
+      : [...(upgrading ? await this.sqliteUpgrade() : SQLITE_CREATE_TRADES), ...SQLITE_CREATE_OTHERS];
     // Run in order now (not addSql) because the backfill below reads the upgraded table.
     for (const sql of statements) await this.execute(sql);
 
     if (upgrading) await this.backfillLegacy(postgres);
   }
 
+  private async sqliteUpgrade(): Promise<string[]> {
+    const columns = await this.execute("select name from pragma_table_info('trades')");
+    return sqliteUpgradeLegacyTrades(new Set(columns.map((c) => String(c.name))));
+  }
+
+  /**
+   * Drops every constraint but the primary key and every index, whatever they are called (the
+   * entity's own are created afterwards), then returns the statements that alter the table.
+   */
+  private async postgresUpgrade(): Promise<string[]> {
+    const constraints = await this.execute(
+      `select conname from pg_constraint where conrelid = 'trades'::regclass and contype <> 'p'`,
+    );
+    for (const row of constraints) await this.execute(`alter table "trades" drop constraint "${row.conname}"`);
+    const indexes = await this.execute(
+      `select indexname from pg_indexes where schemaname = current_schema() and tablename = 'trades' ` +
+        `and indexname not in (select conname from pg_constraint where conrelid = 'trades'::regclass)`,
+    );
+    for (const row of indexes) await this.execute(`drop index "${row.indexname}"`);
+    const columns = await this.execute(
+      `select column_name, data_type, udt_name from information_schema.columns ` +
+        `where table_schema = current_schema() and table_name = 'trades'`,
+    );
+    const legacy = columns.map((c) => ({
+      name: String(c.column_name),
+      dataType: String(c.data_type),
+      udtName: String(c.udt_name),
+    }));
+    const side = legacy.find((c) => c.name === 'side');
+    const statements = postgresUpgradeLegacyTrades(legacy);
+    // The native enum `side` was (tradeside) is no longer used once the column is text.
+    if (side?.dataType === 'USER-DEFINED') {
+      statements.push(
+        `do $$ begin if not exists (select 1 from pg_attribute where atttypid = '"${side.udtName}"'::regtype ` +
+          `and attnum > 0 and not attisdropped) then drop type "${side.udtName}"; end if; end $$;`,
+      );
+    }
+    return statements;
+  }
+
   private async backfillLegacy(postgres: boolean): Promise<void> {
     // SQLite divides integers as integers; PostgreSQL's numeric division is exact, then rounded.
-    const price = postgres ? 'round("gmv" / "quantity", 6)' : 'round(cast("gmv" as real) / "quantity", 6)';
+    const bookedPrice = postgres
+      ? 'round("gmv" / nullif("quantity", 0), 6)'
+      : 'round(cast("gmv" as real) / nullif("quantity", 0), 6)';
+    // A row the earlier OMS sent to Alpaca holds what Alpaca filled; any other is a done trade at its GMV.
+    const sentToAlpaca = '"alpaca_order_id" is not null';
+    const qty = `case when ${sentToAlpaca} and ("alpaca_filled_qty" is not null or "status" <> 'filled') then "alpaca_filled_qty" else "quantity" end`;
+    const price = `coalesce(case when ${sentToAlpaca} then round("alpaca_filled_price", 6) end, ${bookedPrice}, 0)`;
+    const filledAt = `case when ${sentToAlpaca} then coalesce("alpaca_filled_at", "timestamp") else "timestamp" end`;
     await this.execute(
       'insert into "fills" ("execution_id", "trade_id", "symbol", "side", "qty", "price", "portfolio_name", ' +
         '"filled_at", "source", "created_at")\n' +
-        `       select 'legacy:' || "trade_id", "id", "symbol", "side", "quantity", ${price}, "portfolio_name", ` +
-        `"timestamp", 'legacy', "created_at"\n` +
-        `       from "trades" where "source" = 'legacy' and "quantity" <> 0 order by "id"`,
+        `       select 'legacy:' || "trade_id", "id", "symbol", "side", ${qty}, ${price}, "portfolio_name", ` +
+        `${filledAt}, 'legacy', "created_at"\n` +
+        `       from "trades" where "source" = 'legacy' and ${qty} <> 0 order by "id"`,
     );
 
     // Portfolio keys are computed here with the same rule the app uses (trim + lower-case), not

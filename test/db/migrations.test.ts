@@ -7,7 +7,12 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { Dec, dec } from '../../src/domain/money';
 import { normalizePortfolioName } from '../../src/domain/portfolio-name';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
-import { createLegacyOmsDatabase, type LegacyTradeRow } from '../support/legacy-oms';
+import {
+  createLegacyOmsDatabase,
+  type HandAddedAlpacaColumn,
+  type LegacySchema,
+  type LegacyTradeRow,
+} from '../support/legacy-oms';
 
 const ALL_MIGRATIONS = MIGRATIONS.map((m) => m.name);
 
@@ -57,9 +62,67 @@ const LEGACY_ROWS: LegacyTradeRow[] = [
     side: 'SELL',
     portfolio_name: 'Default Portfolio',
     user_id: 'U03',
-    timestamp: '2024-03-06 09:31:02.5',
+    timestamp: '2024-03-06 09:31:02.123456',
     created_at: '2024-03-06 09:31:03',
   },
+];
+
+/** Rows the earlier OMS sent to Alpaca by hand (only in databases with the hand-added Alpaca columns). */
+/** A legacy row and, for one sent to Alpaca, what the upgrade should make of it. */
+type LegacyCase = LegacyTradeRow & { expectedStatus?: string; expectedFill?: { qty: number; price?: number } };
+
+const SENT_TO_ALPACA_ROWS: LegacyCase[] = [
+  {
+    trade_id: 'T-2001',
+    symbol: 'AAPL',
+    quantity: 4,
+    gmv: '758.00',
+    side: 'BUY',
+    portfolio_name: 'Growth',
+    user_id: 'U01',
+    timestamp: '2024-03-07 14:59:59.500000',
+    created_at: '2024-03-07 14:59:59.600000',
+    alpaca_order_id: '61e69015-8549-4bfd-b9c3-01e75843f47d',
+    alpaca_status: 'filled',
+    alpaca_filled_qty: 4,
+    alpaca_filled_price: 189.5,
+    alpaca_filled_at: '2024-03-07 15:00:00.123456',
+    expectedStatus: 'filled',
+    expectedFill: { qty: 4, price: 189.5 },
+  },
+  {
+    trade_id: 'T-2002',
+    symbol: 'MSFT',
+    quantity: 5,
+    gmv: '2000.00',
+    side: 'BUY',
+    portfolio_name: 'Income',
+    user_id: 'U02',
+    timestamp: null,
+    created_at: '2024-03-08 15:00:00.250000',
+    alpaca_order_id: 'b0b6dd9d-8b9b-48a9-ba46-b9d54906e415',
+    alpaca_status: 'canceled',
+    alpaca_filled_qty: 0,
+    alpaca_filled_price: null,
+    alpaca_filled_at: null,
+    expectedStatus: 'canceled',
+  },
+];
+
+/** The ways an earlier OMS database can look (see test/support/legacy-oms.ts). */
+const LEGACY_VARIANTS: { label: string; schema: LegacySchema; alpacaColumns: HandAddedAlpacaColumn[] }[] = [
+  { label: 'SQLAlchemy create_all', schema: 'sqlalchemy', alpacaColumns: [] },
+  {
+    label: 'SQLAlchemy create_all, every Alpaca column added by hand',
+    schema: 'sqlalchemy',
+    alpacaColumns: ['alpaca_order_id', 'alpaca_filled_price', 'alpaca_filled_qty', 'alpaca_status', 'alpaca_filled_at'],
+  },
+  {
+    label: 'SQLAlchemy create_all, some Alpaca columns added by hand',
+    schema: 'sqlalchemy',
+    alpacaColumns: ['alpaca_order_id', 'alpaca_status', 'alpaca_filled_qty'],
+  },
+  { label: 'hand-written DDL', schema: 'hand-written', alpacaColumns: [] },
 ];
 
 /** The earlier OMS wrote naive UTC text; ISO-8601 with a Z parses the same way. */
@@ -107,112 +170,137 @@ for (const kind of testDatabaseTargets()) {
       expect(await schemaDrift(second)).toBe('');
     });
 
-    it('upgrades a database created by the earlier OMS in place, every old row intact', async () => {
-      db = await kind.create();
-      await createLegacyOmsDatabase(db.target, LEGACY_ROWS);
-      const startedAt = Date.now();
-      const orm = await open();
-      expect(await migrateToLatest(orm)).toEqual(ALL_MIGRATIONS);
-      expect(await schemaDrift(orm)).toBe('');
+    for (const variant of LEGACY_VARIANTS) {
+      it(`upgrades a database created by the earlier OMS (${variant.label}) in place, every old row intact`, async () => {
+        db = await kind.create();
+        const rows: LegacyCase[] = [...LEGACY_ROWS, ...(variant.alpacaColumns.length > 0 ? SENT_TO_ALPACA_ROWS : [])];
+        await createLegacyOmsDatabase(db.target, rows, variant);
+        const startedAt = Date.now();
+        const orm = await open();
+        expect(await migrateToLatest(orm)).toEqual(ALL_MIGRATIONS);
+        expect(await schemaDrift(orm)).toBe('');
 
-      const trades = new TradeRepository(orm);
-      for (const [index, legacy] of LEGACY_ROWS.entries()) {
-        const id = index + 1;
-        const trade = await trades.findById(id);
-        expect(trade, `legacy row ${legacy.trade_id}`).not.toBeNull();
-        expect({
-          tradeId: trade!.tradeId,
-          symbol: trade!.symbol,
-          side: trade!.side,
-          portfolioName: trade!.portfolioName,
-          userId: trade!.userId,
-          timestamp: trade!.timestamp.toISOString(),
-        }).toEqual({
-          tradeId: legacy.trade_id,
-          symbol: legacy.symbol,
-          side: legacy.side === 'BUY' ? 'buy' : 'sell',
-          // Every stored portfolio name is in normal form ('growth ' loses its space).
-          portfolioName: normalizePortfolioName(legacy.portfolio_name),
-          userId: legacy.user_id,
-          timestamp: utc(legacy.timestamp).toISOString(),
-        });
-        expect(trade!.quantity?.eq(legacy.quantity)).toBe(true);
-        expect(trade!.gmv?.eq(legacy.gmv)).toBe(true);
-        if (legacy.created_at) {
-          expect(trade!.createdAt.toISOString()).toBe(utc(legacy.created_at).toISOString());
-        } else if (legacy.created_at === null) {
-          expect(trade!.createdAt.toISOString()).toBe(utc(legacy.timestamp).toISOString());
-        } else {
-          // CURRENT_TIMESTAMP when the fixture was written (in the server's zone on PostgreSQL).
-          expect(Math.abs(trade!.createdAt.getTime() - startedAt)).toBeLessThan(24 * 3600_000);
+        const trades = new TradeRepository(orm);
+        const has = (column: HandAddedAlpacaColumn) => variant.alpacaColumns.includes(column);
+        for (const [index, legacy] of rows.entries()) {
+          const id = index + 1;
+          const trade = await trades.findById(id);
+          expect(trade, `legacy row ${legacy.trade_id}`).not.toBeNull();
+          const placedAt = legacy.timestamp ?? legacy.created_at!;
+          expect({
+            tradeId: trade!.tradeId,
+            symbol: trade!.symbol,
+            side: trade!.side,
+            portfolioName: trade!.portfolioName,
+            userId: trade!.userId,
+            timestamp: trade!.timestamp.toISOString(),
+          }).toEqual({
+            tradeId: legacy.trade_id,
+            symbol: legacy.symbol,
+            side: legacy.side === 'BUY' ? 'buy' : 'sell',
+            // Every stored portfolio name is in normal form ('growth ' loses its space).
+            portfolioName: normalizePortfolioName(legacy.portfolio_name),
+            userId: legacy.user_id,
+            timestamp: utc(placedAt).toISOString(),
+          });
+          expect(trade!.quantity?.eq(legacy.quantity)).toBe(true);
+          expect(trade!.gmv?.eq(legacy.gmv)).toBe(true);
+          if (legacy.created_at) {
+            expect(trade!.createdAt.toISOString()).toBe(utc(legacy.created_at).toISOString());
+          } else if (legacy.created_at === null) {
+            expect(trade!.createdAt.toISOString()).toBe(utc(placedAt).toISOString());
+          } else {
+            // The column default when the fixture was written (in the server's zone on PostgreSQL).
+            expect(Math.abs(trade!.createdAt.getTime() - startedAt)).toBeLessThan(24 * 3600_000);
+          }
+          expect(trade!.updatedAt.getTime()).toBe(trade!.createdAt.getTime());
+          const sent = has('alpaca_order_id') && legacy.alpaca_order_id ? legacy : undefined;
+          expect(trade).toMatchObject({
+            status: sent ? legacy.expectedStatus : 'filled',
+            source: 'legacy',
+            clientOrderId: null,
+            orderType: null,
+            timeInForce: null,
+            limitPrice: null,
+            stopPrice: null,
+            notional: null,
+            extendedHours: false,
+            errorCode: null,
+            errorMessage: null,
+            slackChannelId: null,
+            slackMessageTs: null,
+            marketOpenAtSubmit: null,
+            submittedAt: null,
+            alpacaOrderId: sent ? legacy.alpaca_order_id : null,
+            alpacaStatus: has('alpaca_status') ? (legacy.alpaca_status ?? null) : null,
+          });
+          const kept = (column: HandAddedAlpacaColumn) => (has(column) ? legacy[column] : undefined) ?? null;
+          expect(trade!.alpacaFilledQty?.toNumber() ?? null).toBe(kept('alpaca_filled_qty'));
+          expect(trade!.alpacaFilledPrice?.toNumber() ?? null).toBe(kept('alpaca_filled_price'));
+          const filledAt = kept('alpaca_filled_at');
+          expect(trade!.alpacaFilledAt?.toISOString() ?? null).toBe(
+            typeof filledAt === 'string' ? utc(filledAt).toISOString() : null,
+          );
+
+          const fills = await trades.listFillsForTrade(id);
+          const filled = sent ? (legacy.expectedFill ?? null) : { qty: legacy.quantity, price: undefined };
+          if (!filled) {
+            expect(fills).toEqual([]);
+            continue;
+          }
+          expect(fills).toHaveLength(1);
+          const fill = fills[0]!;
+          expect(fill).toMatchObject({
+            executionId: `legacy:${legacy.trade_id}`,
+            tradeId: id,
+            symbol: legacy.symbol,
+            side: trade!.side,
+            portfolioName: normalizePortfolioName(legacy.portfolio_name),
+            source: 'legacy',
+          });
+          expect(fill.qty.toNumber()).toBe(filled.qty);
+          const bookedPrice = dec(legacy.gmv).div(legacy.quantity).toDecimalPlaces(6, Dec.ROUND_HALF_UP);
+          expect(fill.price.toNumber()).toBe(filled.price ?? bookedPrice.toNumber());
+          const filledAtText = sent ? kept('alpaca_filled_at') : null;
+          expect(fill.filledAt.toISOString()).toBe(
+            utc(typeof filledAtText === 'string' ? filledAtText : placedAt).toISOString(),
+          );
         }
-        expect(trade!.updatedAt.getTime()).toBe(trade!.createdAt.getTime());
-        expect(trade).toMatchObject({
-          status: 'filled',
-          source: 'legacy',
-          clientOrderId: null,
-          orderType: null,
-          timeInForce: null,
-          limitPrice: null,
-          stopPrice: null,
-          notional: null,
+
+        // One portfolio per case-insensitive name, spelled and owned as first used.
+        const portfolios = await new PortfolioRepository(orm).list();
+        expect(portfolios.map((p) => [p.name, p.createdBy])).toEqual([
+          ['Default Portfolio', 'U03'],
+          ['Growth', 'U01'],
+          ['Income', 'U01'],
+        ]);
+        // The positions hold exactly the fills: Growth bought 10 AAPL (plus 4 sent to Alpaca and filled there).
+        const growth = await new PositionRepository(orm).listForPortfolio('Growth');
+        const aapl = growth.find((p) => p.symbol === 'AAPL');
+        expect(aapl?.qty.toNumber()).toBe(variant.alpacaColumns.length > 0 && has('alpaca_order_id') ? 14 : 10);
+
+        // New rows continue after the old ids.
+        const { trade } = await trades.insertPending({
+          clientOrderId: 'slack-view-1',
+          source: 'slack',
+          symbol: 'NVDA',
+          side: 'buy',
+          quantity: dec('0.5'),
+          orderType: 'market',
+          timeInForce: 'day',
           extendedHours: false,
-          errorCode: null,
-          errorMessage: null,
-          slackChannelId: null,
-          slackMessageTs: null,
-          marketOpenAtSubmit: null,
-          submittedAt: null,
-          alpacaOrderId: null,
-          alpacaStatus: null,
-          alpacaFilledQty: null,
-          alpacaFilledPrice: null,
-          alpacaFilledAt: null,
+          portfolioName: 'Growth',
+          userId: 'U01',
         });
+        expect(trade.id).toBe(rows.length + 1);
 
-        const fills = await trades.listFillsForTrade(id);
-        expect(fills).toHaveLength(1);
-        const fill = fills[0]!;
-        expect(fill).toMatchObject({
-          executionId: `legacy:${legacy.trade_id}`,
-          tradeId: id,
-          symbol: legacy.symbol,
-          side: trade!.side,
-          portfolioName: normalizePortfolioName(legacy.portfolio_name),
-          source: 'legacy',
-        });
-        expect(fill.qty.eq(legacy.quantity)).toBe(true);
-        expect(fill.price.eq(dec(legacy.gmv).div(legacy.quantity).toDecimalPlaces(6, Dec.ROUND_HALF_UP))).toBe(true);
-        expect(fill.filledAt.toISOString()).toBe(utc(legacy.timestamp).toISOString());
-      }
-      expect(await trades.listUnsettled()).toEqual([]);
-
-      // One portfolio per case-insensitive name, spelled and owned as first used.
-      const portfolios = await new PortfolioRepository(orm).list();
-      expect(portfolios.map((p) => [p.name, p.createdBy])).toEqual([
-        ['Default Portfolio', 'U03'],
-        ['Growth', 'U01'],
-        ['Income', 'U01'],
-      ]);
-
-      // New rows continue after the old ids.
-      const { trade } = await trades.insertPending({
-        clientOrderId: 'slack-view-1',
-        source: 'slack',
-        symbol: 'NVDA',
-        side: 'buy',
-        quantity: dec('0.5'),
-        orderType: 'market',
-        timeInForce: 'day',
-        extendedHours: false,
-        portfolioName: 'Growth',
-        userId: 'U01',
+        await orm.close(true);
+        const again = await open();
+        expect(await migrateToLatest(again)).toEqual([]);
+        expect(await schemaDrift(again)).toBe('');
+        expect(await new TradeRepository(again).findById(rows.length + 1)).toMatchObject({ tradeId: trade.tradeId });
       });
-      expect(trade.id).toBe(LEGACY_ROWS.length + 1);
-
-      expect(await migrateToLatest(orm)).toEqual([]);
-      expect(await schemaDrift(orm)).toBe('');
-    });
+    }
 
     describe('portfolio names stored before names were normalised', () => {
       const NORMALISE = 'Migration20251202000000_normalize_portfolio_names';
