@@ -19,17 +19,17 @@ import type { BenchRow } from './table';
 
 const RENDER_SIZES = [10, 100, 500];
 const WARM_RUNS = 10;
-const FILLS = 100_000;
-const SYMBOLS = 500;
-const PORTFOLIOS = 20;
+export const FILLS = 100_000;
+export const SYMBOLS = 500;
+export const PORTFOLIOS = 20;
 /** SQLite turns a multi-row insert into a compound SELECT, limited to 500 terms. */
-const INSERT_BATCH = 400;
+export const INSERT_BATCH = 400;
 const INCREMENTAL_SAMPLES = 500;
 const QUERY_RUNS = 5;
 const QUIET_APP = { LOG_LEVEL: 'warn' };
 
 /** Distinct listed symbols for the stand-in: BAAA, BAAB, … */
-const symbolAt = (i: number) =>
+export const symbolAt = (i: number) =>
   `B${String.fromCharCode(65 + Math.floor(i / 676), 65 + (Math.floor(i / 26) % 26), 65 + (i % 26))}`;
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -182,7 +182,7 @@ async function benchRenders(): Promise<BenchRow[]> {
 }
 
 /** Buys and sells per (portfolio, symbol), in time order, about ten per position. */
-function* syntheticFills(count: number) {
+export function* syntheticFills(count: number) {
   const start = Date.UTC(2025, 0, 2, 14, 30);
   for (let i = 0; i < count; i++) {
     const key = i % (PORTFOLIOS * SYMBOLS);

@@ -1,3 +1,4 @@
+import { benchApi } from './api';
 import { benchOutage } from './outage';
 import { benchPortfolio } from './portfolio';
 import { benchReconcile } from './reconcile';
@@ -15,6 +16,7 @@ const BENCHES: [string, () => Promise<BenchRow[]>][] = [
   ['portfolio', benchPortfolio],
   ['reconcile', benchReconcile],
   ['outage', benchOutage],
+  ['api', benchApi],
 ];
 
 // `npm run bench -- reconcile portfolio` runs only the benches named; no names runs them all.

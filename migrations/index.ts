@@ -7,6 +7,7 @@ import {
 import { Migration20251126000000Reconciliation } from './Migration20251126000000_reconciliation';
 import { Migration20251201000000OrderSafety } from './Migration20251201000000_order_safety';
 import { Migration20251202000000NormalizePortfolioNames } from './Migration20251202000000_normalize_portfolio_names';
+import { Migration20251203000000HttpApi } from './Migration20251203000000_http_api';
 
 /**
  * Every migration, in the order they apply. Listed explicitly rather than globbed from the folder
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20251126000000_reconciliation', class: Migration20251126000000Reconciliation },
   { name: 'Migration20251201000000_order_safety', class: Migration20251201000000OrderSafety },
   { name: 'Migration20251202000000_normalize_portfolio_names', class: Migration20251202000000NormalizePortfolioNames },
+  { name: 'Migration20251203000000_http_api', class: Migration20251203000000HttpApi },
 ];

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/core';
 import { App, SocketModeReceiver } from '@slack/bolt';
@@ -8,6 +7,7 @@ import { createBroker } from './broker';
 import type { Broker } from './broker/broker';
 import type { Config } from './config';
 import { databaseLabel, initORM, migrateToLatest } from './db/orm';
+import { ApiKeyRepository } from './db/repositories/api-key-repository';
 import { OrderHistoryRepository } from './db/repositories/order-history-repository';
 import { OutboxRepository } from './db/repositories/outbox-repository';
 import { PortfolioRepository } from './db/repositories/portfolio-repository';
@@ -17,14 +17,17 @@ import { TradeRepository } from './db/repositories/trade-repository';
 import { UserPreferenceRepository } from './db/repositories/user-preference-repository';
 import { BrokerError, describeError } from './domain/errors';
 import { dec } from './domain/money';
-import { startHealthServer } from './http/health';
+import { startHttpServer } from './http/server';
 import { startLeaderDuties } from './jobs/leader-duties';
 import { OutboxWorker } from './jobs/outbox-worker';
 import { cachedProbe, InFlightWork, newInstanceId, Signal } from './lifecycle';
 import type { Logger } from './logger';
+import { ApiKeyService } from './services/api-keys';
+import { ApiOrderService } from './services/api-orders';
 import { OrderCanceller } from './services/order-cancel';
 import { OrderConfirmations } from './services/order-confirmations';
 import { OrderEntryService } from './services/order-entry';
+import { OrderQueries } from './services/order-queries';
 import { OrderSettler } from './services/order-settlement';
 import { OrderSubmitter } from './services/order-submission';
 import { OrderTracker } from './services/order-tracker';
@@ -46,13 +49,16 @@ export const APP_VERSION: string = packageJson.version;
 
 /** Health may be polled constantly; Alpaca is asked at most this often. */
 const ALPACA_PROBE_TTL_MS = 30_000;
+/** Requests a minute per API key; orders are paced again on the way to Alpaca (200 a minute per account). */
+const API_REQUESTS_PER_MINUTE = 600;
 /** Shutdown budget for in-flight work, inside the 10 s the process has to exit. */
 const DRAIN_TIMEOUT_MS = 6_000;
 /** One Slack call for the books may take this long; the outbox, not the client, retries it. */
 const OUTBOX_SLACK_TIMEOUT_MS = 10_000;
 
 export interface RunningApp {
-  healthPort: number;
+  /** Where health, probes and the API answer. */
+  httpPort: number;
   summary: string;
   /** Reconciliation on demand (operators' tools, tests); the leader also runs it on RECONCILE_CRON. */
   reconcile: ReconcileService;
@@ -243,28 +249,50 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         () => false,
       ),
     );
-    const health = await startHealthServer(
+    const queries = new OrderQueries(trades);
+    const apiKeys = new ApiKeyRepository(orm, now);
+    const http = await startHttpServer(
       {
         version: APP_VERSION,
-        useAlpaca: config.useAlpaca,
-        startedAt,
-        checkDatabase: () => pingDatabase(orm),
-        slackConnected: () => slackConnected,
-        alpacaConnected: probeAlpaca,
+        logger: logger.child({ component: 'http' }),
+        health: {
+          version: APP_VERSION,
+          useAlpaca: config.useAlpaca,
+          startedAt,
+          checkDatabase: () => pingDatabase(orm),
+          slackConnected: () => slackConnected,
+          alpacaConnected: probeAlpaca,
+          leaderStreamListening: () =>
+            config.useAlpaca && leaderDuties.isLeader() ? tracker.streamConnected : undefined,
+        },
+        api: {
+          keys: new ApiKeyService(apiKeys, config.api.legacyKey),
+          orders: new ApiOrderService(orderEntry, submitter, queries, apiKeys, {
+            fillWaitMs: config.api.fillWaitMs,
+            confirmationChannelId: config.api.ordersChannelId,
+          }),
+          queries,
+          entry: orderEntry,
+          canceller,
+          portfolio,
+          mayTrade: (userId) => access.mayTrade(userId),
+          requestsPerMinute: API_REQUESTS_PER_MINUTE,
+          inFlight,
+        },
       },
       config.port,
     );
-    cleanup.push(() => closeServer(health.server));
+    cleanup.push(() => http.close());
 
     const summary =
       `Slack OMS ${APP_VERSION} ready — ` +
       `Slack team ${team.team ?? '?'} (${team.team_id ?? '?'}) as ${team.user ?? 'bot'}; ${brokerLabel}; ` +
-      `database ${databaseLabel(config.database)}; health on :${health.port}`;
+      `database ${databaseLabel(config.database)}; health on :${http.port} (API under /api/v1)`;
     logger.info({ startup_ms: Date.now() - startedAt }, summary);
 
     let stopped: Promise<void> | undefined;
     return {
-      healthPort: health.port,
+      httpPort: http.port,
       summary,
       reconcile,
       outboxDrained: async (timeoutMs = 15_000) => {
@@ -317,11 +345,4 @@ async function describeBroker(broker: Broker): Promise<string> {
 async function pingDatabase(orm: MikroORM): Promise<boolean> {
   await orm.em.fork().getConnection().execute('select 1');
   return true;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

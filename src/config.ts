@@ -40,6 +40,12 @@ export interface Config {
   traderUserIds: readonly string[];
   adminUserIds: readonly string[];
   maxOrderNotional: string;
+  api: {
+    /** The earlier OMS's single key, still accepted by /api/v1 (undefined: only keys from `npm run api-key`). */
+    legacyKey: string | undefined;
+    fillWaitMs: number;
+    ordersChannelId: string | undefined;
+  };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -220,6 +226,24 @@ const envSchema = z.object({
       .default('50000')
       .refine((v) => /^\d+(\.\d{1,2})?$/.test(v) && Number(v) > 0, 'must be a positive dollar amount such as 50000'),
   ),
+  // Any length: it is whatever the earlier OMS's clients already send.
+  OMS_API_KEY: optionalString,
+  API_FILL_WAIT_MS: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(0, 'must be 0 or more')
+      .max(120_000, 'must be at most 120000 (two minutes): clients time out long before')
+      .default(10_000),
+  ),
+  API_ORDERS_CHANNEL_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789')
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z
@@ -320,6 +344,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     traderUserIds: Object.freeze([...e.TRADER_USER_IDS]),
     adminUserIds: Object.freeze([...e.ADMIN_USER_IDS]),
     maxOrderNotional: e.MAX_ORDER_NOTIONAL,
+    api: Object.freeze({
+      legacyKey: e.OMS_API_KEY,
+      fillWaitMs: e.API_FILL_WAIT_MS,
+      ordersChannelId: e.API_ORDERS_CHANNEL_ID,
+    }),
     logLevel: e.LOG_LEVEL,
   });
 }
@@ -352,7 +381,13 @@ export function readOrExit<T>(read: () => T, explain: (problems: string) => stri
 
 /** Secret values the logger must scrub from every line. */
 export function secretValues(config: Config): string[] {
-  const secrets = [config.slack.botToken, config.slack.appToken, config.alpaca.keyId, config.alpaca.secretKey];
+  const secrets = [
+    config.slack.botToken,
+    config.slack.appToken,
+    config.alpaca.keyId,
+    config.alpaca.secretKey,
+    config.api.legacyKey ?? '',
+  ];
   if (config.database.kind === 'postgresql') {
     const parts = parsePostgresUrl(config.database.url);
     if (parts) secrets.push(parts.encodedPassword, parts.password);

@@ -64,6 +64,7 @@ describe('loadConfig defaults', () => {
       traderUserIds: [],
       adminUserIds: [],
       maxOrderNotional: '50000',
+      api: { legacyKey: undefined, fillWaitMs: 10_000, ordersChannelId: undefined },
       logLevel: 'info',
     });
   });
@@ -399,6 +400,28 @@ describe('other variables', () => {
     expect(problemVariables(configError({ ...REQUIRED_ENV, MAX_ORDER_NOTIONAL: value }))).toEqual([
       'MAX_ORDER_NOTIONAL',
     ]);
+  });
+
+  it('reads the API settings: the earlier OMS key as given, the fill wait, the confirmations channel', () => {
+    const config = loadConfig({
+      ...REQUIRED_ENV,
+      OMS_API_KEY: 'short-old-key',
+      API_FILL_WAIT_MS: '2500',
+      API_ORDERS_CHANNEL_ID: 'C0APIORDERS',
+    });
+    expect(config.api).toEqual({ legacyKey: 'short-old-key', fillWaitMs: 2500, ordersChannelId: 'C0APIORDERS' });
+    expect(secretValues(config)).toContain('short-old-key');
+    expect(loadConfig({ ...REQUIRED_ENV, API_FILL_WAIT_MS: '0' }).api.fillWaitMs).toBe(0);
+  });
+
+  it.each([
+    ['API_FILL_WAIT_MS', '-1'],
+    ['API_FILL_WAIT_MS', '1.5'],
+    ['API_FILL_WAIT_MS', '600000'],
+    ['API_FILL_WAIT_MS', 'soon'],
+    ['API_ORDERS_CHANNEL_ID', '#api-orders'],
+  ])('rejects %s=%s, naming it', (name, value) => {
+    expect(problemVariables(configError({ ...REQUIRED_ENV, [name]: value }))).toEqual([name]);
   });
 
   it('reads ALPACA_DATA_FEED and LOG_LEVEL', () => {

@@ -115,6 +115,7 @@ export function planOrderUpdate(
   } satisfies TradePatch);
   if (trade.alpacaOrderId === null || (trade.errorCode !== null && UNCONFIRMED_NOTES.has(trade.errorCode))) {
     patch.errorCode = null;
+    patch.errorKind = null;
     patch.errorMessage = null;
   }
   const error = patch.errorMessage === null ? null : trade.errorMessage;

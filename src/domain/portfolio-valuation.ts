@@ -58,6 +58,12 @@ function percentOf(part: Dec, whole: Dec): Dec | undefined {
   return whole.isZero() ? undefined : part.div(whole.abs()).times(100);
 }
 
+/** A price's move from a reference (e.g. the previous close): the amount, and as a fraction unless the reference is 0. */
+export function changeOf(current: Dec, reference: Dec): { amount: Dec; fraction?: Dec } {
+  const amount = current.minus(reference);
+  return { amount, fraction: reference.isZero() ? undefined : amount.div(reference) };
+}
+
 export function valuePosition(position: BookPosition, quote: PriceQuote | undefined): ValuedPosition {
   const valued: ValuedPosition = {
     symbol: position.symbol,

@@ -1,8 +1,11 @@
 import type { Dec } from './money';
 import { isTerminal, type OrderIntent, type OrderType, type Side, type TimeInForce, type TradeStatus } from './order';
 
-/** Where a trade row came from: the earlier OMS, a Slack order, ledger-only mode, or a broker order we adopted. */
-export type TradeSource = 'legacy' | 'slack' | 'ledger' | 'adopted';
+/**
+ * Where a trade row came from: the earlier OMS, a Slack order, an HTTP API order, ledger-only mode,
+ * or a broker order we adopted.
+ */
+export type TradeSource = 'legacy' | 'slack' | 'api' | 'ledger' | 'adopted';
 
 /**
  * Where a fill came from: the broker's stream or order poll, ledger-only mode, a backfilled legacy
@@ -38,7 +41,10 @@ export interface Trade {
   marketOpenAtSubmit: boolean | null;
   slackChannelId: string | null;
   slackMessageTs: string | null;
+  /** Alpaca's error code for a refusal, or a SENDING_NOTES code while it is still being sent. */
   errorCode: string | null;
+  /** What kind of refusal, in our vocabulary (a BrokerErrorKind): what the API's status code follows. */
+  errorKind: string | null;
   errorMessage: string | null;
   alpacaOrderId: string | null;
   alpacaStatus: string | null;
@@ -86,6 +92,7 @@ export type TradePatch = Partial<
     | 'slackChannelId'
     | 'slackMessageTs'
     | 'errorCode'
+    | 'errorKind'
     | 'errorMessage'
     | 'alpacaOrderId'
     | 'alpacaStatus'
@@ -115,6 +122,19 @@ export type NewFill = Omit<Fill, 'id' | 'createdAt'>;
 /** Orders nobody placed through this app have no trader to tell: the earlier OMS's rows and adopted broker orders. */
 export function hasTrader(trade: Pick<Trade, 'source'>): boolean {
   return trade.source !== 'legacy' && trade.source !== 'adopted';
+}
+
+/**
+ * Whether a trader is a Slack member id (U…, or W… on Enterprise Grid): an order placed through the
+ * API may name anyone, and only a member has a DM and a Home tab to tell.
+ */
+export function isSlackMemberId(userId: string): boolean {
+  return /^[UW][A-Z0-9]{2,}$/.test(userId);
+}
+
+/** Whether an order has somewhere in Slack for its confirmation: its channel, or its trader's DM. */
+export function hasConfirmationPlace(trade: Pick<Trade, 'source' | 'slackChannelId' | 'userId'>): boolean {
+  return hasTrader(trade) && (trade.slackChannelId !== null || isSlackMemberId(trade.userId));
 }
 
 /** What a trader sees of an order: a change to any of these is worth redrawing its confirmation. */

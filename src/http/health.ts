@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { FastifyPluginAsync } from 'fastify';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -19,6 +18,8 @@ export interface HealthProbes {
   slackConnected(): boolean;
   /** Already rate-limited by the caller: this may be polled any number of times. */
   alpacaConnected(): Promise<boolean>;
+  /** Undefined when this instance does not lead; otherwise whether its trade_updates consumer is listening. */
+  leaderStreamListening(): boolean | undefined;
 }
 
 export async function collectHealth(probes: HealthProbes, now = Date.now()): Promise<HealthReport> {
@@ -39,34 +40,41 @@ export async function collectHealth(probes: HealthProbes, now = Date.now()): Pro
   };
 }
 
-/** `GET /health` → 200 when every dependency is up, 503 otherwise; anything else → 404. */
-export function startHealthServer(
-  probes: HealthProbes,
-  port: number,
-  host = '0.0.0.0',
-): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' || path !== '/health') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
-      return;
-    }
-    collectHealth(probes).then(
-      (report) => {
-        res.writeHead(report.status === 'ok' ? 200 : 503, {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-        });
-        res.end(JSON.stringify(report));
-      },
-      () => res.writeHead(503).end(),
-    );
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve({ server, port: (server.address() as AddressInfo).port });
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/**
+ * `GET /health`: the earlier JSON, 503 when anything is down (Alpaca included) — for people and
+ * dashboards. `GET /livez`: the process and its event loop answer — for restarting a stuck
+ * process, never failing because Slack or Alpaca is away. `GET /readyz`: the database answers,
+ * the Slack socket is open and, on the leader, the trade_updates consumer is listening — for
+ * routing traffic.
+ */
+export function healthRoutes(probes: HealthProbes): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
+      const report = await collectHealth(probes);
+      return reply
+        .code(report.status === 'ok' ? 200 : 503)
+        .headers(NO_STORE)
+        .send(report);
     });
-  });
+    app.get('/livez', { schema: { hide: true } }, async (_request, reply) =>
+      reply.headers(NO_STORE).send({ status: 'ok', uptime_s: Math.floor((Date.now() - probes.startedAt) / 1000) }),
+    );
+    app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+      const db = await probes.checkDatabase().catch(() => false);
+      const slack = probes.slackConnected();
+      const stream = probes.leaderStreamListening();
+      const ready = db && slack && stream !== false;
+      return reply
+        .code(ready ? 200 : 503)
+        .headers(NO_STORE)
+        .send({
+          status: ready ? 'ready' : 'not_ready',
+          db,
+          slack_connected: slack,
+          leader_stream_listening: stream ?? null,
+        });
+    });
+  };
 }

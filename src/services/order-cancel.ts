@@ -5,6 +5,12 @@ import { isTerminal } from '../domain/order';
 import type { Logger } from '../logger';
 import type { OrderTracker } from './order-tracker';
 
+export interface CancelResult {
+  /** requested: Alpaca took the cancel; refused: Alpaca said no (or didn't answer). */
+  kind: 'requested' | 'not_found' | 'not_allowed' | 'final' | 'not_sent_yet' | 'refused';
+  message: string;
+}
+
 /** Cancelling an open order at the broker; the books follow from the broker's answer. Knows nothing of Slack. */
 export class OrderCanceller {
   constructor(
@@ -14,24 +20,24 @@ export class OrderCanceller {
     private readonly logger: Logger,
   ) {}
 
-  /** Cancels an open order on behalf of its owner (or an admin). Returns a sentence for the user. */
-  async cancel(clientOrderId: string, userId: string, isAdmin: boolean): Promise<{ ok: boolean; message: string }> {
+  /** Cancels an open order on behalf of its owner (or an admin), with a sentence for the user. */
+  async cancel(clientOrderId: string, userId: string, isAdmin: boolean): Promise<CancelResult> {
     const trade = await this.trades.findByClientOrderId(clientOrderId);
-    if (!trade) return { ok: false, message: 'That order is not in our books.' };
+    if (!trade) return { kind: 'not_found', message: 'That order is not in our books.' };
     if (trade.userId !== userId && !isAdmin)
-      return { ok: false, message: 'Only the trader who placed this order (or an admin) can cancel it.' };
+      return { kind: 'not_allowed', message: 'Only the trader who placed this order (or an admin) can cancel it.' };
     if (isTerminal(trade.status))
-      return { ok: false, message: `The order is already ${trade.status.replace('_', ' ')}.` };
+      return { kind: 'final', message: `The order is already ${trade.status.replace('_', ' ')}.` };
     if (!trade.alpacaOrderId)
-      return { ok: false, message: 'The order is still being sent to Alpaca; try again in a moment.' };
+      return { kind: 'not_sent_yet', message: 'The order is still being sent to Alpaca; try again in a moment.' };
     try {
       await this.broker.cancelOrder(trade.alpacaOrderId);
       this.logger.info({ client_order_id: clientOrderId, user: userId }, 'cancel requested');
       await this.tracker.refresh(trade.alpacaOrderId);
-      return { ok: true, message: 'Cancel requested.' };
+      return { kind: 'requested', message: 'Cancel requested.' };
     } catch (err) {
       await this.tracker.refresh(trade.alpacaOrderId).catch(() => undefined);
-      return { ok: false, message: `Alpaca did not cancel the order: ${describeError(err)}` };
+      return { kind: 'refused', message: `Alpaca did not cancel the order: ${describeError(err)}` };
     }
   }
 }

@@ -6,7 +6,6 @@ import { BrokerError, describeError } from '../domain/errors';
 import type { BrokerAccount, BrokerAsset, MarketClock, Snapshot } from '../domain/market';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
 import { Dec, dec, formatQty, formatUsd } from '../domain/money';
-import { clientOrderIdForView } from '../domain/order';
 import {
   type OrderFormErrors,
   type OrderFormInput,
@@ -61,14 +60,22 @@ export class OrderEntryService {
     return isLedgerOnly(this.broker);
   }
 
-  async portfolioNames(): Promise<string[]> {
-    return withDefaultPortfolio((await this.portfolios.list()).map((p) => p.name));
+  /** Every portfolio's name; the form also offers the default one before it exists. */
+  async portfolioNames(options: { includeDefault: boolean } = { includeDefault: true }): Promise<string[]> {
+    const names = (await this.portfolios.list()).map((p) => p.name);
+    return options.includeDefault ? withDefaultPortfolio(names) : names;
   }
 
   /** Market description, or undefined when the clock can't be had within `budgetMs`. */
   async market(budgetMs = ACK_PATH_BUDGET_MS): Promise<MarketDescription | undefined> {
     const clock = await within(budgetMs, this.broker.getClock()).catch(() => undefined);
     return clock ? describeMarket(clock, this.now()) : undefined;
+  }
+
+  /** The broker's clock and its description, or undefined when Alpaca doesn't answer. */
+  async marketStatus(): Promise<{ clock: MarketClock; market: MarketDescription } | undefined> {
+    const clock = await this.broker.getClock().catch(() => undefined);
+    return clock ? { clock, market: describeMarket(clock, this.now()) } : undefined;
   }
 
   /** Everything the modal shows about a symbol: asset, quote, buying power, market status. */
@@ -113,9 +120,15 @@ export class OrderEntryService {
     return context;
   }
 
-  async quote(
-    rawSymbol: string,
-  ): Promise<{ symbol: string; asset?: BrokerAsset; snapshot?: Snapshot; market?: MarketDescription; error?: string }> {
+  async quote(rawSymbol: string): Promise<{
+    symbol: string;
+    asset?: BrokerAsset;
+    snapshot?: Snapshot;
+    market?: MarketDescription;
+    error?: string;
+    /** False when the symbol is not one Alpaca knows (rather than Alpaca not answering). */
+    known: boolean;
+  }> {
     const context = await this.orderContext(rawSymbol);
     return {
       symbol: context.symbol ?? rawSymbol,
@@ -123,21 +136,26 @@ export class OrderEntryService {
       snapshot: context.snapshot,
       market: context.market,
       error: context.symbolError ?? (context.problems.length > 0 ? context.problems.join('; ') : undefined),
+      known: context.symbolError === undefined || context.asset !== undefined,
     };
   }
 
   /**
    * Validates a submitted form and, when valid, writes the pending row — all before Slack's ack,
    * without waiting on the broker (cached data only, each lookup bounded). A redelivered or
-   * double-clicked submission finds its existing row and is reported as a duplicate.
+   * double-clicked submission (or a retried API request) carries the same client order id, finds
+   * its existing row and is reported as a duplicate.
    */
   async review(args: {
     userId: string;
-    viewId: string;
+    clientOrderId: string;
+    /** Which front door the order came through; ledger-only mode records every order as 'ledger'. */
+    source: 'slack' | 'api';
+    /** Where its confirmation is posted (the trader's DM when absent). */
     channelId?: string;
     form: OrderFormInput;
   }): Promise<ReviewResult> {
-    const clientOrderId = clientOrderIdForView(args.viewId);
+    const { clientOrderId } = args;
     const symbol = normalizeSymbol(args.form.symbol);
     const portfolioName = args.form.portfolio.trim() || DEFAULT_PORTFOLIO;
     const selling = parseSide(args.form.side) === 'sell';
@@ -185,7 +203,7 @@ export class OrderEntryService {
     const recorded = await this.trades.recordPending(
       {
         clientOrderId,
-        source: this.ledgerOnly ? 'ledger' : 'slack',
+        source: this.ledgerOnly ? 'ledger' : args.source,
         symbol: order.symbol,
         side: order.side,
         quantity: order.qty ?? null,

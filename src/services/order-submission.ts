@@ -133,6 +133,7 @@ export class OrderSubmitter {
                 ? ('failed' as const)
                 : ('rejected' as const),
             errorCode: String(error.details.code ?? error.kind),
+            errorKind: error.kind,
             errorMessage: rejectionSentence(error),
           };
       if (!error.ambiguous)

@@ -67,6 +67,11 @@ export class OrderTracker {
     });
   }
 
+  /** Whether the trade_updates stream is connected right now (false while polling instead). */
+  get streamConnected(): boolean {
+    return this.subscription?.connected() ?? false;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopPolling();

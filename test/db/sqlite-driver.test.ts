@@ -2,6 +2,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../migrations';
 import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PositionRepository } from '../../src/db/repositories/position-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
@@ -28,7 +29,14 @@ describe('SQLite files written by the previous driver', () => {
       const path = join(dir, 'oms.sqlite');
       await copyFile(new URL('../fixtures/made-by-sqlite3.sqlite', import.meta.url), path);
       orm = await initORM({ kind: 'sqlite', url: path });
-      expect(await migrateToLatest(orm)).toEqual([]);
+      const recorded = (
+        await orm.em.fork().getConnection().execute<{ name: string }[]>('select name from mikro_orm_migrations')
+      ).map((row) => row.name.replace(/\.[jt]s$/, ''));
+      expect(recorded).toContain('Migration20251124000000_initial_schema');
+      // Only migrations written after the file was made apply; none it already has runs again.
+      const applied = await migrateToLatest(orm);
+      expect(applied.filter((name) => recorded.includes(name))).toEqual([]);
+      expect([...recorded, ...applied].sort()).toEqual(MIGRATIONS.map((m) => m.name).sort());
 
       const connection = orm.em.fork().getConnection();
       expect(await connection.execute('pragma journal_mode')).toEqual([{ journal_mode: 'wal' }]);

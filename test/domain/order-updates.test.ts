@@ -34,6 +34,7 @@ function trade(overrides: Partial<Trade> = {}): Trade {
     slackChannelId: null,
     slackMessageTs: null,
     errorCode: null,
+    errorKind: null,
     errorMessage: null,
     alpacaOrderId: null,
     alpacaStatus: null,

@@ -6,19 +6,17 @@ import { initORM, migrateToLatest } from '../../src/db/orm';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { dec } from '../../src/domain/money';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
+import { ApiClient } from '../support/api-client';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { appEnvironment, type LaunchedApp, launchApp } from '../support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
-import { formValues, waitForConfirmation } from '../support/trading';
+import { formValues, messageText, waitForConfirmation } from '../support/trading';
 
 const repoRoot = resolve(__dirname, '..', '..');
+const API_KEY = 'crash-test-oms-key';
 
-function messageText(m: { text?: string; blocks?: unknown }): string {
-  return `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
-}
-
-/** Resolves once the app logs its ready line; rejects with its output if it exits first. */
-function readyLine(child: ChildProcessByStdio<null, Readable, Readable>): Promise<void> {
+/** Resolves with the app's ready line once it logs it; rejects with its output if it exits first. */
+function readyLine(child: ChildProcessByStdio<null, Readable, Readable>): Promise<string> {
   let output = '';
   return new Promise((res, rej) => {
     for (const stream of [child.stdout, child.stderr]) {
@@ -26,7 +24,8 @@ function readyLine(child: ChildProcessByStdio<null, Readable, Readable>): Promis
       stream.setEncoding('utf8');
       stream.on('data', (d: string) => {
         output += d;
-        if (output.includes('ready — ')) res();
+        const ready = output.split('\n').find((line) => line.includes('ready — '));
+        if (ready) res(ready);
       });
     }
     child.on('exit', (code, signal) =>
@@ -191,6 +190,68 @@ for (const kind of testDatabaseTargets()) {
         expect(messageText(staleMessage)).toMatch(/restarted before this order reached Alpaca/);
         expect(alpaca.order('oms-VSTALE0001')).toBeUndefined();
       }, 60_000);
+
+      it('an API order: killed after Alpaca took the order, the restart settles it and the same ' +
+        'Idempotency-Key answers with that order, before and after another restart; never a second order', async () => {
+        db = await kind.create();
+        const env = appEnvironment({
+          slack,
+          alpaca,
+          database: db.target,
+          useAlpaca: true,
+          extra: { ALPACA_STREAM_URL: 'ws://127.0.0.1:9/stream', OMS_API_KEY: API_KEY },
+        });
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+          cwd: repoRoot,
+          env: { PATH: process.env.PATH ?? '', ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const exited = new Promise<void>((res) => child.on('exit', () => res()));
+        const orm = await initORM(db.target);
+        const body = {
+          symbol: 'TSLA',
+          quantity: 4,
+          side: 'BUY',
+          portfolio_name: 'Crash',
+          user_id: 'U0TESTUSER',
+        };
+        const headers = { 'idempotency-key': 'crash-once' };
+        try {
+          const port = /on :(\d+)/.exec(await readyLine(child))?.[1];
+          const doomed = new ApiClient(`http://127.0.0.1:${port}`, API_KEY);
+          alpaca.inject({ method: 'POST', path: '/v2/orders', holdResponseMs: 20_000 });
+          const lost = doomed.post('/api/v1/trade', body, headers).catch((err: unknown) => err);
+          await expect.poll(() => alpaca.orders().some((o) => o.symbol === 'TSLA'), { timeout: 15_000 }).toBe(true);
+          child.kill('SIGKILL');
+          await exited;
+          expect(await lost).toBeInstanceOf(Error);
+          const trades = new TradeRepository(orm);
+          const [row] = await trades.list({ skip: 0, limit: 10 });
+          expect(row).toMatchObject({ status: 'pending_submit', source: 'api', alpacaOrderId: null });
+
+          restarted = await launchApp({ database: db.target, slack, alpaca, env: { OMS_API_KEY: API_KEY } });
+          const api = new ApiClient(restarted.baseUrl, API_KEY);
+          await api.loadContract();
+          const retried = await api.post('/api/v1/trade', body, headers);
+          expect(retried.status).toBe(201);
+          expect(retried.body).toMatchObject({
+            trade_id: row!.tradeId,
+            trade: { status: 'filled', alpaca_filled_qty: 4 },
+          });
+          await restarted.stop();
+          restarted = await launchApp({ database: db.target, slack, alpaca, env: { OMS_API_KEY: API_KEY } });
+          const again = await new ApiClient(restarted.baseUrl, API_KEY).post('/api/v1/trade', body, headers);
+          expect(again.status).toBe(201);
+          expect(again.body.trade_id).toBe(row!.tradeId);
+          expect(alpaca.orders().filter((o) => o.client_order_id === row!.clientOrderId)).toHaveLength(1);
+          expect(alpaca.orders().filter((o) => o.symbol === 'TSLA')).toHaveLength(1);
+          const fills = await trades.listFillsForTrade(row!.id);
+          expect(fills.reduce((sum, f) => sum.plus(f.qty), dec(0)).toString()).toBe('4');
+        } finally {
+          child.kill('SIGKILL');
+          await orm.close(true);
+        }
+      }, 120_000);
     },
   );
 }

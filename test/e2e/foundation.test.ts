@@ -57,13 +57,39 @@ for (const kind of testDatabaseTargets()) {
       expect(result.ackMs).toBeLessThan(3000);
     });
 
-    it('reports 503 while the Slack socket is down and 200 once it reconnects', async () => {
+    it('is ready once the leader listens to trade_updates; live always', async () => {
+      await expect
+        .poll(async () => (await getHealth(`${launched.baseUrl}/readyz`)).body, { timeout: 5000 })
+        .toEqual({ status: 'ready', db: true, slack_connected: true, leader_stream_listening: true });
+      const live = await getHealth(`${launched.baseUrl}/livez`);
+      expect(live).toMatchObject({ status: 200, body: { status: 'ok' } });
+      const missing = await getHealth(`${launched.baseUrl}/nowhere`);
+      expect(missing).toEqual({
+        status: 404,
+        body: { success: false, error: 'not_found', detail: 'There is no GET /nowhere.' },
+      });
+    });
+
+    it('reports 503 (and not ready, but live) while the Slack socket is down, 200 once it reconnects', async () => {
       launched.slack.dropAll();
       await expect.poll(async () => (await getHealth(launched.healthUrl)).status, { timeout: 5000 }).toBe(503);
       const down = await getHealth(launched.healthUrl);
       expect(down.body.slack_connected).toBe(false);
+      expect((await getHealth(`${launched.baseUrl}/readyz`)).status).toBe(503);
+      expect((await getHealth(`${launched.baseUrl}/livez`)).status).toBe(200);
       await launched.slack.waitForConnection(15_000);
       await expect.poll(async () => (await getHealth(launched.healthUrl)).status, { timeout: 5000 }).toBe(200);
+    });
+
+    it('is not ready while the trade_updates stream is down (Alpaca polled instead), ready again after', async () => {
+      launched.alpaca.dropStreamConnections();
+      await expect
+        .poll(async () => (await getHealth(`${launched.baseUrl}/readyz`)).status, { timeout: 5000 })
+        .toBe(503);
+      expect((await getHealth(`${launched.baseUrl}/readyz`)).body.leader_stream_listening).toBe(false);
+      await expect
+        .poll(async () => (await getHealth(`${launched.baseUrl}/readyz`)).status, { timeout: 15_000 })
+        .toBe(200);
     });
   });
 }
@@ -87,5 +113,10 @@ describe('ledger-only mode (USE_ALPACA=false)', () => {
     const { status, body } = await getHealth(launched.healthUrl);
     expect(status).toBe(200);
     expect(body).toMatchObject({ use_alpaca: false, alpaca_connected: null });
+    // No broker, no stream to wait for.
+    expect((await getHealth(`${launched.baseUrl}/readyz`)).body).toMatchObject({
+      status: 'ready',
+      leader_stream_listening: null,
+    });
   });
 });

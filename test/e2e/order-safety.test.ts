@@ -4,19 +4,17 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { type LaunchedApp, launchApp } from '../support/launch';
 import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, type StoredMessage } from '../support/slack-standin';
-import { formValues, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
+import { formValues, messageText, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
 
 const ORDERS = /^\/v2\/orders$/;
 const SLACK_OUTAGE = ['chat.', 'views.', 'conversations.'];
 
-function shown(m: { text?: string; blocks?: unknown }): string {
-  return `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
-}
-
 /** Every version of the order's confirmation, oldest first. */
 function versions(t: LaunchedApp, clientOrderId: string): string[] {
-  const message = t.slack.messages(DEFAULT_CHANNEL_ID).find((m) => !m.threadTs && shown(m).includes(clientOrderId));
-  return message ? message.history.map(shown) : [];
+  const message = t.slack
+    .messages(DEFAULT_CHANNEL_ID)
+    .find((m) => !m.threadTs && messageText(m).includes(clientOrderId));
+  return message ? message.history.map(messageText) : [];
 }
 
 function threadReplies(t: LaunchedApp, parent: StoredMessage): StoredMessage[] {
@@ -60,7 +58,7 @@ for (const kind of testDatabaseTargets()) {
       const first = await placeOrder(t, { symbol: 'AAPL', quantity: '2', portfolio: 'Outage' });
       const second = await placeOrder(t, { symbol: 'MSFT', quantity: '1', portfolio: 'Outage' });
       for (const order of [first, second])
-        await waitForConfirmation(t, order.clientOrderId, (m) => /queued for the open/.test(shown(m)));
+        await waitForConfirmation(t, order.clientOrderId, (m) => /queued for the open/.test(messageText(m)));
 
       t.slack.startOutage(SLACK_OUTAGE);
       t.alpaca.setMarketOpen(true);
@@ -86,7 +84,7 @@ for (const kind of testDatabaseTargets()) {
       t.slack.endOutage();
       const messages = await Promise.all(
         [first, second].map((o) =>
-          waitForConfirmation(t, o.clientOrderId, (m) => /Filled/.test(shown(m)), DEFAULT_CHANNEL_ID, 25_000),
+          waitForConfirmation(t, o.clientOrderId, (m) => /Filled/.test(messageText(m)), DEFAULT_CHANNEL_ID, 25_000),
         ),
       );
       for (const message of messages) {
@@ -123,7 +121,7 @@ for (const kind of testDatabaseTargets()) {
           .toBe(true);
         expect(Date.now() - submitted).toBeLessThan(5_000);
 
-        await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(shown(m)));
+        await waitForConfirmation(t, clientOrderId, (m) => /Filled 1 AAPL/.test(messageText(m)));
         const history = versions(t, clientOrderId);
         const acknowledged = history.findIndex((v) => /Alpaca order id\*\\n`[0-9a-f-]{36}`/.test(v));
         expect(acknowledged).toBeGreaterThan(0);

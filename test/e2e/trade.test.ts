@@ -4,13 +4,9 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { type LaunchedApp, launchApp } from '../support/launch';
 import { DEFAULT_CHANNEL_ID } from '../support/slack-standin';
-import { formValues, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
+import { formValues, messageText, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
 
 const ORDERS = /^\/v2\/orders$/;
-
-function messageText(m: { text?: string; blocks?: unknown }): string {
-  return `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
-}
 
 for (const kind of testDatabaseTargets()) {
   describe.skipIf(!kind.available)(`/trade end to end on ${databaseSuiteName(kind)}`, () => {

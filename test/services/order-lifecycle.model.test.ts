@@ -5,7 +5,7 @@ import { mapTradeUpdate } from '../../src/broker/alpaca-mapping';
 import type { BrokerOrder } from '../../src/broker/broker';
 import { initORM, migrateToLatest } from '../../src/db/orm';
 import { OutboxRepository } from '../../src/db/repositories/outbox-repository';
-import { type TradeStatus, tradeStatusFromBroker } from '../../src/domain/order';
+import { clientOrderIdForView, type TradeStatus, tradeStatusFromBroker } from '../../src/domain/order';
 import type { OrderFormInput } from '../../src/domain/order-form';
 import type { Trade } from '../../src/domain/trade';
 import { OutboxWorker } from '../../src/jobs/outbox-worker';
@@ -244,7 +244,8 @@ class World {
         const review = await core.entry
           .review({
             userId: TRADER,
-            viewId: `MODEL${this.views}`,
+            clientOrderId: clientOrderIdForView(`MODEL${this.views}`),
+            source: 'slack',
             channelId: DEFAULT_CHANNEL_ID,
             form: buyForm(command.qty),
           })

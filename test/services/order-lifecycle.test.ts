@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { BrokerOrder } from '../../src/broker/broker';
 import { initORM, migrateToLatest } from '../../src/db/orm';
 import { dec } from '../../src/domain/money';
+import { clientOrderIdForView } from '../../src/domain/order';
 import type { OrderFormInput } from '../../src/domain/order-form';
 import type { NewTrade } from '../../src/domain/trade';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
@@ -195,14 +196,16 @@ for (const kind of testDatabaseTargets()) {
 
       const tooMany = await a.entry.review({
         userId: 'U0TRADER',
-        viewId: `V-SELL-${++sequence}`,
+        clientOrderId: clientOrderIdForView(`V-SELL-${++sequence}`),
+        source: 'slack',
         form: sellForm({ quantity: '6' }),
       });
       expect(tooMany.kind).toBe('invalid');
       expect(tooMany.kind === 'invalid' && tooMany.errors.quantity).toMatch(/at most 5/);
       const fits = await a.entry.review({
         userId: 'U0TRADER',
-        viewId: `V-SELL-${++sequence}`,
+        clientOrderId: clientOrderIdForView(`V-SELL-${++sequence}`),
+        source: 'slack',
         form: sellForm({ quantity: '5' }),
       });
       expect(fits.kind).toBe('accepted');
@@ -232,7 +235,8 @@ for (const kind of testDatabaseTargets()) {
           [a, b, a, b].map((core, i) =>
             core.entry.review({
               userId: 'U0TRADER',
-              viewId: `V-RACE-${sequence}-${i}`,
+              clientOrderId: clientOrderIdForView(`V-RACE-${sequence}-${i}`),
+              source: 'slack',
               form: sellForm({ portfolio, quantity: '10' }),
             }),
           ),

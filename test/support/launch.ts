@@ -39,6 +39,8 @@ export interface LaunchedApp {
   logs: LogCapture;
   logger: Logger;
   healthUrl: string;
+  /** http://127.0.0.1:<port>: health, probes and the API. */
+  baseUrl: string;
   /** Environment that reproduces this launch in a child process (`npm start`). */
   env: Record<string, string>;
   /** Stops the app, then the stand-ins this launch created (shared ones are left running). */
@@ -104,7 +106,8 @@ export async function launchApp(opts: LaunchOptions): Promise<LaunchedApp> {
     logs,
     logger,
     env,
-    healthUrl: `http://127.0.0.1:${app.healthPort}/health`,
+    healthUrl: `http://127.0.0.1:${app.httpPort}/health`,
+    baseUrl: `http://127.0.0.1:${app.httpPort}`,
     stop: async () => {
       await app.stop();
       if (!opts.slack) await slack.close();

@@ -47,6 +47,11 @@ export async function openOrderForm(t: LaunchedApp, text = '', userId = DEFAULT_
 }
 
 /** Opens the form, fills it in and submits; returns the submission's ack. */
+/** A message as text to search: its fallback text and its blocks. */
+export function messageText(m: { text?: string; blocks?: unknown }): string {
+  return `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
+}
+
 export async function placeOrder(t: LaunchedApp, fields: OrderFields, userId = DEFAULT_USER_ID) {
   const view = await openOrderForm(t, '', userId);
   const ack = await t.slack.submitView({ viewId: view.id, userId, values: formValues(fields) });

@@ -1,3 +1,5 @@
+import { ApiKeyEntity } from './api-key';
+import { ApiRequestEntity } from './api-request';
 import { BookAdjustmentEntity } from './book-adjustment';
 import { DiscrepancyEntity } from './discrepancy';
 import { FillEntity } from './fill';
@@ -8,6 +10,8 @@ import { ReconcileRunEntity } from './reconcile-run';
 import { TradeEntity } from './trade';
 import { UserPreferenceEntity } from './user-preference';
 
+export type { ApiKeyRecord } from './api-key';
+export type { ApiRequestRecord } from './api-request';
 export type { BookAdjustmentRecord } from './book-adjustment';
 export type { DiscrepancyRecord } from './discrepancy';
 export type { FillRecord } from './fill';
@@ -18,6 +22,8 @@ export type { ReconcileRunRecord } from './reconcile-run';
 export type { StoredSide, TradeRecord } from './trade';
 export type { UserPreferenceRecord } from './user-preference';
 export {
+  ApiKeyEntity,
+  ApiRequestEntity,
   BookAdjustmentEntity,
   DiscrepancyEntity,
   FillEntity,
@@ -39,4 +45,6 @@ export const ENTITIES = [
   DiscrepancyEntity,
   BookAdjustmentEntity,
   OutboxEntryEntity,
+  ApiKeyEntity,
+  ApiRequestEntity,
 ];

@@ -43,6 +43,7 @@ export const TradeEntity = defineEntity({
     extendedHours: p.boolean().default(false),
     status: p.string().$type<TradeStatus>().length(32).index(),
     errorCode: p.string().length(64).nullable(),
+    errorKind: p.string().length(32).nullable(),
     errorMessage: p.text().nullable(),
     slackChannelId: p.string().length(32).nullable(),
     slackMessageTs: p.string().length(32).nullable(),

@@ -1,9 +1,9 @@
-import { type FilterQuery, raw } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import { type Dec, dec } from '../../domain/money';
-import { portfolioNameKey } from '../../domain/portfolio-name';
 import type { OrderSummary } from '../../domain/portfolio-report';
 import { TradeEntity, type TradeRecord } from '../entities';
 import type { Orm } from '../orm';
+import { portfolioMatch } from './trade-repository';
 
 const FIELDS = [
   'tradeId',
@@ -53,12 +53,8 @@ function toSummary(row: Pick<TradeRecord, (typeof FIELDS)[number]>): OrderSummar
 export class OrderHistoryRepository {
   constructor(private readonly orm: Orm) {}
 
-  /**
-   * Matched on the trimmed, lower-cased name like portfolio keys, because rows of the earlier OMS
-   * spell one portfolio several ways. (SQL lower() folds ASCII only on SQLite.)
-   */
   async recentForPortfolio(portfolioName: string, limit: number): Promise<OrderSummary[]> {
-    return this.recent({ [raw('lower(trim(portfolio_name))')]: portfolioNameKey(portfolioName) }, limit);
+    return this.recent(portfolioMatch(portfolioName), limit);
   }
 
   async recentForUser(userId: string, limit: number): Promise<OrderSummary[]> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type EntityData, LockMode, raw } from '@mikro-orm/core';
+import { type EntityData, type FilterQuery, LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type Dec, dec, decToString } from '../../domain/money';
@@ -9,7 +9,9 @@ import { type StoredFills, summariseFills } from '../../domain/order-updates';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import {
   type Fill,
+  hasConfirmationPlace,
   hasTrader,
+  isSlackMemberId,
   type NewFill,
   type NewTrade,
   reachedFinalState,
@@ -21,6 +23,17 @@ import { FillEntity, type FillRecord, type StoredSide, TradeEntity, type TradeRe
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
 import { applyFillToPositions } from './position-repository';
+
+/** Orders that never reached the broker (or the ledger). */
+const NEVER_PLACED = ['rejected', 'failed'];
+
+/**
+ * Rows of one portfolio, matched on the trimmed, lower-cased name like portfolio keys, because rows
+ * of the earlier OMS spell one portfolio several ways. (SQL lower() folds ASCII only on SQLite.)
+ */
+export function portfolioMatch(portfolioName: string): FilterQuery<TradeRecord> {
+  return { [raw('lower(trim(portfolio_name))')]: portfolioNameKey(portfolioName) };
+}
 
 /** Statuses after which nothing more will happen to an order: listUnsettled() skips them. */
 const SETTLED = [...TERMINAL_STATUSES];
@@ -63,6 +76,7 @@ function toTrade(row: TradeRecord): Trade {
     slackChannelId: row.slackChannelId ?? null,
     slackMessageTs: row.slackMessageTs ?? null,
     errorCode: row.errorCode ?? null,
+    errorKind: row.errorKind ?? null,
     errorMessage: row.errorMessage ?? null,
     alpacaOrderId: row.alpacaOrderId ?? null,
     alpacaStatus: row.alpacaStatus ?? null,
@@ -101,6 +115,7 @@ function patchData(patch: TradePatch): EntityData<TradeRecord> {
   if (patch.slackChannelId !== undefined) data.slackChannelId = patch.slackChannelId;
   if (patch.slackMessageTs !== undefined) data.slackMessageTs = patch.slackMessageTs;
   if (patch.errorCode !== undefined) data.errorCode = patch.errorCode;
+  if (patch.errorKind !== undefined) data.errorKind = patch.errorKind;
   if (patch.errorMessage !== undefined) data.errorMessage = patch.errorMessage;
   if (patch.alpacaOrderId !== undefined) data.alpacaOrderId = patch.alpacaOrderId;
   if (patch.alpacaStatus !== undefined) data.alpacaStatus = patch.alpacaStatus;
@@ -119,10 +134,14 @@ const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDr
  */
 function notificationsFor(before: Trade | undefined, after: Trade): Notification[] {
   if (!hasTrader(after) || (before && !visiblyChanged(before, after))) return [];
-  const out = [tradeChanged(after.id), traderChanged(after.userId)];
-  // A ledger order is recorded in the trader's presence; a broker order may finish hours later.
-  if (before && after.source !== 'ledger' && reachedFinalState(before, after))
-    out.push(tradeFinished(after.id, after.status));
+  const out: Notification[] = [];
+  if (hasConfirmationPlace(after)) {
+    out.push(tradeChanged(after.id));
+    // A ledger order is recorded in the trader's presence; a broker order may finish hours later.
+    if (before && after.source !== 'ledger' && reachedFinalState(before, after))
+      out.push(tradeFinished(after.id, after.status));
+  }
+  if (isSlackMemberId(after.userId)) out.push(traderChanged(after.userId));
   return out;
 }
 
@@ -247,6 +266,36 @@ export class TradeRepository {
   async findByClientOrderId(clientOrderId: string): Promise<Trade | null> {
     const row = await this.orm.em.fork().findOne(TradeEntity, { clientOrderId });
     return row ? toTrade(row) : null;
+  }
+
+  /** By the human-facing id (the earlier OMS's `trade_id`). */
+  async findByTradeId(tradeId: string): Promise<Trade | undefined> {
+    const row = await this.orm.em.fork().findOne(TradeEntity, { tradeId });
+    return row ? toTrade(row) : undefined;
+  }
+
+  /** A page of orders, newest first, optionally of one symbol and one portfolio (matched like a portfolio key). */
+  async list(query: { skip: number; limit: number; symbol?: string; portfolio?: string }): Promise<Trade[]> {
+    const where: FilterQuery<TradeRecord> = {};
+    if (query.symbol) where.symbol = query.symbol.trim().toUpperCase();
+    if (query.portfolio) Object.assign(where, portfolioMatch(query.portfolio));
+    const rows = await this.orm.em
+      .fork()
+      .find(TradeEntity, where, { orderBy: { id: 'desc' }, offset: query.skip, limit: query.limit });
+    return rows.map(toTrade);
+  }
+
+  /** How many orders a portfolio placed (refused and failed ones never were), and of them the buys and the sells. */
+  async countsForPortfolio(portfolioName: string): Promise<{ total: number; buys: number; sells: number }> {
+    const rows: { side: StoredSide; count: number | string }[] = await this.orm.em
+      .fork()
+      .createQueryBuilder(TradeEntity)
+      .select(['side', raw('count(*) as count')])
+      .where({ $and: [portfolioMatch(portfolioName), { status: { $nin: NEVER_PLACED } }] })
+      .groupBy('side')
+      .execute('all', false);
+    const count = (side: StoredSide) => Number(rows.find((row) => row.side === side)?.count ?? 0);
+    return { total: count('BUY') + count('SELL'), buys: count('BUY'), sells: count('SELL') };
   }
 
   /** Applies the patch and returns the row as stored. Throws when no trade has that id. */

@@ -1,5 +1,6 @@
 import { type Dec, dec, formatQty, formatUsd } from '../../domain/money';
 import type { OrderTerms, OrderType, Side, TimeInForce } from '../../domain/order';
+import { changeOf } from '../../domain/portfolio-valuation';
 
 /** Display names shared by the modal and the messages, so both speak the same words. */
 export const ORDER_TYPE_LABELS: Record<OrderType, string> = {
@@ -40,11 +41,10 @@ export function formatBidAsk(bid: Dec | undefined, ask: Dec | undefined): string
 
 /** "+$1.23 (+0.65%)" — change and percentage against a reference price. */
 export function formatChange(current: Dec, reference: Dec): string {
-  const change = current.minus(reference);
-  const sign = change.isPositive() && !change.isZero() ? '+' : '';
-  const percent = reference.isZero() ? undefined : change.div(reference).times(100);
-  const percentText = percent === undefined ? '' : ` (${sign}${percent.toDecimalPlaces(2).toFixed(2)}%)`;
-  return `${sign}${formatUsd(change)}${percentText}`;
+  const { amount, fraction } = changeOf(current, reference);
+  const sign = amount.isPositive() && !amount.isZero() ? '+' : '';
+  const percentText = fraction === undefined ? '' : ` (${sign}${fraction.times(100).toDecimalPlaces(2).toFixed(2)}%)`;
+  return `${sign}${formatUsd(amount)}${percentText}`;
 }
 
 /** "Buy 10 AAPL" / "Sell $500.00 of AAPL". */

@@ -7,7 +7,7 @@ export function cancelOrderAction(deps: ListenerDeps) {
     await ack();
     const userId = body.user.id;
     const result = await deps.canceller.cancel(action.value ?? '', userId, deps.access.isAdmin(userId));
-    if (result.ok) return;
+    if (result.kind === 'requested') return;
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (!channel) return;
     // The refusal can carry Alpaca's words: built (escaped) like every other message.

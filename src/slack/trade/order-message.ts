@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/web-api';
 import { formatNewYorkDateTime } from '../../domain/market-hours';
 import { type Dec, formatQty, formatUsd } from '../../domain/money';
 import type { OrderTerms, TradeStatus } from '../../domain/order';
+import { isSlackMemberId } from '../../domain/trade';
 import { describeSize, describeTerms, formatPrice } from '../block-kit/format';
 import {
   codeMrkdwn,
@@ -113,9 +114,9 @@ export function describeOrderStatus(view: OrderMessageView): string {
   }
 }
 
-/** Slack user ids are [UW] + alphanumerics; anything else is shown as text, never as markup. */
+/** A Slack member is mentioned; anyone else (an API order may name anyone) is shown as text, never as markup. */
 function mention(userId: string): string {
-  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : userMrkdwn(userId, 40);
+  return isSlackMemberId(userId) ? `<@${userId}>` : userMrkdwn(userId, 40);
 }
 
 function brokerField(view: OrderMessageView): string {

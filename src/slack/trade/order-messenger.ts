@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { isStillSending, type TradeStatus } from '../../domain/order';
-import { hasTrader, type Trade } from '../../domain/trade';
+import { hasConfirmationPlace, isSlackMemberId, type Trade } from '../../domain/trade';
 import type { Logger } from '../../logger';
 import type { OrderConfirmations } from '../../services/order-confirmations';
 import { type PostedMessage, postMessage, updateMessage } from '../block-kit/chat';
@@ -67,8 +67,8 @@ export class SlackOrderMessenger {
   async render(tradeId: number): Promise<Trade | undefined> {
     const trade = await this.orders.find(tradeId);
     // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the
-    // reconcile alert reports adoptions).
-    if (!trade || !hasTrader(trade)) return undefined;
+    // reconcile alert reports adoptions); an API order for a non-member without a channel has nowhere to go.
+    if (!trade || !hasConfirmationPlace(trade)) return undefined;
     const message = buildOrderMessage(toOrderMessageView(trade, this.orders.ledgerOnly));
     if (trade.slackChannelId && trade.slackMessageTs) {
       await updateMessage(this.client, { channel: trade.slackChannelId, ts: trade.slackMessageTs }, message);
@@ -84,7 +84,7 @@ export class SlackOrderMessenger {
    */
   async announceFinished(tradeId: number, status: TradeStatus): Promise<void> {
     let trade = await this.orders.find(tradeId);
-    if (!trade || !hasTrader(trade) || trade.status !== status) return;
+    if (!trade || !hasConfirmationPlace(trade) || trade.status !== status) return;
     if (!trade.slackMessageTs) trade = await this.render(tradeId);
     if (!trade?.slackChannelId || !trade.slackMessageTs) return;
     const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.orders.ledgerOnly));
@@ -98,7 +98,8 @@ export class SlackOrderMessenger {
       try {
         return await send(trade.slackChannelId);
       } catch (err) {
-        if (!CANNOT_POST_HERE.has(slackErrorCode(err))) throw err;
+        // Without a member to DM (an API order for a non-Slack user), the channel is the only place.
+        if (!CANNOT_POST_HERE.has(slackErrorCode(err)) || !isSlackMemberId(trade.userId)) throw err;
       }
     }
     const dm = await this.client.conversations.open({ users: trade.userId });

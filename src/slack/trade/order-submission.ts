@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDecimal, parseMoney } from '../../domain/money';
-import type { OrderType, Side, TimeInForce } from '../../domain/order';
+import { clientOrderIdForView, type OrderType, type Side, type TimeInForce } from '../../domain/order';
 import type { OrderFormInput } from '../../domain/order-form';
 import type { OrderPrefill } from '../../domain/trade-command';
 import type { ReviewResult } from '../../services/order-entry';
@@ -46,7 +46,8 @@ export function tradeModalSubmission(deps: ListenerDeps) {
     try {
       review = await deps.orderEntry.review({
         userId,
-        viewId: view.id,
+        clientOrderId: clientOrderIdForView(view.id),
+        source: 'slack',
         channelId: readMetadata(view.private_metadata).channelId,
         form,
       });
