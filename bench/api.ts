@@ -1,12 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import type { RequiredEntityData } from '@mikro-orm/core';
 import { FillEntity, type FillRecord, TradeEntity, type TradeRecord } from '../src/db/entities';
 import { initORM, migrateToLatest } from '../src/db/orm';
 import { PortfolioRepository } from '../src/db/repositories/portfolio-repository';
 import { PositionRepository } from '../src/db/repositories/position-repository';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../test/support/alpaca-standin';
+import { isolatedWorkingDirectory, programArgs } from '../test/support/app-process';
 import { type TestDatabase, type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
 import { appEnvironment } from '../test/support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-standin';
@@ -14,7 +14,6 @@ import { FILLS, INSERT_BATCH, PORTFOLIOS, SYMBOLS, symbolAt, syntheticFills } fr
 import { median, ms, percentile, sleep } from './stats';
 import type { BenchRow } from './table';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const API_KEY = 'bench-api-key';
 /** Alpaca answering an order in 1 s: the broker's share of every order below. */
 const BROKER_MS = 1_000;
@@ -30,8 +29,8 @@ interface SpawnedApp {
 
 /** The app in its own process (`npm start`), so its figures are not the bench's. */
 async function spawnApp(env: Record<string, string>): Promise<SpawnedApp> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, programArgs('main'), {
+    cwd: isolatedWorkingDirectory(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
   });
   let output = '';

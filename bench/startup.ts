@@ -3,14 +3,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { startAlpacaStandIn } from '../test/support/alpaca-standin';
+import { programArgs, REPO_ROOT } from '../test/support/app-process';
 import { appEnvironment } from '../test/support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-standin';
 import { median, ms, sleep } from './stats';
 import type { BenchRow } from './table';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 3;
 const HELP_COMMANDS = 100;
 const READY_TIMEOUT_MS = 60_000;
@@ -19,6 +18,7 @@ const READY_LINE = /ready — /;
 
 interface StartupRun {
   readyMs: number;
+  firstAckMs: number;
   rssReadyKb: number;
   rssAfterHelpKb: number;
   exitMs: number;
@@ -52,8 +52,15 @@ async function sendHelpCommands(slack: SlackStandIn): Promise<void> {
   );
 }
 
-/** One `npm start` (node --import tsx src/main.ts) on a fresh SQLite file: ready time, memory, shutdown time. */
-async function startOnce(): Promise<StartupRun> {
+/** How the app is run: `npm start` (the compiled build) or, for comparison, tsx on the sources as in development. */
+const LAUNCHERS = {
+  'npm start (compiled)': () => programArgs('main'),
+  'tsx src/main.ts (npm run dev)': () => ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'src', 'main.ts')],
+} as const;
+type Launcher = keyof typeof LAUNCHERS;
+
+/** One start on a fresh SQLite file: ready time, first answer, memory, shutdown time. */
+async function startOnce(launcher: Launcher): Promise<StartupRun> {
   const slack = await startSlackStandIn();
   const alpaca = await startAlpacaStandIn({ marketOpen: true });
   const dir = await mkdtemp(join(tmpdir(), 'slack-oms-bench-'));
@@ -68,8 +75,8 @@ async function startOnce(): Promise<StartupRun> {
       extra: { LOG_LEVEL: 'info' },
     });
     const spawnedAt = performance.now();
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: REPO_ROOT,
+    const proc = spawn(process.execPath, LAUNCHERS[launcher](), {
+      cwd: dir,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -85,6 +92,9 @@ async function startOnce(): Promise<StartupRun> {
     const rssReadyKb = await residentKb(proc.pid!);
 
     await slack.waitForConnection();
+    const first = await slack.slashCommand({ command: '/trade', text: 'help' });
+    await waitFor(() => slack.responses.some((r) => r.url === first.responseUrl), 30_000, 'the first answer');
+    const firstAckMs = performance.now() - spawnedAt;
     await sendHelpCommands(slack);
     const rssAfterHelpKb = await residentKb(proc.pid!);
 
@@ -94,7 +104,7 @@ async function startOnce(): Promise<StartupRun> {
       exited,
       sleep(EXIT_TIMEOUT_MS).then(() => Promise.reject(new Error('no exit within 15 s of SIGTERM'))),
     ]);
-    return { readyMs, rssReadyKb, rssAfterHelpKb, exitMs: performance.now() - stopAt, exitCode };
+    return { readyMs, firstAckMs, rssReadyKb, rssAfterHelpKb, exitMs: performance.now() - stopAt, exitCode };
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await slack.close();
@@ -112,18 +122,46 @@ function spread(values: number[], format: (v: number) => string): string {
 }
 
 export async function benchStartup(): Promise<BenchRow[]> {
-  const runs: StartupRun[] = [];
-  for (let i = 0; i < RUNS; i += 1) runs.push(await startOnce());
-  const bench = 'startup (npm start, fresh SQLite)';
-  const ready = runs.map((r) => r.readyMs);
-  const rssReady = runs.map((r) => r.rssReadyKb);
-  const rssHelp = runs.map((r) => r.rssAfterHelpKb);
-  const exit = runs.map((r) => r.exitMs);
-  const codes = [...new Set(runs.map((r) => String(r.exitCode)))].join('/');
-  return [
-    { bench, metric: 'spawn → "ready — " line', value: ms(median(ready)), note: spread(ready, ms) },
-    { bench, metric: 'RSS after ready', value: mb(median(rssReady)), note: spread(rssReady, mb) },
-    { bench, metric: `RSS after ${HELP_COMMANDS} /trade help`, value: mb(median(rssHelp)), note: spread(rssHelp, mb) },
-    { bench, metric: 'SIGTERM → exit', value: ms(median(exit)), note: `${spread(exit, ms)}; exit code ${codes}` },
-  ];
+  const rows: BenchRow[] = [];
+  const readyBy: Partial<Record<Launcher, number>> = {};
+  for (const launcher of Object.keys(LAUNCHERS) as Launcher[]) {
+    const runs: StartupRun[] = [];
+    for (let i = 0; i < RUNS; i += 1) runs.push(await startOnce(launcher));
+    const bench = `startup: ${launcher}, fresh SQLite`;
+    const ready = runs.map((r) => r.readyMs);
+    const firstAck = runs.map((r) => r.firstAckMs);
+    const rssReady = runs.map((r) => r.rssReadyKb);
+    const rssHelp = runs.map((r) => r.rssAfterHelpKb);
+    const exit = runs.map((r) => r.exitMs);
+    const codes = [...new Set(runs.map((r) => String(r.exitCode)))].join('/');
+    readyBy[launcher] = median(ready);
+    rows.push(
+      { bench, metric: 'spawn → "ready — " line', value: ms(median(ready)), note: spread(ready, ms) },
+      {
+        bench,
+        metric: 'spawn → first /trade answered',
+        value: ms(median(firstAck)),
+        note: `${spread(firstAck, ms)}; goal ≤ 1000 ms`,
+      },
+      { bench, metric: 'RSS after ready', value: mb(median(rssReady)), note: `${spread(rssReady, mb)}; goal ≤ 150 MB` },
+      {
+        bench,
+        metric: `RSS after ${HELP_COMMANDS} /trade help`,
+        value: mb(median(rssHelp)),
+        note: `${spread(rssHelp, mb)}; goal ≤ 150 MB`,
+      },
+      { bench, metric: 'SIGTERM → exit', value: ms(median(exit)), note: `${spread(exit, ms)}; exit code ${codes}` },
+    );
+  }
+  const compiled = readyBy['npm start (compiled)'];
+  const dev = readyBy['tsx src/main.ts (npm run dev)'];
+  if (compiled && dev) {
+    rows.push({
+      bench: 'startup: compiled vs tsx',
+      metric: 'ready time, compiled ÷ tsx',
+      value: (compiled / dev).toFixed(2),
+      note: 'same run, same machine; below 1 means the compiled start is quicker',
+    });
+  }
+  return rows;
 }

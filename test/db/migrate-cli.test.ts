@@ -3,14 +3,16 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations';
 import { initORM } from '../../src/db/orm';
+import { isolatedWorkingDirectory, programArgs } from '../support/app-process';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 
 const run = promisify(execFile);
 
-/** `npm run migrate` is `tsx src/db/migrate-cli.ts`; run the same thing with only DATABASE_URL set. */
+/** Runs `npm run migrate`'s program with only DATABASE_URL set and no `.env`. */
 async function migrateCli(databaseUrl: string): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/db/migrate-cli.ts'], {
+    const { stdout, stderr } = await run(process.execPath, programArgs('migrate'), {
+      cwd: isolatedWorkingDirectory(),
       env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
       timeout: 30_000,
     });

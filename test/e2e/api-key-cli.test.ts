@@ -2,18 +2,20 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client';
+import { isolatedWorkingDirectory, programArgs } from '../support/app-process';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { type LaunchedApp, launchApp } from '../support/launch';
 
 const run = promisify(execFile);
 
-/** `npm run api-key -- …` is `tsx src/api-key-cli.ts …`; run the same thing with only DATABASE_URL set. */
+/** Runs `npm run api-key -- …`'s program with only DATABASE_URL set and no `.env`. */
 async function apiKeyCli(
   databaseUrl: string,
   ...args: string[]
 ): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/api-key-cli.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, programArgs('api-key', ...args), {
+      cwd: isolatedWorkingDirectory(),
       env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
       timeout: 30_000,
     });

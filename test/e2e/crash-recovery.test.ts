@@ -1,5 +1,4 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initORM, migrateToLatest } from '../../src/db/orm';
@@ -7,12 +6,12 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { dec } from '../../src/domain/money';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
 import { ApiClient } from '../support/api-client';
+import { isolatedWorkingDirectory, programArgs } from '../support/app-process';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { appEnvironment, type LaunchedApp, launchApp } from '../support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
 import { formValues, messageText, waitForConfirmation } from '../support/trading';
 
-const repoRoot = resolve(__dirname, '..', '..');
 const API_KEY = 'crash-test-oms-key';
 
 /** Resolves with the app's ready line once it logs it; rejects with its output if it exits first. */
@@ -70,8 +69,8 @@ for (const kind of testDatabaseTargets()) {
           useAlpaca: true,
           extra: { ALPACA_STREAM_URL: 'ws://127.0.0.1:9/stream' },
         });
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-          cwd: repoRoot,
+        const child = spawn(process.execPath, programArgs('main'), {
+          cwd: isolatedWorkingDirectory(),
           env: { PATH: process.env.PATH ?? '', ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
@@ -201,8 +200,8 @@ for (const kind of testDatabaseTargets()) {
           useAlpaca: true,
           extra: { ALPACA_STREAM_URL: 'ws://127.0.0.1:9/stream', OMS_API_KEY: API_KEY },
         });
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-          cwd: repoRoot,
+        const child = spawn(process.execPath, programArgs('main'), {
+          cwd: isolatedWorkingDirectory(),
           env: { PATH: process.env.PATH ?? '', ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
