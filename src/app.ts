@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MikroORM } from '@mikro-orm/core';
 import { App, SocketModeReceiver } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
+import { ErrorCode, WebClient } from '@slack/web-api';
 import packageJson from '../package.json';
 import { createBroker } from './broker';
 import type { Broker } from './broker/broker';
@@ -22,6 +22,7 @@ import { startLeaderDuties } from './jobs/leader-duties';
 import { OutboxWorker } from './jobs/outbox-worker';
 import { cachedProbe, InFlightWork, newInstanceId, Signal } from './lifecycle';
 import type { Logger } from './logger';
+import { Metrics } from './metrics';
 import { ApiKeyService } from './services/api-keys';
 import { ApiOrderService } from './services/api-orders';
 import { OrderCanceller } from './services/order-cancel';
@@ -51,6 +52,8 @@ export const APP_VERSION: string = packageJson.version;
 const ALPACA_PROBE_TTL_MS = 30_000;
 /** Requests a minute per API key; orders are paced again on the way to Alpaca (200 a minute per account). */
 const API_REQUESTS_PER_MINUTE = 600;
+/** How long start-up's first Slack call may take before the app says it can't reach Slack. */
+const STARTUP_SLACK_TIMEOUT_MS = 10_000;
 /** Shutdown budget for in-flight work, inside the 10 s the process has to exit. */
 const DRAIN_TIMEOUT_MS = 6_000;
 /** One Slack call for the books may take this long; the outbox, not the client, retries it. */
@@ -93,8 +96,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const applied = await migrateToLatest(orm);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
-    const broker = createBroker(config, logger);
-    const brokerLabel = await describeBroker(broker);
+    const metrics = new Metrics();
+    const broker = createBroker(config, logger, metrics);
+    const brokerLabel = await describeBroker(broker, config.alpaca.baseUrl, logger);
 
     const receiver = new SocketModeReceiver({
       appToken: config.slack.appToken,
@@ -116,10 +120,22 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         slackConnected = false;
       });
     }
-    const web = new WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl, logger: boltLogger(logger) });
+    // A few quick retries, not the client's half hour: at start-up a clear sentence beats waiting.
+    const web = new WebClient(config.slack.botToken, {
+      slackApiUrl: config.slack.apiUrl,
+      logger: boltLogger(logger),
+      timeout: STARTUP_SLACK_TIMEOUT_MS,
+      retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000 },
+    });
     const team = await web.auth.test().catch((err: unknown) => {
+      if ((err as { code?: string }).code === ErrorCode.PlatformError) {
+        throw new StartupError(
+          `Slack refused the bot token (${slackErrorCode(err)}). Check SLACK_BOT_TOKEN and that the app is installed.`,
+        );
+      }
       throw new StartupError(
-        `Slack refused the bot token (${slackErrorCode(err)}). Check SLACK_BOT_TOKEN and that the app is installed.`,
+        `Could not reach Slack at ${config.slack.apiUrl} (${requestFailure(err)}). ` +
+          'Check the network (a proxy or firewall) and SLACK_API_URL.',
       );
     });
     // Identity comes from our own auth.test so Bolt need not verify the token again in its constructor.
@@ -145,12 +161,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const reconcileRepository = new ReconcileRepository(orm, now, notified);
     const outboxRepository = new OutboxRepository(orm, now);
 
-    const tracker = new OrderTracker(trades, broker, logger);
+    const tracker = new OrderTracker(trades, broker, logger, { metrics });
     const leases = new SubmissionLeases(trades, instanceId, now);
     const orderEntry = new OrderEntryService(trades, portfolios, broker, logger, {
       maxOrderNotional: dec(config.maxOrderNotional),
     });
-    const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger);
+    const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger, { metrics });
     const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger);
     const canceller = new OrderCanceller(trades, broker, tracker, logger);
     const reconcile = new ReconcileService({
@@ -161,6 +177,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       applyOrder: (order) => tracker.applyOrder(order),
       settleUnsettled: (options) => settler.settleUnsettled(options),
       logger,
+      metrics,
     });
     const portfolio = new PortfolioService(
       broker,
@@ -196,7 +213,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       }),
       classifySlackFailure,
       logger.child({ component: 'outbox' }),
-      { owner: instanceId },
+      { owner: instanceId, metrics },
     );
     outboxWritten.subscribe(() => outbox.wake());
     registerListeners(slack, {
@@ -210,6 +227,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       portfolio,
       home,
       reconcile,
+      metrics,
     });
 
     await slack.start().catch((err: unknown) => {
@@ -242,6 +260,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       logger,
     });
     cleanup.push(() => leaderDuties.stop());
+    metrics.observe({
+      outboxBacklog: () => outboxRepository.count(),
+      openDiscrepancies: async () => (await reconcile.booksStatus())?.openDiscrepancies ?? 0,
+      isLeader: () => leaderDuties.isLeader(),
+    });
 
     const probeAlpaca = cachedProbe(ALPACA_PROBE_TTL_MS, () =>
       broker.getClock().then(
@@ -278,10 +301,19 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           mayTrade: (userId) => access.mayTrade(userId),
           requestsPerMinute: API_REQUESTS_PER_MINUTE,
           inFlight,
+          metrics,
         },
+        metrics,
       },
       config.port,
-    );
+    ).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'EADDRINUSE') {
+        throw new StartupError(
+          `Port ${config.port} is already in use (another Slack OMS, or another server): stop it or set PORT.`,
+        );
+      }
+      throw err;
+    });
     cleanup.push(() => http.close());
 
     const summary =
@@ -325,7 +357,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   }
 }
 
-async function describeBroker(broker: Broker): Promise<string> {
+async function describeBroker(broker: Broker, baseUrl: string, logger: Logger): Promise<string> {
   if (broker.kind === 'ledger') return 'ledger-only (USE_ALPACA=false, no broker calls)';
   try {
     const account = await broker.getAccount();
@@ -338,8 +370,18 @@ async function describeBroker(broker: Broker): Promise<string> {
       );
     }
     const reason = describeError(err);
+    logger.warn(
+      `Could not reach Alpaca at ${baseUrl} (${reason}). Check the network and ALPACA_BASE_URL; ` +
+        'orders are refused until Alpaca answers, and the app keeps trying.',
+    );
     return `Alpaca unreachable at start (${reason}); will keep retrying`;
   }
+}
+
+/** Why a request got no answer, as specific as the error allows (ECONNREFUSED, ENOTFOUND, a timeout). */
+function requestFailure(err: unknown): string {
+  const original = (err as { original?: { cause?: { code?: string; message?: string }; message?: string } }).original;
+  return original?.cause?.code ?? original?.cause?.message ?? original?.message ?? slackErrorCode(err);
 }
 
 async function pingDatabase(orm: MikroORM): Promise<boolean> {

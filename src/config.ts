@@ -278,12 +278,37 @@ function defaultStreamUrl(baseUrl: string): string {
 }
 
 /**
+ * The values `.env.example` ships with for the credentials (a test keeps the two equal). Left
+ * unedited they would only draw refusals, or endless retries, from Slack and Alpaca.
+ */
+export const EXAMPLE_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  SLACK_BOT_TOKEN: 'xoxb-your-bot-token',
+  SLACK_APP_TOKEN: 'xapp-your-app-level-token',
+  ALPACA_API_KEY_ID: 'your-paper-key-id',
+  ALPACA_SECRET_KEY: 'your-paper-secret-key',
+};
+
+/** One line naming every credential still holding its `.env.example` placeholder. */
+function placeholderProblems(env: NodeJS.ProcessEnv, useAlpaca: boolean): string[] {
+  const left = Object.entries(EXAMPLE_PLACEHOLDERS)
+    .filter(([name]) => useAlpaca || !name.startsWith('ALPACA_'))
+    .filter(([name, placeholder]) => env[name]?.trim() === placeholder)
+    .map(([name]) => name);
+  if (left.length === 0) return [];
+  return [
+    `${left.join(', ')}: still the placeholder${left.length > 1 ? 's' : ''} from .env.example — put in your own ` +
+      'values (README: "Slack setup" and "Alpaca paper keys")',
+  ];
+}
+
+/**
  * Rules spanning several variables. Each variable is parsed on its own here so that these rules
  * are still reported (and USE_ALPACA=false still honoured) when an unrelated variable is bad.
  */
 function crossVariableProblems(env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const useAlpaca = envSchema.shape.USE_ALPACA.safeParse(env.USE_ALPACA);
+  problems.push(...placeholderProblems(env, !useAlpaca.success || useAlpaca.data));
   if (!useAlpaca.success || useAlpaca.data) {
     if (!blankToUndefined(env.ALPACA_API_KEY_ID))
       problems.push('ALPACA_API_KEY_ID: is required unless USE_ALPACA=false (Alpaca paper key id)');

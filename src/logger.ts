@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -8,7 +9,7 @@ const REDACTED = '[REDACTED]';
 const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g];
 
 /**
- * Structured JSON logs (one object per line). Known secrets are scrubbed from the serialized
+ * Structured JSON logs (one object per line), or the same records as readable lines on a terminal. Known secrets are scrubbed from the serialized
  * line itself, not just from named fields, because secrets leak through error messages and
  * nested SDK objects whose shape we don't control.
  */
@@ -16,6 +17,8 @@ export function createLogger(options: {
   level: string;
   secrets: readonly string[];
   destination?: DestinationStream;
+  /** Human-readable lines (a terminal) instead of JSON (files, collectors): same content, same scrubbing. */
+  pretty?: boolean;
 }): Logger {
   // The line is already JSON, so a secret holding a quote, backslash or control character
   // appears there in its escaped form; scrub that form too.
@@ -49,6 +52,14 @@ export function createLogger(options: {
       },
       hooks: { streamWrite: scrub },
     },
-    options.destination ?? pino.destination({ fd: 1, sync: true }),
+    options.pretty
+      ? pinoPretty({
+          destination: options.destination ?? 1,
+          sync: true,
+          colorize: options.destination === undefined,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,app',
+        })
+      : (options.destination ?? pino.destination({ fd: 1, sync: true })),
   );
 }

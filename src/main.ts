@@ -10,7 +10,12 @@ async function main(): Promise<void> {
     readConfig,
     (problems) => `Slack OMS cannot start.\n${problems}\nSee .env.example and README.md#configuration.`,
   );
-  const logger = createLogger({ level: config.logLevel, secrets: secretValues(config) });
+  // Readable lines for someone at a terminal; JSON for files, journald and log collectors.
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: secretValues(config),
+    pretty: process.stdout.isTTY === true,
+  });
 
   let app: RunningApp;
   try {

@@ -5,6 +5,7 @@ import {
   ALPACA_LIVE_HOST,
   CONFIG_VARIABLES,
   ConfigError,
+  EXAMPLE_PLACEHOLDERS,
   loadConfig,
   loadDatabaseTarget,
   secretValues,
@@ -457,10 +458,36 @@ describe('.env.example', () => {
     expect(exampleText).toMatch(/^# ALPACA_STREAM_URL=wss:\/\/paper-api\.alpaca\.markets\/stream$/m);
   });
 
-  it('shows the defaults: loading it is the same as setting only the credentials', () => {
+  it('shows the defaults: loading it, credentials filled in, is the same as setting only the credentials', () => {
+    const credentials = {
+      SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
+      SLACK_APP_TOKEN: 'xapp-1-filled-in',
+      ALPACA_API_KEY_ID: 'PKFILLEDIN',
+      ALPACA_SECRET_KEY: 'filled-in-secret',
+    };
+    expect(loadConfig({ ...parseDotenv(exampleText), ...credentials })).toEqual(loadConfig(credentials));
+  });
+
+  it('is refused as it stands, with one line naming every credential still a placeholder', () => {
     const values = parseDotenv(exampleText);
-    const credentials = Object.fromEntries(SECRET_VARIABLES.map((name) => [name, values[name]]));
-    expect(loadConfig(values)).toEqual(loadConfig(credentials));
+    for (const [name, placeholder] of Object.entries(EXAMPLE_PLACEHOLDERS))
+      expect(values[name], name).toBe(placeholder);
+    const refusal = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal(values)).toEqual([
+      'SLACK_BOT_TOKEN, SLACK_APP_TOKEN, ALPACA_API_KEY_ID, ALPACA_SECRET_KEY: still the placeholders from ' +
+        '.env.example — put in your own values (README: "Slack setup" and "Alpaca paper keys")',
+    ]);
+    expect(refusal({ ...values, SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, USE_ALPACA: 'false' })).toEqual([
+      'SLACK_APP_TOKEN: still the placeholder from .env.example — put in your own values ' +
+        '(README: "Slack setup" and "Alpaca paper keys")',
+    ]);
   });
 
   it('holds placeholders, not anything shaped like a real credential', () => {

@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger';
 
 const FAKE_KEY_ID = 'PKFAKEKEYQQ77ZZ';
@@ -172,5 +173,24 @@ describe('createLogger redaction of Slack token shapes', () => {
     const { logger, destination } = loggerWithMemory('info', []);
     logger.info('the xapp token and the xoxb token are configured');
     expect(destination.records()[0]?.msg).toBe('the xapp token and the xoxb token are configured');
+  });
+});
+
+describe('createLogger on a terminal (pretty)', () => {
+  it('writes readable lines, not JSON, still with every secret scrubbed', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', secrets: SECRETS, destination, pretty: true });
+    logger.warn({ err: new Error(`refused ${FAKE_BOT_TOKEN}`) }, `could not reach Slack with ${FAKE_SECRET_KEY}`);
+    // pino-pretty formats through a stream pipeline: the line arrives a tick later.
+    await vi.waitFor(() => expect(lines.join('\n')).toMatch(/WARN.*could not reach Slack with \[REDACTED\]/));
+    expect(lines.join('\n')).toContain('refused [REDACTED]');
+    expect(lines[0]).not.toMatch(/^\{/);
+    expectNoSecrets(lines);
   });
 });

@@ -1,10 +1,11 @@
-import { Alpaca, marketData, NotFoundError, streaming, trading } from '@alpacahq/alpaca-trade-api';
+import { Alpaca, marketData, middleware, NotFoundError, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import type { AlpacaConnection } from '../config';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
 import type * as Market from '../domain/market';
 import type { OrderIntent } from '../domain/order';
 import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { type BrokerRequestContext, readErrorBody, toBrokerError } from './alpaca-errors';
 import {
   mapAccount,
@@ -28,6 +29,7 @@ export interface AlpacaBrokerOptions extends AlpacaConnection {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** Request pacing per host (tests shrink it); DEFAULT_PACING when unset. */
   pacing?: Partial<Omit<RequestPacerOptions, 'now'>>;
+  metrics?: Metrics;
 }
 
 /**
@@ -86,14 +88,30 @@ export class AlpacaBroker implements Broker {
     // Market data carries no orders, so its whole budget is the reads'.
     this.pacers = { trading: new RequestPacer(pacing), data: new RequestPacer({ ...pacing, reservedForOrders: 0 }) };
     const log = this.logger;
+    const metrics = options.metrics;
+    metrics?.watchPacerQueue(() =>
+      Object.entries(this.pacers).flatMap(([host, pacer]) =>
+        Object.entries(pacer.queued()).map(([lane, depth]) => ({ host, lane, depth })),
+      ),
+    );
     this.alpaca = new Alpaca({
       keyId: options.keyId,
       secret: options.secretKey,
       timeoutMs: options.timeoutMs,
       redirect: 'error',
-      middleware: [hostRewrite(options.baseUrl, options.dataUrl)],
+      middleware: [
+        hostRewrite(options.baseUrl, options.dataUrl),
+        ...(metrics
+          ? [
+              middleware.metricsMiddleware({
+                onRequest: (m) => metrics.alpacaRequest(m.method, m.url, m.status, m.durationMs / 1000),
+              }),
+            ]
+          : []),
+      ],
       retry: {
-        onRetry: (e) =>
+        onRetry: (e) => {
+          metrics?.alpacaRetry(e.method, e.url);
           log.warn(
             {
               method: e.method,
@@ -103,7 +121,8 @@ export class AlpacaBroker implements Broker {
               delay_ms: Math.round(e.delayMs),
             },
             'retrying Alpaca request',
-          ),
+          );
+        },
         onGiveUp: (e) =>
           log.warn(
             { method: e.method, path: pathOf(e.url), status: e.status, attempts: e.attempt + 1 },

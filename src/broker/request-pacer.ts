@@ -52,6 +52,11 @@ export class RequestPacer {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /** Requests waiting for the budget right now, per lane. */
+  queued(): Record<Lane, number> {
+    return { order: this.orders.length, read: this.reads.length };
+  }
+
   run<T>(lane: Lane, operation: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const queue = lane === 'order' ? this.orders : this.reads;

@@ -97,8 +97,21 @@ export async function initORM(target: DatabaseTarget, opts: InitOrmOptions = {})
     await mkdir(dirname(target.url), { recursive: true });
   }
   const logger = opts.logger;
+  const options = target.kind === 'sqlite' ? sqliteOptions(target.url) : postgresOptions(target.url, opts.pool);
+  const driverLog = logger?.child({ component: 'database' });
   return MikroORM.init<AbstractSqlDriver>({
-    ...(target.kind === 'sqlite' ? sqliteOptions(target.url) : postgresOptions(target.url, opts.pool)),
+    ...options,
+    // knex prints its warnings ("Connection Error: …" when a connection drops) with console.log;
+    // they belong in the JSON log like everything else.
+    driverOptions: {
+      ...(options.driverOptions as object | undefined),
+      log: {
+        warn: (message: unknown) => driverLog?.warn(String(message)),
+        error: (message: unknown) => driverLog?.error(String(message)),
+        deprecate: (message: unknown) => driverLog?.debug(String(message)),
+        debug: (message: unknown) => driverLog?.debug(String(message)),
+      },
+    },
     entities: ENTITIES,
     // Entities are plain EntitySchema definitions: no folder scanning, no ts-morph, no cache files.
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },

@@ -9,6 +9,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { apiV1 } from './api';
 import type { ApiDeps } from './api/deps';
 import { sendError } from './api/errors';
@@ -23,6 +24,7 @@ export interface HttpDeps {
   version: string;
   health: HealthProbes;
   api: ApiDeps;
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -72,6 +74,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   await app.register(healthRoutes(deps.health));
+  // Prometheus text format, unauthenticated like the probes: expose PORT only to your own network.
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const { contentType, body } = await deps.metrics.scrape();
+    return reply.type(contentType).send(body);
+  });
   await app.register(apiV1(deps.api), { prefix: '/api/v1' });
   return app;
 }

@@ -4,6 +4,7 @@ import { describeError } from '../domain/errors';
 import type { NotificationHandlers } from '../domain/notifications';
 import { isDeadLocalInstance } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 
 /** What to do about a failed delivery: try again (not before `retryAfterMs`), or give up. */
 export interface DeliveryFailure {
@@ -25,6 +26,7 @@ export interface OutboxWorkerOptions {
   /** An entry still failing this long after it was written is given up, with an error in the log. */
   giveUpAfterMs?: number;
   now?: () => Date;
+  metrics?: Metrics;
 }
 
 /** How often the worker looks for entries a crashed process on this host left leased. */
@@ -55,7 +57,8 @@ class DeliveryTimeout extends Error {
  * costs only late messages, and once one delivery succeeds again every waiting entry is retried.
  */
 export class OutboxWorker {
-  private readonly options: Required<Omit<OutboxWorkerOptions, 'now'>> & { now: () => Date };
+  private readonly options: Required<Omit<OutboxWorkerOptions, 'now' | 'metrics'>> & { now: () => Date };
+  private readonly metrics: Metrics | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> | undefined;
@@ -72,6 +75,7 @@ export class OutboxWorker {
     options: OutboxWorkerOptions,
   ) {
     this.options = { ...DEFAULTS, now: () => new Date(), ...options };
+    this.metrics = options.metrics;
   }
 
   start(): void {
@@ -197,7 +201,9 @@ export class OutboxWorker {
     const failure = timedOut ? { retry: true, reason: describeError(err) } : this.classify(err);
     const now = this.options.now();
     const context = { topic: entry.topic, stream: entry.stream, attempts: entry.attempts + 1, error: failure.reason };
-    if (!failure.retry || now.getTime() - entry.createdAt.getTime() > this.options.giveUpAfterMs) {
+    const giveUp = !failure.retry || now.getTime() - entry.createdAt.getTime() > this.options.giveUpAfterMs;
+    this.metrics?.deliveryFailed(entry.topic, giveUp);
+    if (giveUp) {
       this.logger.error({ ...context, payload: entry.payload }, 'gave up delivering a notification to Slack');
       await this.outbox.discard(entry, owner);
       return;

@@ -7,6 +7,7 @@ import { dec } from '../domain/money';
 import { type OrderIntent, SENDING_NOTES } from '../domain/order';
 import { orderIntentOf, type Trade } from '../domain/trade';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { OrderTracker } from './order-tracker';
 import type { SubmissionLeases } from './submission-lease';
 
@@ -21,6 +22,7 @@ export interface OrderSubmitterOptions {
   retryMinTimeoutMs?: number;
   slowNoticeMs?: number;
   now?: () => Date;
+  metrics?: Metrics;
 }
 
 /**
@@ -51,12 +53,21 @@ export class OrderSubmitter {
    * "sending"; within SLOW_SUBMIT_NOTICE_MS of a failed attempt (or of no answer) it says so.
    */
   async submit(tradeId: number): Promise<Trade> {
-    const owner = this.leases.owner;
-    const leased = await this.leases.take(tradeId);
-    if (!leased) return this.mustFind(tradeId);
-    let trade: Trade = leased;
+    const trade = await this.leases.take(tradeId);
+    if (!trade) return this.mustFind(tradeId);
     if (trade.status !== 'pending_submit' && !(trade.status === 'submitted' && !trade.alpacaOrderId))
       return this.leases.release(trade);
+    const started = performance.now();
+    const sent = await this.send(trade);
+    this.options.metrics?.orderSubmitted(sent, (performance.now() - started) / 1000);
+    return sent;
+  }
+
+  /** The leased row to the broker (or the ledger), once; returns the row as it then stands, lease released. */
+  private async send(leased: Trade): Promise<Trade> {
+    const owner = this.leases.owner;
+    const tradeId = leased.id;
+    let trade = leased;
     if (isLedgerOnly(this.broker)) return this.leases.release(await this.recordLedgerFill(trade));
 
     const intent = orderIntentOf(trade);
@@ -75,8 +86,9 @@ export class OrderSubmitter {
     }, this.options.slowNoticeMs ?? SLOW_SUBMIT_NOTICE_MS);
     try {
       const order = await pRetry(
-        () => {
+        (attempt) => {
           if (leaseLost) throw new AbortError('another pass took over this order');
+          if (attempt > 1) this.options.metrics?.alpacaRetry('POST', '/v2/orders');
           return this.placeOrFind(intent);
         },
         {

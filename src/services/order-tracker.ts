@@ -1,10 +1,12 @@
 import type { Broker, BrokerOrder, TradeUpdateEvent, TradeUpdateSubscription } from '../broker/broker';
 import type { TradeRepository } from '../db/repositories/trade-repository';
 import { describeError } from '../domain/errors';
+import type { TradeStatus } from '../domain/order';
 import { planOrderUpdate } from '../domain/order-updates';
 import type { Trade } from '../domain/trade';
 import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { listOrdersCovering } from './order-listing';
 
 /** How often open orders are polled while the trade_updates stream is down. */
@@ -28,17 +30,38 @@ export class OrderTracker {
     private readonly trades: TradeRepository,
     private readonly broker: Broker,
     private readonly logger: Logger,
-    private readonly options: { pollIntervalMs?: number; now?: () => Date } = {},
+    private readonly options: { pollIntervalMs?: number; now?: () => Date; metrics?: Metrics } = {},
   ) {}
 
   /** Applies one broker view of an order; returns the updated trade, or undefined when the order is not ours. */
-  applyOrder(order: BrokerOrder, execution?: TradeUpdateEvent['execution']): Promise<Trade | undefined> {
-    return this.queue.run(order.clientOrderId || order.id, () =>
+  async applyOrder(order: BrokerOrder, execution?: TradeUpdateEvent['execution']): Promise<Trade | undefined> {
+    return (await this.apply(order, execution)).trade;
+  }
+
+  /** applyOrder, also saying how many fills it stored. */
+  private async apply(
+    order: BrokerOrder,
+    execution?: TradeUpdateEvent['execution'],
+  ): Promise<{ trade: Trade | undefined; newFills: number }> {
+    let before: TradeStatus | undefined;
+    let newFills = 0;
+    const trade = await this.queue.run(order.clientOrderId || order.id, () =>
       this.trades.applyUnderLock(
         { clientOrderId: order.clientOrderId || undefined, alpacaOrderId: order.id },
-        (trade, stored) => planOrderUpdate(trade, stored, order, execution, this.options.now?.() ?? new Date()),
+        (current, stored) => {
+          const plan = planOrderUpdate(current, stored, order, execution, this.now());
+          before = current.status;
+          newFills = plan.fills.length;
+          return plan;
+        },
       ),
     );
+    if (trade) this.options.metrics?.orderApplied(trade, before, newFills);
+    return { trade, newFills: trade ? newFills : 0 };
+  }
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   /** Re-reads one order from the broker and applies it. */
@@ -105,7 +128,8 @@ export class OrderTracker {
 
   private async onStreamUpdate(update: TradeUpdateEvent): Promise<void> {
     try {
-      await this.applyOrder(update.order, update.execution);
+      const { newFills } = await this.apply(update.order, update.execution);
+      if (newFills > 0) this.options.metrics?.fillStored(update.at, new Date());
     } catch (err) {
       this.logger.error({ err, order_id: update.order.id, event: update.event }, 'could not apply a trade update');
     }

@@ -36,6 +36,7 @@ import {
 } from '../domain/reconciliation';
 import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { listOrdersSince, oldestOrderTime } from './order-listing';
 import type { SettleOptions, SettleResult } from './order-settlement';
 
@@ -75,6 +76,7 @@ export interface ReconcileDeps {
   /** Settles rows left in flight that the order list did not show (the order settler). */
   settleUnsettled(options?: SettleOptions): Promise<SettleResult>;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 export interface ReconcileServiceOptions {
@@ -348,6 +350,7 @@ export class ReconcileService {
   private async runExclusively(trigger: ReconcileTrigger): Promise<ReconcileResult> {
     const outcome = await this.repository.exclusively(() => this.runOnce(trigger));
     if (!outcome.ran) {
+      this.deps.metrics?.reconcileRun('busy');
       this.logger.info({ trigger }, 'reconciliation already running on another instance');
       return { kind: 'busy' };
     }
@@ -383,6 +386,7 @@ export class ReconcileService {
     }
     // Its alerts are in the outbox, written with the run.
     const r = report.run;
+    if (r.outcome) this.deps.metrics?.reconcileRun(r.outcome);
     this.logger[r.outcome === 'failed' ? 'warn' : 'info'](
       {
         run_id: r.id,

@@ -10,6 +10,7 @@ import type { Config } from '../config';
 import type { ReconcileTrigger } from '../domain/reconciliation';
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { OrderCanceller } from '../services/order-cancel';
 import type { OrderEntryService } from '../services/order-entry';
 import type { OrderSubmitter } from '../services/order-submission';
@@ -39,6 +40,7 @@ export interface ListenerDeps {
   portfolio: PortfolioService;
   home: HomePublisher;
   reconcile: ReconcileService;
+  metrics: Metrics;
   /** Runs a reconciliation for an admin and answers with its summary (`/portfolio reconcile`, the Home tab button). */
   reconcileNow(args: {
     userId: string;

@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
+import { isolatedWorkingDirectory, programArgs, REPO_ROOT } from '../support/app-process';
 import { appEnvironment } from '../support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
-
-const repoRoot = resolve(__dirname, '..', '..');
 
 /** Distinctive fake secrets: none of them may ever appear in the process's output. */
 const SECRETS = {
@@ -24,10 +24,10 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs the app exactly as `npm start` does (tsx on src/main.ts) with only the given environment. */
-function startProcess(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: repoRoot,
+/** Runs the app exactly as `npm start` does, with only the given environment and no `.env`. */
+function startProcess(env: Record<string, string>, cwd = isolatedWorkingDirectory()): Started {
+  const child = spawn(process.execPath, programArgs('main'), {
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,6 +38,15 @@ function startProcess(env: Record<string, string>): Started {
     child.on('exit', (code, signal) => res({ code, signal })),
   );
   return { child, output: () => out, exited };
+}
+
+/** A local port nothing listens on: connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -140,6 +149,85 @@ describe('npm start as a process', () => {
     expect(out).toMatch(/DATABASE_URL: .*percent-encode/);
     expect(out).toContain('# → %23');
     for (const leak of ['SECRETdbPASSWORD', 'oms:ab', ...Object.values(SECRETS)]) expect(out).not.toContain(leak);
+  });
+
+  it('a first run on .env copied from .env.example unedited: one line naming the placeholders, exit 1', async () => {
+    const cwd = isolatedWorkingDirectory();
+    await copyFile(join(REPO_ROOT, '.env.example'), join(cwd, '.env'));
+    const proc = startProcess({}, cwd);
+    const { code } = await proc.exited;
+    expect(code).toBe(1);
+    const lines = proc.output().trim().split('\n');
+    expect(lines.filter((l) => /placeholder/.test(l))).toEqual([
+      '  - SLACK_BOT_TOKEN, SLACK_APP_TOKEN, ALPACA_API_KEY_ID, ALPACA_SECRET_KEY: still the placeholders from ' +
+        '.env.example — put in your own values (README: "Slack setup" and "Alpaca paper keys")',
+    ]);
+    expect(proc.output()).not.toMatch(/retrying|fetch failed|"level"/);
+  });
+
+  it('says in one sentence that Slack cannot be reached, and exits 1 within seconds', async () => {
+    const env = appEnvironment({
+      slack,
+      alpaca,
+      database: { kind: 'sqlite', url: join(dir, 'no-slack.sqlite') },
+      useAlpaca: true,
+    });
+    const closed = await closedPort();
+    const startedAt = Date.now();
+    const proc = startProcess({ ...env, SLACK_API_URL: `http://127.0.0.1:${closed}/api/` });
+    const { code } = await proc.exited;
+    expect(code).toBe(1);
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect(proc.output()).toContain(
+      `Could not reach Slack at http://127.0.0.1:${closed}/api/ (ECONNREFUSED). ` +
+        'Check the network (a proxy or firewall) and SLACK_API_URL.',
+    );
+  });
+
+  it('says in one sentence that Alpaca cannot be reached, and keeps serving Slack', async () => {
+    const env = appEnvironment({
+      slack,
+      alpaca,
+      database: { kind: 'sqlite', url: join(dir, 'no-alpaca.sqlite') },
+      useAlpaca: true,
+    });
+    const closed = await closedPort();
+    const proc = startProcess({
+      ...env,
+      ALPACA_BASE_URL: `http://127.0.0.1:${closed}`,
+      ALPACA_DATA_URL: `http://127.0.0.1:${closed}`,
+    });
+    try {
+      await waitFor(() => /ready — /.test(proc.output()), 30_000, 'the ready line');
+      expect(proc.output()).toContain(`Could not reach Alpaca at http://127.0.0.1:${closed} (`);
+      expect(proc.output()).toContain('Check the network and ALPACA_BASE_URL');
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  });
+
+  it('says which port is taken, and exits 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const env = appEnvironment({
+        slack,
+        alpaca,
+        database: { kind: 'sqlite', url: join(dir, 'port-taken.sqlite') },
+        useAlpaca: true,
+      });
+      const proc = startProcess({ ...env, PORT: String(port) });
+      const { code } = await proc.exited;
+      expect(code).toBe(1);
+      expect(proc.output()).toContain(
+        `Port ${port} is already in use (another Slack OMS, or another server): stop it or set PORT.`,
+      );
+      expect(proc.output()).not.toContain('EADDRINUSE');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('explains a refused Slack token and exits non-zero', async () => {

@@ -58,11 +58,20 @@ async function createPostgresDatabase(serverUrl: string): Promise<TestDatabase> 
   };
 }
 
+/**
+ * TEST_DATABASE_KINDS=postgresql leaves the SQLite variants out (CI's PostgreSQL pass: its SQLite
+ * pass already ran them); unset, every kind available runs.
+ */
+function sqliteWanted(): boolean {
+  const kinds = process.env.TEST_DATABASE_KINDS?.trim();
+  return !kinds || kinds.split(',').includes('sqlite');
+}
+
 /** Every database kind the persistence tests run on; PostgreSQL only when TEST_DATABASE_URL is set. */
 export function testDatabaseTargets(): TestDatabaseKind[] {
   const serverUrl = testServerUrl();
   return [
-    { name: 'sqlite', available: true, create: createSqliteDatabase },
+    { name: 'sqlite', available: sqliteWanted(), create: createSqliteDatabase },
     {
       name: 'postgresql',
       available: serverUrl !== undefined,
@@ -76,5 +85,8 @@ export function testDatabaseTargets(): TestDatabaseKind[] {
 
 /** A describe() title that says plainly why a kind is skipped. */
 export function databaseSuiteName(kind: TestDatabaseKind): string {
-  return kind.available ? kind.name : `${kind.name} (SKIPPED: set TEST_DATABASE_URL to run against PostgreSQL)`;
+  if (kind.available) return kind.name;
+  return kind.name === 'sqlite'
+    ? 'sqlite (SKIPPED: TEST_DATABASE_KINDS leaves it out; the SQLite pass runs it)'
+    : `${kind.name} (SKIPPED: set TEST_DATABASE_URL to run against PostgreSQL)`;
 }

@@ -1,4 +1,5 @@
 import type { InFlightWork } from '../../lifecycle';
+import type { Metrics } from '../../metrics';
 import type { ApiKeyService } from '../../services/api-keys';
 import type { ApiOrderService } from '../../services/api-orders';
 import type { OrderCanceller } from '../../services/order-cancel';
@@ -20,4 +21,5 @@ export interface ApiDeps {
   requestsPerMinute: number;
   /** Orders being placed are finished (or left to settle) before the process stops. */
   inFlight: InFlightWork;
+  metrics: Metrics;
 }

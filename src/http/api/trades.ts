@@ -108,6 +108,7 @@ export function tradeRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             503: ErrorBody,
           },
         },
+        onResponse: async (_request, reply) => deps.metrics.orderAcknowledged('api', reply.elapsedTime / 1000),
       },
       async (request, reply) => {
         const body = request.body;

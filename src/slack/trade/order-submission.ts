@@ -34,7 +34,13 @@ const RECORDING_FAILED =
  * back next to their fields); the broker is called only after the ack.
  */
 export function tradeModalSubmission(deps: ListenerDeps) {
-  return async ({ ack, body, view }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+  return async (args: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const { body, view } = args;
+    const started = performance.now();
+    const ack = async (response?: Parameters<typeof args.ack>[0]) => {
+      await args.ack(response);
+      deps.metrics.orderAcknowledged('slack', (performance.now() - started) / 1000);
+    };
     const userId = body.user.id;
     if (!deps.access.mayTrade(userId)) {
       deps.logger.warn({ user: userId }, 'order submission by a user not in TRADER_USER_IDS');
