@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { RequiredEntityData } from '@mikro-orm/core';
 import { FillEntity, type FillRecord, TradeEntity, type TradeRecord } from '../src/db/entities';
@@ -6,12 +5,11 @@ import { initORM, migrateToLatest } from '../src/db/orm';
 import { PortfolioRepository } from '../src/db/repositories/portfolio-repository';
 import { PositionRepository } from '../src/db/repositories/position-repository';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../test/support/alpaca-standin';
-import { isolatedWorkingDirectory, programArgs } from '../test/support/app-process';
+import { type SpawnedApp, spawnApp } from '../test/support/app-process';
 import { type TestDatabase, type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
-import { appEnvironment } from '../test/support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-standin';
 import { FILLS, INSERT_BATCH, PORTFOLIOS, SYMBOLS, symbolAt, syntheticFills } from './portfolio';
-import { median, ms, percentile, sleep } from './stats';
+import { median, ms, percentile } from './stats';
 import type { BenchRow } from './table';
 
 const API_KEY = 'bench-api-key';
@@ -21,39 +19,6 @@ const BATCHES = 3;
 const BATCH_SIZE = 10;
 const QUERY_RUNS = 5;
 const FILL_WAIT_MS = 10_000;
-
-interface SpawnedApp {
-  baseUrl: string;
-  stop(): Promise<void>;
-}
-
-/** The app in its own process (`npm start`), so its figures are not the bench's. */
-async function spawnApp(env: Record<string, string>): Promise<SpawnedApp> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, programArgs('main'), {
-    cwd: isolatedWorkingDirectory(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 60_000;
-  let port: string | undefined;
-  while (!port) {
-    port = /ready — .* on :(\d+)/.exec(output)?.[1];
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the app did not start:\n${output.slice(-2_000)}`);
-    await sleep(20);
-  }
-  return {
-    baseUrl: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.on('exit', resolve));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(15_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
 
 async function timed(work: () => Promise<Response>): Promise<number> {
   const startedAt = performance.now();
@@ -105,14 +70,8 @@ async function withStandIns<T>(run: (slack: SlackStandIn, alpaca: AlpacaStandIn)
   }
 }
 
-function envFor(slack: SlackStandIn, alpaca: AlpacaStandIn, db: TestDatabase, extra: Record<string, string>) {
-  return appEnvironment({
-    slack,
-    alpaca,
-    database: db.target,
-    useAlpaca: true,
-    extra: { LOG_LEVEL: 'info', OMS_API_KEY: API_KEY, ...extra },
-  });
+function appOptions(slack: SlackStandIn, alpaca: AlpacaStandIn, db: TestDatabase, extra: Record<string, string>) {
+  return { slack, alpaca, database: db.target, env: { LOG_LEVEL: 'info', OMS_API_KEY: API_KEY, ...extra } };
 }
 
 /** POST /api/v1/trade: the 201 path (filled within the wait) and the 202 path (a resting limit, no wait). */
@@ -121,7 +80,7 @@ async function benchOrders(kind: TestDatabaseKind): Promise<BenchRow[]> {
   return withStandIns(async (slack, alpaca) => {
     const run = async (waitMs: number, extra: Record<string, unknown>) => {
       const db = await kind.create();
-      const app = await spawnApp(envFor(slack, alpaca, db, { API_FILL_WAIT_MS: String(waitMs) }));
+      const app = await spawnApp(appOptions(slack, alpaca, db, { API_FILL_WAIT_MS: String(waitMs) }));
       try {
         return await orderLatencies(app, alpaca, extra);
       } finally {
@@ -209,7 +168,7 @@ async function benchReads(kind: TestDatabaseKind): Promise<BenchRow[]> {
     }
     const db = await kind.create();
     await seedBooks(db);
-    const app = await spawnApp(envFor(slack, alpaca, db, {}));
+    const app = await spawnApp(appOptions(slack, alpaca, db, {}));
     const get = (path: string) => () => fetch(`${app.baseUrl}${path}`, { headers: { 'x-api-key': API_KEY } });
     try {
       const list = get('/api/v1/trades?limit=1000');

@@ -11,9 +11,9 @@ import { UserPreferenceRepository } from '../src/db/repositories/user-preference
 import { dec } from '../src/domain/money';
 import { PortfolioService } from '../src/services/portfolio-service';
 import { HOME_ACTIONS } from '../src/slack/home/home-view';
+import { type SpawnedApp, spawnApp } from '../test/support/app-process';
 import { type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
 import { seedFill } from '../test/support/fills';
-import { type LaunchedApp, launchApp } from '../test/support/launch';
 import { median, ms, sleep } from './stats';
 import type { BenchRow } from './table';
 
@@ -41,7 +41,7 @@ async function until(predicate: () => boolean, timeoutMs: number, what: string):
 }
 
 /** `/portfolio <name>` from the command leaving Slack to the reply arriving, and the broker requests in between. */
-async function timedCommand(t: LaunchedApp, text: string): Promise<{ ms: number; requests: number }> {
+async function timedCommand(t: SpawnedApp, text: string): Promise<{ ms: number; requests: number }> {
   const before = t.alpaca.requests.length;
   const startedAt = performance.now();
   const command = await t.slack.slashCommand({ command: '/portfolio', text });
@@ -53,7 +53,7 @@ async function timedCommand(t: LaunchedApp, text: string): Promise<{ ms: number;
 
 /** A Home tab render: from the action to the first views.publish, and the broker requests before it. */
 async function timedHome(
-  t: LaunchedApp,
+  t: SpawnedApp,
   userId: string,
   act: () => Promise<unknown>,
 ): Promise<{ ms: number; requests: number }> {
@@ -75,7 +75,7 @@ async function timedHome(
 
 /** Seeds a portfolio of `size` positions in symbols never priced before, so its first render is cold. */
 async function seedPortfolio(
-  t: LaunchedApp,
+  t: SpawnedApp,
   orm: Orm,
   name: string,
   size: number,
@@ -102,18 +102,18 @@ async function seedPortfolio(
 }
 
 /**
- * The real app against the stand-ins. For each size, `/portfolio <name>` and the Home tab each get
+ * The real app, in its own process, against the stand-ins. For each size, `/portfolio <name>` and the Home tab each get
  * their own portfolio of fresh symbols, so the first render is cold (no cached quote); then the
  * same render warm (quotes cached 15 s, the account 5 s).
  */
 async function benchRenders(): Promise<BenchRow[]> {
   const bench = 'portfolio render';
   const db = await testDatabaseTargets()[0]!.create();
-  let t: LaunchedApp | undefined;
+  let t: SpawnedApp | undefined;
   let orm: Orm | undefined;
   const rows: BenchRow[] = [];
   try {
-    t = await launchApp({ database: db.target, env: QUIET_APP, alpacaOptions: { marketOpen: true } });
+    t = await spawnApp({ database: db.target, env: QUIET_APP, alpacaOptions: { marketOpen: true } });
     orm = await initORM(db.target);
     const user = 'U0BENCHHOME';
     // An empty portfolio first, so the picker exists and the tab's default shows no quotes.

@@ -3,8 +3,8 @@ import { TradeRepository } from '../src/db/repositories/trade-repository';
 import { clientOrderIdForView, isTerminal } from '../src/domain/order';
 import type { Trade } from '../src/domain/trade';
 import type { StandInRequest } from '../test/support/alpaca-standin';
+import { type SpawnedApp, spawnApp } from '../test/support/app-process';
 import { type TestDatabase, type TestDatabaseKind, testDatabaseTargets } from '../test/support/databases';
-import { type LaunchedApp, launchApp } from '../test/support/launch';
 import { formValues } from '../test/support/trading';
 import { duration, ms, percentile, ratio, sleep } from './stats';
 import type { BenchRow } from './table';
@@ -36,7 +36,7 @@ interface OpenedForm {
   openMs: number;
 }
 
-async function openOrderForm(t: LaunchedApp, text: string, userId: string): Promise<OpenedForm> {
+async function openOrderForm(t: SpawnedApp, text: string, userId: string): Promise<OpenedForm> {
   const command = await t.slack.slashCommand({ command: '/trade', text, userId });
   const call = await t.slack.waitForCall(
     'views.open',
@@ -50,7 +50,7 @@ async function openOrderForm(t: LaunchedApp, text: string, userId: string): Prom
   return { viewId: response.view.id, userId, commandAckMs: command.ackMs, openMs: call.at - sentAt };
 }
 
-async function openOrderForms(t: LaunchedApp, userIds: readonly string[]): Promise<OpenedForm[]> {
+async function openOrderForms(t: SpawnedApp, userIds: readonly string[]): Promise<OpenedForm[]> {
   const forms: OpenedForm[] = [];
   for (let i = 0; i < userIds.length; i += FORM_OPEN_CONCURRENCY) {
     forms.push(...(await Promise.all(userIds.slice(i, i + FORM_OPEN_CONCURRENCY).map((u) => openOrderForm(t, '', u)))));
@@ -90,9 +90,9 @@ function ackRows(bench: string, what: string, acksMs: number[], note: string): B
 async function benchAckTimes(): Promise<BenchRow[]> {
   const bench = 'trade acks (broker 1 s)';
   const db = await testDatabaseTargets()[0]!.create();
-  let t: LaunchedApp | undefined;
+  let t: SpawnedApp | undefined;
   try {
-    t = await launchApp({ database: db.target, env: QUIET_APP, alpacaOptions: { cash: BENCH_CASH } });
+    t = await spawnApp({ database: db.target, env: QUIET_APP, alpacaOptions: { cash: BENCH_CASH } });
     t.alpaca.setLatency(BROKER_LATENCY_MS);
 
     const commands: OpenedForm[] = [];
@@ -156,6 +156,61 @@ async function benchAckTimes(): Promise<BenchRow[]> {
   }
 }
 
+const CONCURRENT_TRADERS = 20;
+const CONCURRENT_FORMS_PER_TRADER = 3;
+const CONCURRENT_ACK_GOAL_MS = 100;
+
+/**
+ * 60 order forms from 20 traders submitted at once, the app in its own process: the ack latency
+ * Slack sees (stand-in clock, send → ack frame) and what the app process spent doing it.
+ */
+async function benchConcurrentAcks(kind: TestDatabaseKind): Promise<BenchRow[]> {
+  const bench = `60 submissions at once (${kind.name})`;
+  const db = await kind.create();
+  let t: SpawnedApp | undefined;
+  try {
+    t = await spawnApp({ database: db.target, env: QUIET_APP, alpacaOptions: { cash: BENCH_CASH } });
+    const users = Array.from({ length: CONCURRENT_TRADERS }, (_, i) => `U0CONC${String(i).padStart(2, '0')}`);
+    const forms = await openOrderForms(
+      t,
+      users.flatMap((u) => Array<string>(CONCURRENT_FORMS_PER_TRADER).fill(u)),
+    );
+    const before = await t.usage();
+    const acks = await Promise.all(
+      forms.map((f) => t!.slack.submitView({ viewId: f.viewId, userId: f.userId, values: ONE_SHARE_OF_AAPL })),
+    );
+    const wanted = new Set(forms.map((f) => clientOrderIdForView(f.viewId)));
+    const placed = () => t!.alpaca.orders().filter((o) => wanted.has(o.client_order_id)).length;
+    await waitUntil(() => placed() >= wanted.size, 30_000);
+    const after = await t.usage();
+    const times = acks.map((a) => a.ackMs);
+    const refused = acks.filter((a) => a.ackPayload !== undefined).length;
+    return [
+      {
+        bench,
+        metric: 'submission ack p50',
+        value: ms(percentile(times, 50)),
+        note: `${CONCURRENT_TRADERS} traders × ${CONCURRENT_FORMS_PER_TRADER}; ${refused} refused, ${placed()}/${wanted.size} placed`,
+      },
+      {
+        bench,
+        metric: 'submission ack p99',
+        value: ms(percentile(times, 99)),
+        note: `max ${ms(Math.max(...times))}; goal p99 ≤ ${CONCURRENT_ACK_GOAL_MS} ms`,
+      },
+      {
+        bench,
+        metric: 'app CPU for the 60 (acks and placing)',
+        value: ms(after.cpuMs - before.cpuMs),
+        note: `user + system time of the app process; RSS ${(after.rssKb / 1024).toFixed(1)} MB after`,
+      },
+    ];
+  } finally {
+    await t?.stop();
+    await db.drop();
+  }
+}
+
 interface BookState {
   rows: Map<string, Trade>;
   unsettled: number;
@@ -203,7 +258,7 @@ function describeRequests(requests: readonly StandInRequest[]): string {
 }
 
 /** TradeService logs each failed placement attempt it retries, with the broker error's kind. */
-function countRetries(t: LaunchedApp): { total: number; byKind: string } {
+function countRetries(t: SpawnedApp): { total: number; byKind: string } {
   const kinds = new Map<string, number>();
   for (const entry of t.logs.entries()) {
     if (entry.msg !== 'order submission not confirmed; retrying') continue;
@@ -239,10 +294,10 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
   const bench = `burst 300 orders (${kind.name})`;
   let caughtUpPolls = 0;
   const db: TestDatabase = await kind.create();
-  let t: LaunchedApp | undefined;
+  let t: SpawnedApp | undefined;
   let orm: Orm | undefined;
   try {
-    t = await launchApp({
+    t = await spawnApp({
       database: db.target,
       env: QUIET_APP,
       alpacaOptions: { rateLimitPerMinute: ALPACA_REQUESTS_PER_MINUTE, cash: BENCH_CASH },
@@ -310,6 +365,7 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
       return row !== undefined && ordersPerView.get(id)! > 0 && row.status !== 'filled';
     }).length;
 
+    const usage = await t.usage();
     const burstRequests = t.alpaca.requests.filter((r) => r.at >= firstSubmitAt);
     const tradingRequests = burstRequests.filter((r) => r.api === 'trading');
     const rateLimited = burstRequests.filter((r) => r.status === 429);
@@ -405,7 +461,15 @@ async function measureBurst(kind: TestDatabaseKind, burst: BurstSchedule): Promi
         metric: 'wall ÷ floor',
         value: wallMs === undefined ? 'n/a' : floorMs === 0 ? 'n/a' : ratio(wallMs / floorMs),
         note:
-          floorMs === 0 ? 'floor is 0: ≤ 200 trading requests fit in one minute' : '1.00 = as fast as the limit allows',
+          floorMs === 0
+            ? 'floor is 0: ≤ 200 trading requests fit in one minute'
+            : '1.00 = as fast as the limit allows; goal ≤ 1.10, 0 lost, 0 duplicates, 0 × 429',
+      },
+      {
+        bench,
+        metric: 'app RSS after the burst',
+        value: `${(usage.rssKb / 1024).toFixed(1)} MB`,
+        note: `goal ≤ 150 MB; app CPU time ${duration(usage.cpuMs)} since its start`,
       },
     ];
   } finally {
@@ -437,6 +501,7 @@ async function runBursts(kinds: readonly TestDatabaseKind[]): Promise<BenchRow[]
 
 export async function benchTrade(): Promise<BenchRow[]> {
   const rows = await benchAckTimes();
+  for (const kind of testDatabaseTargets().filter((k) => k.available)) rows.push(...(await benchConcurrentAcks(kind)));
   rows.push(...(await runBursts(testDatabaseTargets().filter((kind) => kind.available))));
   return rows;
 }

@@ -1,7 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { DatabaseTarget } from '../../src/config';
+import { type AlpacaStandIn, type AlpacaStandInOptions, startAlpacaStandIn } from './alpaca-standin';
+import { appEnvironment, LogCapture } from './launch';
+import { type SlackStandIn, startSlackStandIn } from './slack-standin';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,3 +28,105 @@ export function programArgs(program: 'main' | 'migrate' | 'api-key', ...args: st
 export function isolatedWorkingDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'slack-oms-cwd-'));
 }
+
+/** The app in its own process, as `npm start` runs it, with the stand-ins in the caller's. */
+export interface SpawnedApp {
+  slack: SlackStandIn;
+  alpaca: AlpacaStandIn;
+  /** Every JSON line the app printed (LOG_LEVEL decides how many). */
+  logs: LogCapture;
+  baseUrl: string;
+  /** The app process's resident set size and CPU time so far, from the kernel's own accounting. */
+  usage(): Promise<{ rssKb: number; cpuMs: number }>;
+  /** SIGTERM, then the stand-ins this launch created. */
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  database: DatabaseTarget;
+  env?: Record<string, string>;
+  slack?: SlackStandIn;
+  alpaca?: AlpacaStandIn;
+  alpacaOptions?: AlpacaStandInOptions;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const EXIT_TIMEOUT_MS = 15_000;
+
+export async function spawnApp(opts: SpawnOptions): Promise<SpawnedApp> {
+  const slack = opts.slack ?? (await startSlackStandIn());
+  const alpaca = opts.alpaca ?? (await startAlpacaStandIn({ marketOpen: true, ...opts.alpacaOptions }));
+  // The port is chosen here, so readiness never depends on which lines LOG_LEVEL lets through.
+  const port = await freePort();
+  const env = appEnvironment({
+    slack,
+    alpaca,
+    database: opts.database,
+    useAlpaca: true,
+    extra: { ...opts.env, PORT: String(port) },
+  });
+  const child = spawn(process.execPath, programArgs('main'), {
+    cwd: isolatedWorkingDirectory(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs = new LogCapture();
+  let errors = '';
+  child.stdout.pipe(logs);
+  child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const stop = async () => {
+    if (running()) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(EXIT_TIMEOUT_MS)]);
+      if (running()) child.kill('SIGKILL');
+    }
+    if (!opts.slack) await slack.close();
+    if (!opts.alpaca) await alpaca.close();
+  };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (
+      !(await fetch(`${baseUrl}/livez`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (!running() || Date.now() > deadline) {
+        throw new Error(`the app did not start:\n${(logs.text() + errors).slice(-2_000)}`);
+      }
+      await sleep(20);
+    }
+    await slack.waitForConnection();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { slack, alpaca, logs, baseUrl, usage: () => processUsage(child.pid!), stop };
+}
+
+/** A local port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** RSS (VmRSS) and user + system CPU time of a live process, from /proc. */
+export async function processUsage(pid: number): Promise<{ rssKb: number; cpuMs: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!rss) throw new Error(`no VmRSS for process ${pid}`);
+  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name) are utime and stime in ticks.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssKb: Number(rss[1]), cpuMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND };
+}
+
+/** USER_HZ: 100 on Linux for every architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;

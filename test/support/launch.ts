@@ -9,8 +9,12 @@ import { type SlackStandIn, type SlackStandInOptions, startSlackStandIn } from '
 /** Captures the app's JSON log lines in memory so tests can assert on them. */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
+  /** The end of the last chunk when it stopped mid-line (output piped from a child arrives in pieces). */
+  private partial = '';
   override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.lines.push(line);
+    const pieces = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = pieces.pop() ?? '';
+    for (const line of pieces) if (line.trim()) this.lines.push(line);
     done();
   }
   entries(): Record<string, unknown>[] {
