@@ -2,18 +2,20 @@
 // rather than transforming TypeScript at every start. Run by `npm ci` (prepare) and, when the
 // sources changed since, by `npm start` itself.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 /** What the compiled app is made of: a change to any of these makes a new build. */
-const SOURCES = ['src', 'migrations', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const SOURCES = ['src', 'migrations', 'scripts/build.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
 /** The programs `npm start`, `npm run migrate` and `npm run api-key` run. */
 export const ENTRIES = { main: 'src/main.ts', migrate: 'src/db/migrate-cli.ts', 'api-key': 'src/api-key-cli.ts' };
 const COMPLETE = '.complete';
+/** An older build is removed only once it is this old: a start that just chose it may not have loaded it yet. */
+const KEEP_RECENT_BUILD_MS = 60_000;
 
 async function filesUnder(path) {
   if (!existsSync(path)) return [];
@@ -23,7 +25,7 @@ async function filesUnder(path) {
 }
 
 /** A hash of every source file's path and content: cheap (a few ms) and immune to clock skew, unlike mtimes. */
-export async function sourceHash() {
+async function sourceHash() {
   const files = (await Promise.all(SOURCES.map((s) => filesUnder(join(ROOT, s))))).flat().sort();
   const hash = createHash('sha256');
   for (const file of files) {
@@ -44,38 +46,54 @@ export async function ensureBuilt() {
   if (existsSync(join(target, COMPLETE))) return target;
   const { build } = await import('esbuild');
   const temp = join(DIST, `tmp-${process.pid}-${Date.now()}`);
-  await mkdir(temp, { recursive: true });
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: ENTRIES,
-    outdir: temp,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // Dependencies stay in node_modules: native modules and pino's worker files can't be bundled.
-    packages: 'external',
-    sourcemap: true,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'warning',
-  });
-  await writeFile(join(temp, COMPLETE), '');
   try {
-    await rename(temp, target);
-  } catch {
-    // Another start built the same sources first: use its build.
+    await mkdir(temp, { recursive: true });
+    await build({
+      absWorkingDir: ROOT,
+      entryPoints: ENTRIES,
+      outdir: temp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      // Dependencies stay in node_modules: native modules and pino's worker files can't be bundled.
+      packages: 'external',
+      sourcemap: true,
+      outExtension: { '.js': '.mjs' },
+      logLevel: 'warning',
+    });
+    await writeFile(join(temp, COMPLETE), '');
+    await rename(temp, target).catch((err) => {
+      // Another start built the same sources first: use its build.
+      if (!existsSync(join(target, COMPLETE))) throw err;
+    });
+  } catch (err) {
+    if (err?.code === 'EACCES' || err?.code === 'EROFS' || err?.code === 'EPERM') {
+      throw new Error(
+        `The sources changed since the last build and ${DIST} is not writable here (${err.code}): ` +
+          'run `npm run build` as the owner of the checkout, then start again.',
+      );
+    }
+    throw err;
+  } finally {
     await rm(temp, { recursive: true, force: true });
   }
-  // Builds of older sources: nothing loads them lazily, so even a process still running one is unaffected.
-  for (const old of await readdir(DIST)) {
-    if (old.startsWith('build-') && join(DIST, old) !== target) {
-      await rm(join(DIST, old), { recursive: true, force: true });
-    }
-  }
+  await removeOldBuilds(target);
   return target;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Builds of older sources (and temporaries a killed build left); nothing loads a build lazily once started. */
+async function removeOldBuilds(current) {
+  for (const name of await readdir(DIST)) {
+    const path = join(DIST, name);
+    if (path === current || !(name.startsWith('build-') || name.startsWith('tmp-'))) continue;
+    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if (age > KEEP_RECENT_BUILD_MS) await rm(path, { recursive: true, force: true });
+  }
+}
+
+// Node resolves symlinks for the module's own URL but not in argv[1] (a release directory is often a symlink).
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1])) {
   const dir = await ensureBuilt();
   console.log(`built ${relative(ROOT, dir)}`);
 }

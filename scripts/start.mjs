@@ -5,12 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { ENTRIES, ensureBuilt } from './build.mjs';
 
 const [entry = 'main', ...args] = process.argv.slice(2);
-if (!(entry in ENTRIES)) {
+if (!Object.hasOwn(ENTRIES, entry)) {
   console.error(`Unknown program "${entry}"; one of: ${Object.keys(ENTRIES).join(', ')}.`);
   process.exit(2);
 }
 // The program reads its own arguments from process.argv.slice(2).
 process.argv.splice(2, process.argv.length, ...args);
 process.setSourceMapsEnabled(true);
-const dir = await ensureBuilt();
+const dir = await ensureBuilt().catch((err) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
 await import(pathToFileURL(join(dir, `${entry}.mjs`)).href);
