@@ -193,7 +193,9 @@ async function benchReads(kind: TestDatabaseKind): Promise<BenchRow[]> {
           bench,
           metric: 'GET /portfolio/{name}, priced',
           value: ms(median(portfolios)),
-          note: `${SYMBOLS} positions; median of ${QUERY_RUNS} (quotes cached), first ${ms(coldPortfolio)}; goal ≤ 100 ms`,
+          note:
+            `${SYMBOLS} positions; median of ${QUERY_RUNS} (quotes cached), ` +
+            `first ${ms(coldPortfolio)}; goal ≤ 100 ms`,
         },
       ];
     } finally {

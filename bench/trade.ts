@@ -190,7 +190,9 @@ async function benchConcurrentAcks(kind: TestDatabaseKind): Promise<BenchRow[]> 
         bench,
         metric: 'submission ack p50',
         value: ms(percentile(times, 50)),
-        note: `${CONCURRENT_TRADERS} traders × ${CONCURRENT_FORMS_PER_TRADER}; ${refused} refused, ${placed()}/${wanted.size} placed`,
+        note:
+          `${CONCURRENT_TRADERS} traders × ${CONCURRENT_FORMS_PER_TRADER}; ` +
+          `${refused} refused, ${placed()}/${wanted.size} placed`,
       },
       {
         bench,

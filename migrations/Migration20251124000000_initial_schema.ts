@@ -306,7 +306,9 @@ export class Migration20251124000000InitialSchema extends Migration {
       : 'round(cast("gmv" as real) / nullif("quantity", 0), 6)';
     // A row the earlier OMS sent to Alpaca holds what Alpaca filled; any other is a done trade at its GMV.
     const sentToAlpaca = '"alpaca_order_id" is not null';
-    const qty = `case when ${sentToAlpaca} and ("alpaca_filled_qty" is not null or "status" <> 'filled') then "alpaca_filled_qty" else "quantity" end`;
+    const qty =
+      `case when ${sentToAlpaca} and ("alpaca_filled_qty" is not null or "status" <> 'filled') ` +
+      `then "alpaca_filled_qty" else "quantity" end`;
     const price = `coalesce(case when ${sentToAlpaca} then round("alpaca_filled_price", 6) end, ${bookedPrice}, 0)`;
     const filledAt = `case when ${sentToAlpaca} then coalesce("alpaca_filled_at", "timestamp") else "timestamp" end`;
     await this.execute(

@@ -167,7 +167,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       maxOrderNotional: dec(config.maxOrderNotional),
     });
     const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger, { metrics });
-    const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger);
+    const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger, { metrics });
     const canceller = new OrderCanceller(trades, broker, tracker, logger);
     const reconcile = new ReconcileService({
       repository: reconcileRepository,
@@ -337,6 +337,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       },
       stop: () => {
         stopped ??= (async () => {
+          inFlight.stopAccepting();
           logger.info({ in_flight: inFlight.size }, 'shutting down');
           await slack.stop().catch(() => undefined);
           const drained = await inFlight.drain(DRAIN_TIMEOUT_MS);

@@ -8,6 +8,12 @@ import { hostname } from 'node:os';
  */
 export class InFlightWork {
   private readonly pending = new Set<Promise<unknown>>();
+  private draining = false;
+
+  /** False once the process has begun to stop: new work (a new order) should be refused, not started. */
+  get accepting(): boolean {
+    return !this.draining;
+  }
 
   run<T>(work: () => Promise<T>): Promise<T> {
     const promise = work();
@@ -22,7 +28,13 @@ export class InFlightWork {
   }
 
   /** Resolves true when everything finished, false when the deadline passed first. */
+  /** From now on `accepting` is false; work already running carries on. */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
   async drain(timeoutMs: number): Promise<boolean> {
+    this.stopAccepting();
     if (this.pending.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<false>((resolve) => {

@@ -9,9 +9,10 @@ const REDACTED = '[REDACTED]';
 const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g];
 
 /**
- * Structured JSON logs (one object per line), or the same records as readable lines on a terminal. Known secrets are scrubbed from the serialized
- * line itself, not just from named fields, because secrets leak through error messages and
- * nested SDK objects whose shape we don't control.
+ * Structured JSON logs (one object per line), or the same records as readable lines on a
+ * terminal. Known secrets are scrubbed from the serialized line itself, not just from named
+ * fields, because secrets leak through error messages and nested SDK objects whose shape we
+ * don't control.
  */
 export function createLogger(options: {
   level: string;

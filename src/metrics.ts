@@ -18,7 +18,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  */
 export type OrderPath = 'slack' | 'api' | 'ledger' | 'other';
 
-export function pathOf(trade: Pick<Trade, 'source'>): OrderPath {
+export function orderPathOf(trade: Pick<Trade, 'source'>): OrderPath {
   return trade.source === 'slack' || trade.source === 'api' || trade.source === 'ledger' ? trade.source : 'other';
 }
 
@@ -31,7 +31,7 @@ function submissionResult(trade: Trade): string {
   return 'unconfirmed';
 }
 
-/** Values read at scrape time from whoever owns them (the outbox, the reconciler, the leader lock, the pacer). */
+/** Values read at scrape time from whoever owns them (the outbox, the reconciler, the leader lock). */
 export interface MetricSources {
   outboxBacklog(): Promise<number>;
   openDiscrepancies(): Promise<number>;
@@ -121,7 +121,7 @@ export class Metrics {
   }
 
   orderSubmitted(trade: Trade, seconds: number): void {
-    const path = pathOf(trade);
+    const path = orderPathOf(trade);
     const result = submissionResult(trade);
     this.ordersSubmitted.inc({ path, result });
     this.brokerAck.observe({ path }, seconds);
@@ -130,9 +130,14 @@ export class Metrics {
     if (!trade.alpacaOrderId && isTerminal(trade.status)) this.ordersFinished.inc({ path, status: trade.status });
   }
 
+  /** A final status written outside the tracker and the submitter (an unsent row given up at start-up). */
+  orderFinished(trade: Trade): void {
+    if (isTerminal(trade.status)) this.ordersFinished.inc({ path: orderPathOf(trade), status: trade.status });
+  }
+
   /** An order snapshot applied to the books: counts new fills, and a status that just became final. */
   orderApplied(trade: Trade, before: TradeStatus | undefined, newFills: number): void {
-    const path = pathOf(trade);
+    const path = orderPathOf(trade);
     if (newFills > 0) this.fills.inc({ path }, newFills);
     if (trade.status !== before && isTerminal(trade.status)) this.ordersFinished.inc({ path, status: trade.status });
   }
@@ -170,7 +175,10 @@ export class Metrics {
       help: 'Notifications written for Slack and not delivered yet',
       registers: [this.registry],
       async collect() {
-        this.set(await sources.outboxBacklog());
+        // A scrape must answer while the database is away (process metrics, /readyz says why): no value then.
+        const backlog = await sources.outboxBacklog().catch(() => undefined);
+        if (backlog === undefined) this.reset();
+        else this.set(backlog);
       },
     });
     new Gauge({
@@ -178,7 +186,9 @@ export class Metrics {
       help: 'Differences between the books and Alpaca found by reconciliation and not resolved',
       registers: [this.registry],
       async collect() {
-        this.set(await sources.openDiscrepancies());
+        const open = await sources.openDiscrepancies().catch(() => undefined);
+        if (open === undefined) this.reset();
+        else this.set(open);
       },
     });
     new Gauge({

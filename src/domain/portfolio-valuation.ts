@@ -58,7 +58,7 @@ function percentOf(part: Dec, whole: Dec): Dec | undefined {
   return whole.isZero() ? undefined : part.div(whole.abs()).times(100);
 }
 
-/** A price's move from a reference (e.g. the previous close): the amount, and as a fraction unless the reference is 0. */
+/** A price's move from a reference (e.g. the previous close): the amount, and a fraction unless the reference is 0. */
 export function changeOf(current: Dec, reference: Dec): { amount: Dec; fraction?: Dec } {
   const amount = current.minus(reference);
   return { amount, fraction: reference.isZero() ? undefined : amount.div(reference) };

@@ -79,6 +79,7 @@ export class ApiKeyService {
     const last = this.touched.get(key.id) ?? 0;
     if (Date.now() - last < TOUCH_INTERVAL_MS) return;
     this.touched.set(key.id, Date.now());
-    await this.keys.touch(key.id);
+    // "Last used" is for people listing keys: a failed write must not turn a valid request away.
+    await this.keys.touch(key.id).catch(() => this.touched.delete(key.id));
   }
 }

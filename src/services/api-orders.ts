@@ -88,7 +88,8 @@ export class ApiOrderService {
     if (claim.request.requestHash !== requestHash) return { kind: 'idempotency_conflict' };
     if (!claim.created) return this.replay(keyHash, clientOrderId, request);
     const result = await this.placeOnce(request, clientOrderId).catch(async (err: unknown) => {
-      await this.requests.forgetRequest(keyHash);
+      // Once the order exists the key stays with it, so a retry with another body is still refused.
+      if (!(await this.queries.findByClientOrderId(clientOrderId))) await this.requests.forgetRequest(keyHash);
       throw err;
     });
     // A refusal before any order existed may be fixed and sent again under the same key.
@@ -100,6 +101,9 @@ export class ApiOrderService {
   }
 
   private async placeOnce(request: ApiOrderRequest, clientOrderId: string): Promise<ApiOrderResult> {
+    // Carrying on for a request that died after recording its order: that order, sent if it never was.
+    const existing = await this.queries.findByClientOrderId(clientOrderId);
+    if (existing) return this.placed(await this.sendIfUnsent(existing));
     if (!this.entry.ledgerOnly && request.whenClosed === 'refuse' && !request.extendedHours) {
       const market = await this.entry.market();
       if (market && !market.open) return { kind: 'market_closed', market };
@@ -112,7 +116,15 @@ export class ApiOrderService {
       form: formOf(request),
     });
     if (review.kind === 'invalid') return review;
-    const submitted = review.kind === 'accepted' ? await this.submitter.submit(review.trade.id) : review.trade;
+    return this.placed(await this.sendIfUnsent(review.trade));
+  }
+
+  /** Sending is safe to repeat: it acts only on a row still unsent and not being sent by another pass. */
+  private sendIfUnsent(trade: Trade): Promise<Trade> {
+    return isUnsent(trade) ? this.submitter.submit(trade.id) : Promise.resolve(trade);
+  }
+
+  private async placed(submitted: Trade): Promise<ApiOrderResult> {
     const trade = await this.awaitFill(submitted);
     return { kind: 'placed', trade, outcome: outcomeOf(trade) };
   }
@@ -124,10 +136,19 @@ export class ApiOrderService {
   private async replay(keyHash: string, clientOrderId: string, request: ApiOrderRequest): Promise<ApiOrderResult> {
     const patience = this.options.fillWaitMs + IDEMPOTENT_WAIT_MARGIN_MS;
     const deadline = Date.now() + patience;
+    let triedSending = false;
     for (;;) {
       const stored = await this.requests.findRequest(keyHash);
       const trade = await this.queries.findByClientOrderId(clientOrderId);
       if (stored?.outcome && trade) return { kind: 'placed', trade, outcome: stored.outcome as ApiOrderOutcome };
+      // Not sent yet, or left unconfirmed by an earlier answer: try sending it once (safe to repeat:
+      // the row's lease lets one pass through). While another pass holds it, wait for that pass.
+      if (stored && trade && isUnsent(trade) && !triedSending) {
+        triedSending = true;
+        const sent = await this.sendIfUnsent(trade);
+        if (!isUnsent(sent)) return this.finishFor(keyHash, await this.placed(sent));
+        continue;
+      }
       if (stored && trade && isTerminal(trade.status)) {
         const outcome = (await this.requests.answerRequest(keyHash, outcomeOf(trade))) as ApiOrderOutcome;
         return { kind: 'placed', trade, outcome };
@@ -139,9 +160,12 @@ export class ApiOrderService {
     }
   }
 
-  /** A retry that found the order finished may have answered first: every answer is the one recorded. */
+  /**
+   * A retry that found the order finished may have answered first: every answer is the one recorded.
+   * "Unconfirmed" is not an answer but a state the settle passes end: a retry later says what it became.
+   */
   private async finishFor(keyHash: string, result: ApiOrderResult): Promise<ApiOrderResult> {
-    if (result.kind !== 'placed') return result;
+    if (result.kind !== 'placed' || result.outcome === 'unconfirmed') return result;
     return { ...result, outcome: (await this.requests.answerRequest(keyHash, result.outcome)) as ApiOrderOutcome };
   }
 
@@ -153,7 +177,8 @@ export class ApiOrderService {
     if (trade.marketOpenAtSubmit === false && !trade.extendedHours) return trade;
     const deadline = Date.now() + this.options.fillWaitMs;
     let current = trade;
-    while (!isTerminal(current.status) && isWorking(current) && Date.now() < deadline) {
+    // An unsent row here is being sent by another pass (a concurrent retry holds its lease): wait for it too.
+    while (!isTerminal(current.status) && (isWorking(current) || isUnsent(current)) && Date.now() < deadline) {
       await sleep(Math.min(this.pollMs, Math.max(0, deadline - Date.now())));
       current = (await this.queries.find(trade.id)) ?? current;
     }
@@ -163,6 +188,11 @@ export class ApiOrderService {
   private get pollMs(): number {
     return this.options.pollMs ?? DEFAULT_POLL_MS;
   }
+}
+
+/** Recorded but not (or not knowingly) at Alpaca yet. */
+function isUnsent(trade: Trade): boolean {
+  return trade.status === 'pending_submit' || (trade.status === 'submitted' && !trade.alpacaOrderId);
 }
 
 function isWorking(trade: Trade): boolean {

@@ -4,6 +4,7 @@ import type { TradeRepository } from '../db/repositories/trade-repository';
 import { describeError } from '../domain/errors';
 import type { Trade } from '../domain/trade';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { listOrdersCovering } from './order-listing';
 import type { OrderSubmitter } from './order-submission';
 import type { OrderTracker } from './order-tracker';
@@ -46,7 +47,7 @@ export class OrderSettler {
     private readonly submitter: OrderSubmitter,
     private readonly leases: SubmissionLeases,
     private readonly logger: Logger,
-    options: { now?: () => Date } = {},
+    private readonly options: { now?: () => Date; metrics?: Metrics } = {},
   ) {
     this.now = options.now ?? (() => new Date());
   }
@@ -134,6 +135,7 @@ export class OrderSettler {
       (t) => t.submitLeaseOwner === owner && t.status === row.status && !t.alpacaOrderId,
     );
     await this.leases.release(row);
+    if (failed) this.options.metrics?.orderFinished(failed);
     return failed !== undefined;
   }
 

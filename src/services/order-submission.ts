@@ -58,17 +58,22 @@ export class OrderSubmitter {
     if (trade.status !== 'pending_submit' && !(trade.status === 'submitted' && !trade.alpacaOrderId))
       return this.leases.release(trade);
     const started = performance.now();
-    const sent = await this.send(trade);
-    this.options.metrics?.orderSubmitted(sent, (performance.now() - started) / 1000);
+    const { trade: sent, acted } = await this.send(trade);
+    // A pass that lost the lease reports the row as the winning pass left it: that pass counts it.
+    if (acted) this.options.metrics?.orderSubmitted(sent, (performance.now() - started) / 1000);
     return sent;
   }
 
-  /** The leased row to the broker (or the ledger), once; returns the row as it then stands, lease released. */
-  private async send(leased: Trade): Promise<Trade> {
+  /**
+   * The leased row to the broker (or the ledger), once; returns the row as it then stands, lease
+   * released, and whether this pass decided its fate (false: another pass took the lease over).
+   */
+  private async send(leased: Trade): Promise<{ trade: Trade; acted: boolean }> {
+    const acted = async (trade: Promise<Trade>) => ({ trade: await trade, acted: true });
     const owner = this.leases.owner;
     const tradeId = leased.id;
     let trade = leased;
-    if (isLedgerOnly(this.broker)) return this.leases.release(await this.recordLedgerFill(trade));
+    if (isLedgerOnly(this.broker)) return acted(this.leases.release(await this.recordLedgerFill(trade)));
 
     const intent = orderIntentOf(trade);
     let leaseLost = false;
@@ -117,7 +122,7 @@ export class OrderSubmitter {
       );
       acknowledged = true;
       const applied = (await this.tracker.applyOrder(order)) ?? (await this.mustFind(tradeId));
-      return await this.leases.release(applied);
+      return await acted(this.leases.release(applied));
     } catch (err) {
       acknowledged = true;
       if (leaseLost) {
@@ -125,7 +130,7 @@ export class OrderSubmitter {
           { client_order_id: intent.clientOrderId },
           'lost the submission lease; leaving the order to the pass that holds it',
         );
-        return this.mustFind(tradeId);
+        return { trade: await this.mustFind(tradeId), acted: false };
       }
       const error =
         err instanceof BrokerError ? err : new BrokerError('unavailable', describeError(err), { ambiguous: true });
@@ -158,7 +163,7 @@ export class OrderSubmitter {
         patch,
         (t) => t.submitLeaseOwner === owner && !t.alpacaOrderId,
       );
-      return this.leases.release(updated ?? (await this.mustFind(tradeId)));
+      return acted(this.leases.release(updated ?? (await this.mustFind(tradeId))));
     } finally {
       clearInterval(renewal);
       clearTimeout(slowNotice);

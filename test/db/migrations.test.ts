@@ -171,7 +171,7 @@ for (const kind of testDatabaseTargets()) {
     });
 
     for (const variant of LEGACY_VARIANTS) {
-      it(`upgrades a database created by the earlier OMS (${variant.label}) in place, every old row intact`, async () => {
+      it(`upgrades an earlier OMS database (${variant.label}) in place, every old row intact`, async () => {
         db = await kind.create();
         const rows: LegacyCase[] = [...LEGACY_ROWS, ...(variant.alpacaColumns.length > 0 ? SENT_TO_ALPACA_ROWS : [])];
         await createLegacyOmsDatabase(db.target, rows, variant);

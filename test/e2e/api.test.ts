@@ -286,9 +286,10 @@ for (const kind of testDatabaseTargets()) {
         .toBe('filled');
     });
 
-    it('Alpaca failing: "unconfirmed, being checked" (503), a refusal in its words (400), never a stack trace', async () => {
+    it('Alpaca failing: "unconfirmed, being checked" (503), a refusal in words (400), no stack trace', async () => {
       t.alpaca.inject({ method: 'POST', path: '/v2/orders', status: 500, body: { message: 'internal' }, times: 50 });
-      const unconfirmed = await api.post('/api/v1/trade', legacyOrder({ portfolio_name: 'Outage' }));
+      const key = { 'idempotency-key': 'outage-then-back' };
+      const unconfirmed = await api.post('/api/v1/trade', legacyOrder({ portfolio_name: 'Outage' }), key);
       expect(unconfirmed.status).toBe(503);
       expect(unconfirmed.body).toMatchObject({ success: false, error: 'unconfirmed' });
       expect(unconfirmed.body.detail).toMatch(
@@ -296,6 +297,13 @@ for (const kind of testDatabaseTargets()) {
       );
       expect(unconfirmed.body.trade.status).toBe('submitted');
       t.alpaca.clearFaults();
+      // "Unconfirmed" is a state, not the key's answer: the retry, once Alpaca is back, says what became of it.
+      const retried = await api.post('/api/v1/trade', legacyOrder({ portfolio_name: 'Outage' }), key);
+      expect(retried.status).toBe(201);
+      expect(retried.body.trade_id).toBe(unconfirmed.body.trade.trade_id);
+      expect(
+        t.alpaca.orders().filter((o) => o.client_order_id === unconfirmed.body.trade.client_order_id),
+      ).toHaveLength(1);
 
       t.alpaca.inject({
         method: 'POST',
@@ -309,7 +317,7 @@ for (const kind of testDatabaseTargets()) {
       expect(JSON.stringify(rejected.body)).not.toMatch(/\bat \S+ \(/);
     });
 
-    it('an Idempotency-Key sent 3 times at once gives one broker order and the same answer; another body gets 409', async () => {
+    it('one Idempotency-Key sent 3 times at once: one broker order, one answer; another body gets 409', async () => {
       const key = { 'idempotency-key': 'nightly-rebalance-2026-12-01' };
       const body = legacyOrder({ symbol: 'SPY', quantity: 1, portfolio_name: 'Idempotent' });
       const answers = await Promise.all([1, 2, 3].map(() => api.post('/api/v1/trade', body, key)));
@@ -471,7 +479,7 @@ for (const kind of testDatabaseTargets()) {
       await db?.drop();
     });
 
-    it('while the market is shut: 503 with the next open, or 202 queued when asked; a queued order cancels (202, then 409)', async () => {
+    it('market shut: 503 with the next open, or 202 queued when asked; a queued order cancels (202, 409)', async () => {
       const before = shut.alpaca.requestCount({ method: 'POST', path: ORDERS });
       const refused = await closedApi.post('/api/v1/trade', legacyOrder({ portfolio_name: 'Closed' }));
       expect(refused.status).toBe(503);
@@ -594,4 +602,30 @@ for (const kind of testDatabaseTargets()) {
       });
     },
   );
+
+  describe.skipIf(!kind.available)(`the HTTP API while the app stops, on ${databaseSuiteName(kind)}`, () => {
+    it('finishes the order in flight, and refuses a new one with 503 saying nothing was placed', async () => {
+      const db = await kind.create();
+      const t = await launchApp({ database: db.target, env: { OMS_API_KEY: LEGACY_KEY, API_FILL_WAIT_MS: '5000' } });
+      try {
+        const api = new ApiClient(t.baseUrl, LEGACY_KEY);
+        await api.loadContract();
+        // Alpaca takes the order at once but holds its answer: the order is in flight when the stop begins.
+        t.alpaca.inject({ method: 'POST', path: '/v2/orders', holdResponseMs: 2000 });
+        const first = api.post('/api/v1/trade', legacyOrder({ portfolio_name: 'Stopping' }));
+        await expect.poll(() => t.alpaca.orders().length, { timeout: 5000 }).toBe(1);
+        const stopping = t.app.stop();
+        const refused = await api.post('/api/v1/trade', legacyOrder({ portfolio_name: 'Stopping', symbol: 'MSFT' }));
+        expect(refused.status).toBe(503);
+        expect(refused.body).toMatchObject({ success: false, error: 'shutting_down' });
+        expect(refused.body.detail).toMatch(/nothing was placed/);
+        expect((await first).status).toBe(201);
+        await stopping;
+        expect(t.alpaca.orders().filter((o) => o.symbol === 'MSFT')).toEqual([]);
+      } finally {
+        await t.stop();
+        await db.drop();
+      }
+    });
+  });
 }

@@ -19,7 +19,7 @@ for (const kind of testDatabaseTargets()) {
         db = undefined;
       });
 
-      it('keeps its rows (Alpaca columns added by hand included), counts them in positions, and takes new orders', async () => {
+      it('keeps its rows (hand-added Alpaca columns too), counts them in positions, takes new orders', async () => {
         db = await kind.create();
         await createLegacyOmsDatabase(
           db.target,

@@ -59,7 +59,7 @@ for (const kind of testDatabaseTargets()) {
       t.alpaca.clearFaults();
     });
 
-    it('counts orders by path and outcome, fills, Alpaca requests and latencies, with no symbol or user as a label', async () => {
+    it('counts orders by path and outcome, fills, Alpaca requests, latencies; no symbol or user label', async () => {
       const before = await scrape(t.baseUrl);
 
       const filled = await api.post('/api/v1/trade', {
@@ -173,7 +173,7 @@ describe.skipIf(!postgres.available)(`readiness with the database gone, on ${dat
     await db?.drop();
   });
 
-  it('answers /readyz 503 while PostgreSQL refuses the app, 200 once it accepts it again; /livez 200 throughout', async () => {
+  it('/readyz 503 while PostgreSQL refuses the app, 200 once it accepts it; /livez 200 throughout', async () => {
     db = await postgres.create();
     t = await launchApp({ database: db.target });
     // Everything the app says goes through its JSON log, even what the database driver has to say.
@@ -188,6 +188,9 @@ describe.skipIf(!postgres.available)(`readiness with the database gone, on ${dat
 
     await expect.poll(() => status(`${launched.baseUrl}/readyz`), { timeout: 10_000 }).toBe(503);
     expect(await status(`${launched.baseUrl}/livez`)).toBe(200);
+    // The scrape still answers (process metrics, the rest), without the gauges read from the database.
+    const during = await scrape(launched.baseUrl);
+    expect(during.families).toContain('process_resident_memory_bytes');
 
     await admin.query(`alter database "${name}" allow_connections true`);
     await expect.poll(() => status(`${launched.baseUrl}/readyz`), { timeout: 20_000 }).toBe(200);

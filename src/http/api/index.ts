@@ -51,7 +51,8 @@ export function apiV1(deps: ApiDeps): FastifyPluginAsyncZod {
     });
     await app.register(tradeRoutes(deps));
     await app.register(bookRoutes(deps));
-    // Generated from the route schemas above (never written by hand); behind the key like every /api/v1 route.
+    // Generated from the route schemas above (never written by hand). The docs page reads the same
+    // document at /api/docs/json without a key: it holds no secrets, only the routes' shapes.
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   };
 }

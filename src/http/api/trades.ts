@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { dec, formatQty, formatUsd } from '../../domain/money';
+import { isTerminal } from '../../domain/order';
 import type { OrderField } from '../../domain/order-form';
 import type { Trade } from '../../domain/trade';
 import type { ApiOrderOutcome } from '../../services/api-orders';
@@ -32,6 +33,9 @@ const API_FIELDS: Record<OrderField, string> = {
   gmv: 'gmv',
 };
 
+/** An Idempotency-Key stays with the order it made, even one that was not placed. */
+const SEND_AGAIN = 'To try again, send it again (with a new Idempotency-Key if you used one).';
+
 /** How each outcome is answered: status code, error code (none: a success) and the sentence. */
 function answerFor(
   outcome: ApiOrderOutcome,
@@ -48,8 +52,10 @@ function answerFor(
     case 'accepted':
       return {
         status: 202,
-        message:
-          trade.alpacaStatus === 'accepted'
+        message: isTerminal(trade.status)
+          ? // A replay of the first answer, for an order that has moved on since.
+            `Accepted by Alpaca; it has since ended ${trade.status.replace('_', ' ')}: ${size}.`
+          : trade.alpacaStatus === 'accepted'
             ? `Accepted by Alpaca and queued for the open: ${size}.`
             : `Accepted by Alpaca, not filled yet (${trade.status.replace('_', ' ')}): ${size}.`,
       };
@@ -58,12 +64,17 @@ function answerFor(
     case 'rejected':
       return { status: 400, error: 'order_rejected', message: trade.errorMessage ?? 'Alpaca rejected the order.' };
     case 'rate_limited':
-      return { status: 429, error: outcome, message: trade.errorMessage ?? 'Alpaca is rate-limiting us; not placed.' };
+      return {
+        status: 429,
+        error: outcome,
+        message: `${trade.errorMessage ?? 'Alpaca is rate-limiting us; not placed.'} ${SEND_AGAIN}`,
+      };
     case 'not_placed':
       return {
         status: 503,
         error: 'alpaca_unavailable',
-        message: `Not placed: ${trade.errorMessage ?? 'Alpaca is unavailable, so the order was not sent.'}`,
+        message:
+          `Not placed: ${trade.errorMessage ?? 'Alpaca is unavailable, so the order was not sent.'} ` + SEND_AGAIN,
       };
     case 'unconfirmed':
       return {
@@ -108,12 +119,24 @@ export function tradeRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             503: ErrorBody,
           },
         },
-        onResponse: async (_request, reply) => deps.metrics.orderAcknowledged('api', reply.elapsedTime / 1000),
+        // Orders answered, not requests turned away before an order was looked at (no key, bad body, rate limit).
+        onResponse: async (_request, reply) => {
+          if (![401, 422, 429].includes(reply.statusCode))
+            deps.metrics.orderAcknowledged('api', reply.elapsedTime / 1000);
+        },
       },
       async (request, reply) => {
         const body = request.body;
         if (!deps.mayTrade(body.user_id)) {
           return sendError(reply, 403, 'not_a_trader', `${body.user_id} is not allowed to trade (TRADER_USER_IDS).`);
+        }
+        if (!deps.inFlight.accepting) {
+          return sendError(
+            reply,
+            503,
+            'shutting_down',
+            'The OMS is restarting, so nothing was placed. Send the order again in a few seconds.',
+          );
         }
         const idempotencyKey = request.headers['idempotency-key']?.trim() || undefined;
         const result = await deps.inFlight.run(() =>
