@@ -1,4 +1,4 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initORM, migrateToLatest } from '../../src/db/orm';
@@ -6,7 +6,7 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { dec } from '../../src/domain/money';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
 import { ApiClient } from '../support/api-client';
-import { isolatedWorkingDirectory, programArgs } from '../support/app-process';
+import { startProgram } from '../support/app-process';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { appEnvironment, type LaunchedApp, launchApp } from '../support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
@@ -69,11 +69,7 @@ for (const kind of testDatabaseTargets()) {
           useAlpaca: true,
           extra: { ALPACA_STREAM_URL: 'ws://127.0.0.1:9/stream' },
         });
-        const child = spawn(process.execPath, programArgs('main'), {
-          cwd: isolatedWorkingDirectory(),
-          env: { PATH: process.env.PATH ?? '', ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = startProgram(env);
         const exited = new Promise<void>((res) => child.on('exit', () => res()));
         const orm = await initORM(db.target);
         try {
@@ -200,11 +196,7 @@ for (const kind of testDatabaseTargets()) {
           useAlpaca: true,
           extra: { ALPACA_STREAM_URL: 'ws://127.0.0.1:9/stream', OMS_API_KEY: API_KEY },
         });
-        const child = spawn(process.execPath, programArgs('main'), {
-          cwd: isolatedWorkingDirectory(),
-          env: { PATH: process.env.PATH ?? '', ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = startProgram(env);
         const exited = new Promise<void>((res) => child.on('exit', () => res()));
         const orm = await initORM(db.target);
         const body = {

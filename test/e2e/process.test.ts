@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
-import { isolatedWorkingDirectory, programArgs, REPO_ROOT } from '../support/app-process';
+import { freePort, isolatedWorkingDirectory, REPO_ROOT, startProgram } from '../support/app-process';
 import { appEnvironment } from '../support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
 
@@ -25,12 +25,8 @@ interface Started {
 }
 
 /** Runs the app exactly as `npm start` does, with only the given environment and no `.env`. */
-function startProcess(env: Record<string, string>, cwd = isolatedWorkingDirectory()): Started {
-  const child = spawn(process.execPath, programArgs('main'), {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startProcess(env: Record<string, string>, cwd?: string): Started {
+  const child = startProgram(env, { cwd });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -38,15 +34,6 @@ function startProcess(env: Record<string, string>, cwd = isolatedWorkingDirector
     child.on('exit', (code, signal) => res({ code, signal })),
   );
   return { child, output: () => out, exited };
-}
-
-/** A local port nothing listens on: connecting to it is refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -172,7 +159,7 @@ describe('npm start as a process', () => {
       database: { kind: 'sqlite', url: join(dir, 'no-slack.sqlite') },
       useAlpaca: true,
     });
-    const closed = await closedPort();
+    const closed = await freePort();
     const startedAt = Date.now();
     const proc = startProcess({ ...env, SLACK_API_URL: `http://127.0.0.1:${closed}/api/` });
     const { code } = await proc.exited;
@@ -191,7 +178,7 @@ describe('npm start as a process', () => {
       database: { kind: 'sqlite', url: join(dir, 'no-alpaca.sqlite') },
       useAlpaca: true,
     });
-    const closed = await closedPort();
+    const closed = await freePort();
     const proc = startProcess({
       ...env,
       ALPACA_BASE_URL: `http://127.0.0.1:${closed}`,

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseTarget } from '../../src/config';
@@ -27,6 +28,21 @@ export function programArgs(program: 'main' | 'migrate' | 'api-key', ...args: st
  */
 export function isolatedWorkingDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'slack-oms-cwd-'));
+}
+
+/**
+ * Starts one program as `npm start` (or `npm run migrate`, `npm run api-key`) runs it, with only
+ * `env` (plus PATH and HOME) and, unless `cwd` says otherwise, a fresh working directory.
+ */
+export function startProgram(
+  env: Record<string, string>,
+  options: { program?: 'main' | 'migrate' | 'api-key'; cwd?: string } = {},
+): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, programArgs(options.program ?? 'main'), {
+    cwd: options.cwd ?? isolatedWorkingDirectory(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** The app in its own process, as `npm start` runs it, with the stand-ins in the caller's. */
@@ -65,11 +81,7 @@ export async function spawnApp(opts: SpawnOptions): Promise<SpawnedApp> {
     useAlpaca: true,
     extra: { ...opts.env, PORT: String(port) },
   });
-  const child = spawn(process.execPath, programArgs('main'), {
-    cwd: isolatedWorkingDirectory(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = startProgram(env);
   const logs = new LogCapture();
   let errors = '';
   child.stdout.pipe(logs);
@@ -107,8 +119,8 @@ export async function spawnApp(opts: SpawnOptions): Promise<SpawnedApp> {
   return { slack, alpaca, logs, baseUrl, usage: () => processUsage(child.pid!), stop };
 }
 
-/** A local port nothing listens on right now. */
-async function freePort(): Promise<number> {
+/** A local port nothing listens on right now: connecting to it is refused at once. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
