@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startAlpacaStandIn } from '../test/support/alpaca-standin';
-import { programArgs, REPO_ROOT } from '../test/support/app-process';
+import { processUsage, programArgs, REPO_ROOT } from '../test/support/app-process';
 import { appEnvironment } from '../test/support/launch';
 import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-standin';
 import { median, ms, sleep } from './stats';
@@ -23,14 +23,6 @@ interface StartupRun {
   rssAfterHelpKb: number;
   exitMs: number;
   exitCode: number | null;
-}
-
-/** Resident set size of a live process, from the kernel's own accounting. */
-async function residentKb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]);
 }
 
 async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -89,14 +81,14 @@ async function startOnce(launcher: Launcher): Promise<StartupRun> {
     await waitFor(() => READY_LINE.test(output) || proc.exitCode !== null, READY_TIMEOUT_MS, 'the ready line');
     if (!READY_LINE.test(output)) throw new Error(`the app exited before it was ready:\n${output.slice(-2000)}`);
     const readyMs = performance.now() - spawnedAt;
-    const rssReadyKb = await residentKb(proc.pid!);
+    const rssReadyKb = (await processUsage(proc.pid!)).rssKb;
 
     await slack.waitForConnection();
     const first = await slack.slashCommand({ command: '/trade', text: 'help' });
     await waitFor(() => slack.responses.some((r) => r.url === first.responseUrl), 30_000, 'the first answer');
     const firstAckMs = performance.now() - spawnedAt;
     await sendHelpCommands(slack);
-    const rssAfterHelpKb = await residentKb(proc.pid!);
+    const rssAfterHelpKb = (await processUsage(proc.pid!)).rssKb;
 
     const stopAt = performance.now();
     proc.kill('SIGTERM');
