@@ -3,11 +3,11 @@
  * names the arrow it forbids; change one only with the reason in the commit message.
  *
  * Layers: domain (pure rules and types) ← broker, db ← services ← jobs, slack, http ← app.ts / main.ts.
- * The Slack layer is one folder per surface (trade, portfolio, home, reconcile) plus block-kit
+ * The Slack layer is one folder per surface (trade, portfolio, home, reconcile, approvals, digest) plus block-kit
  * (primitives and formatting) and a few root files: register.ts wires every listener, access.ts
  * and deps.ts are what surfaces may share.
  */
-const SURFACES = '(trade|portfolio|home|reconcile)';
+const SURFACES = '(trade|portfolio|home|reconcile|approvals|digest)';
 const SDKS = '^node_modules/(@slack|@alpacahq)/';
 
 module.exports = {
@@ -25,6 +25,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/domain/' },
       to: { path: '^src/', pathNot: '^src/domain/' },
+    },
+    {
+      name: 'charts-are-pure',
+      comment:
+        'charts/ turns view models into pictures (SVG, PNG): it imports only domain/ and libraries, ' +
+        'so a chart is a function of its model and can be tested and benchmarked alone.',
+      severity: 'error',
+      from: { path: '^src/charts/' },
+      to: { path: '^src/', pathNot: '^src/(charts|domain)/' },
     },
     {
       name: 'broker-and-db-below-services',

@@ -1,10 +1,13 @@
 import { benchApi } from './api';
+import { benchChart } from './chart';
 import { benchOutage } from './outage';
 import { benchPortfolio } from './portfolio';
 import { benchReconcile } from './reconcile';
 import { benchStartup } from './startup';
+import { benchSymbols } from './symbols';
 import { type BenchRow, printTable } from './table';
 import { benchTrade } from './trade';
+import { benchTraders } from './traders';
 
 // test/support/databases.ts reads TEST_DATABASE_URL; BENCH_DATABASE_URL names the bench's own server.
 if (!process.env.TEST_DATABASE_URL && process.env.BENCH_DATABASE_URL)
@@ -17,6 +20,9 @@ const BENCHES: [string, () => Promise<BenchRow[]>][] = [
   ['reconcile', benchReconcile],
   ['outage', benchOutage],
   ['api', benchApi],
+  ['chart', benchChart],
+  ['symbols', benchSymbols],
+  ['traders', benchTraders],
 ];
 
 // `npm run bench -- reconcile portfolio` runs only the benches named; no names runs them all.

@@ -8,6 +8,9 @@ import { Migration20251126000000Reconciliation } from './Migration20251126000000
 import { Migration20251201000000OrderSafety } from './Migration20251201000000_order_safety';
 import { Migration20251202000000NormalizePortfolioNames } from './Migration20251202000000_normalize_portfolio_names';
 import { Migration20251203000000HttpApi } from './Migration20251203000000_http_api';
+import { Migration20251204000000Approvals } from './Migration20251204000000_approvals';
+import { Migration20251205000000TraderPnl } from './Migration20251205000000_trader_pnl';
+import { Migration20251206000000Digest } from './Migration20251206000000_digest';
 
 /**
  * Every migration, in the order they apply. Listed explicitly rather than globbed from the folder
@@ -24,4 +27,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20251201000000_order_safety', class: Migration20251201000000OrderSafety },
   { name: 'Migration20251202000000_normalize_portfolio_names', class: Migration20251202000000NormalizePortfolioNames },
   { name: 'Migration20251203000000_http_api', class: Migration20251203000000HttpApi },
+  { name: 'Migration20251204000000_approvals', class: Migration20251204000000Approvals },
+  { name: 'Migration20251205000000_trader_pnl', class: Migration20251205000000TraderPnl },
+  { name: 'Migration20251206000000_digest', class: Migration20251206000000Digest },
 ];

@@ -5,15 +5,20 @@ import { ErrorCode, WebClient } from '@slack/web-api';
 import packageJson from '../package.json';
 import { createBroker } from './broker';
 import type { Broker } from './broker/broker';
+import { CachedBroker } from './broker/cached-broker';
 import type { Config } from './config';
 import { databaseLabel, initORM, migrateToLatest } from './db/orm';
 import { ApiKeyRepository } from './db/repositories/api-key-repository';
+import { ApprovalRepository } from './db/repositories/approval-repository';
+import { DigestRepository } from './db/repositories/digest-repository';
+import { FillHistoryRepository } from './db/repositories/fill-history-repository';
 import { OrderHistoryRepository } from './db/repositories/order-history-repository';
 import { OutboxRepository } from './db/repositories/outbox-repository';
 import { PortfolioRepository } from './db/repositories/portfolio-repository';
 import { PositionRepository } from './db/repositories/position-repository';
 import { ReconcileRepository } from './db/repositories/reconcile-repository';
 import { TradeRepository } from './db/repositories/trade-repository';
+import { TraderPnlRepository } from './db/repositories/trader-pnl-repository';
 import { UserPreferenceRepository } from './db/repositories/user-preference-repository';
 import { BrokerError, describeError } from './domain/errors';
 import { dec } from './domain/money';
@@ -25,6 +30,8 @@ import type { Logger } from './logger';
 import { Metrics } from './metrics';
 import { ApiKeyService } from './services/api-keys';
 import { ApiOrderService } from './services/api-orders';
+import { DigestService, type ScheduledDigestOutcome } from './services/digest';
+import { OrderApprovals } from './services/order-approvals';
 import { OrderCanceller } from './services/order-cancel';
 import { OrderConfirmations } from './services/order-confirmations';
 import { OrderEntryService } from './services/order-entry';
@@ -32,12 +39,19 @@ import { OrderQueries } from './services/order-queries';
 import { OrderSettler } from './services/order-settlement';
 import { OrderSubmitter } from './services/order-submission';
 import { OrderTracker } from './services/order-tracker';
+import { PerformanceChartService } from './services/performance-chart';
 import { PortfolioService } from './services/portfolio-service';
 import { ReconcileService } from './services/reconcile-service';
 import { SubmissionLeases } from './services/submission-lease';
+import { SymbolSearch } from './services/symbol-search';
+import { TraderPnlService } from './services/trader-pnl';
 import { SlackAccess } from './slack/access';
+import { buildHomeApprovalBlocks } from './slack/approvals/approval-message';
+import { SlackApprovalNotifier, toApprovalRequestView } from './slack/approvals/approval-notifier';
 import { classifySlackFailure, slackErrorCode } from './slack/block-kit/slack-errors';
 import { boltLogger } from './slack/bolt-logger';
+import { SlackChartImages } from './slack/chart-images';
+import { DigestPublisher } from './slack/digest/digest-publisher';
 import { HomeTab } from './slack/home/home-tab';
 import { slackNotificationHandlers } from './slack/notifications';
 import { SlackReconcileNotifier } from './slack/reconcile/reconcile-notifier';
@@ -54,10 +68,14 @@ const ALPACA_PROBE_TTL_MS = 30_000;
 const API_REQUESTS_PER_MINUTE = 600;
 /** How long start-up's first Slack call may take before the app says it can't reach Slack. */
 const STARTUP_SLACK_TIMEOUT_MS = 10_000;
+/** Requests listed on an approver's Home tab (two blocks each, inside the tab's 100). */
+const APPROVALS_ON_HOME = 8;
 /** Shutdown budget for in-flight work, inside the 10 s the process has to exit. */
 const DRAIN_TIMEOUT_MS = 6_000;
 /** One Slack call for the books may take this long; the outbox, not the client, retries it. */
 const OUTBOX_SLACK_TIMEOUT_MS = 10_000;
+/** After readiness, so start-up's own work (settling orders, the asset list) goes first. */
+const TRADER_PNL_WARM_DELAY_MS = 1_000;
 
 export interface RunningApp {
   /** Where health, probes and the API answer. */
@@ -65,6 +83,11 @@ export interface RunningApp {
   summary: string;
   /** Reconciliation on demand (operators' tools, tests); the leader also runs it on RECONCILE_CRON. */
   reconcile: ReconcileService;
+  /**
+   * What DIGEST_CRON runs, as if the clock said `at` (tests): undefined unless this instance leads and
+   * DIGEST_CHANNEL_ID is set.
+   */
+  runScheduledDigest(at: Date): Promise<ScheduledDigestOutcome | undefined>;
   /**
    * Resolves once everything written to the outbox so far has been delivered (or given up); rejects
    * after `timeoutMs`.
@@ -163,12 +186,31 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
     const tracker = new OrderTracker(trades, broker, logger, { metrics });
     const leases = new SubmissionLeases(trades, instanceId, now);
+    const approvals = new OrderApprovals(
+      trades,
+      new ApprovalRepository(orm),
+      new PositionRepository(orm),
+      // The submitter is built below; approval hands an order to it only at run time.
+      { submit: (tradeId) => submitter.submit(tradeId) },
+      broker,
+      logger,
+      {
+        policy: {
+          thresholdNotional: config.approvals.thresholdNotional ? dec(config.approvals.thresholdNotional) : undefined,
+          approverUserIds: config.approvals.approverUserIds,
+          ttlMinutes: config.approvals.ttlMinutes,
+          maxPriceMovePct: dec(config.approvals.maxPriceMovePct),
+        },
+        freshQuotes: broker instanceof CachedBroker ? (symbols) => broker.getFreshSnapshots(symbols) : undefined,
+      },
+    );
     const orderEntry = new OrderEntryService(trades, portfolios, broker, logger, {
       maxOrderNotional: dec(config.maxOrderNotional),
+      approvals: approvals.enabled ? approvals : undefined,
     });
     const submitter = new OrderSubmitter(trades, broker, tracker, leases, logger, { metrics });
     const settler = new OrderSettler(trades, broker, tracker, submitter, leases, logger, { metrics });
-    const canceller = new OrderCanceller(trades, broker, tracker, logger);
+    const canceller = new OrderCanceller(trades, broker, tracker, logger, approvals);
     const reconcile = new ReconcileService({
       repository: reconcileRepository,
       trades,
@@ -186,6 +228,17 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       new OrderHistoryRepository(orm),
       new UserPreferenceRepository(orm),
     );
+    const performanceChart = new PerformanceChartService(broker, new FillHistoryRepository(orm), portfolios, {
+      logger,
+    });
+    const traderPnl = new TraderPnlService(broker, new TraderPnlRepository(orm), logger);
+    const digest = new DigestService({
+      broker,
+      portfolio,
+      traders: traderPnl,
+      reconcile,
+      repository: new DigestRepository(orm, now, notified),
+    });
 
     // Slack calls made for the books (confirmations, Home tabs, alerts) fail fast: the outbox
     // retries them, not the client.
@@ -197,8 +250,20 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       rejectRateLimitedCalls: true,
     });
     const access = new SlackAccess(config);
+    // One upload of the performance chart serves the Home tabs and the digest for 15 minutes.
+    const charts = new SlackChartImages(boundedClient, performanceChart, logger);
     const home = new HomeTab(boundedClient, portfolio, logger, {
       access,
+      charts,
+      approvals: async (userId) => {
+        if (!approvals.enabled) return undefined;
+        const pending = await approvals.pendingFor(userId, APPROVALS_ON_HOME);
+        return buildHomeApprovalBlocks(
+          pending.toDecide.map(toApprovalRequestView),
+          pending.mine.map(toApprovalRequestView),
+          pending.toDecideTotal,
+        );
+      },
       books: async () => {
         const status = await reconcile.booksStatus();
         return status && { ...status, channelId: config.reconcileChannelId };
@@ -207,24 +272,36 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     const outbox = new OutboxWorker(
       outboxRepository,
       slackNotificationHandlers({
-        messenger: new SlackOrderMessenger(boundedClient, new OrderConfirmations(trades, broker), logger),
+        messenger: new SlackOrderMessenger(
+          boundedClient,
+          new OrderConfirmations(trades, broker, { approvers: approvals.approvers, ttlMinutes: approvals.ttlMinutes }),
+          logger,
+        ),
+        approvals: new SlackApprovalNotifier(boundedClient, approvals, config.approvals.channelId, logger),
         home,
         alerts: new SlackReconcileNotifier(boundedClient, reconcile, config.reconcileChannelId, logger),
+        digest: new DigestPublisher(boundedClient, digest, charts, logger),
       }),
       classifySlackFailure,
       logger.child({ component: 'outbox' }),
       { owner: instanceId, metrics },
     );
     outboxWritten.subscribe(() => outbox.wake());
+    const symbols = new SymbolSearch(broker, logger);
     registerListeners(slack, {
       config,
       logger,
       inFlight,
       access,
       orderEntry,
+      symbols,
       submitter,
       canceller,
       portfolio,
+      approvals,
+      traderPnl,
+      digest,
+      charts,
       home,
       reconcile,
       metrics,
@@ -240,10 +317,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     outbox.start();
     cleanup.push(() => outbox.stop());
 
-    // Warm the asset cache so order validation inside Slack's ack window never waits on Alpaca.
-    void broker
-      .listAssets()
-      .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'could not load the asset list yet'));
+    // The asset list feeds the symbol type-ahead and warms the broker's asset cache, so order
+    // validation inside Slack's ack window never waits on Alpaca; reloaded daily, retried on failure.
+    symbols.start();
+    cleanup.push(async () => symbols.stop());
     await inFlight
       .run(() => settler.settleUnsettled())
       .catch((err: unknown) =>
@@ -256,6 +333,16 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       settler,
       reconcile,
       reconcileCron: config.reconcileCron,
+      // Even with approval off: requests left from when it was on must still end (one cheap query a minute).
+      expireApprovals: () => approvals.expireOverdue(),
+      ...(config.digest.channelId
+        ? {
+            digest: {
+              cron: config.digest.cron,
+              claim: (at: Date) => digest.claimScheduled(at, config.digest.channelId ?? '', instanceId),
+            },
+          }
+        : {}),
       inFlight,
       logger,
     });
@@ -298,6 +385,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           entry: orderEntry,
           canceller,
           portfolio,
+          traderPnl,
           mayTrade: (userId) => access.mayTrade(userId),
           requestsPerMinute: API_REQUESTS_PER_MINUTE,
           inFlight,
@@ -321,12 +409,21 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       `Slack team ${team.team ?? '?'} (${team.team_id ?? '?'}) as ${team.user ?? 'bot'}; ${brokerLabel}; ` +
       `database ${databaseLabel(config.database)}; health on :${http.port} (API under /api/v1)`;
     logger.info({ startup_ms: Date.now() - startedAt }, summary);
+    // The first `/portfolio traders` or digest would read every fill (~0.5 s at 100,000): build that
+    // book in the background instead; on failure the first report builds it.
+    const warmTraderPnl = setTimeout(() => {
+      traderPnl
+        .warm()
+        .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'warming P&L per trader failed'));
+    }, TRADER_PNL_WARM_DELAY_MS).unref();
+    cleanup.push(async () => clearTimeout(warmTraderPnl));
 
     let stopped: Promise<void> | undefined;
     return {
       httpPort: http.port,
       summary,
       reconcile,
+      runScheduledDigest: (at) => leaderDuties.runScheduledDigest(at),
       outboxDrained: async (timeoutMs = 15_000) => {
         const deadline = Date.now() + timeoutMs;
         while ((await outboxRepository.count()) > 0) {

@@ -37,6 +37,8 @@ export interface Config {
   port: number;
   reconcileCron: string;
   reconcileChannelId: string | undefined;
+  /** The closing digest: posted on `cron` (New York time) to `channelId`; none scheduled without a channel. */
+  digest: { cron: string; channelId: string | undefined };
   traderUserIds: readonly string[];
   adminUserIds: readonly string[];
   maxOrderNotional: string;
@@ -45,6 +47,15 @@ export interface Config {
     legacyKey: string | undefined;
     fillWaitMs: number;
     ordersChannelId: string | undefined;
+  };
+  /** Maker-checker approval of large orders; `thresholdNotional` undefined = off. */
+  approvals: {
+    thresholdNotional: string | undefined;
+    /** APPROVER_USER_IDS, or the admins when unset. */
+    approverUserIds: readonly string[];
+    channelId: string | undefined;
+    ttlMinutes: number;
+    maxPriceMovePct: string;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -217,6 +228,20 @@ const envSchema = z.object({
       .regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789')
       .optional(),
   ),
+  DIGEST_CRON: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('15 16 * * 1-5')
+      .refine((v) => validateCron(v), 'must be a valid cron expression (5 fields, or 6 with seconds)'),
+  ),
+  DIGEST_CHANNEL_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789')
+      .optional(),
+  ),
   TRADER_USER_IDS: userIdList,
   ADMIN_USER_IDS: userIdList,
   MAX_ORDER_NOTIONAL: z.preprocess(
@@ -243,6 +268,37 @@ const envSchema = z.object({
       .string()
       .regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789')
       .optional(),
+  ),
+  APPROVAL_THRESHOLD_NOTIONAL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => /^\d+(\.\d{1,2})?$/.test(v) && Number(v) > 0, 'must be a positive dollar amount such as 25000')
+      .optional(),
+  ),
+  APPROVER_USER_IDS: userIdList,
+  APPROVALS_CHANNEL_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123456789')
+      .optional(),
+  ),
+  APPROVAL_TTL_MINUTES: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'must be a number of minutes' })
+      .int('must be a whole number of minutes')
+      .min(1, 'must be at least 1')
+      .max(1440, 'must be at most 1440 (a day)')
+      .default(15),
+  ),
+  APPROVAL_MAX_PRICE_MOVE_PCT: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .default('2')
+      .refine((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) > 0, 'must be a positive percentage such as 2 or 0.5'),
   ),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
@@ -327,6 +383,30 @@ function crossVariableProblems(env: NodeJS.ProcessEnv): string[] {
       'ALPACA_BASE_URL: points at the LIVE trading host; this app trades paper money unless ALPACA_ALLOW_LIVE=true',
     );
   }
+  problems.push(...approvalProblems(env));
+  return problems;
+}
+
+/**
+ * Approval on with nobody to approve, or nowhere to ask, would leave every large order waiting
+ * forever: refused at start instead.
+ */
+function approvalProblems(env: NodeJS.ProcessEnv): string[] {
+  if (!blankToUndefined(env.APPROVAL_THRESHOLD_NOTIONAL)) return [];
+  const problems: string[] = [];
+  const approvers = envSchema.shape.APPROVER_USER_IDS.safeParse(env.APPROVER_USER_IDS);
+  const admins = envSchema.shape.ADMIN_USER_IDS.safeParse(env.ADMIN_USER_IDS);
+  if (approvers.success && admins.success && approvers.data.length === 0 && admins.data.length === 0) {
+    problems.push(
+      'APPROVAL_THRESHOLD_NOTIONAL: is set but nobody can approve: set APPROVER_USER_IDS (or ADMIN_USER_IDS), ' +
+        'or unset the threshold',
+    );
+  }
+  if (!blankToUndefined(env.APPROVALS_CHANNEL_ID)) {
+    problems.push(
+      'APPROVALS_CHANNEL_ID: is required when APPROVAL_THRESHOLD_NOTIONAL is set (where approval requests are posted)',
+    );
+  }
   return problems;
 }
 
@@ -366,6 +446,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     reconcileCron: e.RECONCILE_CRON,
     reconcileChannelId: e.RECONCILE_CHANNEL_ID,
+    digest: Object.freeze({ cron: e.DIGEST_CRON, channelId: e.DIGEST_CHANNEL_ID }),
     traderUserIds: Object.freeze([...e.TRADER_USER_IDS]),
     adminUserIds: Object.freeze([...e.ADMIN_USER_IDS]),
     maxOrderNotional: e.MAX_ORDER_NOTIONAL,
@@ -373,6 +454,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       legacyKey: e.OMS_API_KEY,
       fillWaitMs: e.API_FILL_WAIT_MS,
       ordersChannelId: e.API_ORDERS_CHANNEL_ID,
+    }),
+    approvals: Object.freeze({
+      thresholdNotional: e.APPROVAL_THRESHOLD_NOTIONAL,
+      approverUserIds: Object.freeze([...(e.APPROVER_USER_IDS.length > 0 ? e.APPROVER_USER_IDS : e.ADMIN_USER_IDS)]),
+      channelId: e.APPROVALS_CHANNEL_ID,
+      ttlMinutes: e.APPROVAL_TTL_MINUTES,
+      maxPriceMovePct: e.APPROVAL_MAX_PRICE_MOVE_PCT,
     }),
     logLevel: e.LOG_LEVEL,
   });

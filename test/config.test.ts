@@ -62,10 +62,18 @@ describe('loadConfig defaults', () => {
       port: 3000,
       reconcileCron: '*/15 9-16 * * 1-5',
       reconcileChannelId: undefined,
+      digest: { cron: '15 16 * * 1-5', channelId: undefined },
       traderUserIds: [],
       adminUserIds: [],
       maxOrderNotional: '50000',
       api: { legacyKey: undefined, fillWaitMs: 10_000, ordersChannelId: undefined },
+      approvals: {
+        thresholdNotional: undefined,
+        approverUserIds: [],
+        channelId: undefined,
+        ttlMinutes: 15,
+        maxPriceMovePct: '2',
+      },
       logLevel: 'info',
     });
   });
@@ -499,5 +507,53 @@ describe('.env.example', () => {
       expect(values[name], name).not.toMatch(/\d{6,}/);
     }
     expect(values.ALPACA_API_KEY_ID).not.toMatch(/^[PA]K[A-Z0-9]{10,}$/);
+  });
+});
+
+describe('approval settings', () => {
+  const ON = { ...REQUIRED_ENV, APPROVAL_THRESHOLD_NOTIONAL: '25000', APPROVALS_CHANNEL_ID: 'C0APPROVALS' };
+
+  it('reads the threshold, approvers, channel, TTL and allowed move', () => {
+    const config = loadConfig({
+      ...ON,
+      APPROVER_USER_IDS: 'U0APPROVER1, U0APPROVER2',
+      APPROVAL_TTL_MINUTES: '5',
+      APPROVAL_MAX_PRICE_MOVE_PCT: '0.5',
+    });
+    expect(config.approvals).toEqual({
+      thresholdNotional: '25000',
+      approverUserIds: ['U0APPROVER1', 'U0APPROVER2'],
+      channelId: 'C0APPROVALS',
+      ttlMinutes: 5,
+      maxPriceMovePct: '0.5',
+    });
+  });
+
+  it('lets the admins approve when APPROVER_USER_IDS is unset', () => {
+    expect(loadConfig({ ...ON, ADMIN_USER_IDS: 'U0ADMIN' }).approvals.approverUserIds).toEqual(['U0ADMIN']);
+  });
+
+  it('refuses a threshold with nobody who could approve, in a sentence naming the fix', () => {
+    const error = configError({ ...ON });
+    expect(problemVariables(error)).toEqual(['APPROVAL_THRESHOLD_NOTIONAL']);
+    expect(error.message).toMatch(/nobody can approve: set APPROVER_USER_IDS \(or ADMIN_USER_IDS\)/);
+  });
+
+  it('refuses a threshold with no approvals channel', () => {
+    const error = configError({ ...REQUIRED_ENV, APPROVAL_THRESHOLD_NOTIONAL: '25000', ADMIN_USER_IDS: 'U0ADMIN' });
+    expect(problemVariables(error)).toEqual(['APPROVALS_CHANNEL_ID']);
+  });
+
+  it.each([
+    ['APPROVAL_THRESHOLD_NOTIONAL', '-5'],
+    ['APPROVAL_THRESHOLD_NOTIONAL', 'lots'],
+    ['APPROVER_USER_IDS', 'alice'],
+    ['APPROVALS_CHANNEL_ID', '#approvals'],
+    ['APPROVAL_TTL_MINUTES', '0'],
+    ['APPROVAL_TTL_MINUTES', '2.5'],
+    ['APPROVAL_MAX_PRICE_MOVE_PCT', '-1'],
+    ['APPROVAL_MAX_PRICE_MOVE_PCT', 'two'],
+  ])('rejects %s=%s, naming it', (name, value) => {
+    expect(problemVariables(configError({ ...ON, ADMIN_USER_IDS: 'U0ADMIN', [name]: value }))).toContain(name);
   });
 });

@@ -107,6 +107,7 @@ describe('manifest.json content', () => {
       'chat:write',
       'chat:write.public',
       'commands',
+      'files:write',
       'im:write',
     ]);
     expect(Object.keys(manifest.oauth_config.scopes)).toEqual(['bot']);

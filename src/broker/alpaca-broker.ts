@@ -1,8 +1,17 @@
-import { Alpaca, marketData, middleware, NotFoundError, streaming, trading } from '@alpacahq/alpaca-trade-api';
+import {
+  Alpaca,
+  marketData,
+  middleware,
+  NotFoundError,
+  pagination,
+  streaming,
+  trading,
+} from '@alpacahq/alpaca-trade-api';
 import type { AlpacaConnection } from '../config';
 import { BrokerError, type BrokerErrorKind } from '../domain/errors';
 import type * as Market from '../domain/market';
 import type { OrderIntent } from '../domain/order';
+import { addDays } from '../domain/value-history';
 import { KeyedQueue } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -10,7 +19,9 @@ import { type BrokerRequestContext, readErrorBody, toBrokerError } from './alpac
 import {
   mapAccount,
   mapAsset,
+  mapCalendar,
   mapClock,
+  mapDailyBar,
   mapOrder,
   mapPortfolioHistory,
   mapPosition,
@@ -41,6 +52,12 @@ export const MAX_SYMBOLS_PER_SNAPSHOT_REQUEST = 1000;
 
 /** Alpaca's largest page for GET /v2/orders. */
 const MAX_ORDERS_PAGE = 500;
+
+/** Alpaca's largest page for GET /v2/stocks/bars (counted over all symbols of the request). */
+export const MAX_BARS_PAGE = 10_000;
+
+/** Without a SIP subscription, Alpaca refuses SIP data younger than this. */
+const SIP_DELAY_MS = 15 * 60_000;
 
 const OPERATIONAL_KINDS = new Set<BrokerErrorKind>(['unavailable', 'unauthorized', 'rate_limited']);
 
@@ -242,6 +259,67 @@ export class AlpacaBroker implements Broker {
         await this.alpaca.trading.portfolioHistory.getAccountPortfolioHistory({ period, timeframe: '1D' }),
       ),
     );
+  }
+
+  /**
+   * The SDK sends dates as UTC midnights (2026-12-03T00:00:00.000Z), which Alpaca reads as the evening
+   * before in New York: ask for a day more either side and keep [start, end].
+   */
+  getCalendar(start: string, end: string): Promise<Market.TradingDay[]> {
+    return this.call({ method: 'GET', what: 'market calendar' }, async () =>
+      mapCalendar(
+        await this.alpaca.trading.calendar.legacyCalendar({
+          start: new Date(`${addDays(start, -1)}T00:00:00Z`),
+          end: new Date(`${addDays(end, 1)}T00:00:00Z`),
+        }),
+      ).filter((d) => d.date >= start && d.date <= end),
+    );
+  }
+
+  /**
+   * One paced request per page of GET /v2/stocks/bars, following next_page_token. The window runs
+   * from UTC midnight of `start` (before New York midnight, where Alpaca stamps the session's bar)
+   * to UTC midnight after `end` (that evening in New York, before the next session's stamp).
+   */
+  async getDailyBars(symbols: readonly string[], start: string, end: string): Promise<Map<string, Market.DailyBar[]>> {
+    const unique = [...new Set(symbols.map((s) => s.trim().toUpperCase()).filter(Boolean))];
+    const result = new Map<string, Market.DailyBar[]>();
+    const endAt = new Date(Date.parse(`${end}T00:00:00Z`) + 86_400_000);
+    // A free plan may not ask SIP for its last 15 minutes; daily bars are stamped at midnight, so nothing is lost.
+    if (this.options.dataFeed === 'sip') endAt.setTime(Math.min(endAt.getTime(), Date.now() - SIP_DELAY_MS));
+    for (let i = 0; i < unique.length; i += MAX_SYMBOLS_PER_SNAPSHOT_REQUEST) {
+      const chunk = unique.slice(i, i + MAX_SYMBOLS_PER_SNAPSHOT_REQUEST);
+      const pages = pagination.paginate(async (pageToken) => {
+        const page = await this.call(
+          { method: 'GET', what: 'daily prices' },
+          () =>
+            this.alpaca.marketData.stocks.stockBars({
+              symbols: chunk.join(','),
+              timeframe: '1Day',
+              start: new Date(`${start}T00:00:00Z`),
+              end: endAt,
+              limit: MAX_BARS_PAGE,
+              adjustment: 'raw',
+              feed: this.options.dataFeed,
+              sort: 'asc',
+              pageToken,
+            }),
+          'read',
+          'data',
+        );
+        return { items: Object.entries(page.bars ?? {}), nextPageToken: page.nextPageToken };
+      });
+      for await (const [symbol, bars] of pages) {
+        const key = symbol.toUpperCase();
+        const list = result.get(key) ?? [];
+        for (const bar of bars) {
+          const mapped = mapDailyBar(bar);
+          if (mapped) list.push(mapped);
+        }
+        if (list.length > 0) result.set(key, list);
+      }
+    }
+    return result;
   }
 
   streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription {

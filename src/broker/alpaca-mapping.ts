@@ -1,5 +1,6 @@
 import type { marketData, streaming, trading } from '@alpacahq/alpaca-trade-api';
 import type * as Market from '../domain/market';
+import { newYorkDate } from '../domain/market-hours';
 import { type Dec, dec, decToString } from '../domain/money';
 import type { OrderIntent, Side } from '../domain/order';
 import type { BrokerOrder, BrokerOrderStatus, TradeUpdateEvent } from './broker';
@@ -55,6 +56,11 @@ export function mapAccount(account: trading.Account): Market.BrokerAccount {
 
 export function mapClock(clock: trading.LegacyClock): Market.MarketClock {
   return { isOpen: clock.isOpen, timestamp: clock.timestamp, nextOpen: clock.nextOpen, nextClose: clock.nextClose };
+}
+
+/** The SDK parses `date` as UTC midnight of the New York date: its ISO date is that date. */
+export function mapCalendar(days: trading.LegacyCalendarDay[]): Market.TradingDay[] {
+  return days.map((d) => ({ date: d.date.toISOString().slice(0, 10), open: d.open, close: d.close }));
 }
 
 export function mapAsset(asset: trading.Assets): Market.BrokerAsset {
@@ -122,6 +128,13 @@ export function mapSnapshot(
     dayOpen: optionalPrice(snapshot.dailyBar?.o),
     updatedAt: optionalDate(snapshot.latestTrade?.t) ?? optionalDate(snapshot.latestQuote?.t),
   };
+}
+
+/** A daily bar is stamped at New York midnight of its session, so its New York date names the session. */
+export function mapDailyBar(bar: marketData.StockBar): Market.DailyBar | undefined {
+  const close = optionalPrice(bar.c);
+  const at = optionalDate(bar.t);
+  return close && at ? { date: newYorkDate(at), close } : undefined;
 }
 
 export function mapTradeUpdate(update: streaming.TradeUpdate): TradeUpdateEvent {

@@ -100,6 +100,14 @@ export interface Broker {
   cancelOrder(orderId: string): Promise<void>;
   listPositions(): Promise<Market.BrokerPosition[]>;
   getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<Market.PortfolioHistoryPoint[]>;
+  /**
+   * Daily bars of each symbol for the sessions from `start` to `end` (New York dates, YYYY-MM-DD,
+   * inclusive), oldest first; a symbol without bars is absent. Unadjusted prices: the books hold
+   * the share counts actually traded.
+   */
+  getDailyBars(symbols: readonly string[], start: string, end: string): Promise<Map<string, Market.DailyBar[]>>;
+  /** The trading days between two New York dates (YYYY-MM-DD, inclusive): holidays are the weekdays missing. */
+  getCalendar(start: string, end: string): Promise<Market.TradingDay[]>;
   streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription;
 }
 

@@ -213,6 +213,19 @@ export class CachedBroker implements Broker {
     return result;
   }
 
+  /**
+   * Quotes asked of Alpaca now, whatever the cache holds (and then cached): for a decision that must
+   * not rest on a price up to the TTL old, such as approving a large order.
+   */
+  async getFreshSnapshots(symbols: readonly string[]): Promise<Map<string, Market.Snapshot>> {
+    for (const symbol of symbols) {
+      const key = symbol.trim().toUpperCase();
+      this.snapshots.delete(key);
+      this.snapshotsInFlight.delete(key);
+    }
+    return this.getSnapshots(symbols);
+  }
+
   async submitOrder(intent: OrderIntent): Promise<BrokerOrder> {
     try {
       return await this.inner.submitOrder(intent);
@@ -248,6 +261,15 @@ export class CachedBroker implements Broker {
 
   getPortfolioHistory(period: '1M' | '1W' | '3M'): Promise<Market.PortfolioHistoryPoint[]> {
     return this.inner.getPortfolioHistory(period);
+  }
+
+  /** Not cached here: its one caller, the performance chart, keeps what it builds from them. */
+  getDailyBars(symbols: readonly string[], start: string, end: string): Promise<Map<string, Market.DailyBar[]>> {
+    return this.inner.getDailyBars(symbols, start, end);
+  }
+
+  getCalendar(start: string, end: string): Promise<Market.TradingDay[]> {
+    return this.inner.getCalendar(start, end);
   }
 
   streamTradeUpdates(handlers: TradeUpdateHandlers): TradeUpdateSubscription {

@@ -94,6 +94,28 @@ export class LedgerBroker implements Broker {
     return [];
   }
 
+  /** No market data without a broker: valuations fall back to each symbol's latest fill price. */
+  async getDailyBars(
+    _symbols: readonly string[],
+    _start: string,
+    _end: string,
+  ): Promise<Map<string, Market.DailyBar[]>> {
+    return new Map();
+  }
+
+  /** Without a broker there is no holiday list: every weekday trades (as the clock above assumes). */
+  async getCalendar(start: string, end: string): Promise<Market.TradingDay[]> {
+    const days: Market.TradingDay[] = [];
+    const [year = 0, month = 1, day = 1] = start.split('-').map(Number);
+    for (let offset = 0; days.length < 1000; offset++) {
+      const d = addDays(year, month, day, offset);
+      const date = `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
+      if (date > end) break;
+      if (isWeekday(d.weekday)) days.push({ date, open: '09:30', close: '16:00' });
+    }
+    return days;
+  }
+
   streamTradeUpdates(_handlers: TradeUpdateHandlers): TradeUpdateSubscription {
     return { ready: Promise.resolve(), connected: () => false, close: async () => undefined };
   }

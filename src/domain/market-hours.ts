@@ -19,6 +19,32 @@ export interface MarketDescription {
 
 export const NEW_YORK_TIME_ZONE = 'America/New_York';
 
+const newYorkDateFormat = new Intl.DateTimeFormat('en-US', {
+  timeZone: NEW_YORK_TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** The New York date of an instant, YYYY-MM-DD: a fill at 23:30 UTC in winter belongs to that New York day (18:30). */
+export function newYorkDate(at: Date): string {
+  const parts: Record<string, string> = {};
+  for (const part of newYorkDateFormat.formatToParts(at)) parts[part.type] = part.value;
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, timeZoneName: 'longOffset' });
+
+/** Midnight in New York that starts `date` (YYYY-MM-DD), as an instant. */
+export function newYorkMidnight(date: string): Date {
+  const utcMidnight = new Date(`${date}T00:00:00Z`);
+  // UTC midnight is the evening before in New York, and no DST jump falls between then and New York's
+  // midnight (jumps happen at 02:00): the offset in force then is the one at midnight.
+  const offset = /GMT([+-])(\d{2}):(\d{2})/.exec(offsetFormat.format(utcMidnight));
+  const minutes = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) : 0;
+  return new Date(utcMidnight.getTime() - minutes * 60_000);
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Beyond this a weekday alone is ambiguous, so the date is shown too. */
 const WEEKDAY_ONLY_HORIZON_MS = 6 * DAY_MS;

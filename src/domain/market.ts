@@ -42,6 +42,11 @@ export interface Snapshot {
   updatedAt?: Date;
 }
 
+/** The price to value an order at: the last trade, else the ask, else the bid; a 0 (no trade, no quote) is none. */
+export function referencePrice(snapshot: Pick<Snapshot, 'lastPrice' | 'bid' | 'ask'> | undefined): Dec | undefined {
+  return [snapshot?.lastPrice, snapshot?.ask, snapshot?.bid].find((price) => price?.gt(0));
+}
+
 export interface BrokerPosition {
   symbol: string;
   qty: Dec;
@@ -50,6 +55,22 @@ export interface BrokerPosition {
   currentPrice?: Dec;
   lastdayPrice?: Dec;
   unrealizedPl?: Dec;
+}
+
+/** A day the market trades, as Alpaca's calendar lists it (New York date, regular session times). */
+export interface TradingDay {
+  /** YYYY-MM-DD, New York. */
+  date: string;
+  /** HH:MM, New York. */
+  open: string;
+  close: string;
+}
+
+/** One symbol's daily bar, reduced to what valuations need. */
+export interface DailyBar {
+  /** YYYY-MM-DD, New York: the session the bar covers. */
+  date: string;
+  close: Dec;
 }
 
 export interface PortfolioHistoryPoint {

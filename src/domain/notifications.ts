@@ -17,9 +17,12 @@ export type NotificationTopic =
   | 'trade.changed'
   | 'trade.finished'
   | 'trader.changed'
+  | 'approval.requested'
+  | 'approval.decided'
   | 'reconcile.run_finished'
   | 'reconcile.acknowledged'
-  | 'reconcile.books_adjusted';
+  | 'reconcile.books_adjusted'
+  | 'digest.scheduled';
 
 export interface TradeChangedPayload {
   tradeId: number;
@@ -62,6 +65,35 @@ export function traderChanged(userId: string): Notification {
     coalesceKey: `trader.changed:${userId}`,
     payload: { userId } satisfies TraderChangedPayload,
   };
+}
+
+/** The closing digest of one New York trading date, claimed by this instance, still to be posted. */
+export interface DigestScheduledPayload {
+  tradingDate: string;
+  channelId: string;
+}
+
+/** One stream per day: a day's digest never waits behind another's retries. */
+export function digestScheduled(tradingDate: string, channelId: string): Notification {
+  return {
+    topic: 'digest.scheduled',
+    stream: `digest:${tradingDate}`,
+    payload: { tradingDate, channelId } satisfies DigestScheduledPayload,
+  };
+}
+
+export interface ApprovalPayload {
+  tradeId: number;
+}
+
+/** A large order waits for an approver: its request is posted to the approvals channel. */
+export function approvalRequested(tradeId: number): Notification {
+  return { topic: 'approval.requested', stream: `approval:${tradeId}`, payload: { tradeId } satisfies ApprovalPayload };
+}
+
+/** A request was decided: its message shows the outcome, and its thread says who and why (after the post). */
+export function approvalDecided(tradeId: number): Notification {
+  return { topic: 'approval.decided', stream: `approval:${tradeId}`, payload: { tradeId } satisfies ApprovalPayload };
 }
 
 /** Reconciliation notices share one stream: an alert is posted before it is edited or resolved. */

@@ -34,6 +34,8 @@ export interface OrderUpdatePlan {
 }
 
 const STATUS_RANK: Record<TradeStatus, number> = {
+  // Never sent, so no broker snapshot concerns it; ranked with rows not yet confirmed.
+  pending_approval: 0,
   pending_submit: 0,
   submitted: 1,
   accepted: 2,

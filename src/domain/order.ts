@@ -12,17 +12,23 @@ export function isOneOf<T extends string>(values: readonly T[], value: string): 
   return (values as readonly string[]).includes(value);
 }
 
-/** Where our record of an order stands. `pending_submit` = row written, broker not yet confirmed. */
-export type TradeStatus =
-  | 'pending_submit'
-  | 'submitted'
-  | 'accepted'
-  | 'partially_filled'
-  | 'filled'
-  | 'canceled'
-  | 'expired'
-  | 'rejected'
-  | 'failed';
+/**
+ * Where our record of an order stands. `pending_approval` = large order waiting for an approver,
+ * never sent; `pending_submit` = row written, broker not yet confirmed.
+ */
+export const TRADE_STATUSES = [
+  'pending_approval',
+  'pending_submit',
+  'submitted',
+  'accepted',
+  'partially_filled',
+  'filled',
+  'canceled',
+  'expired',
+  'rejected',
+  'failed',
+] as const;
+export type TradeStatus = (typeof TRADE_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TradeStatus[] = ['filled', 'canceled', 'expired', 'rejected', 'failed'];
 

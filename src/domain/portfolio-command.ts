@@ -1,9 +1,9 @@
 import { normalizePortfolioName, portfolioNameKey } from './portfolio-name';
 
 /**
- * `/portfolio [name | account | positions | reconcile | help]`. Anything that is not a keyword is a portfolio
- * name; quoting it (`/portfolio "Account"`) forces the name reading for a portfolio called like a
- * keyword.
+ * `/portfolio [name | account | positions | reconcile | digest | traders | help]`. Anything that is
+ * not a keyword is a portfolio name; quoting it (`/portfolio "Account"`) forces the name reading
+ * for a portfolio called like a keyword.
  */
 
 export type PortfolioCommand =
@@ -12,13 +12,18 @@ export type PortfolioCommand =
   | { kind: 'positions' }
   | { kind: 'help' }
   | { kind: 'reconcile' }
+  | { kind: 'digest' }
+  | { kind: 'traders' }
   | { kind: 'show'; name: string }
   | { kind: 'invalid'; reason: string };
 
 /** Longest name the books can hold (portfolios.name is varchar(255)); longer text cannot be one. */
 export const MAX_PORTFOLIO_QUERY_LENGTH = 255;
 
-type KeywordCommand = Extract<PortfolioCommand, { kind: 'list' | 'account' | 'positions' | 'help' | 'reconcile' }>;
+type KeywordCommand = Extract<
+  PortfolioCommand,
+  { kind: 'list' | 'account' | 'positions' | 'help' | 'reconcile' | 'digest' | 'traders' }
+>;
 
 const KEYWORDS: Record<string, KeywordCommand['kind']> = {
   account: 'account',
@@ -31,6 +36,9 @@ const KEYWORDS: Record<string, KeywordCommand['kind']> = {
   list: 'list',
   all: 'list',
   reconcile: 'reconcile',
+  digest: 'digest',
+  traders: 'traders',
+  trader: 'traders',
 };
 
 /**

@@ -3,6 +3,7 @@ import type { BrokerAccount, MarketClock } from './market';
 import type { MarketDescription } from './market-hours';
 import type { Dec } from './money';
 import type { OrderType, Side, TradeStatus } from './order';
+import type { RepeatableOrder } from './order-prefill';
 import type { ValuationTotals, ValuedPosition } from './portfolio-valuation';
 
 /**
@@ -101,6 +102,8 @@ export interface HomeReport {
   /** The portfolio picked on the Home tab; undefined when there is none yet. */
   selected?: PortfolioDetail;
   recentOrders: OrderSummary[];
+  /** The user's latest distinct orders, newest first, offered as prefilled forms. */
+  repeatable?: RepeatableOrder[];
   generatedAt: Date;
 }
 

@@ -58,7 +58,10 @@ export interface Trade {
   submitLeaseUntil: Date | null;
 }
 
-/** What is known before the broker is called. The row is written with status `pending_submit`. */
+/**
+ * What is known before the broker is called. The row is written with status `pending_submit`, or
+ * `pending_approval` for an order that waits for an approver (never sent until approved).
+ */
 export interface NewTrade {
   clientOrderId: string;
   source: TradeSource;

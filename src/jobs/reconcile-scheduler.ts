@@ -1,7 +1,7 @@
-import { type ScheduledTask, schedule } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import { describeError } from '../domain/errors';
-import { NEW_YORK_TIME_ZONE } from '../domain/market-hours';
 import type { Logger } from '../logger';
+import { scheduleInNewYork } from './new-york-cron';
 
 /**
  * Runs reconciliation on RECONCILE_CRON, New York time (market hours are New York hours, whatever
@@ -18,32 +18,19 @@ export class ReconcileScheduler {
 
   start(): void {
     if (this.task) return;
-    const log = this.logger.child({ component: 'cron' });
-    this.task = schedule(
-      this.expression,
-      async () => {
+    this.task = scheduleInNewYork({
+      name: 'reconcile',
+      expression: this.expression,
+      logger: this.logger,
+      scheduled: 'reconciliation scheduled',
+      run: async () => {
         try {
           await this.run();
         } catch (err) {
-          log.error({ err: describeError(err) }, 'scheduled reconciliation failed');
+          this.logger.error({ component: 'cron', err: describeError(err) }, 'scheduled reconciliation failed');
         }
       },
-      {
-        name: 'reconcile',
-        timezone: NEW_YORK_TIME_ZONE,
-        noOverlap: true,
-        logger: {
-          info: (message) => log.debug(message),
-          warn: (message) => log.warn(message),
-          error: (message) => log.error(message instanceof Error ? { err: message.message } : {}, String(message)),
-          debug: (message) => log.debug(String(message)),
-        },
-      },
-    );
-    log.info(
-      { cron: this.expression, time_zone: NEW_YORK_TIME_ZONE, next_run: this.task.getNextRun()?.toISOString() },
-      'reconciliation scheduled',
-    );
+    });
   }
 
   async stop(): Promise<void> {

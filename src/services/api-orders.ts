@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiKeyRepository } from '../db/repositories/api-key-repository';
+import { isApprovalEnding } from '../domain/approvals';
 import type { MarketDescription } from '../domain/market-hours';
 import type { Dec } from '../domain/money';
 import { isTerminal, type OrderType, type Side, type TimeInForce } from '../domain/order';
@@ -40,7 +41,11 @@ export type ApiOrderOutcome =
   /** Definitely not placed: Alpaca was unavailable. */
   | 'not_placed'
   /** Alpaca didn't answer and the order could not be confirmed: it is being checked. */
-  | 'unconfirmed';
+  | 'unconfirmed'
+  /** Above APPROVAL_THRESHOLD_NOTIONAL: recorded, not sent, waiting for an approver. */
+  | 'pending_approval'
+  /** Ended at approval (rejected, withdrawn or expired; its error_code says which): never sent. */
+  | 'not_approved';
 
 export type ApiOrderResult =
   | { kind: 'invalid'; errors: OrderFormErrors }
@@ -149,6 +154,8 @@ export class ApiOrderService {
         if (!isUnsent(sent)) return this.finishFor(keyHash, await this.placed(sent));
         continue;
       }
+      // Waiting for an approver can last minutes: say so now rather than wait for it.
+      if (stored && trade?.status === 'pending_approval') return { kind: 'placed', trade, outcome: 'pending_approval' };
       if (stored && trade && isTerminal(trade.status)) {
         const outcome = (await this.requests.answerRequest(keyHash, outcomeOf(trade))) as ApiOrderOutcome;
         return { kind: 'placed', trade, outcome };
@@ -162,10 +169,12 @@ export class ApiOrderService {
 
   /**
    * A retry that found the order finished may have answered first: every answer is the one recorded.
-   * "Unconfirmed" is not an answer but a state the settle passes end: a retry later says what it became.
+   * "Unconfirmed" and "pending approval" are not answers but states that end later: a retry then
+   * says what the order became.
    */
   private async finishFor(keyHash: string, result: ApiOrderResult): Promise<ApiOrderResult> {
-    if (result.kind !== 'placed' || result.outcome === 'unconfirmed') return result;
+    if (result.kind !== 'placed' || result.outcome === 'unconfirmed' || result.outcome === 'pending_approval')
+      return result;
     return { ...result, outcome: (await this.requests.answerRequest(keyHash, result.outcome)) as ApiOrderOutcome };
   }
 
@@ -200,6 +209,8 @@ function isWorking(trade: Trade): boolean {
 }
 
 function outcomeOf(trade: Trade): ApiOrderOutcome {
+  // Its ending reuses a broker status (canceled, rejected, expired), but nothing ever reached Alpaca.
+  if (isApprovalEnding(trade.errorCode)) return 'not_approved';
   switch (trade.status) {
     case 'filled':
       return 'filled';
@@ -210,6 +221,8 @@ function outcomeOf(trade: Trade): ApiOrderOutcome {
     case 'pending_submit':
     case 'submitted':
       return 'unconfirmed';
+    case 'pending_approval':
+      return 'pending_approval';
     default:
       return 'accepted';
   }

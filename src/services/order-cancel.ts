@@ -3,6 +3,7 @@ import type { TradeRepository } from '../db/repositories/trade-repository';
 import { describeError } from '../domain/errors';
 import { isTerminal } from '../domain/order';
 import type { Logger } from '../logger';
+import type { OrderApprovals } from './order-approvals';
 import type { OrderTracker } from './order-tracker';
 
 export interface CancelResult {
@@ -18,6 +19,8 @@ export class OrderCanceller {
     private readonly broker: Broker,
     private readonly tracker: OrderTracker,
     private readonly logger: Logger,
+    /** Orders waiting for approval are withdrawn rather than canceled: nothing is at the broker. */
+    private readonly approvals?: Pick<OrderApprovals, 'withdraw'>,
   ) {}
 
   /** Cancels an open order on behalf of its owner (or an admin), with a sentence for the user. */
@@ -28,6 +31,12 @@ export class OrderCanceller {
       return { kind: 'not_allowed', message: 'Only the trader who placed this order (or an admin) can cancel it.' };
     if (isTerminal(trade.status))
       return { kind: 'final', message: `The order is already ${trade.status.replace('_', ' ')}.` };
+    if (trade.status === 'pending_approval' && this.approvals) {
+      const withdrawn = await this.approvals.withdraw(trade.id, userId);
+      if (withdrawn.kind === 'refused') return { kind: 'final', message: withdrawn.message };
+      this.logger.info({ client_order_id: clientOrderId, user: userId }, 'approval request withdrawn');
+      return { kind: 'requested', message: 'Withdrawn: the order waited for approval and was never sent to Alpaca.' };
+    }
     if (!trade.alpacaOrderId)
       return { kind: 'not_sent_yet', message: 'The order is still being sent to Alpaca; try again in a moment.' };
     try {

@@ -7,6 +7,8 @@ export class OrderConfirmations {
   constructor(
     private readonly trades: TradeRepository,
     private readonly broker: Pick<Broker, 'kind'>,
+    /** Who may approve and for how long, for confirmations of orders waiting for approval. */
+    readonly approvals?: { approvers: readonly string[]; ttlMinutes: number },
   ) {}
 
   get ledgerOnly(): boolean {

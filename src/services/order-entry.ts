@@ -3,7 +3,13 @@ import { isLedgerOnly } from '../broker/broker';
 import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { Sellable, TradeRepository } from '../db/repositories/trade-repository';
 import { BrokerError, describeError } from '../domain/errors';
-import type { BrokerAccount, BrokerAsset, MarketClock, Snapshot } from '../domain/market';
+import {
+  type BrokerAccount,
+  type BrokerAsset,
+  type MarketClock,
+  referencePrice,
+  type Snapshot,
+} from '../domain/market';
 import { describeMarket, type MarketDescription } from '../domain/market-hours';
 import { Dec, dec, formatQty, formatUsd } from '../domain/money';
 import {
@@ -17,6 +23,8 @@ import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-nam
 import { normalizeSymbol } from '../domain/symbol';
 import type { Trade } from '../domain/trade';
 import type { Logger } from '../logger';
+import type { OrderApprovals } from './order-approvals';
+import { within } from './time-budget';
 
 /** Validation answers inside Slack's 3 s ack window, so every lookup on that path is bounded. */
 const ACK_PATH_BUDGET_MS = 1_500;
@@ -50,7 +58,12 @@ export class OrderEntryService {
     private readonly portfolios: PortfolioRepository,
     private readonly broker: Broker,
     private readonly logger: Logger,
-    private readonly options: { maxOrderNotional: Dec; now?: () => Date },
+    private readonly options: {
+      maxOrderNotional: Dec;
+      /** Maker-checker approval: an order above its threshold is recorded as pending_approval, not sent. */
+      approvals?: Pick<OrderApprovals, 'requestFor'>;
+      now?: () => Date;
+    },
   ) {
     this.now = options.now ?? (() => new Date());
   }
@@ -169,7 +182,7 @@ export class OrderEntryService {
         : Promise.resolve(undefined),
       within(ACK_PATH_BUDGET_MS, this.broker.getClock()).catch(() => undefined as MarketClock | undefined),
     ]);
-    const lastPrice = snapshot?.lastPrice ?? snapshot?.ask ?? snapshot?.bid;
+    const lastPrice = referencePrice(snapshot);
     // Only a sell is checked against the holding: a buy spends no queries on it.
     const held = symbol && selling ? await this.holdingOf(portfolioName, symbol, lastPrice) : undefined;
     const result: OrderFormResult =
@@ -199,6 +212,22 @@ export class OrderEntryService {
     }
 
     const order = result.order;
+    // From the quote the order was valued at: nothing more is asked of Alpaca before the ack.
+    const approval = this.options.approvals?.requestFor({
+      estimatedValue: order.estimatedValue,
+      quotedPrice: lastPrice,
+      gmv: order.gmv,
+      qty: order.qty,
+    });
+    if (approval === 'unpriced') {
+      // The approver's price check needs the price at request: without one the order can't wait for approval.
+      const existing = await this.trades.findByClientOrderId(clientOrderId);
+      if (existing) return { kind: 'duplicate', trade: existing };
+      const sentence =
+        `We can’t price ${order.symbol} right now, and an order this large needs one to be sent for approval. ` +
+        'Nothing was sent — try again in a moment.';
+      return { kind: 'invalid', errors: order.qty ? { quantity: sentence } : { amount: sentence } };
+    }
     const portfolio = await this.portfolios.ensure(order.portfolio, args.userId);
     const recorded = await this.trades.recordPending(
       {
@@ -221,12 +250,19 @@ export class OrderEntryService {
       },
       // The form checked the holding a moment ago; this re-checks it where no other sell can slip in between.
       { price: lastPrice, check: (sellable) => sellRefusal(portfolio.name, order, sellable, lastPrice) },
+      approval,
     );
     if (recorded.kind === 'refused')
       return { kind: 'invalid', errors: order.qty ? { quantity: recorded.reason } : { amount: recorded.reason } };
     if (recorded.kind === 'existing') return { kind: 'duplicate', trade: recorded.trade };
     this.logger.info(
-      { client_order_id: clientOrderId, user: args.userId, symbol: order.symbol, side: order.side },
+      {
+        client_order_id: clientOrderId,
+        user: args.userId,
+        symbol: order.symbol,
+        side: order.side,
+        status: recorded.trade.status,
+      },
       'order recorded',
     );
     return { kind: 'accepted', trade: recorded.trade };
@@ -283,13 +319,4 @@ function unpricedHoldingSentence(portfolio: string, symbol: string): string {
     `We can’t price ${symbol} right now, so we can’t check this sell against what ${portfolio} holds. ` +
     'Nothing was sent — try again in a moment.'
   );
-}
-
-/** Rejects with a BrokerError('unavailable') when `promise` takes longer than `ms`. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BrokerError('unavailable', 'Alpaca took too long to answer')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

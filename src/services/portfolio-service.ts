@@ -43,6 +43,8 @@ export interface PortfolioServiceOptions {
 }
 
 const DEFAULT_RECENT_ORDERS = 5;
+/** The Home tab's one-click "trade again" forms: the user's latest distinct orders. */
+const REPEATABLE_ORDERS = 5;
 const DEFAULT_TREND_TTL_MS = 10 * 60_000;
 const TREND_RETRY_MS = 60_000;
 
@@ -155,10 +157,11 @@ export class PortfolioService {
    * after — keeping each render within the account + snapshots (+ clock, twice a day) budget.
    */
   async home(userId: string, options: { loadTrend?: boolean } = {}): Promise<HomeReport> {
-    const [refs, preferredId, recentOrders] = await Promise.all([
+    const [refs, preferredId, recentOrders, repeatable] = await Promise.all([
       this.portfolioRefs(),
       this.preferences.homePortfolioId(userId),
       this.orders.recentForUser(userId, this.recentOrderCount),
+      this.orders.recentDistinctForUser(userId, REPEATABLE_ORDERS),
     ]);
     const portfolios = [...refs.values()].filter((p): p is PortfolioRef & { id: number } => p.id !== null);
     const lastTraded = recentOrders[0] ? refs.get(portfolioNameKey(recentOrders[0].portfolioName)) : undefined;
@@ -169,7 +172,17 @@ export class PortfolioService {
       chosen ? this.detail(chosen) : Promise.resolve(undefined),
       options.loadTrend ? this.equityTrend() : Promise.resolve(this.cachedTrend()),
     ]);
-    return { userId, market, account, trend, portfolios, selected, recentOrders, generatedAt: this.now() };
+    return {
+      userId,
+      market,
+      account,
+      trend,
+      portfolios,
+      selected,
+      recentOrders,
+      repeatable,
+      generatedAt: this.now(),
+    };
   }
 
   /** Remembers the Home tab's portfolio for this user. False when the portfolio no longer exists. */

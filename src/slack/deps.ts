@@ -11,13 +11,31 @@ import type { ReconcileTrigger } from '../domain/reconciliation';
 import type { InFlightWork } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { DigestService } from '../services/digest';
+import type { OrderApprovals } from '../services/order-approvals';
 import type { OrderCanceller } from '../services/order-cancel';
 import type { OrderEntryService } from '../services/order-entry';
 import type { OrderSubmitter } from '../services/order-submission';
 import type { PortfolioService } from '../services/portfolio-service';
 import type { ReconcileService } from '../services/reconcile-service';
+import type { SymbolSearch } from '../services/symbol-search';
+import type { TraderPnlService } from '../services/trader-pnl';
 import type { SlackAccess } from './access';
 import type { SlackMessage } from './block-kit/limits';
+
+/** The performance chart as an uploaded Slack file, for `image` blocks (`slack_file: { id }`). */
+export interface ChartImage {
+  fileId: string;
+  altText: string;
+}
+
+export interface ChartImages {
+  /**
+   * The current chart's upload (a new one at most every 15 minutes); undefined when there is no chart
+   * (Alpaca did not answer) or, unless `throwOnUploadFailure`, when Slack refused the upload.
+   */
+  current(options?: { throwOnUploadFailure?: boolean }): Promise<ChartImage | undefined>;
+}
 
 /** What the Home tab's publisher offers the listeners. */
 export interface HomePublisher {
@@ -35,9 +53,17 @@ export interface ListenerDeps {
   inFlight: InFlightWork;
   access: SlackAccess;
   orderEntry: OrderEntryService;
+  /** The order form's symbol type-ahead, answered from memory. */
+  symbols: Pick<SymbolSearch, 'suggest'>;
   submitter: OrderSubmitter;
   canceller: OrderCanceller;
   portfolio: PortfolioService;
+  /** Maker-checker approval of large orders (approve, reject, withdraw). */
+  approvals: OrderApprovals;
+  /** P&L per trader (`/portfolio traders`). */
+  traderPnl: Pick<TraderPnlService, 'report'>;
+  digest: DigestService;
+  charts: ChartImages;
   home: HomePublisher;
   reconcile: ReconcileService;
   metrics: Metrics;
@@ -46,6 +72,8 @@ export interface ListenerDeps {
     userId: string;
     trigger?: Extract<ReconcileTrigger, 'manual' | 'recheck'>;
   }): Promise<SlackMessage>;
+  /** `/portfolio digest`: today's closing digest, for the caller alone (the digest surface answers). */
+  digestFor(userId: string): Promise<SlackMessage>;
 }
 
 /** What Bolt hands a button's listener (every surface's buttons take the same). */

@@ -6,6 +6,7 @@ import { PACER_BUSY_MESSAGE } from '../../src/broker/request-pacer';
 import { BrokerError } from '../../src/domain/errors';
 import { dec } from '../../src/domain/money';
 import type { OrderIntent } from '../../src/domain/order';
+import { addDays, weekdaysBetween } from '../../src/domain/value-history';
 import { createLogger } from '../../src/logger';
 import { type AlpacaStandIn, type AlpacaStandInOptions, startAlpacaStandIn } from '../support/alpaca-standin';
 
@@ -306,6 +307,76 @@ describe('AlpacaBroker against the Alpaca stand-in', () => {
     const history = await broker.getPortfolioHistory('1M');
     expect(history.map((p) => p.equity.toFixed())).toEqual(['100000', '100250.75']);
     expect(history[1]?.at.getTime()).toBe(Math.floor((now - day) / 1000) * 1000);
+  });
+
+  it('gets daily closes of several symbols by New York date, unadjusted, on the configured feed', async () => {
+    const { standIn, broker } = await setUp();
+    // Nov 27 2025 is Thanksgiving: no bar. Dates straddle the end of daylight saving time (Nov 2).
+    standIn.setDailyBars('AAPL', [
+      { date: '2025-10-30', close: '270.1' },
+      { date: '2025-10-31', close: '270.37' },
+      { date: '2025-11-03', close: '269.05' },
+      { date: '2025-11-26', close: '277.55' },
+      { date: '2025-11-28', close: '278.85' },
+    ]);
+    standIn.setDailyBars('MSFT', [{ date: '2025-11-03', close: '517.03' }]);
+
+    const bars = await broker.getDailyBars(['aapl', 'MSFT', 'NOBARS', 'AAPL'], '2025-10-31', '2025-11-28');
+    expect([...bars.keys()].sort()).toEqual(['AAPL', 'MSFT']);
+    expect(bars.get('AAPL')?.map((b) => [b.date, b.close.toFixed()])).toEqual([
+      ['2025-10-31', '270.37'],
+      ['2025-11-03', '269.05'],
+      ['2025-11-26', '277.55'],
+      ['2025-11-28', '278.85'],
+    ]);
+    expect(bars.get('MSFT')?.map((b) => [b.date, b.close.toFixed()])).toEqual([['2025-11-03', '517.03']]);
+
+    const [request] = standIn.requests.filter((r) => r.path === '/v2/stocks/bars');
+    expect(request?.api).toBe('data');
+    expect(request?.query).toMatchObject({
+      symbols: 'AAPL,MSFT,NOBARS',
+      timeframe: '1Day',
+      feed: 'iex',
+      adjustment: 'raw',
+      sort: 'asc',
+      limit: '10000',
+    });
+  });
+
+  it('follows next_page_token until every bar is in, one paced request per page', async () => {
+    const { standIn, broker } = await setUp();
+    // 3 × 3,500 bars: more than one page of 10,000 (Alpaca counts the limit over all symbols).
+    const dates = weekdaysBetween('2012-01-02', addDays('2012-01-02', 4_899)).slice(0, 3_500);
+    for (const symbol of ['AAPL', 'MSFT', 'SPY']) {
+      standIn.setDailyBars(
+        symbol,
+        dates.map((date, i) => ({ date, close: String(100 + i / 100) })),
+      );
+    }
+    const bars = await broker.getDailyBars(['SPY', 'MSFT', 'AAPL'], dates[0]!, dates.at(-1)!);
+    expect([...bars.values()].map((b) => b.length)).toEqual([3_500, 3_500, 3_500]);
+    expect(bars.get('MSFT')?.at(-1)).toMatchObject({ date: dates.at(-1), close: dec('134.99') });
+    const pages = standIn.requests.filter((r) => r.path === '/v2/stocks/bars');
+    expect(pages.map((r) => r.query.page_token === undefined)).toEqual([true, false]);
+    expect(pages.map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it('on the SIP feed, ends the window 15 minutes ago, as a plan without real-time SIP requires', async () => {
+    const { standIn, broker } = await setUp({}, undefined, { dataFeed: 'sip' });
+    const today = new Date().toISOString().slice(0, 10);
+    standIn.setDailyBars('AAPL', [{ date: '2025-11-03', close: '269.05' }]);
+    const bars = await broker.getDailyBars(['AAPL'], '2025-11-03', today);
+    expect(bars.get('AAPL')?.map((b) => b.date)).toEqual(['2025-11-03']);
+    const [request] = standIn.requests.filter((r) => r.path === '/v2/stocks/bars');
+    expect(request?.query.feed).toBe('sip');
+    expect(Date.parse(request!.query.end!)).toBeLessThanOrEqual(Date.now() - 15 * 60_000);
+  });
+
+  it('reports an unavailable market-data host as a BrokerError', async () => {
+    const { standIn, broker } = await setUp();
+    standIn.inject({ path: '/v2/stocks/bars', status: 503, times: 5 });
+    const err = await brokerFailure(broker.getDailyBars(['AAPL'], '2025-11-03', '2025-11-28'));
+    expect(err.kind).toBe('unavailable');
   });
 
   it(

@@ -61,6 +61,8 @@ function fakeBroker(overrides: Partial<Broker> = {}) {
     cancelOrder: async () => undefined,
     listPositions: async () => [],
     getPortfolioHistory: async () => [],
+    getDailyBars: async () => new Map(),
+    getCalendar: async () => [],
     streamTradeUpdates: () => ({ ready: Promise.resolve(), connected: () => true, close: async () => undefined }),
   };
   const merged = { ...base, ...overrides };
@@ -211,6 +213,17 @@ describe('CachedBroker', () => {
     expect(calls.getSnapshots?.[2]?.[0]).toEqual(['AAPL']);
   });
 
+  it('asks Alpaca again for a fresh quote whatever the cache holds, and caches that answer', async () => {
+    const { broker, calls, count, start } = fakeBroker();
+    const cached = new CachedBroker(broker, { now: clockAt(start).now });
+    await cached.getSnapshots(['AAPL', 'MSFT']);
+    await cached.getFreshSnapshots(['aapl']);
+    expect(count('getSnapshots')).toBe(2);
+    expect(calls.getSnapshots?.[1]?.[0]).toEqual(['AAPL']);
+    await cached.getSnapshots(['AAPL', 'MSFT']);
+    expect(count('getSnapshots')).toBe(2);
+  });
+
   it('remembers that a symbol has no snapshot', async () => {
     const { broker, count, start } = fakeBroker();
     const cached = new CachedBroker(broker, { now: clockAt(start).now });
@@ -338,6 +351,7 @@ describe('CachedBroker', () => {
       await cached.listOrders({ status: 'open' });
       await cached.getOrderByClientOrderId('c-1');
       await cached.getPortfolioHistory('1M');
+      await cached.getDailyBars(['AAPL'], '2026-02-02', '2026-03-02');
     }
     cached.streamTradeUpdates({ onUpdate: () => undefined });
     expect([
@@ -345,7 +359,8 @@ describe('CachedBroker', () => {
       count('listOrders'),
       count('getOrderByClientOrderId'),
       count('getPortfolioHistory'),
+      count('getDailyBars'),
       count('streamTradeUpdates'),
-    ]).toEqual([2, 2, 2, 2, 1]);
+    ]).toEqual([2, 2, 2, 2, 2, 1]);
   });
 });

@@ -427,6 +427,7 @@ for (const kind of testDatabaseTargets()) {
           '/api/v1/positions',
           '/api/v1/quote/{symbol}',
           '/api/v1/trade',
+          '/api/v1/traders',
           '/api/v1/trades',
           '/api/v1/trades/{trade_id}',
         ].sort(),

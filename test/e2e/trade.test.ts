@@ -4,7 +4,14 @@ import { TradeRepository } from '../../src/db/repositories/trade-repository';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { type LaunchedApp, launchApp } from '../support/launch';
 import { DEFAULT_CHANNEL_ID } from '../support/slack-standin';
-import { formValues, messageText, openOrderForm, placeOrder, waitForConfirmation } from '../support/trading';
+import {
+  formValues,
+  messageText,
+  openOrderForm,
+  placeOrder,
+  showOrderType,
+  waitForConfirmation,
+} from '../support/trading';
 
 const ORDERS = /^\/v2\/orders$/;
 
@@ -117,13 +124,13 @@ for (const kind of testDatabaseTargets()) {
         [{ symbol: 'AAPL', quantity: '1', amount: '100' }, 'quantity'],
         [{ symbol: 'AAPL', quantity: '1', type: 'limit' }, 'limit_price'],
         [{ symbol: 'AAPL', quantity: '1', type: 'limit', limitPrice: '189.123' }, 'limit_price'],
-        [{ symbol: 'AAPL', quantity: '1', extendedHours: true }, 'extended_hours'],
         [{ symbol: 'AAPL', amount: '500', type: 'limit', limitPrice: '180' }, 'order_type'],
         [{ symbol: 'AAPL', quantity: '1000' }, 'quantity'],
         [{ symbol: 'AAPL', side: 'sell', quantity: '5', portfolio: 'Empty Book' }, 'quantity'],
       ];
       for (const [fields, field] of cases) {
         const view = await openOrderForm(t);
+        await showOrderType(t, view, fields);
         const ack = await t.slack.submitView({ viewId: view.id, values: formValues(fields) });
         const payload = ack.ackPayload as { response_action: string; errors: Record<string, string> };
         expect(payload.response_action, JSON.stringify(fields)).toBe('errors');

@@ -105,6 +105,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
 );
 
 const RANK: Record<TradeStatus, number> = {
+  pending_approval: 0,
   pending_submit: 0,
   submitted: 1,
   accepted: 2,

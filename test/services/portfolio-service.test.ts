@@ -68,6 +68,8 @@ class FakeBroker implements Broker {
   };
   listPositions = () => this.answer('positions', this.positions);
   getPortfolioHistory = () => this.answer('history', this.history);
+  getDailyBars = async () => new Map();
+  getCalendar = async () => [];
   getAsset = () => Promise.reject(new Error('not used'));
   listAssets = () => Promise.reject(new Error('not used'));
   submitOrder = () => Promise.reject(new Error('not used'));

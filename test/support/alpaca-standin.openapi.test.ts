@@ -300,6 +300,55 @@ describe.skipIf(!openApi)(suiteName, () => {
     }
   });
 
+  it('daily bars: seeded history, sorted by symbol then time, paged by next_page_token', async () => {
+    standIn.setDailyBars('MSFT', [
+      { date: '2025-11-26', close: '485.5' },
+      { date: '2025-11-24', close: '474' },
+      { date: '2025-11-25', close: '476.99' },
+    ]);
+    standIn.setDailyBars('AAPL', [
+      { date: '2025-11-24', close: '275.92' },
+      { date: '2025-11-25', close: '276.97' },
+    ]);
+    const query = {
+      symbols: 'MSFT,AAPL',
+      timeframe: '1Day',
+      start: '2025-11-25T00:00:00Z',
+      end: '2025-11-28',
+      limit: '2',
+    };
+    const first = await call('data', 'GET', '/v2/stocks/bars', { query });
+    expectDocumented('data', 'GET', '/v2/stocks/bars', first);
+    // Nov 25 is stamped at New York midnight (05:00 UTC), inside the window; Nov 24 is not.
+    expect(first.body.bars).toEqual({
+      AAPL: [{ t: '2025-11-25T05:00:00Z', o: 276.97, h: 276.97, l: 276.97, c: 276.97, v: 100000, n: 1000, vw: 276.97 }],
+      MSFT: [expect.objectContaining({ t: '2025-11-25T05:00:00Z', c: 476.99 })],
+    });
+    expect(first.body.next_page_token).toEqual(expect.any(String));
+    const second = await call('data', 'GET', '/v2/stocks/bars', {
+      query: { ...query, page_token: first.body.next_page_token },
+    });
+    expectDocumented('data', 'GET', '/v2/stocks/bars', second);
+    expect(second.body).toEqual({ bars: { MSFT: [expect.objectContaining({ c: 485.5 })] }, next_page_token: null });
+
+    const newestFirst = await call('data', 'GET', '/v2/stocks/bars', {
+      query: { ...query, limit: '10', sort: 'desc' },
+    });
+    expect(newestFirst.body.bars.MSFT.map((b: { c: number }) => b.c)).toEqual([485.5, 476.99]);
+
+    const invalid: Record<string, string>[] = [
+      { timeframe: '2Day' },
+      { limit: '10001' },
+      { sort: 'up' },
+      { page_token: 'bm9wZQ==' },
+    ];
+    for (const bad of invalid) {
+      const refused = await call('data', 'GET', '/v2/stocks/bars', { query: { ...query, ...bad } });
+      expect(docs.documentedStatuses('data', 'GET', '/v2/stocks/bars')).toContain(String(refused.status));
+      expectErrorBody(refused, 400, 40010001, /^invalid /);
+    }
+  });
+
   it(
     'documents no null snapshot, ' +
       'which Alpaca nonetheless returns (alpacahq/alpaca-py#157): the deviation is deliberate',

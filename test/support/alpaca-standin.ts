@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   type Asset,
   Brokerage,
+  type DailyBarInput,
   type PortfolioPoint,
   type PriceInput,
   type StandInOrder,
@@ -28,7 +29,17 @@ import { TradeUpdateStream } from './alpaca/trade-stream';
  * The real SDK works against it once its hosts are rewritten to `baseUrl` / `dataUrl`.
  */
 
-export type { ApiName, Asset, FaultInjection, PortfolioPoint, PriceInput, StandInOrder, StandInRequest, TradeUpdate };
+export type {
+  ApiName,
+  Asset,
+  DailyBarInput,
+  FaultInjection,
+  PortfolioPoint,
+  PriceInput,
+  StandInOrder,
+  StandInRequest,
+  TradeUpdate,
+};
 
 export interface AlpacaStandInOptions {
   keyId?: string;
@@ -76,6 +87,13 @@ export interface AlpacaStandIn {
   setBuyingPower(amount: string): void;
   setPatternDayTraderBlocked(blocked: boolean): void;
   setPortfolioHistory(points: PortfolioPoint[]): void;
+  /**
+   * Replaces a symbol's daily bars (GET /v2/stocks/bars with timeframe 1Day); without this, its
+   * daily bars are yesterday's and today's sessions as its quote implies.
+   */
+  setDailyBars(symbol: string, bars: readonly DailyBarInput[]): void;
+  /** Market holidays (New York dates, YYYY-MM-DD): the calendar leaves them out. */
+  setHolidays(dates: readonly string[]): void;
   orders(): StandInOrder[];
   order(idOrClientId: string): StandInOrder | undefined;
   positions(): { symbol: string; qty: string; avg_entry_price: string }[];
@@ -216,6 +234,11 @@ export async function startAlpacaStandIn(opts: AlpacaStandInOptions = {}): Promi
     setBuyingPower: (amount) => brokerage.setBuyingPower(amount),
     setPatternDayTraderBlocked: (blocked) => brokerage.setPatternDayTraderBlocked(blocked),
     setPortfolioHistory: (points) => brokerage.setPortfolioHistory(points),
+    setDailyBars: (symbol, bars) => brokerage.setDailyBars(symbol, bars),
+    setHolidays: (dates) => {
+      brokerage.holidays.clear();
+      for (const date of dates) brokerage.holidays.add(date);
+    },
     orders: () => brokerage.allOrders(),
     order: (idOrClientId) => {
       const found = brokerage.findOrder(idOrClientId);

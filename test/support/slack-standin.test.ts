@@ -294,7 +294,8 @@ describe('Slack stand-in with a real Bolt app in socket mode', () => {
         portfolio: {
           portfolio_select: {
             type: 'external_select',
-            selected_option: { text: { type: 'plain_text', text: 'growth', emoji: true }, value: 'growth' },
+            // The option the app offered when the user typed "growth", as Slack echoes it.
+            selected_option: option('growth', 'Growth'),
           },
         },
       });

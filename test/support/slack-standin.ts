@@ -14,6 +14,7 @@ import {
   type SlashCommandInput,
   type SubmitViewInput,
 } from './slack/driver';
+import { FileStore, type FileStoreOptions, type StandInFile } from './slack/files';
 import type { Json } from './slack/json';
 import { webApiMethods } from './slack/methods';
 import { type ResponseUrlPost, ResponseUrls } from './slack/response-urls';
@@ -36,6 +37,7 @@ export type {
   ShortcutInput,
   SlashCommandInput,
   StandInChannel,
+  StandInFile,
   StandInUser,
   StoredMessage,
   StoredView,
@@ -54,6 +56,8 @@ export interface SlackStandInOptions {
   triggerTtlMs?: number;
   /** How long the app has to ack an envelope (Slack: 3 s). */
   ackTimeoutMs?: number;
+  /** Uploads: an install without files:write, or files not yet usable in image blocks just after upload. */
+  files?: FileStoreOptions;
 }
 
 export interface SlackStandIn {
@@ -92,6 +96,8 @@ export interface SlackStandIn {
   /** Open modals of a user, bottom of the stack first. */
   openModals(userId: string): StoredView[];
   messages(channel: string): StoredMessage[];
+  /** Files uploaded through files.getUploadURLExternal + completeUploadExternal (files.uploadV2), by id. */
+  files: Map<string, StandInFile>;
   responses: ResponseUrlPost[];
   failNext(method: string, error: string, opts?: { status?: number; retryAfter?: number; times?: number }): void;
   /**
@@ -124,13 +130,15 @@ export async function startSlackStandIn(opts: SlackStandInOptions = {}): Promise
   const workspace = new Workspace(opts);
   const views = new ViewStore(workspace);
   const link = new SocketModeLink({ baseUrl, appId: workspace.appId, ackTimeoutMs: opts.ackTimeoutMs });
-  const responseUrls = new ResponseUrls(baseUrl, workspace);
+  const files = new FileStore(baseUrl, opts.files);
+  const responseUrls = new ResponseUrls(baseUrl, workspace, files);
   const api = new WebApi({
     baseUrl,
     botToken: opts.botToken,
     appToken: opts.appToken,
-    methods: webApiMethods(workspace, views, link),
+    methods: webApiMethods(workspace, views, link, files),
     responseUrls,
+    files,
   });
   const users = new SlackUsers(workspace, views, responseUrls, link);
   server.on('request', (req, res) => api.serve(req, res));
@@ -164,6 +172,7 @@ export async function startSlackStandIn(opts: SlackStandInOptions = {}): Promise
     homeView: (userId) => views.homeView(userId),
     openModals: (userId) => views.openModals(userId),
     messages: (channel) => workspace.messages(channel),
+    files: files.byId,
     responses: responseUrls.posts,
     failNext: (method, error, failOpts) => api.failNext(method, error, failOpts),
     startOutage: (prefixes, outageOpts) => api.startOutage(prefixes, outageOpts),

@@ -23,7 +23,11 @@ export const FillEntity = defineEntity({
     source: p.string().$type<FillSource>().length(16),
     createdAt: p.datetime(),
   },
-  indexes: [{ properties: ['portfolioName', 'symbol'] }],
+  indexes: [
+    { properties: ['portfolioName', 'symbol'] },
+    // P&L per trader reads every fill in fold order.
+    { properties: ['filledAt', 'id'] },
+  ],
 });
 
 export type FillRecord = InferEntity<typeof FillEntity>;

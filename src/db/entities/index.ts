@@ -1,6 +1,8 @@
 import { ApiKeyEntity } from './api-key';
 import { ApiRequestEntity } from './api-request';
+import { ApprovalEntity } from './approval';
 import { BookAdjustmentEntity } from './book-adjustment';
+import { DigestEntity } from './digest';
 import { DiscrepancyEntity } from './discrepancy';
 import { FillEntity } from './fill';
 import { OutboxEntryEntity } from './outbox-entry';
@@ -12,7 +14,9 @@ import { UserPreferenceEntity } from './user-preference';
 
 export type { ApiKeyRecord } from './api-key';
 export type { ApiRequestRecord } from './api-request';
+export type { ApprovalRecord } from './approval';
 export type { BookAdjustmentRecord } from './book-adjustment';
+export type { DigestRecord } from './digest';
 export type { DiscrepancyRecord } from './discrepancy';
 export type { FillRecord } from './fill';
 export type { OutboxEntryRecord } from './outbox-entry';
@@ -24,7 +28,9 @@ export type { UserPreferenceRecord } from './user-preference';
 export {
   ApiKeyEntity,
   ApiRequestEntity,
+  ApprovalEntity,
   BookAdjustmentEntity,
+  DigestEntity,
   DiscrepancyEntity,
   FillEntity,
   OutboxEntryEntity,
@@ -47,4 +53,6 @@ export const ENTITIES = [
   OutboxEntryEntity,
   ApiKeyEntity,
   ApiRequestEntity,
+  DigestEntity,
+  ApprovalEntity,
 ];

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type EntityData, type FilterQuery, LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { APPROVAL_ERROR_CODES, type ApprovalDecision } from '../../domain/approvals';
 import { type Dec, dec, decToString } from '../../domain/money';
 import { type Notification, tradeChanged, tradeFinished, traderChanged } from '../../domain/notifications';
 import { type Side, TERMINAL_STATUSES } from '../../domain/order';
@@ -19,13 +20,20 @@ import {
   type TradePatch,
   visiblyChanged,
 } from '../../domain/trade';
-import { FillEntity, type FillRecord, type StoredSide, TradeEntity, type TradeRecord } from '../entities';
+import {
+  ApprovalEntity,
+  FillEntity,
+  type FillRecord,
+  type StoredSide,
+  TradeEntity,
+  type TradeRecord,
+} from '../entities';
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
 import { applyFillToPositions } from './position-repository';
 
-/** Orders that never reached the broker (or the ledger). */
-const NEVER_PLACED = ['rejected', 'failed'];
+/** Orders that never reached the broker (or the ledger), or have not yet. */
+const NEVER_PLACED = ['rejected', 'failed', 'pending_approval'];
 
 /**
  * Rows of one portfolio, matched on the trimmed, lower-cased name like portfolio keys, because rows
@@ -37,6 +45,8 @@ export function portfolioMatch(portfolioName: string): FilterQuery<TradeRecord> 
 
 /** Statuses after which nothing more will happen to an order: listUnsettled() skips them. */
 const SETTLED = [...TERMINAL_STATUSES];
+/** Waiting for an approver: not the broker's business, so never settled, sent or failed by a settle pass. */
+const AWAITING_APPROVAL = 'pending_approval';
 
 function toStoredSide(side: Side): StoredSide {
   return side === 'buy' ? 'BUY' : 'SELL';
@@ -168,6 +178,31 @@ export interface Sellable {
 
 export type InsertPendingResult = { kind: 'created' | 'existing'; trade: Trade } | { kind: 'refused'; reason: string };
 
+/** The request written with an order that waits for an approver, and who is told about it (same transaction). */
+export interface ApprovalRequestRow {
+  priceAtRequest: Dec;
+  estimatedValue: Dec;
+  notifications: (trade: Trade) => Notification[];
+}
+
+/** A decision on an order waiting for approval, and the change to the order it makes. */
+export interface ApprovalDecisionRow {
+  tradeId: number;
+  decision: ApprovalDecision;
+  /** Undefined for the expiry sweep: nobody decided. */
+  userId?: string;
+  reason?: string;
+  priceAtDecision?: Dec;
+  patch: TradePatch;
+  notifications: Notification[];
+}
+
+export type ApprovalDecisionResult =
+  | { kind: 'decided'; trade: Trade }
+  /** Another decision got there first (a second approver, a double click, a redelivery): nothing changed. */
+  | { kind: 'already'; trade: Trade }
+  | { kind: 'missing' };
+
 /**
  * Queries on `trades` and `fills`. Every call runs on its own forked EntityManager; every change
  * a trader would see is written to the outbox in the same transaction (see notificationsFor).
@@ -204,7 +239,7 @@ export class TradeRepository {
    * one portfolio and symbol are serialised (a PostgreSQL advisory lock; SQLite has one writer),
    * so two sells submitted at once cannot both sell the same shares.
    */
-  async recordPending(row: NewTrade, sell?: SellCheck): Promise<InsertPendingResult> {
+  async recordPending(row: NewTrade, sell?: SellCheck, approval?: ApprovalRequestRow): Promise<InsertPendingResult> {
     const at = this.now();
     return this.transaction(async (em, written) => {
       const existing = await em.findOne(TradeEntity, { clientOrderId: row.clientOrderId });
@@ -229,7 +264,7 @@ export class TradeRepository {
           tradeId: row.tradeId ?? randomUUID(),
           clientOrderId: row.clientOrderId,
           source: row.source,
-          status: 'pending_submit',
+          status: approval ? AWAITING_APPROVAL : 'pending_submit',
           symbol: row.symbol,
           side: toStoredSide(row.side),
           quantity: storedDec(row.quantity),
@@ -253,6 +288,19 @@ export class TradeRepository {
         .execute('run');
       const trade = toTrade(await em.findOneOrFail(TradeEntity, { clientOrderId: row.clientOrderId }));
       if (result.affectedRows === 0) return { kind: 'existing', trade };
+      if (approval) {
+        await em
+          .createQueryBuilder(ApprovalEntity)
+          .insert({
+            trade: trade.id,
+            requestedBy: trade.userId,
+            requestedAt: at,
+            priceAtRequest: decToString(approval.priceAtRequest),
+            estimatedValue: decToString(approval.estimatedValue.toDecimalPlaces(2)),
+          })
+          .execute('run');
+        written.count += await appendNotifications(em, approval.notifications(trade), at);
+      }
       written.count += await appendNotifications(em, notificationsFor(undefined, trade), at);
       return { kind: 'created', trade };
     });
@@ -291,7 +339,14 @@ export class TradeRepository {
       .fork()
       .createQueryBuilder(TradeEntity)
       .select(['side', raw('count(*) as count')])
-      .where({ $and: [portfolioMatch(portfolioName), { status: { $nin: NEVER_PLACED } }] })
+      .where({
+        $and: [
+          portfolioMatch(portfolioName),
+          { status: { $nin: NEVER_PLACED } },
+          // Withdrawn or expired before approval: never placed either.
+          { $or: [{ errorCode: null }, { errorCode: { $nin: Object.values(APPROVAL_ERROR_CODES) } }] },
+        ],
+      })
       .groupBy('side')
       .execute('all', false);
     const count = (side: StoredSide) => Number(rows.find((row) => row.side === side)?.count ?? 0);
@@ -341,10 +396,61 @@ export class TradeRepository {
     });
   }
 
-  /** Rows the broker still has to settle: `pending_submit` and every other non-terminal status, oldest first. */
+  /**
+   * Rows the broker still has to settle: `pending_submit` and every other non-terminal status, oldest
+   * first. Orders awaiting approval were never sent: they are not the broker's to settle.
+   */
   async listUnsettled(): Promise<Trade[]> {
-    const rows = await this.orm.em.fork().find(TradeEntity, { status: { $nin: SETTLED } }, { orderBy: { id: 'asc' } });
+    const rows = await this.orm.em
+      .fork()
+      .find(TradeEntity, { status: { $nin: [...SETTLED, AWAITING_APPROVAL] } }, { orderBy: { id: 'asc' } });
     return rows.map(toTrade);
+  }
+
+  /**
+   * Decides an order waiting for approval, exactly once: the order leaves `pending_approval` by a
+   * conditional UPDATE (… WHERE status = 'pending_approval', on the locked row), and the decision,
+   * the order's change and its notifications commit together. Concurrent deciders, double clicks
+   * and redeliveries find the order moved on and get 'already'.
+   */
+  async decideApproval(row: ApprovalDecisionRow): Promise<ApprovalDecisionResult> {
+    return this.transaction(async (em, written) => {
+      const at = this.now();
+      // Written before anything is read: the UPDATE takes the row's lock (PostgreSQL) or the database's
+      // write lock (SQLite) at once, so deciders queue here instead of upgrading a read lock into a deadlock.
+      const moved = await em.nativeUpdate(
+        TradeEntity,
+        { id: row.tradeId, status: AWAITING_APPROVAL },
+        { ...patchData(row.patch), updatedAt: at },
+      );
+      const stored = await em.findOne(TradeEntity, { id: row.tradeId }, { refresh: true });
+      if (!stored) return { kind: 'missing' };
+      const after = toTrade(stored);
+      if (moved === 0) return { kind: 'already', trade: after };
+      const recorded = await em.nativeUpdate(
+        ApprovalEntity,
+        { trade: row.tradeId, decision: null },
+        {
+          decision: row.decision,
+          decidedBy: row.userId ?? null,
+          decidedAt: at,
+          reason: row.reason ?? null,
+          priceAtDecision: storedDec(row.priceAtDecision),
+        },
+      );
+      // An order awaiting approval always has its undecided request: anything else rolls back.
+      if (recorded === 0) throw new Error(`Order ${row.tradeId} awaits approval without an undecided request`);
+      // What the trader saw before: the same order, still awaiting approval.
+      const before: Trade = {
+        ...after,
+        status: AWAITING_APPROVAL,
+        errorCode: null,
+        errorKind: null,
+        errorMessage: null,
+      };
+      written.count += await appendNotifications(em, [...notificationsFor(before, after), ...row.notifications], at);
+      return { kind: 'decided', trade: after };
+    });
   }
 
   /**

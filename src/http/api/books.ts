@@ -13,6 +13,7 @@ import {
   PositionsAnswer,
   QuoteAnswer,
   QuoteParams,
+  TradersAnswer,
 } from './schemas';
 
 /** The books and the broker: portfolios, the account, positions side by side, quotes and the market clock. */
@@ -59,6 +60,33 @@ export function bookRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
           unrealized_pl: num(detail.totals.unrealizedPnl) ?? 0,
           realized_pl: num(detail.totals.realizedPnl) ?? 0,
           unpriced: detail.totals.unpriced,
+        };
+      },
+    );
+
+    app.get(
+      '/traders',
+      {
+        schema: {
+          summary: 'P&L per trader across every portfolio, ranked (see the README for the definitions)',
+          response: { 200: TradersAnswer },
+        },
+      },
+      async () => {
+        const report = await deps.traderPnl.report();
+        return {
+          as_of: report.asOf.toISOString(),
+          unpriced: report.unpricedSymbols,
+          traders: report.rows.map((row) => ({
+            rank: row.rank,
+            user_id: row.userId,
+            realized_pl: num(row.realized) ?? 0,
+            unrealized_pl: num(row.unrealized),
+            orders: row.orders,
+            closing_orders: row.closingOrders,
+            winning_orders: row.winningOrders,
+            hit_rate: row.hitRate,
+          })),
         };
       },
     );

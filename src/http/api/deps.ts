@@ -6,6 +6,7 @@ import type { OrderCanceller } from '../../services/order-cancel';
 import type { OrderEntryService } from '../../services/order-entry';
 import type { OrderQueries } from '../../services/order-queries';
 import type { PortfolioService } from '../../services/portfolio-service';
+import type { TraderPnlService } from '../../services/trader-pnl';
 
 /** What the API's routes may use: the same services Slack uses, and who may trade. */
 export interface ApiDeps {
@@ -15,6 +16,7 @@ export interface ApiDeps {
   entry: OrderEntryService;
   canceller: OrderCanceller;
   portfolio: PortfolioService;
+  traderPnl: Pick<TraderPnlService, 'report'>;
   /** TRADER_USER_IDS, as Slack applies it. */
   mayTrade(userId: string): boolean;
   /** Per API key. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDER_TYPES, TIMES_IN_FORCE } from '../../domain/order';
+import { ORDER_TYPES, TIMES_IN_FORCE, TRADE_STATUSES } from '../../domain/order';
 
 /**
  * The API's shapes, in zod: requests are checked against them (a body that doesn't fit is a 422
@@ -56,8 +56,8 @@ export const TradeResource = z.object({
   timestamp: z.string().describe('When the order was placed (ISO 8601)'),
   created_at: z.string(),
   status: z
-    .string()
-    .describe('pending_submit, submitted, accepted, partially_filled, filled, canceled, expired, rejected, failed'),
+    .enum(TRADE_STATUSES)
+    .describe('pending_approval (waits for an approver, not sent) and the order states that follow'),
   order_type: z.string().nullable(),
   time_in_force: z.string().nullable(),
   limit_price: z.number().nullable(),
@@ -157,6 +157,24 @@ export const MarketAnswer = z.object({
   next_close: z.string(),
   headline: z.string().describe('e.g. "Market closed — opens Mon 09:30 ET"'),
   detail: z.string(),
+});
+
+export const TradersAnswer = z.object({
+  as_of: z.string(),
+  /** Symbols held without a price: their holders' unrealized_pl is null. */
+  unpriced: z.array(z.string()),
+  traders: z.array(
+    z.object({
+      rank: z.number().int(),
+      user_id: z.string(),
+      realized_pl: z.number(),
+      unrealized_pl: z.number().nullable(),
+      orders: z.number().int(),
+      closing_orders: z.number().int(),
+      winning_orders: z.number().int(),
+      hit_rate: z.number().nullable(),
+    }),
+  ),
 });
 
 export const PositionsAnswer = z.object({

@@ -4,6 +4,7 @@ import { dec, formatQty, formatUsd } from '../../domain/money';
 import { isTerminal } from '../../domain/order';
 import type { OrderField } from '../../domain/order-form';
 import type { Trade } from '../../domain/trade';
+import type { ApiCaller } from '../../services/api-keys';
 import type { ApiOrderOutcome } from '../../services/api-orders';
 import type { ApiDeps } from './deps';
 import { sendError } from './errors';
@@ -40,7 +41,7 @@ const SEND_AGAIN = 'To try again, send it again (with a new Idempotency-Key if y
 function answerFor(
   outcome: ApiOrderOutcome,
   trade: Trade,
-): { status: 201 | 202 | 400 | 402 | 429 | 503; error?: string; message: string } {
+): { status: 201 | 202 | 400 | 402 | 409 | 429 | 503; error?: string; message: string } {
   const size = trade.quantity ? `${formatQty(trade.quantity)} ${trade.symbol}` : `${trade.symbol}`;
   switch (outcome) {
     case 'filled': {
@@ -69,12 +70,25 @@ function answerFor(
         error: outcome,
         message: `${trade.errorMessage ?? 'Alpaca is rate-limiting us; not placed.'} ${SEND_AGAIN}`,
       };
-    case 'not_placed':
+    case 'not_placed': {
+      const why = trade.errorMessage ?? 'Alpaca is unavailable, so the order was not sent.';
+      return { status: 503, error: 'alpaca_unavailable', message: `Not placed: ${why} ${SEND_AGAIN}` };
+    }
+    case 'pending_approval': {
+      const what = trade.quantity || !trade.notional ? size : `${formatUsd(trade.notional)} of ${trade.symbol}`;
       return {
-        status: 503,
-        error: 'alpaca_unavailable',
+        status: 202,
         message:
-          `Not placed: ${trade.errorMessage ?? 'Alpaca is unavailable, so the order was not sent.'} ` + SEND_AGAIN,
+          `Recorded but not sent: ${what} is worth more than the approval threshold, so it waits for an approver. ` +
+          `Follow it with GET /api/v1/trades/${trade.tradeId}; DELETE withdraws it.`,
+      };
+    }
+    case 'not_approved':
+      // Like the other not-placed answers: the error code (approval_rejected, _withdrawn, _expired) says why.
+      return {
+        status: 409,
+        error: trade.errorCode ?? outcome,
+        message: `Not placed: ${trade.errorMessage ?? 'it ended before approval.'} ${SEND_AGAIN}`,
       };
     case 'unconfirmed':
       return {
@@ -99,7 +113,9 @@ export function tradeRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
             'Records the order, sends it to Alpaca exactly once and waits up to API_FILL_WAIT_MS for the fill: 201 ' +
             'when filled, 202 when accepted but not filled yet (or queued for the open). With an Idempotency-Key, ' +
             'the same key and body return the same order and status code, never a second order; a retried POST ' +
-            'without one may place a second order.',
+            'without one may place a second order. An order worth more than APPROVAL_THRESHOLD_NOTIONAL is ' +
+            'answered 202 with status pending_approval: recorded, not sent until an approver approves it in Slack; ' +
+            'a retry once it ended unapproved is answered 409 with its error_code (approval_rejected, …).',
           headers: z.object({
             'idempotency-key': z
               .string()
@@ -231,7 +247,9 @@ export function tradeRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         schema: {
           summary: 'Cancel an open order',
           description:
-            '202 once the cancel is asked of Alpaca (the order then ends canceled, or filled if it was quicker).',
+            '202 once the cancel is asked of Alpaca (the order then ends canceled, or filled if it was quicker). ' +
+            'An order still waiting for approval is withdrawn at once (canceled, never sent), recorded as ' +
+            'withdrawn by the API key.',
           params: TradeIdParams,
           response: { 202: CancelAnswer, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
         },
@@ -241,7 +259,8 @@ export function tradeRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
         if (!trade?.clientOrderId) {
           return sendError(reply, 404, 'not_found', `No order has trade_id ${request.params.trade_id}.`);
         }
-        const result = await deps.canceller.cancel(trade.clientOrderId, trade.userId, true);
+        // An API key may cancel any order; a withdrawal is recorded as decided by the key, not the trader.
+        const result = await deps.canceller.cancel(trade.clientOrderId, apiActor(request.caller), true);
         const current = tradeResource((await deps.queries.find(trade.id)) ?? trade);
         switch (result.kind) {
           case 'requested':
@@ -257,6 +276,11 @@ export function tradeRoutes(deps: ApiDeps): FastifyPluginAsyncZod {
       },
     );
   };
+}
+
+/** Who an API key is in the books (an approval decided through the API). */
+function apiActor(caller: ApiCaller): string {
+  return `API key ${caller.name}`.slice(0, 255);
 }
 
 function optionalDec(value: number | string | undefined) {

@@ -1,6 +1,8 @@
 import { type Dec, dec, formatQty, formatUsd } from '../../domain/money';
 import type { OrderTerms, OrderType, Side, TimeInForce } from '../../domain/order';
 import { changeOf } from '../../domain/portfolio-valuation';
+import { isSlackMemberId } from '../../domain/trade';
+import { userMrkdwn } from './limits';
 
 /** Display names shared by the modal and the messages, so both speak the same words. */
 export const ORDER_TYPE_LABELS: Record<OrderType, string> = {
@@ -18,6 +20,11 @@ export const TIME_IN_FORCE_LABELS: Record<TimeInForce, string> = {
 export const SIDE_LABELS: Record<Side, string> = { buy: 'Buy', sell: 'Sell' };
 
 /** The market's state at a glance. */
+/** A Slack member is mentioned; anyone else (an API order may name anyone) is shown as text, never as markup. */
+export function mention(userId: string): string {
+  return isSlackMemberId(userId) ? `<@${userId}>` : userMrkdwn(userId, 40);
+}
+
 export function marketIcon(market: { open: boolean }): string {
   return market.open ? ':large_green_circle:' : ':crescent_moon:';
 }

@@ -4,6 +4,8 @@ import { type Dec, formatQty, formatUsd } from '../../domain/money';
 import type { TradeStatus } from '../../domain/order';
 import type { AccountStatus, MarketStatus, OrderSummary, PricingStatus } from '../../domain/portfolio-report';
 import type { ValuationTotals, ValuedPosition } from '../../domain/portfolio-valuation';
+import { isSlackMemberId } from '../../domain/trade';
+import { UNATTRIBUTED_TRADER } from '../../domain/trader-pnl';
 import { describeSize, formatPrice, marketIcon } from './format';
 import {
   contextBlock,
@@ -30,6 +32,12 @@ export function portfolioName(name: string): string {
 
 function symbol(text: string): string {
   return userMrkdwn(text, SHOWN_SYMBOL_LENGTH);
+}
+
+/** A trader in a P&L list (/portfolio traders, the digest): a mention, or what the reconciler's row holds. */
+export function traderName(userId: string): string {
+  if (isSlackMemberId(userId)) return `<@${userId}>`;
+  return userId === UNATTRIBUTED_TRADER ? '_book adjustments & adopted orders_' : userMrkdwn(userId, 40);
 }
 
 /** "+$94.20" / "-$12.00" / "$0.00". */
@@ -73,6 +81,7 @@ export function positionLine(p: ValuedPosition): string {
 }
 
 const STATUS_WORDS: Record<TradeStatus, { emoji: string; words: string }> = {
+  pending_approval: { emoji: ':raised_hand:', words: 'awaiting approval' },
   pending_submit: { emoji: ':hourglass_flowing_sand:', words: 'sending' },
   submitted: { emoji: ':outbox_tray:', words: 'submitted' },
   accepted: { emoji: ':outbox_tray:', words: 'open' },

@@ -4,6 +4,7 @@ import type { Logger } from '../../logger';
 import type { PortfolioService } from '../../services/portfolio-service';
 import type { SlackAccess } from '../access';
 import { slackErrorCode } from '../block-kit/slack-errors';
+import type { ChartImages } from '../deps';
 import { buildHomeView, type HomeViewOptions } from './home-view';
 
 interface UserQueue {
@@ -33,6 +34,10 @@ export class HomeTab {
       access?: Pick<SlackAccess, 'isAdmin' | 'mayViewAccount'>;
       /** Whether the books matched Alpaca at the last reconciliation. */
       books?: () => Promise<HomeViewOptions['books']>;
+      /** The performance chart as an uploaded file (reused for 15 minutes); none: the text trend alone. */
+      charts?: ChartImages;
+      /** The viewer's approvals section (requests awaiting their decision, their own pending requests). */
+      approvals?: (userId: string) => Promise<HomeViewOptions['approvals']>;
     } = {},
   ) {}
 
@@ -71,19 +76,24 @@ export class HomeTab {
   }
 
   private async render(userId: string, page: number): Promise<void> {
-    const [full, books] = await Promise.all([
+    const mayViewAccount = this.options.access?.mayViewAccount(userId) ?? true;
+    const [full, books, chart] = await Promise.all([
       this.portfolio.home(userId),
       // The tab is still worth showing when the reconciliation status cannot be read.
       (this.options.books?.() ?? Promise.resolve(undefined)).catch((err: unknown) => {
         this.logger.warn({ err: describeError(err) }, 'could not read the reconciliation status for the Home tab');
         return undefined;
       }),
+      mayViewAccount ? this.options.charts?.current() : undefined,
     ]);
-    const report =
-      (this.options.access?.mayViewAccount(userId) ?? true)
-        ? full
-        : { ...full, account: { kind: 'restricted' as const }, trend: { kind: 'restricted' as const } };
-    const options = { page, isAdmin: this.options.access?.isAdmin(userId) ?? false, books };
+    const report = mayViewAccount
+      ? full
+      : { ...full, account: { kind: 'restricted' as const }, trend: { kind: 'restricted' as const } };
+    const approvals = await (this.options.approvals?.(userId) ?? Promise.resolve(undefined)).catch((err: unknown) => {
+      this.logger.warn({ err: describeError(err) }, 'could not read pending approvals for the Home tab');
+      return undefined;
+    });
+    const options = { page, isAdmin: this.options.access?.isAdmin(userId) ?? false, books, chart, approvals };
     await this.client.views.publish({ user_id: userId, view: buildHomeView(report, options) });
     if (report.trend.kind !== 'pending') return;
     const trend = await this.portfolio.equityTrend();

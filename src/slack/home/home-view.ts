@@ -1,4 +1,4 @@
-import type { HomeView, KnownBlock, PlainTextOption } from '@slack/web-api';
+import type { HomeView, ImageBlock, KnownBlock, PlainTextOption } from '@slack/web-api';
 import type { EquityPoint } from '../../domain/equity-trend';
 import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
 import { formatUsd } from '../../domain/money';
@@ -14,6 +14,7 @@ import {
   mrkdwn,
   plainText,
   sectionBlock,
+  truncate,
   userMrkdwn,
 } from '../block-kit/limits';
 import {
@@ -28,6 +29,7 @@ import {
   pricingNote,
   totalsFields,
 } from '../block-kit/portfolio-format';
+import { tradeAgainBlocks } from '../block-kit/trade-again';
 
 /**
  * The App Home tab: market banner, account, a month of equity, the picked portfolio's positions
@@ -69,6 +71,28 @@ export interface HomeViewOptions {
   isAdmin?: boolean;
   /** The last reconciliation, and where its alerts go; nothing is shown without it. */
   books?: BooksStatus & { channelId?: string };
+  /** The uploaded performance chart, shown above the text trend (which stays as its fallback). */
+  chart?: { fileId: string; altText: string };
+  /**
+   * Requests awaiting the viewer's approval and their own, already built by the approvals surface
+   * (wired in app.ts, so no surface imports another); at most APPROVAL_HOME_MAX_BLOCKS blocks.
+   */
+  approvals?: KnownBlock[];
+}
+
+/** The approvals section's share of the tab's 100 blocks. */
+export const APPROVAL_HOME_MAX_BLOCKS = 20;
+
+/** Slack's limit for an image's alt text. */
+const MAX_IMAGE_ALT_TEXT = 2000;
+
+/**
+ * The chart, for viewers who may see the account; its alt text is the text trend (sparkline and
+ * figures), which also stays below as the fallback when there is no chart.
+ */
+function chartBlocks(report: HomeReport, chart: HomeViewOptions['chart']): ImageBlock[] {
+  if (!chart || report.trend.kind === 'restricted' || report.account.kind === 'restricted') return [];
+  return [{ type: 'image', slack_file: { id: chart.fileId }, alt_text: truncate(chart.altText, MAX_IMAGE_ALT_TEXT) }];
 }
 
 const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
@@ -180,6 +204,7 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
     headerBlock('Slack OMS'),
     sectionBlock(marketLine(report.market)),
     accountSection(report.account, '*Alpaca account*'),
+    ...chartBlocks(report, options.chart),
     trendSection(report.trend),
     ...(options.books ? [contextBlock(booksLine(options.books, report.generatedAt))] : []),
     {
@@ -210,6 +235,7 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
           : []),
       ],
     },
+    ...(options.approvals ?? []).slice(0, APPROVAL_HOME_MAX_BLOCKS),
     { type: 'divider' },
     ...picker(report.portfolios, report.selected).blocks,
     ...(report.selected ? positionsBlocks(report.selected, options.page ?? 0) : []),
@@ -217,6 +243,7 @@ export function buildHomeView(report: HomeReport, options: HomeViewOptions = {})
     sectionBlock(
       `*Your latest orders*\n${orders.length > 0 ? orders.join('\n') : 'None yet — press *New trade* to place one.'}`,
     ),
+    ...tradeAgainBlocks(report.repeatable ?? []),
     contextBlock(
       `Updated ${formatNewYorkTime(report.generatedAt, report.generatedAt)} · ` +
         'statuses follow the broker as orders fill',

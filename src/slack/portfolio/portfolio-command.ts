@@ -10,6 +10,7 @@ import {
   buildPortfolioOverviewMessage,
   buildPositionComparisonMessage,
 } from './portfolio-messages';
+import { buildTradersMessage } from './traders-message';
 
 const ACCOUNT_VIEWS_REFUSED =
   'Sorry — the Alpaca account and its positions are shown to this workspace’s ' +
@@ -67,6 +68,16 @@ export function portfolioCommand(deps: ListenerDeps) {
         case 'reconcile':
           // Admins only (the reconcile surface refuses everyone else); the answer is the run's summary.
           await replyPrivately(respond, await deps.reconcileNow({ userId: command.user_id }));
+          return;
+        case 'digest':
+          // Traders and admins only (the digest shows the account); the digest surface answers.
+          await replyPrivately(respond, await deps.digestFor(command.user_id));
+          return;
+        case 'traders':
+          await replyPrivately(
+            respond,
+            buildTradersMessage({ report: await deps.traderPnl.report(), callerId: command.user_id, now: new Date() }),
+          );
           return;
         case 'show':
           await replyPrivately(respond, buildPortfolioLookupMessage(await deps.portfolio.portfolio(parsed.name)));

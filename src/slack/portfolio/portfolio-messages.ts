@@ -267,6 +267,8 @@ const HELP_TEXT = [
   '• `/portfolio account` — equity, cash, buying power, today’s P&L, account and market status',
   '• `/portfolio positions` — the broker’s positions beside the books’ totals, differences flagged',
   '• `/portfolio reconcile` — (admins) compare the books with Alpaca now and post any discrepancies',
+  '• `/portfolio digest` — today’s closing digest so far: account, portfolios, traders, orders, movers',
+  '• `/portfolio traders` — P&L per trader across portfolios, ranked: realized, unrealized, orders, hit rate',
   '• `/portfolio help` — this message',
   '',
   'A portfolio named like a keyword: quote it, `/portfolio "Account"`.',

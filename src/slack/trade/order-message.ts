@@ -1,9 +1,9 @@
 import type { KnownBlock } from '@slack/web-api';
 import { formatNewYorkDateTime } from '../../domain/market-hours';
 import { type Dec, formatQty, formatUsd } from '../../domain/money';
-import type { OrderTerms, TradeStatus } from '../../domain/order';
-import { isSlackMemberId } from '../../domain/trade';
-import { describeSize, describeTerms, formatPrice } from '../block-kit/format';
+import { isTerminal, type OrderTerms, type TradeStatus } from '../../domain/order';
+import type { OrderPrefill } from '../../domain/trade-command';
+import { describeSize, describeTerms, formatPrice, mention } from '../block-kit/format';
 import {
   codeMrkdwn,
   contextBlock,
@@ -19,6 +19,7 @@ import {
   truncate,
   userMrkdwn,
 } from '../block-kit/limits';
+import { tradeAgainButton } from '../block-kit/trade-again';
 
 /** The "Cancel order" button; its value is the trade's client_order_id. */
 export const CANCEL_ORDER_ACTION_ID = 'cancel_order';
@@ -44,6 +45,10 @@ export interface OrderMessageView extends OrderTerms {
   cancelable: boolean;
   /** At most 128 characters (Alpaca's limit), so it always fits the button value. */
   clientOrderId: string;
+  /** Orders above APPROVAL_THRESHOLD_NOTIONAL: who may approve, until when, and whether it ended undecided. */
+  approval?: { approvers: readonly string[]; deadline?: Date; ended?: boolean };
+  /** The order as the form's prefill: a final confirmation offers "Trade again" with it. */
+  tradeAgain?: OrderPrefill;
 }
 
 /** Message fallback text is also a notification preview: keep it short. */
@@ -51,6 +56,7 @@ const MAX_FALLBACK_TEXT = 500;
 const MAX_REASON = 500;
 
 const STATUS_EMOJI: Record<TradeStatus, string> = {
+  pending_approval: ':raised_hand:',
   pending_submit: ':hourglass_flowing_sand:',
   submitted: ':outbox_tray:',
   accepted: ':outbox_tray:',
@@ -76,7 +82,15 @@ function filledPart(view: OrderMessageView): string {
 export function describeOrderStatus(view: OrderMessageView): string {
   const order = `${describeSize(view)} (${describeTerms(view)})`;
   const partial = view.filledQty?.gt(0) ? `, ${filledPart(view)} filled before that` : '';
+  // Ended before approval (withdrawn, expired): never sent, and the sentence says why.
+  if (view.approval?.ended && view.error !== undefined && (view.status === 'canceled' || view.status === 'expired')) {
+    if (view.status === 'canceled') return `Withdrawn before approval — ${order}. Nothing was sent to Alpaca.`;
+    // An expiry is too late or a price move: the sentence says which.
+    return `Not placed — ${order}: ${truncate(view.error, MAX_REASON)}`;
+  }
   switch (view.status) {
+    case 'pending_approval':
+      return `Awaiting approval — ${order}`;
     case 'pending_submit':
       return `Sending — ${order}`;
     case 'submitted':
@@ -114,9 +128,12 @@ export function describeOrderStatus(view: OrderMessageView): string {
   }
 }
 
-/** A Slack member is mentioned; anyone else (an API order may name anyone) is shown as text, never as markup. */
-function mention(userId: string): string {
-  return isSlackMemberId(userId) ? `<@${userId}>` : userMrkdwn(userId, 40);
+/** "Waiting for approval by <@A> or <@B>, until 10:32 ET." — never by the trader, who can't approve it. */
+function awaitingLine(approval: NonNullable<OrderMessageView['approval']>, traderId: string): string {
+  const names = approval.approvers.filter((id) => id !== traderId).map((id) => mention(id));
+  const who = names.length <= 1 ? (names[0] ?? 'an approver') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  const until = approval.deadline ? `, until ${formatNewYorkDateTime(approval.deadline)}` : '';
+  return truncate(`:raised_hand: Not sent yet: waiting for approval by ${who}${until}.`, MAX_SECTION_TEXT);
 }
 
 function brokerField(view: OrderMessageView): string {
@@ -144,29 +161,36 @@ export function buildOrderMessage(view: OrderMessageView): SlackMessage {
   if ((view.status === 'pending_submit' || view.status === 'submitted') && view.error !== undefined) {
     blocks.push(sectionBlock(`:warning: ${userMrkdwn(view.error, MAX_REASON)}`));
   }
+  if (view.status === 'pending_approval' && view.approval)
+    blocks.push(sectionBlock(awaitingLine(view.approval, view.userId)));
   blocks.push({ type: 'section', fields }, contextBlock(`Client order id \`${codeMrkdwn(view.clientOrderId, 200)}\``));
   if (view.cancelable) {
+    const awaiting = view.status === 'pending_approval';
     blocks.push({
       type: 'actions',
       elements: [
         {
           type: 'button',
           action_id: CANCEL_ORDER_ACTION_ID,
-          text: plainText('Cancel order', MAX_BUTTON_TEXT),
+          text: plainText(awaiting ? 'Withdraw request' : 'Cancel order', MAX_BUTTON_TEXT),
           style: 'danger',
           value: view.clientOrderId,
           confirm: {
-            title: plainText('Cancel this order?', MAX_CONFIRM_TITLE),
+            title: plainText(awaiting ? 'Withdraw this request?' : 'Cancel this order?', MAX_CONFIRM_TITLE),
             text: plainText(
-              `${describeSize(view)} (${describeTerms(view)}). Anything already filled stays filled.`,
+              `${describeSize(view)} (${describeTerms(view)}). ` +
+                (awaiting ? 'Nothing has been sent to Alpaca.' : 'Anything already filled stays filled.'),
               MAX_CONFIRM_TEXT,
             ),
-            confirm: plainText('Cancel order', MAX_CONFIRM_BUTTON),
+            confirm: plainText(awaiting ? 'Withdraw' : 'Cancel order', MAX_CONFIRM_BUTTON),
             deny: plainText('Keep it', MAX_CONFIRM_BUTTON),
           },
         },
       ],
     });
+  }
+  if (isTerminal(view.status) && view.tradeAgain !== undefined) {
+    blocks.push({ type: 'actions', elements: [tradeAgainButton(view.tradeAgain)] });
   }
   // The fallback text is mrkdwn too: a broker message must not become a mention.
   return { text: userMrkdwn(headline, MAX_FALLBACK_TEXT), blocks };

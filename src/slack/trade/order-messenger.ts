@@ -1,5 +1,7 @@
 import type { WebClient } from '@slack/web-api';
+import { approvalDeadline, isApprovalEnding } from '../../domain/approvals';
 import { isStillSending, type TradeStatus } from '../../domain/order';
+import { prefillFromOrder } from '../../domain/order-prefill';
 import { hasConfirmationPlace, isSlackMemberId, type Trade } from '../../domain/trade';
 import type { Logger } from '../../logger';
 import type { OrderConfirmations } from '../../services/order-confirmations';
@@ -19,7 +21,12 @@ const CANNOT_POST_HERE = new Set([
   'missing_scope',
 ]);
 
-export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMessageView {
+export function toOrderMessageView(
+  trade: Trade,
+  ledgerOnly: boolean,
+  approvals?: { approvers: readonly string[]; ttlMinutes: number },
+): OrderMessageView {
+  const awaiting = trade.status === 'pending_approval';
   const open = trade.status === 'accepted' || trade.status === 'partially_filled';
   return {
     status: trade.status,
@@ -46,8 +53,30 @@ export function toOrderMessageView(trade: Trade, ledgerOnly: boolean): OrderMess
     error: trade.errorMessage ?? undefined,
     stillSending: isStillSending(trade.errorCode),
     ledgerOnly,
-    cancelable: !ledgerOnly && open && trade.alpacaOrderId !== null,
+    // Waiting for approval, the trader can still withdraw it (nothing is at the broker to cancel).
+    cancelable: awaiting || (!ledgerOnly && open && trade.alpacaOrderId !== null),
+    approval:
+      approvals && (awaiting || isApprovalEnding(trade.errorCode))
+        ? {
+            approvers: approvals.approvers,
+            deadline: approvalDeadline(trade.createdAt, approvals.ttlMinutes),
+            ended: isApprovalEnding(trade.errorCode),
+          }
+        : undefined,
     clientOrderId: trade.clientOrderId ?? trade.tradeId,
+    // A dollar-amount order is placed again for the same amount, not for the shares it bought.
+    tradeAgain: prefillFromOrder({
+      portfolio: trade.portfolioName,
+      side: trade.side,
+      symbol: trade.symbol,
+      qty: trade.notional ? undefined : (trade.quantity ?? undefined),
+      notional: trade.notional ?? undefined,
+      type: trade.orderType ?? 'market',
+      limitPrice: trade.limitPrice ?? undefined,
+      stopPrice: trade.stopPrice ?? undefined,
+      timeInForce: trade.timeInForce ?? 'day',
+      extendedHours: trade.extendedHours,
+    }),
   };
 }
 
@@ -69,7 +98,7 @@ export class SlackOrderMessenger {
     // Nobody placed legacy or adopted rows through Slack: there is no trader to confirm to (the
     // reconcile alert reports adoptions); an API order for a non-member without a channel has nowhere to go.
     if (!trade || !hasConfirmationPlace(trade)) return undefined;
-    const message = buildOrderMessage(toOrderMessageView(trade, this.orders.ledgerOnly));
+    const message = buildOrderMessage(toOrderMessageView(trade, this.orders.ledgerOnly, this.orders.approvals));
     if (trade.slackChannelId && trade.slackMessageTs) {
       await updateMessage(this.client, { channel: trade.slackChannelId, ts: trade.slackMessageTs }, message);
       return trade;
@@ -87,7 +116,7 @@ export class SlackOrderMessenger {
     if (!trade || !hasConfirmationPlace(trade) || trade.status !== status) return;
     if (!trade.slackMessageTs) trade = await this.render(tradeId);
     if (!trade?.slackChannelId || !trade.slackMessageTs) return;
-    const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.orders.ledgerOnly));
+    const reply = buildOrderFinishedReply(toOrderMessageView(trade, this.orders.ledgerOnly, this.orders.approvals));
     await postMessage(this.client, trade.slackChannelId, reply, trade.slackMessageTs);
     this.logger.debug({ trade_id: trade.id, status }, 'final state announced in the confirmation thread');
   }

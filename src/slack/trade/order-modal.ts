@@ -1,20 +1,33 @@
-import type { InputBlock, KnownBlock, ModalView, PlainTextInput, PlainTextOption } from '@slack/web-api';
+import type {
+  ExternalSelect,
+  InputBlock,
+  KnownBlock,
+  ModalView,
+  PlainTextInput,
+  PlainTextOption,
+} from '@slack/web-api';
 import type { BrokerAsset, Snapshot } from '../../domain/market';
 import type { MarketDescription } from '../../domain/market-hours';
 import { type Dec, formatUsd } from '../../domain/money';
 import type { OrderType, Side, TimeInForce } from '../../domain/order';
 import { MAX_PORTFOLIO_NAME_LENGTH, type OrderField, type OrderFormInput } from '../../domain/order-form';
+import { pricingFieldsFor } from '../../domain/order-prefill';
 import { normalizePortfolioName, portfolioNameKey } from '../../domain/portfolio-name';
 import type { OrderPrefill } from '../../domain/trade-command';
 import { formatBidAsk, formatPrice, ORDER_TYPE_LABELS, SIDE_LABELS, TIME_IN_FORCE_LABELS } from '../block-kit/format';
 import { inputBlock, modalView, option, selectablePortfolios, staticSelect, textField } from '../block-kit/inputs';
 import {
   contextBlock,
+  MAX_OPTION_TEXT,
+  MAX_OPTION_VALUE,
   MAX_PRIVATE_METADATA,
   MAX_SECTION_TEXT,
+  MAX_STATIC_SELECT_OPTIONS,
   mrkdwn,
+  plainText,
   sectionBlock,
   sectionField,
+  truncate,
   userMrkdwn,
 } from '../block-kit/limits';
 import { marketContext } from './trade-messages';
@@ -46,10 +59,18 @@ export const TRADE_FIELDS = {
 export const PORTFOLIO_CHOICE = { blockId: 'portfolio_choice', actionId: 'portfolio_choice' } as const;
 
 /**
- * Pressing Enter in the symbol field sends a block_actions payload with this action_id (look up the
- * asset, then views.update).
+ * The symbol field is an external select: typing sends block_suggestion payloads with this
+ * action_id (answered with options), and choosing one sends block_actions (look up the asset, then
+ * views.update).
  */
 export const SYMBOL_ACTION_ID = TRADE_FIELDS.symbol.actionId;
+
+/** Changing the order type or the time in force redraws the form with the fields that type needs. */
+export const ORDER_TYPE_ACTION_ID = TRADE_FIELDS.order_type.actionId;
+export const TIME_IN_FORCE_ACTION_ID = TRADE_FIELDS.time_in_force.actionId;
+
+/** Suggestions start with the first character typed (Slack's default waits for three). */
+const SYMBOL_MIN_QUERY_LENGTH = 1;
 
 export interface TradeModalContext {
   asset?: BrokerAsset;
@@ -126,8 +147,12 @@ const NUMBER_FIELDS = {
     example: 'e.g. 500 or $1,250.50',
     hint: 'Trade this many dollars’ worth instead of a share count (market orders for the day only).',
   },
-  limit_price: { label: 'Limit price', example: 'e.g. 189.50', hint: 'Required for limit and stop limit orders.' },
-  stop_price: { label: 'Stop price', example: 'e.g. 180', hint: 'Required for stop and stop limit orders.' },
+  limit_price: {
+    label: 'Limit price',
+    example: 'e.g. 189.50',
+    hint: 'The most to pay on a buy, the least to take on a sell.',
+  },
+  stop_price: { label: 'Stop price', example: 'e.g. 180', hint: 'The price that triggers the order.' },
 } as const;
 
 function numberInput(field: keyof typeof NUMBER_FIELDS, initial: string | undefined): InputBlock {
@@ -172,6 +197,41 @@ function portfolioBlocks(state: TradeModalState): KnownBlock[] {
     }),
   );
   return blocks;
+}
+
+/** "AAPL — Apple Inc. Common Stock", the name cut to fit Slack's 75 characters; the value is the ticker. */
+export function symbolOption(symbol: string, name?: string): PlainTextOption {
+  const ticker = truncate(symbol, 20);
+  const label = name && name.trim() !== '' && name !== symbol ? `${ticker} — ${name.trim()}` : ticker;
+  return {
+    text: plainText(truncate(label, MAX_OPTION_TEXT), MAX_OPTION_TEXT),
+    value: truncate(symbol, MAX_OPTION_VALUE),
+  };
+}
+
+/** What the trader typed, offered as is (validated on submit) when no listed ticker matches it exactly. */
+export function typedSymbolOption(typed: string): PlainTextOption {
+  const text = typed.trim().slice(0, SYMBOL_MAX_LENGTH);
+  return { text: plainText(`Use “${text}” as typed`, MAX_OPTION_TEXT), value: text };
+}
+
+export interface SymbolOptionsModel {
+  typed: string;
+  matches: readonly { symbol: string; name: string }[];
+  /** False when the typed text is exactly a listed ticker (then it needs no "as typed" option). */
+  offerTyped: boolean;
+}
+
+/** The answer to a block_suggestion: matches in ranked order, then the typed text, at most Slack's 100 options. */
+export function buildSymbolOptions(model: SymbolOptionsModel): { options: PlainTextOption[] } {
+  const typed = model.typed.trim();
+  const keepTyped = model.offerTyped && typed !== '';
+  const room = MAX_STATIC_SELECT_OPTIONS - (keepTyped ? 1 : 0);
+  const options = model.matches.slice(0, room).map((m) => symbolOption(m.symbol, m.name));
+  if (keepTyped && !options.some((o) => o.value === typedSymbolOption(typed).value)) {
+    options.push(typedSymbolOption(typed));
+  }
+  return { options };
 }
 
 function marketBlock(market: MarketDescription, ledgerOnly: boolean): KnownBlock {
@@ -228,14 +288,20 @@ export function buildTradeModal(state: TradeModalState): ModalView {
   }
   if (context !== undefined) blocks.push(marketBlock(context.market, ledgerOnly));
   blocks.push(...portfolioBlocks(state));
-  const symbolElement: PlainTextInput = {
-    ...textInput('symbol', 'e.g. AAPL', SYMBOL_MAX_LENGTH, prefill.symbol),
-    dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
+  const symbolElement: ExternalSelect = {
+    type: 'external_select',
+    action_id: TRADE_FIELDS.symbol.actionId,
+    placeholder: plainText('Type a ticker or a company name', 150),
+    min_query_length: SYMBOL_MIN_QUERY_LENGTH,
   };
+  if (prefill.symbol) {
+    const name = context?.asset?.symbol === prefill.symbol ? context.asset.name : undefined;
+    symbolElement.initial_option = symbolOption(prefill.symbol, name);
+  }
   blocks.push(
     input('symbol', 'Symbol', symbolElement, {
       dispatchAction: true,
-      hint: 'Press Enter to see the price and the estimated cost.',
+      hint: 'Choose a stock to see its price and the estimated cost.',
     }),
   );
   if (context !== undefined) blocks.push(...assetBlocks(context));
@@ -248,29 +314,40 @@ export function buildTradeModal(state: TradeModalState): ModalView {
   if (prefill.side !== undefined) sideElement.initial_option = SIDE_OPTIONS[prefill.side];
   blocks.push(input('side', 'Side', sideElement));
 
+  // Only the fields the chosen type needs; a change of type or time in force redraws the form.
+  const shown = pricingFieldsFor(prefill.type, prefill.timeInForce);
   const orderType = ORDER_TYPE_OPTIONS[prefill.type ?? 'market'];
   const orderTypes = staticSelect(TRADE_FIELDS.order_type.actionId, Object.values(ORDER_TYPE_OPTIONS), orderType);
   blocks.push(
     numberInput('quantity', prefill.quantity),
     numberInput('amount', prefill.amount),
-    input('order_type', 'Order type', orderTypes),
-    numberInput('limit_price', prefill.limitPrice),
-    numberInput('stop_price', prefill.stopPrice),
-    input('time_in_force', 'Time in force', {
-      type: 'radio_buttons',
-      action_id: TRADE_FIELDS.time_in_force.actionId,
-      options: [TIME_IN_FORCE_OPTIONS.day, TIME_IN_FORCE_OPTIONS.gtc],
-      initial_option: TIME_IN_FORCE_OPTIONS[prefill.timeInForce ?? 'day'],
-    }),
+    input('order_type', 'Order type', orderTypes, { dispatchAction: true }),
+  );
+  if (shown.limitPrice) blocks.push(numberInput('limit_price', prefill.limitPrice));
+  if (shown.stopPrice) blocks.push(numberInput('stop_price', prefill.stopPrice));
+  blocks.push(
+    input(
+      'time_in_force',
+      'Time in force',
+      {
+        type: 'radio_buttons',
+        action_id: TRADE_FIELDS.time_in_force.actionId,
+        options: [TIME_IN_FORCE_OPTIONS.day, TIME_IN_FORCE_OPTIONS.gtc],
+        initial_option: TIME_IN_FORCE_OPTIONS[prefill.timeInForce ?? 'day'],
+      },
+      { dispatchAction: true },
+    ),
   );
 
-  const extendedElement: InputBlock['element'] = {
-    type: 'checkboxes',
-    action_id: TRADE_FIELDS.extended_hours.actionId,
-    options: [EXTENDED_HOURS_OPTION],
-  };
-  if (prefill.extendedHours) extendedElement.initial_options = [EXTENDED_HOURS_OPTION];
-  blocks.push(input('extended_hours', 'Extended hours', extendedElement, { optional: true }));
+  if (shown.extendedHours) {
+    const extendedElement: InputBlock['element'] = {
+      type: 'checkboxes',
+      action_id: TRADE_FIELDS.extended_hours.actionId,
+      options: [EXTENDED_HOURS_OPTION],
+    };
+    if (prefill.extendedHours) extendedElement.initial_options = [EXTENDED_HOURS_OPTION];
+    blocks.push(input('extended_hours', 'Extended hours', extendedElement, { optional: true }));
+  }
 
   blocks.push(
     input(
@@ -303,7 +380,10 @@ export interface SubmittedValue {
   selected_options?: { value: string }[];
 }
 
-/** Reads a submitted trade modal into the validator's input; a typed portfolio name wins over the select. */
+/**
+ * Reads a submitted trade modal into the validator's input; a typed portfolio name wins over the
+ * select. A field the form does not show is absent from the state and reads as blank.
+ */
 export function readTradeForm(values: Record<string, Record<string, SubmittedValue>>): OrderFormInput {
   const entry = (blockId: string, actionId: string): SubmittedValue | undefined => values[blockId]?.[actionId];
   const field = (name: OrderField) => entry(TRADE_FIELDS[name].blockId, TRADE_FIELDS[name].actionId);
@@ -313,7 +393,7 @@ export function readTradeForm(values: Record<string, Record<string, SubmittedVal
   const chosenPortfolio = entry(PORTFOLIO_CHOICE.blockId, PORTFOLIO_CHOICE.actionId)?.selected_option?.value ?? '';
   return {
     portfolio: typedPortfolio.trim() !== '' ? typedPortfolio : chosenPortfolio,
-    symbol: text('symbol'),
+    symbol: selected('symbol'),
     side: selected('side'),
     quantity: text('quantity'),
     amount: text('amount'),

@@ -1,29 +1,13 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { parseDecimal, parseMoney } from '../../domain/money';
-import { clientOrderIdForView, type OrderType, type Side, type TimeInForce } from '../../domain/order';
-import type { OrderFormInput } from '../../domain/order-form';
+import { clientOrderIdForView } from '../../domain/order';
+import type { OrderField, OrderFormErrors } from '../../domain/order-form';
 import type { OrderPrefill } from '../../domain/trade-command';
 import type { ReviewResult } from '../../services/order-entry';
 import type { ListenerDeps } from '../deps';
+import { readTradeModalMetadata } from './form-state';
 import { readTradeForm, type TradeModalContext } from './order-modal';
 import { TRADERS_ONLY_FIELD_ERROR } from './trade-messages';
-
-interface TradeModalMetadata {
-  channelId?: string;
-}
-
-export function tradeModalMetadata(meta: TradeModalMetadata): string {
-  return JSON.stringify(meta.channelId ? { c: meta.channelId } : {});
-}
-
-function readMetadata(raw: string | undefined): TradeModalMetadata {
-  try {
-    const parsed = JSON.parse(raw || '{}') as { c?: unknown };
-    return typeof parsed.c === 'string' ? { channelId: parsed.c } : {};
-  } catch {
-    return {};
-  }
-}
 
 const RECORDING_FAILED =
   'Something went wrong on our side while recording this order, so nothing was sent to Alpaca. ' +
@@ -54,7 +38,7 @@ export function tradeModalSubmission(deps: ListenerDeps) {
         userId,
         clientOrderId: clientOrderIdForView(view.id),
         source: 'slack',
-        channelId: readMetadata(view.private_metadata).channelId,
+        channelId: readTradeModalMetadata(view.private_metadata).channelId,
         form,
       });
     } catch (err) {
@@ -64,15 +48,29 @@ export function tradeModalSubmission(deps: ListenerDeps) {
       return;
     }
     if (review.kind === 'invalid') {
-      await ack({ response_action: 'errors', errors: review.errors });
+      await ack({ response_action: 'errors', errors: errorsOnShownFields(review.errors, view.state.values) });
       return;
     }
     await ack();
-    if (review.kind === 'duplicate') return;
+    // An order waiting for approval is sent by the approval, never from here.
+    if (review.kind === 'duplicate' || review.trade.status === 'pending_approval') return;
     // Its "Sending" confirmation is already in the outbox, written with the row.
     const trade = review.trade;
     await deps.inFlight.run(() => deps.submitter.submit(trade.id));
   };
+}
+
+/**
+ * Slack refuses errors naming a block the view does not have; a field the form hides (the type
+ * changed while the redraw was on its way) reports next to the order type instead.
+ */
+function errorsOnShownFields(errors: OrderFormErrors, values: Record<string, unknown>): OrderFormErrors {
+  const shown: OrderFormErrors = {};
+  for (const [field, message] of Object.entries(errors) as [OrderField, string][]) {
+    const target: OrderField = values[field] !== undefined ? field : 'order_type';
+    shown[target] = shown[target] ? `${shown[target]} ${message}` : message;
+  }
+  return shown;
 }
 
 /** The modal's live context for a symbol: asset, quote, buying power, estimated cost, market banner. */
@@ -96,20 +94,4 @@ export async function modalContext(
     market: context.market,
     symbolError: context.symbolError,
   };
-}
-
-/** The form's current values as a prefill, so a re-render keeps what the trader typed. */
-export function prefillFromForm(form: OrderFormInput): OrderPrefill {
-  const prefill: OrderPrefill = {};
-  if (form.symbol.trim()) prefill.symbol = form.symbol.trim();
-  if (form.side === 'buy' || form.side === 'sell') prefill.side = form.side as Side;
-  if (form.quantity.trim()) prefill.quantity = form.quantity.trim();
-  if (form.amount.trim()) prefill.amount = form.amount.trim();
-  if (form.orderType) prefill.type = form.orderType as OrderType;
-  if (form.limitPrice.trim()) prefill.limitPrice = form.limitPrice.trim();
-  if (form.stopPrice.trim()) prefill.stopPrice = form.stopPrice.trim();
-  if (form.timeInForce) prefill.timeInForce = form.timeInForce as TimeInForce;
-  if (form.extendedHours) prefill.extendedHours = true;
-  if (form.portfolio.trim()) prefill.portfolio = form.portfolio.trim();
-  return prefill;
 }

@@ -5,8 +5,9 @@ import { type OrderPrefill, parseTradeCommand } from '../../domain/trade-command
 import { buildErrorMessage } from '../block-kit/messages';
 import { slackErrorCode } from '../block-kit/slack-errors';
 import type { CommandArgs, ListenerDeps } from '../deps';
+import { tradeModalMetadata } from './form-state';
 import { buildTradeModal, type TradeModalContext } from './order-modal';
-import { modalContext, tradeModalMetadata } from './order-submission';
+import { modalContext } from './order-submission';
 import { buildMarketStatusMessage, buildQuoteMessage, buildTradeHelp, buildTradersOnlyMessage } from './trade-messages';
 
 /** How long opening the modal may wait for the market clock: the trigger_id dies 3 s after the command. */
@@ -96,7 +97,7 @@ export async function openTradeModal(
     defaultPortfolio: DEFAULT_PORTFOLIO,
     context: market ? ({ market } satisfies TradeModalContext) : undefined,
     ledgerOnly: deps.orderEntry.ledgerOnly,
-    privateMetadata: tradeModalMetadata({ channelId: args.channelId }),
+    privateMetadata: tradeModalMetadata({ channelId: args.channelId, prefill }),
   };
   const opened = await client.views.open({ trigger_id: args.triggerId, view: buildTradeModal(state) });
   if (!prefill.symbol || !opened.view?.id) return;

@@ -267,3 +267,37 @@ describe('buildOrderFinishedReply', () => {
     expect(reply.text).not.toContain('<!channel>');
   });
 });
+
+describe('buildOrderMessage — an order waiting for approval, and how it ended', () => {
+  const approval = { approvers: ['U123ABC', 'U0APPROVER1'], ended: true };
+
+  it('says what ended an order at approval, without calling a price move "not approved in time"', () => {
+    const moved = describeOrderStatus(
+      view({
+        status: 'expired',
+        approval,
+        error:
+          'AAPL moved 2.50% since the request ($200.00 → $205.00), more than the 2% allowed. ' +
+          'Nothing was sent to Alpaca — place the order again for a fresh request.',
+      }),
+    );
+    expect(moved).toMatch(/^Not placed — Buy 10 AAPL \(market · day\): AAPL moved 2\.50%/);
+    expect(moved).not.toMatch(/in time/);
+  });
+
+  it('says "withdrawn" once', () => {
+    const withdrawn = describeOrderStatus(
+      view({ status: 'canceled', approval, error: 'Withdrawn before approval. Nothing was sent to Alpaca.' }),
+    );
+    expect(withdrawn).toBe('Withdrawn before approval — Buy 10 AAPL (market · day). Nothing was sent to Alpaca.');
+  });
+
+  it('names the approvers who can approve it, never its own trader', () => {
+    const message = buildOrderMessage(
+      view({ status: 'pending_approval', alpacaOrderId: undefined, approval: { approvers: approval.approvers } }),
+    );
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('waiting for approval by <@U0APPROVER1>');
+    expect(text).not.toContain('<@U123ABC> or');
+  });
+});

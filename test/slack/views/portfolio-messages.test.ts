@@ -240,6 +240,7 @@ describe('the other /portfolio replies', () => {
       '`/portfolio Growth`',
       '`/portfolio account`',
       '`/portfolio positions`',
+      '`/portfolio traders`',
       '`/portfolio help`',
     ])
       expect(JSON.stringify(help.blocks)).toContain(usage);

@@ -6,11 +6,13 @@ import { dec } from '../../../src/domain/money';
 import { ORDER_FIELDS, validateOrderForm } from '../../../src/domain/order-form';
 import { type OrderPrefill, parseTradeCommand } from '../../../src/domain/trade-command';
 import {
+  buildSymbolOptions,
   buildTradeModal,
   PORTFOLIO_CHOICE,
   readTradeForm,
   type SubmittedValue,
   SYMBOL_ACTION_ID,
+  symbolOption,
   TRADE_FIELDS,
   TRADE_MODAL_CALLBACK_ID,
   type TradeModalState,
@@ -81,24 +83,71 @@ describe('buildTradeModal', () => {
   });
 
   it('has one input block per order field, with the block and action ids of TRADE_FIELDS', () => {
-    const view = buildTradeModal(state());
+    // Between them a limit day order and a stop limit order show every field.
+    const limit = buildTradeModal(state({ prefill: { type: 'limit' } }));
+    const stopLimit = buildTradeModal(state({ prefill: { type: 'stop_limit' } }));
     for (const field of ORDER_FIELDS) {
-      const block = blockById(view, field);
+      const block = blockById(limit, field) ?? blockById(stopLimit, field);
       expect(block, field).toBeDefined();
       expect(block?.type).toBe('input');
       expect(TRADE_FIELDS[field].blockId).toBe(field);
       expect(block?.element.action_id).toBe(TRADE_FIELDS[field].actionId);
     }
-    expect(blockById(view, PORTFOLIO_CHOICE.blockId)?.element.action_id).toBe(PORTFOLIO_CHOICE.actionId);
+    expect(blockById(limit, PORTFOLIO_CHOICE.blockId)?.element.action_id).toBe(PORTFOLIO_CHOICE.actionId);
   });
 
-  it('dispatches the symbol on Enter under SYMBOL_ACTION_ID', () => {
+  it('shows only the fields the order type needs, and redraws on a change of type or time in force', () => {
+    const shown = (prefill: OrderPrefill) =>
+      ['limit_price', 'stop_price', 'extended_hours'].filter((id) =>
+        blockById(buildTradeModal(state({ prefill })), id),
+      );
+    expect(shown({})).toEqual([]);
+    expect(shown({ type: 'market' })).toEqual([]);
+    expect(shown({ type: 'limit' })).toEqual(['limit_price', 'extended_hours']);
+    expect(shown({ type: 'limit', timeInForce: 'gtc' })).toEqual(['limit_price']);
+    expect(shown({ type: 'stop' })).toEqual(['stop_price']);
+    expect(shown({ type: 'stop_limit' })).toEqual(['limit_price', 'stop_price']);
+    const view = buildTradeModal(state());
+    expect(blockById(view, 'order_type')?.dispatch_action).toBe(true);
+    expect(blockById(view, 'time_in_force')?.dispatch_action).toBe(true);
+  });
+
+  it('asks for symbol suggestions from the first character and dispatches the choice under SYMBOL_ACTION_ID', () => {
     const symbol = blockById(buildTradeModal(state()), 'symbol');
     expect(symbol?.dispatch_action).toBe(true);
     expect(symbol?.element).toMatchObject({
+      type: 'external_select',
       action_id: SYMBOL_ACTION_ID,
-      dispatch_action_config: { trigger_actions_on: ['on_enter_pressed'] },
+      min_query_length: 1,
     });
+    expect(symbol?.element.initial_option).toBeUndefined();
+    const known = blockById(
+      buildTradeModal(state({ prefill: { symbol: 'AAPL' }, context: { market: OPEN, asset: AAPL } })),
+      'symbol',
+    );
+    expect(known?.element.initial_option).toEqual(symbolOption('AAPL', 'Apple Inc. Common Stock'));
+  });
+
+  it('answers suggestions within Slack’s limits: ranked matches, then the typed text unless it is listed', () => {
+    const long = 'Very Long Company Name Holdings Incorporated Class A Common Stock Beneficial Interest';
+    expect(symbolOption('AAPL', 'Apple Inc. Common Stock').text.text).toBe('AAPL — Apple Inc. Common Stock');
+    const cut = symbolOption('LONG', long).text.text;
+    expect(cut.length).toBeLessThanOrEqual(75);
+    expect(cut).toMatch(/^LONG — Very Long Company.*…$/);
+    const many = Array.from({ length: 150 }, (_, i) => ({ symbol: `S${i}`, name: `Stock ${i}` }));
+    const answer = buildSymbolOptions({ typed: 'st', matches: many, offerTyped: true });
+    expect(answer.options).toHaveLength(100);
+    expect(answer.options.at(-1)).toMatchObject({ value: 'st', text: { text: 'Use “st” as typed' } });
+    expect(
+      buildSymbolOptions({
+        typed: 'AAPL',
+        matches: [{ symbol: 'AAPL', name: 'Apple' }],
+        offerTyped: false,
+      }).options.map((o) => o.value),
+    ).toEqual(['AAPL']);
+    expect(buildSymbolOptions({ typed: 'zz', matches: [], offerTyped: true }).options.map((o) => o.value)).toEqual([
+      'zz',
+    ]);
   });
 
   it(
@@ -109,24 +158,22 @@ describe('buildTradeModal', () => {
           .filter((b) => b.type === 'input' && b.optional)
           .map((b) => b.block_id)
           .sort();
-      expect(optional(buildTradeModal(state()))).toEqual([
+      expect(optional(buildTradeModal(state()))).toEqual(['amount', 'gmv', 'portfolio', 'quantity']);
+      expect(optional(buildTradeModal(state({ prefill: { type: 'limit' } })))).toEqual([
         'amount',
         'extended_hours',
         'gmv',
         'limit_price',
         'portfolio',
         'quantity',
-        'stop_price',
       ]);
+      expect(optional(buildTradeModal(state({ prefill: { type: 'stop' } })))).toContain('stop_price');
       const ledger = buildTradeModal(state({ ledgerOnly: true }));
       expect(optional(ledger)).not.toContain('gmv');
       expect(blockById(ledger, 'gmv')?.label.text).toBe('GMV (required)');
-      expect(blockById(buildTradeModal(state()), 'limit_price')?.hint.text).toMatch(
-        /Required for limit and stop limit orders/,
-      );
-      expect(blockById(buildTradeModal(state()), 'stop_price')?.hint.text).toMatch(
-        /Required for stop and stop limit orders/,
-      );
+      const stopLimit = buildTradeModal(state({ prefill: { type: 'stop_limit' } }));
+      expect(blockById(stopLimit, 'limit_price')?.hint.text).toMatch(/The most to pay on a buy/);
+      expect(blockById(stopLimit, 'stop_price')?.hint.text).toMatch(/triggers the order/);
     },
   );
 
@@ -134,14 +181,17 @@ describe('buildTradeModal', () => {
     const command = parseTradeCommand('sell 5 msft stop 400 limit 410.50 gtc ext pf:growth');
     if (command.kind !== 'order') throw new Error('expected an order');
     const view = buildTradeModal(state({ prefill: command.prefill }));
-    expect(blockById(view, 'symbol')?.element.initial_value).toBe('MSFT');
+    expect(blockById(view, 'symbol')?.element.initial_option.value).toBe('MSFT');
     expect(blockById(view, 'side')?.element.initial_option.value).toBe('sell');
     expect(blockById(view, 'quantity')?.element.initial_value).toBe('5');
     expect(blockById(view, 'order_type')?.element.initial_option.value).toBe('stop_limit');
     expect(blockById(view, 'limit_price')?.element.initial_value).toBe('410.50');
     expect(blockById(view, 'stop_price')?.element.initial_value).toBe('400');
     expect(blockById(view, 'time_in_force')?.element.initial_option.value).toBe('gtc');
-    expect(blockById(view, 'extended_hours')?.element.initial_options).toHaveLength(1);
+    // Extended hours is for limit day orders only: a stop limit GTC form does not show it.
+    expect(blockById(view, 'extended_hours')).toBeUndefined();
+    const limitDay = buildTradeModal(state({ prefill: { ...command.prefill, type: 'limit', timeInForce: 'day' } }));
+    expect(blockById(limitDay, 'extended_hours')?.element.initial_options).toHaveLength(1);
     // "growth" matches the existing "Growth" case-insensitively: selected, not typed as a new name.
     expect(blockById(view, PORTFOLIO_CHOICE.blockId)?.element.initial_option.value).toBe('Growth');
     expect(blockById(view, 'portfolio')?.element.initial_value).toBeUndefined();
@@ -309,7 +359,7 @@ describe('readTradeForm', () => {
     const values: Record<string, Record<string, SubmittedValue>> = {
       [PORTFOLIO_CHOICE.blockId]: { [PORTFOLIO_CHOICE.actionId]: { selected_option: { value: 'Growth' } } },
       portfolio: { [TRADE_FIELDS.portfolio.actionId]: { value: null } },
-      symbol: { [TRADE_FIELDS.symbol.actionId]: { value: 'aapl' } },
+      symbol: { [TRADE_FIELDS.symbol.actionId]: { selected_option: { value: 'aapl' } } },
       side: { [TRADE_FIELDS.side.actionId]: { selected_option: { value: 'buy' } } },
       quantity: { [TRADE_FIELDS.quantity.actionId]: { value: '10' } },
       amount: { [TRADE_FIELDS.amount.actionId]: { value: null } },

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Dec, dec } from '../../../src/domain/money';
 import { alpacaErrors } from './errors';
-import { formatNewYork, newYorkDate, nextCloseAfter, nextOpenAfter, sessionStart } from './market-clock';
+import {
+  formatNewYork,
+  newYorkDate,
+  newYorkMidnight,
+  nextCloseAfter,
+  nextOpenAfter,
+  sessionStart,
+} from './market-clock';
 
 /**
  * The stand-in's account at "Alpaca": assets, prices, orders, fills, positions and cash, with
@@ -168,6 +175,16 @@ interface FillActivity {
   at: Date;
 }
 
+/** A seeded daily bar: its session's New York date and prices (open, high and low default to the close). */
+export interface DailyBarInput {
+  date: string;
+  close: string;
+  open?: string;
+  high?: string;
+  low?: string;
+  volume?: number;
+}
+
 export interface PortfolioPoint {
   t: Date;
   equity: string;
@@ -232,6 +249,8 @@ export class Brokerage {
   private readonly orderList: OrderState[] = [];
   private readonly positionBook = new Map<string, PositionState>();
   private readonly fills: FillActivity[] = [];
+  /** Weekdays the market is closed (New York dates): GET /v2/calendar leaves them out, as Alpaca does. */
+  readonly holidays = new Set<string>();
   private cash: Dec;
   /** Equity at the previous close: the stand-in's account starts the day flat, in cash. */
   private readonly startingEquity: Dec;
@@ -241,6 +260,7 @@ export class Brokerage {
   private clockOverride: { nextOpen?: Date; nextClose?: Date } = {};
   private patternDayTraderBlocked = false;
   private portfolioPoints: PortfolioPoint[] = [];
+  private readonly seededDailyBars = new Map<string, Record<string, unknown>[]>();
   private orderSequence = 0;
   private tradeSequence = 1000;
 
@@ -643,6 +663,42 @@ export class Brokerage {
         z: 'C',
       }
     );
+  }
+
+  /** Replaces a symbol's daily bar history; from then on its daily bars are exactly these. */
+  setDailyBars(symbol: string, bars: readonly DailyBarInput[]): void {
+    const wire = bars.map((b) => {
+      const close = dec(b.close);
+      const open = dec(b.open ?? b.close);
+      const volume = b.volume ?? 100_000;
+      return {
+        // Alpaca stamps a session's daily bar at New York midnight, without fractional seconds.
+        t: newYorkMidnight(b.date).toISOString().replace('.000Z', 'Z'),
+        o: wireNumber(open),
+        h: wireNumber(dec(b.high ?? Dec.max(open, close))),
+        l: wireNumber(dec(b.low ?? Dec.min(open, close))),
+        c: wireNumber(close),
+        v: volume,
+        n: Math.max(1, Math.round(volume / 100)),
+        vw: wireNumber(open.plus(close).dividedBy(2)),
+      };
+    });
+    this.seededDailyBars.set(
+      symbol.toUpperCase(),
+      wire.sort((a, b) => a.t.localeCompare(b.t)),
+    );
+  }
+
+  /**
+   * A symbol's bars for GET /v2/stocks/bars, oldest first: the seeded daily history when there is
+   * one, else what its quote implies (yesterday's and today's sessions, or the current minute).
+   */
+  historicalBars(symbol: string, daily: boolean): Record<string, unknown>[] {
+    const seeded = daily ? this.seededDailyBars.get(symbol.toUpperCase()) : undefined;
+    if (seeded) return seeded;
+    const bars = this.dailyBars(symbol);
+    if (!bars) return [];
+    return daily ? [bars.previous, bars.today] : [bars.minute];
   }
 
   dailyBars(

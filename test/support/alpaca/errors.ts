@@ -78,6 +78,8 @@ export const alpacaErrors = {
   belowMinimumCostBasis: () => fail(403, 40310000, 'cost basis must be >= minimal amount of order 1'),
   patternDayTrader: () => fail(403, 40310100, 'trade denied due to pattern day trading protection'),
   missingSymbols: () => fail(400, 40010001, 'missing symbols'),
+  /** Market data documents 400 for any invalid query parameter ("invalid timeframe", …). */
+  invalidQuery: (message: string) => fail(400, 40010001, message),
 } as const;
 
 /** Bodies for injected faults when the test does not give one. */

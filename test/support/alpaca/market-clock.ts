@@ -123,6 +123,11 @@ export function sessionStart(at: Date, sessionsBack = 0): Date {
   return newYorkWallTime(date, 0, 0);
 }
 
+/** Midnight in New York on a date (YYYY-MM-DD): where Alpaca stamps that session's daily bar. */
+export function newYorkMidnight(date: string): Date {
+  return newYorkWallTime(date, 0, 0);
+}
+
 export function newYorkDate(at: Date): string {
   return newYorkParts(at).date;
 }

@@ -38,6 +38,11 @@ export interface BlockActionInput {
   /** Inputs the user typed into the view before the action, by action_id. */
   values?: Record<string, ElementInput>;
   envelopeId?: string;
+  /**
+   * Holds delivery until this settles, the payload built now: an action that left Slack before an
+   * earlier redraw landed, so it carries the view's old hash and state.
+   */
+  deliverAfter?: Promise<unknown>;
 }
 
 export interface BlockSuggestionInput {
@@ -101,7 +106,7 @@ export class SlackUsers {
   async submitView(a: SubmitViewInput): Promise<AckResult> {
     const stored = this.requireView(a.viewId, 'modal');
     const userId = a.userId ?? stored.userId;
-    this.views.recordInputs(stored, a.values);
+    this.views.recordInputs(stored, await this.chooseExternalOptions(stored, a.values, userId));
     const view = this.views.withState(stored);
     const payload = {
       type: 'view_submission',
@@ -131,9 +136,13 @@ export class SlackUsers {
       if (!located) {
         throw new Error(`Slack stand-in: view ${a.viewId} has no element with action_id ${JSON.stringify(a.actionId)}`);
       }
-      if (a.values) this.views.recordInputs(stored, a.values);
-      if (located.inInput && input !== undefined) this.views.recordInputs(stored, { [a.actionId]: input });
-      const action = buildAction(located, input, actionTs);
+      if (a.values) this.views.recordInputs(stored, await this.chooseExternalOptions(stored, a.values, userId));
+      const chosen =
+        input === undefined
+          ? undefined
+          : (await this.chooseExternalOptions(stored, { [a.actionId]: input }, userId))[a.actionId];
+      if (located.inInput && chosen !== undefined) this.views.recordInputs(stored, { [a.actionId]: chosen });
+      const action = buildAction(located, chosen, actionTs);
       const triggerId = workspace.issueTrigger({ userId, viewId: stored.id });
       const payload = {
         type: 'block_actions',
@@ -148,6 +157,7 @@ export class SlackUsers {
         view: this.views.withState(stored),
         actions: [action],
       };
+      await a.deliverAfter;
       const result = await this.link.deliver('interactive', payload, { envelopeId: a.envelopeId });
       return { ...result, triggerId };
     }
@@ -200,6 +210,14 @@ export class SlackUsers {
         `Slack stand-in: view ${a.viewId} has no external select with action_id ${JSON.stringify(a.actionId)}`,
       );
     }
+    // Slack asks only once the user has typed min_query_length characters (default 3).
+    const minQueryLength = located.element.min_query_length ?? 3;
+    if (a.value.length < minQueryLength) {
+      throw new Error(
+        `Slack stand-in: Slack sends no block_suggestion for ${JSON.stringify(a.value)}: ` +
+          `${JSON.stringify(a.actionId)} has min_query_length ${minQueryLength}`,
+      );
+    }
     const userId = a.userId ?? stored.userId;
     const payload = {
       type: 'block_suggestion',
@@ -218,7 +236,54 @@ export class SlackUsers {
     return this.link.deliver('interactive', payload, { envelopeId: a.envelopeId }, (ack) => {
       const problems = checkOptionsResponse(ack ?? {});
       if (problems.length > 0) throw new Error(`Slack stand-in: options ack rejected: ${problems.join('; ')}`);
+      const offered: Json[] = [
+        ...(Array.isArray(ack?.options) ? ack.options : []),
+        ...(Array.isArray(ack?.option_groups) ? ack.option_groups.flatMap((g: Json) => g.options ?? []) : []),
+      ];
+      stored.suggestions ??= new Map();
+      stored.suggestions.set(a.actionId, structuredClone(offered));
     });
+  }
+
+  /**
+   * A user picks an external select's option from what the app suggested: an option value given for
+   * one is looked up in the latest suggestions (or the initial option); when it is not there, the
+   * user types the value first (a block_suggestion) and picks the option with that value.
+   */
+  private async chooseExternalOptions(
+    stored: StoredView,
+    values: Record<string, ElementInput>,
+    userId: string,
+  ): Promise<Record<string, ElementInput>> {
+    const out: Record<string, ElementInput> = { ...values };
+    for (const [actionId, input] of Object.entries(values)) {
+      const located = findElement(stored.view.blocks, actionId);
+      if (located?.element.type !== 'external_select' || input === null) continue;
+      const value =
+        typeof input === 'string'
+          ? input
+          : Array.isArray(input)
+            ? input[0]
+            : 'selected_option' in input
+              ? input.selected_option
+              : undefined;
+      if (value === undefined) continue;
+      const find = () =>
+        [located.element.initial_option, ...(stored.suggestions?.get(actionId) ?? [])].find(
+          (o: Json | undefined) => o?.value === value,
+        );
+      if (!find()) await this.blockSuggestion({ viewId: stored.id, actionId, value, userId });
+      const option = find();
+      if (!option) {
+        const offered = (stored.suggestions?.get(actionId) ?? []).map((o) => o.value);
+        throw new Error(
+          `Slack stand-in: after typing ${JSON.stringify(value)} into ${JSON.stringify(actionId)} the app offered ` +
+            `no option with that value (offered: ${JSON.stringify(offered)})`,
+        );
+      }
+      out[actionId] = { chosen_option: structuredClone(option) };
+    }
+    return out;
   }
 
   async shortcut(a: ShortcutInput): Promise<AckResult & { triggerId: string }> {

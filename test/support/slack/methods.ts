@@ -1,11 +1,16 @@
 // The Web API methods the app calls, answered from the workspace state as Slack answers them:
 // auth, team and users, conversations, views (trigger_id rules, stacking, hashes) and chat.
 import { type ApiResult, fail, messageProblems, ok, viewProblems } from './api-result';
+import { type FileStore, fileReferenceFailure } from './files';
 import type { Json } from './json';
 import type { SocketModeLink } from './socket';
 import { DEFAULT_USER_ID, type Workspace } from './state';
 import type { ViewStore } from './views';
 import type { ApiMethod } from './web-api';
+
+function isRecordView(view: unknown): view is { blocks?: unknown } {
+  return typeof view === 'object' && view !== null;
+}
 
 /** Resolves `channel` as chat.* methods do: a user id means the app's DM with that user. */
 function resolvePostChannel(workspace: Workspace, channel: unknown, purpose: 'post' | 'read'): string | ApiResult {
@@ -193,6 +198,18 @@ function chatUpdate(workspace: Workspace, args: Json): ApiResult {
   return ok({ channel, ts: message.ts, text: json.text, message: json });
 }
 
+/** chat.getPermalink: the message's link, as https://<domain>.slack.com/archives/<channel>/p<ts without the dot>. */
+function chatGetPermalink(workspace: Workspace, args: Json): ApiResult {
+  const channel = resolvePostChannel(workspace, args.channel, 'read');
+  if (typeof channel !== 'string') return channel;
+  const ts = args.message_ts;
+  if (typeof ts !== 'string' || !workspace.findMessage(channel, ts)) return fail('message_not_found');
+  return ok({
+    channel,
+    permalink: `https://${workspace.teamDomain}.slack.com/archives/${channel}/p${ts.replace('.', '')}`,
+  });
+}
+
 function chatDelete(workspace: Workspace, args: Json): ApiResult {
   const channel = resolvePostChannel(workspace, args.channel, 'read');
   if (typeof channel !== 'string') return channel;
@@ -204,8 +221,19 @@ export function webApiMethods(
   workspace: Workspace,
   views: ViewStore,
   link: Pick<SocketModeLink, 'openTicket'>,
+  files?: FileStore,
 ): Record<string, ApiMethod> {
-  const bot = (handle: (args: Json) => ApiResult): ApiMethod => ({ token: 'bot', handle });
+  const bot = (handle: (args: Json) => ApiResult): ApiMethod => ({
+    token: 'bot',
+    // Every method that takes blocks: an image's slack_file must be an uploaded file.
+    handle: (args) =>
+      (files &&
+        fileReferenceFailure([
+          ...files.blockProblems(args.blocks),
+          ...(isRecordView(args.view) ? files.blockProblems(args.view.blocks, '/view') : []),
+        ])) ??
+      handle(args),
+  });
   return {
     'auth.test': bot(() =>
       ok({
@@ -242,5 +270,16 @@ export function webApiMethods(
     'chat.postEphemeral': bot((args) => chatPostEphemeral(workspace, args)),
     'chat.update': bot((args) => chatUpdate(workspace, args)),
     'chat.delete': bot((args) => chatDelete(workspace, args)),
+    'chat.getPermalink': bot((args) => chatGetPermalink(workspace, args)),
+    ...(files
+      ? {
+          'files.getUploadURLExternal': bot((args) => files.scopeFailure() ?? files.getUploadURLExternal(args)),
+          'files.completeUploadExternal': bot(
+            (args) =>
+              files.scopeFailure() ??
+              files.completeUploadExternal(args, (channel) => resolvePostChannel(workspace, channel, 'post')),
+          ),
+        }
+      : {}),
   };
 }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import { messageProblems } from './api-result';
+import { type FileStore, fileReferenceFailure } from './files';
 import type { Json } from './json';
 import { randomDigits, type Workspace } from './state';
 
@@ -27,6 +28,7 @@ export class ResponseUrls {
   constructor(
     private readonly baseUrl: string,
     private readonly workspace: Workspace,
+    private readonly files?: FileStore,
   ) {}
 
   issue(kind: 'commands' | 'actions', context: ResponseUrlContext): string {
@@ -60,7 +62,7 @@ export class ResponseUrls {
       if (context.messageTs) this.workspace.deleteMessage(context.channelId, context.messageTs);
       return { status: 200, body: { ok: true } };
     }
-    const problem = messageProblems(body);
+    const problem = messageProblems(body) ?? fileReferenceFailure(this.files?.blockProblems(body.blocks) ?? []);
     if (problem) {
       post.error = problem.error as string;
       const errors = problem.errors ? { errors: problem.errors } : {};

@@ -3,8 +3,11 @@
 
 type Json = Record<string, any>;
 
-/** A user's input for one element: text, an option value, several option values, or cleared. */
-export type ElementInput = string | string[] | { selected_option: string } | null;
+/**
+ * A user's input for one element: text, an option value, several option values, or cleared. For an
+ * external select the driver turns an option value into `chosen_option`, the option the app offered.
+ */
+export type ElementInput = string | string[] | { selected_option: string } | { chosen_option: Json } | null;
 
 export interface LocatedElement {
   block: Json;
@@ -69,10 +72,18 @@ function allOptions(element: Json): Json[] {
   return [];
 }
 
-/** The option object Slack echoes back for a chosen value; external selects echo the value as text. */
+/**
+ * The option object Slack echoes back for a chosen value. An external select has no options of its
+ * own: only its initial option, or one the app offered in a block_suggestion answer (see the driver).
+ */
 export function lookupOption(element: Json, value: string): Json {
   if (element.type === 'external_select' || element.type === 'multi_external_select') {
-    return { text: { type: 'plain_text', text: value, emoji: true }, value };
+    const initial = [element.initial_option, ...(element.initial_options ?? [])].find((o) => o?.value === value);
+    if (initial) return structuredClone(initial);
+    throw new Error(
+      `Slack stand-in: external select ${JSON.stringify(element.action_id)} can only be set to its initial option ` +
+        `or an option the app suggested (got ${JSON.stringify(value)})`,
+    );
   }
   const option = allOptions(element).find((candidate) => candidate.value === value);
   if (!option) {
@@ -89,7 +100,12 @@ function optionValueOf(input: ElementInput): string | null {
   if (input === null) return null;
   if (typeof input === 'string') return input;
   if (Array.isArray(input)) return input[0] ?? null;
+  if ('chosen_option' in input) return input.chosen_option.value;
   return input.selected_option;
+}
+
+function isChosen(input: ElementInput | undefined): input is { chosen_option: Json } {
+  return typeof input === 'object' && input !== null && !Array.isArray(input) && 'chosen_option' in input;
 }
 
 function richTextOf(text: string): Json {
@@ -117,6 +133,7 @@ export function stateValueFor(element: Json, input: ElementInput | undefined): J
   }
   if (OPTION_SELECT_TYPES.has(type)) {
     if (useInitial) return { type, selected_option: element.initial_option ?? null };
+    if (isChosen(input)) return { type, selected_option: structuredClone(input.chosen_option) };
     const value = optionValueOf(input);
     return { type, selected_option: value === null ? null : lookupOption(element, value) };
   }

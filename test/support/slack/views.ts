@@ -18,6 +18,8 @@ export interface StoredView {
   closed: boolean;
   /** Errors from the latest `response_action: 'errors'` ack, by block_id. */
   errors?: Record<string, string>;
+  /** The options the app last offered for each external select (block_suggestion answers), by action_id. */
+  suggestions?: Map<string, Json[]>;
 }
 
 function newHash(): string {
@@ -74,6 +76,19 @@ export class ViewStore {
   }
 
   replace(stored: StoredView, sent: Json): void {
+    // Slack keeps what was entered only in inputs whose block_id and action_id are both unchanged.
+    const blockOf = (blocks: Json[] | undefined) =>
+      new Map(
+        interactiveElements(blocks)
+          .filter((e) => e.inInput)
+          .map((e) => [e.actionId, e.blockId]),
+      );
+    const before = blockOf(stored.view.blocks);
+    const after = blockOf(withIds(sent.blocks));
+    const inputs = this.viewInputs.get(stored.id);
+    for (const actionId of [...(inputs?.keys() ?? [])]) {
+      if (after.get(actionId) === undefined || after.get(actionId) !== before.get(actionId)) inputs?.delete(actionId);
+    }
     const view = this.materialize(sent, {
       id: stored.id,
       rootViewId: stored.view.root_view_id ?? null,

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { type ApiResult, fail } from './api-result';
+import type { FileStore } from './files';
 import { isRecord, type Json } from './json';
 import type { ResponseUrls } from './response-urls';
 
@@ -29,6 +30,8 @@ export interface WebApiOptions {
   appToken?: string;
   methods: Record<string, ApiMethod>;
   responseUrls: ResponseUrls;
+  /** Upload URLs handed out by files.getUploadURLExternal. */
+  files?: FileStore;
 }
 
 interface InjectedFailure {
@@ -68,10 +71,10 @@ function parseArgs(contentType: string | undefined, raw: string, query: URLSearc
   return args;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -165,7 +168,16 @@ export class WebApi {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.options.baseUrl);
-    const raw = await readBody(req);
+    const bytes = await readBody(req);
+    const { files } = this.options;
+    if (req.method === 'POST' && files?.isUploadPath(url.pathname)) {
+      // Not a Web API method: the upload URL takes the file's bytes and answers in plain text.
+      const answer = await files.receive(url.pathname, req.headers['content-type'], bytes);
+      res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(answer.text);
+      return;
+    }
+    const raw = bytes.toString('utf8');
     if (url.pathname.startsWith('/api/')) {
       this.handleApi(url.pathname.slice('/api/'.length), req, raw, url.searchParams, res);
       return;
