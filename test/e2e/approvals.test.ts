@@ -436,10 +436,23 @@ for (const kind of testDatabaseTargets()) {
     it('tells an approver pressing Reject on a decided order so, without opening the form', async () => {
       const { trade } = await placeLarge('56');
       const request = await requestFor(trade.id);
+      // The second approver's screen still shows the request as first posted: the click is built
+      // from it now and reaches the app only after the approval.
+      let approved!: () => void;
+      const stale = t.slack.blockAction({
+        channelId: APPROVALS_CHANNEL,
+        messageTs: request.ts,
+        actionId: approvalActionId('reject', trade.id),
+        userId: SECOND_APPROVER,
+        deliverAfter: new Promise<void>((resolve) => {
+          approved = resolve;
+        }),
+      });
       await click(request, approvalActionId('approve', trade.id), APPROVER);
       await expect.poll(async () => (await approvals.findByTradeId(trade.id))?.decision, POLL).toBe('approve');
       const opensBefore = t.slack.callsTo('views.open').length;
-      await click(request, approvalActionId('reject', trade.id), SECOND_APPROVER);
+      approved();
+      await stale;
       await expect.poll(() => ephemeralsFor(SECOND_APPROVER).join('\n'), POLL).toMatch(/already approved/);
       expect(t.slack.callsTo('views.open').length).toBe(opensBefore);
     });

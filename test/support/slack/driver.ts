@@ -40,7 +40,7 @@ export interface BlockActionInput {
   envelopeId?: string;
   /**
    * Holds delivery until this settles, the payload built now: an action that left Slack before an
-   * earlier redraw landed, so it carries the view's old hash and state.
+   * earlier redraw or message edit landed, so it carries the old hash, state or blocks.
    */
   deliverAfter?: Promise<unknown>;
 }
@@ -198,6 +198,7 @@ export class SlackUsers {
       response_url: responseUrl,
       actions: [action],
     };
+    await a.deliverAfter;
     const result = await this.link.deliver('interactive', payload, { envelopeId: a.envelopeId });
     return { ...result, triggerId, responseUrl };
   }
