@@ -1,8 +1,15 @@
 import type { ActionsBlock, Button, KnownBlock, MrkdwnElement } from '@slack/web-api';
-import { formatNewYorkTime } from '../../domain/market-hours';
+import type { EquityPoint } from '../../domain/equity-trend';
+import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
 import { type Dec, formatQty, formatUsd } from '../../domain/money';
 import type { TradeStatus } from '../../domain/order';
-import type { AccountStatus, MarketStatus, OrderSummary, PricingStatus } from '../../domain/portfolio-report';
+import type {
+  AccountStatus,
+  MarketStatus,
+  OrderSummary,
+  PricingStatus,
+  TrendStatus,
+} from '../../domain/portfolio-report';
 import type { ValuationTotals, ValuedPosition } from '../../domain/portfolio-valuation';
 import { isSlackMemberId } from '../../domain/trade';
 import { UNATTRIBUTED_TRADER } from '../../domain/trader-pnl';
@@ -180,6 +187,44 @@ export function marketLine(market: MarketStatus): string {
 
 /** Shown instead of the account (and its equity history) to members who are neither traders nor admins. */
 export const ACCOUNT_RESTRICTED = ':lock: The Alpaca account is shown to traders and admins only.';
+
+const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
+
+function equityPoint(p: EquityPoint): string {
+  return `${formatUsd(p.equity)} (${shortDate.format(p.at)})`;
+}
+
+/**
+ * A month of account equity in text (the Home tab's trend, the digest's chart fallback): the
+ * sparkline, first → last and the change; `range` adds the low and high, and `waiting` /
+ * `restricted` are what each surface says while it has no trend to show.
+ */
+export function equityTrendText(
+  status: TrendStatus,
+  options: { range: boolean; waiting: string; restricted: string },
+): string {
+  const title = '*Account equity, last month*';
+  switch (status.kind) {
+    case 'ok': {
+      const t = status.trend;
+      const range = options.range ? ` · low ${equityPoint(t.low)} · high ${equityPoint(t.high)}` : '';
+      return (
+        `${title}\n\`${t.sparkline}\`\n` +
+        `${equityPoint(t.first)} → ${equityPoint(t.last)}: ${pnl(t.change, t.changePct)}${range}`
+      );
+    }
+    case 'empty':
+      return `${title}\nNo equity history yet.`;
+    case 'ledger':
+      return `${title}\nLedger-only mode: there is no broker account history.`;
+    case 'unavailable':
+      return `${title}\n:warning: Unavailable — ${userMrkdwn(status.error, 300)}`;
+    case 'pending':
+      return `${title}\n${options.waiting}`;
+    case 'restricted':
+      return `${title}\n${options.restricted}`;
+  }
+}
 
 /** The account as section fields, or one sentence saying why there is none. */
 function accountFields(status: AccountStatus): MrkdwnElement[] | string {

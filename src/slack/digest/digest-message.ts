@@ -1,7 +1,6 @@
 import type { ImageBlock, KnownBlock } from '@slack/web-api';
 import type { DigestReport } from '../../domain/digest';
-import type { EquityPoint } from '../../domain/equity-trend';
-import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
+import { formatNewYorkTime } from '../../domain/market-hours';
 import { formatUsd } from '../../domain/money';
 import type { TradeStatus } from '../../domain/order';
 import {
@@ -15,6 +14,7 @@ import {
 } from '../block-kit/limits';
 import {
   accountSection,
+  equityTrendText,
   lineSections,
   pnl,
   portfolioName,
@@ -64,7 +64,6 @@ const longDate = new Intl.DateTimeFormat('en-US', {
   day: 'numeric',
   year: 'numeric',
 });
-const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
 
 /** "Wed, Dec 2, 2026" for a YYYY-MM-DD trading date. */
 export function digestDate(tradingDate: string): string {
@@ -75,30 +74,10 @@ function more(shown: number, total: number, what: string): string[] {
   return total > shown ? [`_…and ${total - shown} more ${what}_`] : [];
 }
 
-function point(p: EquityPoint): string {
-  return `${formatUsd(p.equity)} (${shortDate.format(p.at)})`;
-}
-
 /** The month of equity in text: the chart's fallback, and its alt text's gist. */
 function trendText(report: DigestReport): string {
-  const title = '*Account equity, last month*';
-  const t = report.trend;
-  switch (t.kind) {
-    case 'ok':
-      return (
-        `${title}\n\`${t.trend.sparkline}\`\n${point(t.trend.first)} → ${point(t.trend.last)}: ` +
-        `${pnl(t.trend.change, t.trend.changePct)}`
-      );
-    case 'empty':
-      return `${title}\nNo equity history yet.`;
-    case 'ledger':
-      return `${title}\nLedger-only mode: there is no broker account history.`;
-    case 'unavailable':
-      return `${title}\n:warning: Unavailable — ${userMrkdwn(t.error, 300)}`;
-    case 'pending':
-    case 'restricted':
-      return `${title}\nNot available just now.`;
-  }
+  const unavailable = 'Not available just now.';
+  return equityTrendText(report.trend, { range: false, waiting: unavailable, restricted: unavailable });
 }
 
 function chartBlock(chart: NonNullable<DigestView['chart']>): ImageBlock {

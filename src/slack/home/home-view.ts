@@ -1,7 +1,5 @@
 import type { HomeView, ImageBlock, KnownBlock, PlainTextOption } from '@slack/web-api';
-import type { EquityPoint } from '../../domain/equity-trend';
-import { formatNewYorkTime, NEW_YORK_TIME_ZONE } from '../../domain/market-hours';
-import { formatUsd } from '../../domain/money';
+import { formatNewYorkTime } from '../../domain/market-hours';
 import type { HomeReport, PortfolioDetail, PortfolioRef, TrendStatus } from '../../domain/portfolio-report';
 import type { BooksStatus } from '../../domain/reconciliation';
 import {
@@ -21,10 +19,10 @@ import {
   ACCOUNT_RESTRICTED,
   accountSection,
   clampPage,
+  equityTrendText,
   marketLine,
   orderLine,
   pagerBlock,
-  pnl,
   positionsPage,
   pricingNote,
   totalsFields,
@@ -95,37 +93,8 @@ function chartBlocks(report: HomeReport, chart: HomeViewOptions['chart']): Image
   return [{ type: 'image', slack_file: { id: chart.fileId }, alt_text: truncate(chart.altText, MAX_IMAGE_ALT_TEXT) }];
 }
 
-const shortDate = new Intl.DateTimeFormat('en-US', { timeZone: NEW_YORK_TIME_ZONE, month: 'short', day: 'numeric' });
-
-function point(p: EquityPoint): string {
-  return `${formatUsd(p.equity)} (${shortDate.format(p.at)})`;
-}
-
 function trendSection(status: TrendStatus): KnownBlock {
-  const title = '*Account equity, last month*';
-  const text = (() => {
-    switch (status.kind) {
-      case 'ok': {
-        const t = status.trend;
-        return (
-          `${title}\n\`${t.sparkline}\`\n` +
-          `${point(t.first)} → ${point(t.last)}: ${pnl(t.change, t.changePct)} · ` +
-          `low ${point(t.low)} · high ${point(t.high)}`
-        );
-      }
-      case 'empty':
-        return `${title}\nNo equity history yet.`;
-      case 'ledger':
-        return `${title}\nLedger-only mode: there is no broker account history.`;
-      case 'unavailable':
-        return `${title}\n:warning: Unavailable — ${userMrkdwn(status.error, 300)}`;
-      case 'pending':
-        return `${title}\n_Loading…_`;
-      case 'restricted':
-        return `${title}\n${ACCOUNT_RESTRICTED}`;
-    }
-  })();
-  return sectionBlock(text);
+  return sectionBlock(equityTrendText(status, { range: true, waiting: '_Loading…_', restricted: ACCOUNT_RESTRICTED }));
 }
 
 function portfolioOption(p: PortfolioRef & { id: number }): PlainTextOption {
