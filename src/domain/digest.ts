@@ -1,11 +1,10 @@
-import { isApprovalEnding } from './approvals';
 import { newYorkMidnight } from './market-hours';
 import { type Dec, dec } from './money';
-import type { TradeStatus } from './order';
+import { type TradeStatus, wasPlaced } from './order';
 import type { AccountStatus, PricingStatus, TrendStatus } from './portfolio-report';
 import type { ValuationTotals, ValuedPosition } from './portfolio-valuation';
 import type { BooksStatus } from './reconciliation';
-import { type TraderPnlReport, UNPLACED_STATUSES } from './trader-pnl';
+import type { TraderPnlReport } from './trader-pnl';
 
 /**
  * The closing digest: the day in one message — the account, each portfolio, each trader, the day's
@@ -74,11 +73,6 @@ export function newYorkDayWindow(date: string): { from: Date; to: Date } {
   const next = new Date(`${date}T00:00:00Z`);
   next.setUTCDate(next.getUTCDate() + 1);
   return { from: newYorkMidnight(date), to: newYorkMidnight(next.toISOString().slice(0, 10)) };
-}
-
-/** Whether an order reached the broker (or the ledger): the per-trader report and the API count only these. */
-export function wasPlaced(status: TradeStatus, errorCode: string | null): boolean {
-  return !(UNPLACED_STATUSES as readonly TradeStatus[]).includes(status) && !isApprovalEnding(errorCode);
 }
 
 function byCount(counts: readonly DigestOrderCount[]): { status: TradeStatus; count: number }[] {

@@ -1,3 +1,4 @@
+import { isApprovalEnding } from './approvals';
 import type { Dec } from './money';
 
 export const SIDES = ['buy', 'sell'] as const;
@@ -31,6 +32,17 @@ export const TRADE_STATUSES = [
 export type TradeStatus = (typeof TRADE_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly TradeStatus[] = ['filled', 'canceled', 'expired', 'rejected', 'failed'];
+
+/**
+ * Statuses of orders that never became one at the broker (failed before it, refused by it, or
+ * still awaiting approval), so never count as placed — as the API's trade counts have it.
+ */
+export const UNPLACED_STATUSES: readonly TradeStatus[] = ['pending_approval', 'rejected', 'failed'];
+
+/** Whether an order reached the broker (or the ledger): what the counts of placed orders count. */
+export function wasPlaced(status: TradeStatus, errorCode: string | null): boolean {
+  return !UNPLACED_STATUSES.includes(status) && !isApprovalEnding(errorCode);
+}
 
 export function isTerminal(status: TradeStatus): boolean {
   return TERMINAL_STATUSES.includes(status);

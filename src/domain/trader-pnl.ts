@@ -63,12 +63,6 @@ export interface TraderPnlReport {
  */
 export const UNATTRIBUTED_TRADER = 'reconciler';
 
-/**
- * Order statuses that never became an order at the broker (failed before it, refused by it, or
- * still awaiting approval), so never count as placed — as the API's trade counts have it.
- */
-export const UNPLACED_STATUSES = ['pending_approval', 'rejected', 'failed'] as const;
-
 const QTY_UNIT = 10n ** BigInt(QTY_SCALE);
 /** Prices are quoted to a few decimals; twelve keep every one Alpaca sends exact. */
 const PRICE_SCALE = 12;

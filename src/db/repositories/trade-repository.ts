@@ -5,7 +5,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { APPROVAL_ERROR_CODES, type ApprovalDecision } from '../../domain/approvals';
 import { type Dec, dec, decToString } from '../../domain/money';
 import { type Notification, tradeChanged, tradeFinished, traderChanged } from '../../domain/notifications';
-import { type Side, TERMINAL_STATUSES } from '../../domain/order';
+import { type Side, TERMINAL_STATUSES, UNPLACED_STATUSES } from '../../domain/order';
 import { type StoredFills, summariseFills } from '../../domain/order-updates';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import {
@@ -31,9 +31,6 @@ import {
 import type { Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
 import { applyFillToPositions } from './position-repository';
-
-/** Orders that never reached the broker (or the ledger), or have not yet. */
-const NEVER_PLACED = ['rejected', 'failed', 'pending_approval'];
 
 /**
  * Rows of one portfolio, matched on the trimmed, lower-cased name like portfolio keys, because rows
@@ -342,7 +339,7 @@ export class TradeRepository {
       .where({
         $and: [
           portfolioMatch(portfolioName),
-          { status: { $nin: NEVER_PLACED } },
+          { status: { $nin: [...UNPLACED_STATUSES] } },
           // Withdrawn or expired before approval: never placed either.
           { $or: [{ errorCode: null }, { errorCode: { $nin: Object.values(APPROVAL_ERROR_CODES) } }] },
         ],

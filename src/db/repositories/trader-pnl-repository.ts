@@ -1,5 +1,6 @@
 import { APPROVAL_ERROR_CODES } from '../../domain/approvals';
-import { type TraderFill, UNPLACED_STATUSES } from '../../domain/trader-pnl';
+import { UNPLACED_STATUSES } from '../../domain/order';
+import type { TraderFill } from '../../domain/trader-pnl';
 import type { Orm } from '../orm';
 
 /**
