@@ -484,7 +484,21 @@ for (const kind of testDatabaseTargets()) {
   });
 
   describe.skipIf(!kind.available)(`approvals across a restart on ${databaseSuiteName(kind)}`, () => {
-    it('expires requests left pending after approval was switched off, so none reserves shares forever', async () => {
+    /**
+     * Places a MSFT buy of `quantity` shares that waits for approval, stops the app, then hands the
+     * test the stand-ins, the database, the order and a way to start the app again; cleans everything up after.
+     */
+    async function withPendingOrderStopped(
+      quantity: string,
+      test: (args: {
+        slack: LaunchedApp['slack'];
+        alpaca: LaunchedApp['alpaca'];
+        orm: Orm;
+        trades: TradeRepository;
+        clientOrderId: string;
+        restart: (env: Record<string, string>) => Promise<LaunchedApp>;
+      }) => Promise<void>,
+    ): Promise<void> {
       const db = await kind.create();
       let t = await launchApp({ database: db.target, env: approvalEnv() });
       const { slack, alpaca } = t;
@@ -493,20 +507,17 @@ for (const kind of testDatabaseTargets()) {
       try {
         const trades = new TradeRepository(orm);
         alpaca.setPrice('MSFT', { last: '400.00', bid: '399.90', ask: '400.10', prevClose: '398.00' });
-        const placed = await placeOrder(t, { portfolio: 'Desk', symbol: 'MSFT', side: 'buy', quantity: '30' });
+        const placed = await placeOrder(t, { portfolio: 'Desk', symbol: 'MSFT', side: 'buy', quantity });
         await expect
           .poll(async () => (await trades.findByClientOrderId(placed.clientOrderId))?.status, POLL)
           .toBe('pending_approval');
         await t.app.outboxDrained();
         await t.app.stop();
-        const trade = (await trades.findByClientOrderId(placed.clientOrderId))!;
-        const past = new Date(Date.now() - 20 * 60_000);
-        await orm.em.fork().nativeUpdate(ApprovalEntity, { trade: trade.id }, { requestedAt: past });
-
-        const { APPROVAL_THRESHOLD_NOTIONAL: _off, ...withoutApproval } = approvalEnv();
-        t = await launchApp({ database: db.target, env: withoutApproval, slack, alpaca });
-        await expect.poll(async () => (await trades.findById(trade.id))?.status, POLL).toBe('expired');
-        expect(alpaca.orders().filter((o) => o.client_order_id === placed.clientOrderId)).toHaveLength(0);
+        const restart = async (env: Record<string, string>) => {
+          t = await launchApp({ database: db.target, env, slack, alpaca });
+          return t;
+        };
+        await test({ slack, alpaca, orm, trades, clientOrderId: placed.clientOrderId, restart });
       } finally {
         await orm.close(true);
         await t.stop();
@@ -514,29 +525,29 @@ for (const kind of testDatabaseTargets()) {
         await alpaca.close();
         await db.drop();
       }
+    }
+
+    it('expires requests left pending after approval was switched off, so none reserves shares forever', async () => {
+      await withPendingOrderStopped('30', async ({ alpaca, orm, trades, clientOrderId, restart }) => {
+        const trade = (await trades.findByClientOrderId(clientOrderId))!;
+        const past = new Date(Date.now() - 20 * 60_000);
+        await orm.em.fork().nativeUpdate(ApprovalEntity, { trade: trade.id }, { requestedAt: past });
+
+        const { APPROVAL_THRESHOLD_NOTIONAL: _off, ...withoutApproval } = approvalEnv();
+        await restart(withoutApproval);
+        await expect.poll(async () => (await trades.findById(trade.id))?.status, POLL).toBe('expired');
+        expect(alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(0);
+      });
     });
 
     it('a restart with a pending approval does not send it; an approval after the restart places it once', async () => {
-      const db = await kind.create();
-      let t = await launchApp({ database: db.target, env: approvalEnv() });
-      const { slack, alpaca } = t;
-      slack.addChannel({ id: APPROVALS_CHANNEL, name: 'approvals', isMember: true });
-      const orm = await initORM(db.target);
-      try {
-        const trades = new TradeRepository(orm);
-        alpaca.setPrice('MSFT', { last: '400.00', bid: '399.90', ask: '400.10', prevClose: '398.00' });
-        const placed = await placeOrder(t, { portfolio: 'Desk', symbol: 'MSFT', side: 'buy', quantity: '40' });
-        await expect
-          .poll(async () => (await trades.findByClientOrderId(placed.clientOrderId))?.status, POLL)
-          .toBe('pending_approval');
-        await t.app.outboxDrained();
-        await t.app.stop();
+      await withPendingOrderStopped('40', async ({ slack, alpaca, trades, clientOrderId, restart }) => {
         const postsBefore = alpaca.requestCount({ method: 'POST', path: ORDERS });
 
-        t = await launchApp({ database: db.target, env: approvalEnv(), slack, alpaca });
+        const t = await restart(approvalEnv());
         await t.app.reconcile.reconcilePositions('manual');
         expect(alpaca.requestCount({ method: 'POST', path: ORDERS })).toBe(postsBefore);
-        const trade = (await trades.findByClientOrderId(placed.clientOrderId))!;
+        const trade = (await trades.findByClientOrderId(clientOrderId))!;
         expect(trade.status).toBe('pending_approval');
 
         const request = slack
@@ -549,14 +560,8 @@ for (const kind of testDatabaseTargets()) {
           userId: APPROVER,
         });
         await expect.poll(async () => (await trades.findById(trade.id))?.status, { timeout: 10_000 }).toBe('filled');
-        expect(alpaca.orders().filter((o) => o.client_order_id === placed.clientOrderId)).toHaveLength(1);
-      } finally {
-        await orm.close(true);
-        await t.stop();
-        await slack.close();
-        await alpaca.close();
-        await db.drop();
-      }
+        expect(alpaca.orders().filter((o) => o.client_order_id === clientOrderId)).toHaveLength(1);
+      });
     });
   });
 }
