@@ -1,9 +1,12 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
 const REDACTED = '[REDACTED]';
+
+/** Loaded only for a terminal: services and benches log JSON and skip its start-up cost. */
+const loadPinoPretty = () => createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 
 /** Token shapes that must never reach a log line, whatever object or message carries them. */
 const TOKEN_PATTERNS = [/xox[abposr]-[A-Za-z0-9-]+/g, /xapp-[A-Za-z0-9-]+/g];
@@ -54,7 +57,7 @@ export function createLogger(options: {
       hooks: { streamWrite: scrub },
     },
     options.pretty
-      ? pinoPretty({
+      ? loadPinoPretty()({
           destination: options.destination ?? 1,
           sync: true,
           colorize: options.destination === undefined,

@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { Resvg } from '@resvg/resvg-js';
 import type { ValueChartModel } from './model';
 import { buildValueChartSvg, CHART_FONT_FAMILY } from './value-chart-svg';
 
@@ -26,6 +25,8 @@ export const CHART_FONT_FILES: readonly string[] = [
 
 /** The chart as PNG (and the SVG it came from). Synchronous: about a few tens of ms for a month of six lines. */
 export function renderValueChart(model: ValueChartModel): RenderedValueChart {
+  // Loaded on the first chart, not at start-up: the native renderer is 6 MB nobody needs until then.
+  const { Resvg } = require('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
   const { svg } = buildValueChartSvg(model);
   const image = new Resvg(svg, {
     font: {

@@ -1,11 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { MikroORM, type Options } from '@mikro-orm/core';
-import type { AbstractSqlDriver } from '@mikro-orm/knex';
-import { Migrator } from '@mikro-orm/migrations';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { MIGRATIONS } from '../../migrations';
+import type { AbstractSqlDriver, EntityManager } from '@mikro-orm/knex';
+import type { Migrator } from '@mikro-orm/migrations';
+import { MIGRATION_NAMES } from '../../migrations/names';
 import { type DatabaseTarget, parsePostgresUrl } from '../config';
 import type { Logger } from '../logger';
 import { ENTITIES } from './entities';
@@ -34,7 +32,8 @@ interface SqliteRawConnection {
  */
 const SQLITE_CONNECTION_PRAGMAS = 'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;';
 
-function sqliteOptions(path: string): Options<AbstractSqlDriver> {
+async function sqliteOptions(path: string): Promise<Options<AbstractSqlDriver>> {
+  const { BetterSqliteDriver } = await import('@mikro-orm/better-sqlite');
   return {
     driver: BetterSqliteDriver as unknown as Options<AbstractSqlDriver>['driver'],
     dbName: path,
@@ -78,8 +77,9 @@ export function postgresConnection(url: string): PostgresConnection {
   return { connectionString: parsed.toString(), ssl };
 }
 
-function postgresOptions(url: string, pool: InitOrmOptions['pool']): Options<AbstractSqlDriver> {
+async function postgresOptions(url: string, pool: InitOrmOptions['pool']): Promise<Options<AbstractSqlDriver>> {
   const { connectionString, ssl } = postgresConnection(url);
+  const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
   return {
     driver: PostgreSqlDriver as unknown as Options<AbstractSqlDriver>['driver'],
     clientUrl: connectionString,
@@ -97,7 +97,10 @@ export async function initORM(target: DatabaseTarget, opts: InitOrmOptions = {})
     await mkdir(dirname(target.url), { recursive: true });
   }
   const logger = opts.logger;
-  const options = target.kind === 'sqlite' ? sqliteOptions(target.url) : postgresOptions(target.url, opts.pool);
+  // Only the configured driver is loaded, and the migrator only when a migration is pending:
+  // each is a tenth of a second of start-up (see migrateToLatest).
+  const options =
+    target.kind === 'sqlite' ? await sqliteOptions(target.url) : await postgresOptions(target.url, opts.pool);
   const driverLog = logger?.child({ component: 'database' });
   return MikroORM.init<AbstractSqlDriver>({
     ...options,
@@ -116,9 +119,8 @@ export async function initORM(target: DatabaseTarget, opts: InitOrmOptions = {})
     // Entities are plain EntitySchema definitions: no folder scanning, no ts-morph, no cache files.
     discovery: { disableDynamicFileAccess: true, requireEntitiesArray: true },
     metadataCache: { enabled: false },
-    extensions: [Migrator],
     migrations: {
-      migrationsList: MIGRATIONS,
+      tableName: MIGRATIONS_TABLE,
       transactional: true,
       allOrNothing: true,
       snapshot: false,
@@ -134,6 +136,38 @@ export async function initORM(target: DatabaseTarget, opts: InitOrmOptions = {})
 /** Any fixed number: PostgreSQL advisory locks are keyed by integers. Spells "OMS migrate". */
 const MIGRATION_LOCK_KEY = 0x4f4d535f4d4947n;
 
+/** Where MikroORM records the migrations applied (its default name, kept by every database made so far). */
+const MIGRATIONS_TABLE = 'mikro_orm_migrations';
+
+/** Whether the ORM talks to PostgreSQL, asked of the connection so the PostgreSQL driver is loaded only when used. */
+export function isPostgres(em: EntityManager): boolean {
+  return em.getConnection().getKnex().client.dialect === 'postgresql';
+}
+
+/** Whether every migration is recorded as applied: one query, so a restart needs no migrator. */
+async function upToDate(orm: Orm): Promise<boolean> {
+  const em = orm.em.fork();
+  const tableExists = isPostgres(em)
+    ? await em.execute('select 1 from pg_catalog.pg_tables where schemaname = current_schema() and tablename = ?', [
+        MIGRATIONS_TABLE,
+      ])
+    : await em.execute("select 1 from sqlite_master where type = 'table' and name = ?", [MIGRATIONS_TABLE]);
+  if (tableExists.length === 0) return false;
+  const rows: { name: string }[] = await em.execute(`select name from ${MIGRATIONS_TABLE}`);
+  const applied = new Set(rows.map((row) => row.name));
+  return MIGRATION_NAMES.every((name) => applied.has(name));
+}
+
+/** MikroORM's migrator over every migration, loaded on first use rather than at start-up. */
+export async function loadMigrator(orm: Orm): Promise<Migrator> {
+  const [{ Migrator }, { MIGRATIONS }] = await Promise.all([
+    import('@mikro-orm/migrations'),
+    import('../../migrations'),
+  ]);
+  orm.config.set('migrations', { ...orm.config.get('migrations'), migrationsList: MIGRATIONS });
+  return new Migrator(orm.em);
+}
+
 /**
  * Applies every pending migration in order; returns the names applied (empty when up to date).
  * On PostgreSQL several workers may start at once: a transaction-scoped advisory lock makes them
@@ -141,15 +175,15 @@ const MIGRATION_LOCK_KEY = 0x4f4d535f4d4947n;
  * migrations table on a second pooled connection, so the pool needs at least two.)
  */
 export async function migrateToLatest(orm: Orm): Promise<string[]> {
-  const migrator = orm.getMigrator();
+  if (await upToDate(orm)) return [];
+  const migrator = await loadMigrator(orm);
   const connection = orm.em.getConnection();
-  const applied =
-    orm.em.getDriver() instanceof PostgreSqlDriver
-      ? await connection.transactional(async (trx) => {
-          await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY.toString()], 'run', trx);
-          return migrator.up({ transaction: trx });
-        })
-      : await migrator.up();
+  const applied = isPostgres(orm.em)
+    ? await connection.transactional(async (trx) => {
+        await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY.toString()], 'run', trx);
+        return migrator.up({ transaction: trx });
+      })
+    : await migrator.up();
   return applied.map((migration) => migration.name);
 }
 

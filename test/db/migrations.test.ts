@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../migrations';
-import { initORM, migrateToLatest, type Orm } from '../../src/db/orm';
+import { initORM, loadMigrator, migrateToLatest, type Orm } from '../../src/db/orm';
 import { PortfolioRepository } from '../../src/db/repositories/portfolio-repository';
 import { PositionRepository } from '../../src/db/repositories/position-repository';
 import { TradeRepository } from '../../src/db/repositories/trade-repository';
@@ -315,7 +315,7 @@ for (const kind of testDatabaseTargets()) {
         orm: Orm,
         books: [name: string, symbol: string, qty: number, price: number][],
       ): Promise<void> {
-        await orm.getMigrator().up({ to: 'Migration20251124000000_initial_schema' });
+        await (await loadMigrator(orm)).up({ to: 'Migration20251124000000_initial_schema' });
         const knex = orm.em.getKnex();
         for (const [i, [name, symbol, qty, price]] of books.entries()) {
           await knex('portfolios').insert({
@@ -348,7 +348,7 @@ for (const kind of testDatabaseTargets()) {
           });
         }
         // Folds the fills into positions keyed the old way (trim + lower-case).
-        await orm.getMigrator().up({ to: BEFORE });
+        await (await loadMigrator(orm)).up({ to: BEFORE });
       }
 
       const distinct = async (orm: Orm, table: string) =>
@@ -464,7 +464,7 @@ for (const kind of testDatabaseTargets()) {
             ['portfolios', 'trades', 'fills', 'positions'].map((table) => knex(table).select('*').orderBy('id')),
           );
         const before = await snapshot();
-        expect((await orm.getMigrator().up({ to: NORMALISE })).map((m) => m.name)).toEqual([NORMALISE]);
+        expect((await (await loadMigrator(orm)).up({ to: NORMALISE })).map((m) => m.name)).toEqual([NORMALISE]);
         expect(await snapshot()).toEqual(before);
       });
     });

@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type Dec, dec } from '../../domain/money';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import { MONEY_SCALE, QTY_SCALE } from '../../domain/positions';
 import type { ValueFill } from '../../domain/value-history';
 import { FillEntity, type StoredSide } from '../entities';
 import type { Orm } from '../orm';
+import { isPostgres } from '../orm';
 
 /** One portfolio's fills for valuing it over a period: what it held before, then what it traded. */
 export interface PortfolioFillHistory {
@@ -68,7 +68,7 @@ export class FillHistoryRepository {
    */
   async historySince(since: Date): Promise<Map<string, PortfolioFillHistory>> {
     const em = this.orm.em.fork() as EntityManager;
-    const postgres = em.getDriver() instanceof PostgreSqlDriver;
+    const postgres = isPostgres(em);
     const opening = await em
       .getConnection()
       .execute<OpeningRow[]>(OPENING_SQL, [postgres ? since : since.getTime()], 'all');

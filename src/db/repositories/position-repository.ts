@@ -1,6 +1,5 @@
 import { LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type Dec, dec, decToString } from '../../domain/money';
 import { portfolioNameKey } from '../../domain/portfolio-name';
 import {
@@ -14,7 +13,7 @@ import {
 } from '../../domain/positions';
 import type { Fill } from '../../domain/trade';
 import { FillEntity, PositionEntity, type PositionRecord, type StoredSide } from '../entities';
-import type { Orm } from '../orm';
+import { isPostgres, type Orm } from '../orm';
 
 /** What the books hold of one symbol in one portfolio (closed positions included: they carry realized P&L). */
 export interface StoredPosition {
@@ -134,8 +133,6 @@ function toPositionFill(row: FillRow): PositionFill {
     filledAt: asDate(row.filled_at),
   };
 }
-
-const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDriver;
 
 /**
  * Fills of one portfolio and symbol in fold order. Names are matched by key, so every spelling of

@@ -1,6 +1,5 @@
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { type Dec, dec, decToString } from '../../domain/money';
 import { type Notification, RECONCILE_STREAM } from '../../domain/notifications';
 import type { TradeStatus } from '../../domain/order';
@@ -37,7 +36,7 @@ import {
   type ReconcileRunRecord,
   TradeEntity,
 } from '../entities';
-import type { Orm } from '../orm';
+import { isPostgres, type Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
 
 /** An order finding to record once (its key decides). */
@@ -172,7 +171,7 @@ export class ReconcileRepository {
    */
   async exclusively<T>(work: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     const connection = this.orm.em.getConnection();
-    if (!(this.orm.em.getDriver() instanceof PostgreSqlDriver)) return { ran: true, value: await work() };
+    if (!isPostgres(this.orm.em)) return { ran: true, value: await work() };
     return connection.transactional(async (trx) => {
       const [row] = await connection.execute<{ locked: boolean }[]>(
         'select pg_try_advisory_xact_lock(?) as locked',

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type EntityData, type FilterQuery, LockMode, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/knex';
-import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { APPROVAL_ERROR_CODES, type ApprovalDecision } from '../../domain/approvals';
 import { type Dec, dec, decToString } from '../../domain/money';
 import { type Notification, tradeChanged, tradeFinished, traderChanged } from '../../domain/notifications';
@@ -28,7 +27,7 @@ import {
   TradeEntity,
   type TradeRecord,
 } from '../entities';
-import type { Orm } from '../orm';
+import { isPostgres, type Orm } from '../orm';
 import { appendNotifications } from './outbox-repository';
 import { applyFillToPositions } from './position-repository';
 
@@ -132,8 +131,6 @@ function patchData(patch: TradePatch): EntityData<TradeRecord> {
   if (patch.alpacaUpdatedAt !== undefined) data.alpacaUpdatedAt = patch.alpacaUpdatedAt;
   return data;
 }
-
-const isPostgres = (em: EntityManager) => em.getDriver() instanceof PostgreSqlDriver;
 
 /**
  * What the trader's surfaces must be told about a change from `before` to `after` (none for rows
