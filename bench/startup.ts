@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ensureBuilt } from '../scripts/build.mjs';
 import { startAlpacaStandIn } from '../test/support/alpaca-standin';
 import { processUsage, programArgs, REPO_ROOT } from '../test/support/app-process';
 import { appEnvironment } from '../test/support/launch';
@@ -51,11 +52,14 @@ const LAUNCHERS = {
 } as const;
 type Launcher = keyof typeof LAUNCHERS;
 
-/** One start on a fresh SQLite file: ready time, first answer, memory, shutdown time. */
-async function startOnce(launcher: Launcher): Promise<StartupRun> {
+/**
+ * One start: ready time, first answer, memory, shutdown time. On a fresh SQLite file unless
+ * `databaseDir` holds one an earlier start made (a restart: nothing to migrate).
+ */
+async function startOnce(launcher: Launcher, databaseDir?: string): Promise<StartupRun> {
   const slack = await startSlackStandIn();
   const alpaca = await startAlpacaStandIn({ marketOpen: true });
-  const dir = await mkdtemp(join(tmpdir(), 'slack-oms-bench-'));
+  const dir = databaseDir ?? (await mkdtemp(join(tmpdir(), 'slack-oms-bench-')));
   let child: ChildProcess | undefined;
   try {
     // The ready line is logged at info; the output is kept in memory, never printed.
@@ -101,7 +105,7 @@ async function startOnce(launcher: Launcher): Promise<StartupRun> {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await slack.close();
     await alpaca.close();
-    await rm(dir, { recursive: true, force: true });
+    if (!databaseDir) await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -113,47 +117,71 @@ function spread(values: number[], format: (v: number) => string): string {
   return `median of ${values.length}; runs: ${values.map(format).join(', ')}`;
 }
 
+function startupRows(bench: string, runs: StartupRun[]): BenchRow[] {
+  const ready = runs.map((r) => r.readyMs);
+  const firstAck = runs.map((r) => r.firstAckMs);
+  const rssReady = runs.map((r) => r.rssReadyKb);
+  const rssHelp = runs.map((r) => r.rssAfterHelpKb);
+  const exit = runs.map((r) => r.exitMs);
+  const codes = [...new Set(runs.map((r) => String(r.exitCode)))].join('/');
+  return [
+    { bench, metric: 'spawn → "ready — " line', value: ms(median(ready)), note: spread(ready, ms) },
+    {
+      bench,
+      metric: 'spawn → first /trade answered',
+      value: ms(median(firstAck)),
+      note: `${spread(firstAck, ms)}; goal ≤ 1000 ms`,
+    },
+    { bench, metric: 'RSS after ready', value: mb(median(rssReady)), note: `${spread(rssReady, mb)}; goal ≤ 150 MB` },
+    {
+      bench,
+      metric: `RSS after ${HELP_COMMANDS} /trade help`,
+      value: mb(median(rssHelp)),
+      note: `${spread(rssHelp, mb)}; goal ≤ 150 MB`,
+    },
+    { bench, metric: 'SIGTERM → exit', value: ms(median(exit)), note: `${spread(exit, ms)}; exit code ${codes}` },
+  ];
+}
+
+async function repeat(times: number, start: () => Promise<StartupRun>): Promise<StartupRun[]> {
+  const runs: StartupRun[] = [];
+  for (let i = 0; i < times; i += 1) runs.push(await start());
+  return runs;
+}
+
+/**
+ * The compiled start three ways: the first start after a build (V8's code cache not written yet),
+ * starts on a fresh database (every migration runs), and restarts on an existing one (the usual
+ * start). tsx on the sources, fresh database, for comparison.
+ */
 export async function benchStartup(): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
-  const readyBy: Partial<Record<Launcher, number>> = {};
-  for (const launcher of Object.keys(LAUNCHERS) as Launcher[]) {
-    const runs: StartupRun[] = [];
-    for (let i = 0; i < RUNS; i += 1) runs.push(await startOnce(launcher));
-    const bench = `startup: ${launcher}, fresh SQLite`;
-    const ready = runs.map((r) => r.readyMs);
-    const firstAck = runs.map((r) => r.firstAckMs);
-    const rssReady = runs.map((r) => r.rssReadyKb);
-    const rssHelp = runs.map((r) => r.rssAfterHelpKb);
-    const exit = runs.map((r) => r.exitMs);
-    const codes = [...new Set(runs.map((r) => String(r.exitCode)))].join('/');
-    readyBy[launcher] = median(ready);
-    rows.push(
-      { bench, metric: 'spawn → "ready — " line', value: ms(median(ready)), note: spread(ready, ms) },
-      {
-        bench,
-        metric: 'spawn → first /trade answered',
-        value: ms(median(firstAck)),
-        note: `${spread(firstAck, ms)}; goal ≤ 1000 ms`,
-      },
-      { bench, metric: 'RSS after ready', value: mb(median(rssReady)), note: `${spread(rssReady, mb)}; goal ≤ 150 MB` },
-      {
-        bench,
-        metric: `RSS after ${HELP_COMMANDS} /trade help`,
-        value: mb(median(rssHelp)),
-        note: `${spread(rssHelp, mb)}; goal ≤ 150 MB`,
-      },
-      { bench, metric: 'SIGTERM → exit', value: ms(median(exit)), note: `${spread(exit, ms)}; exit code ${codes}` },
-    );
+  const compiled: Launcher = 'npm start (compiled)';
+  const dev: Launcher = 'tsx src/main.ts (npm run dev)';
+  await rm(join(await ensureBuilt(), 'main.cjs.v8-cache'), { force: true });
+  const firstAfterBuild = await repeat(1, () => startOnce(compiled));
+  const fresh = await repeat(RUNS, () => startOnce(compiled));
+  const databaseDir = await mkdtemp(join(tmpdir(), 'slack-oms-bench-'));
+  let restarts: StartupRun[];
+  try {
+    await startOnce(compiled, databaseDir);
+    restarts = await repeat(RUNS, () => startOnce(compiled, databaseDir));
+  } finally {
+    await rm(databaseDir, { recursive: true, force: true });
   }
-  const compiled = readyBy['npm start (compiled)'];
-  const dev = readyBy['tsx src/main.ts (npm run dev)'];
-  if (compiled && dev) {
-    rows.push({
+  const tsx = await repeat(RUNS, () => startOnce(dev));
+  return [
+    ...startupRows(`startup: ${compiled}, restart on an existing SQLite database`, restarts),
+    ...startupRows(`startup: ${compiled}, fresh SQLite (every migration runs)`, fresh),
+    ...startupRows(
+      `startup: ${compiled}, first start after a build (no code cache yet), fresh SQLite`,
+      firstAfterBuild,
+    ),
+    ...startupRows(`startup: ${dev}, fresh SQLite`, tsx),
+    {
       bench: 'startup: compiled vs tsx',
-      metric: 'ready time, compiled ÷ tsx',
-      value: (compiled / dev).toFixed(2),
+      metric: 'ready time, compiled ÷ tsx, fresh SQLite',
+      value: (median(fresh.map((r) => r.readyMs)) / median(tsx.map((r) => r.readyMs))).toFixed(2),
       note: 'same run, same machine; below 1 means the compiled start is quicker',
-    });
-  }
-  return rows;
+    },
+  ];
 }

@@ -56,7 +56,8 @@ function plainCommandText(text: string): string {
     .replace(/&amp;/g, '&');
 }
 
-const QUOTED = /^["“”'‘’](.*)["“”'‘’]$/s;
+// Straight, curly double (“ ”) and curly single (‘ ’) quotes, escaped so the compiled app stays ASCII.
+const QUOTED = /^["\u201C\u201D'\u2018\u2019](.*)["\u201C\u201D'\u2018\u2019]$/s;
 
 export function parsePortfolioCommand(raw: string): PortfolioCommand {
   const text = normalizePortfolioName(plainCommandText(raw));

@@ -96,7 +96,8 @@ function tokenize(text: string): string[] {
   let current = '';
   let inToken = false;
   let inQuotes = false;
-  for (const ch of text.replace(/[“”„‟]/g, '"')) {
+  // Curly and low double quotes (“ ” „ ‟), escaped so the compiled app stays ASCII.
+  for (const ch of text.replace(/[\u201C\u201D\u201E\u201F]/g, '"')) {
     if (ch === '"') {
       inQuotes = !inQuotes;
       inToken = true;
