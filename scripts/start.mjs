@@ -1,6 +1,5 @@
 // `npm start` (and `npm run migrate`, `npm run api-key`): runs the compiled program, compiling it
 // first only when the sources changed since the last build.
-import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
@@ -37,10 +36,9 @@ function runWithCodeCache(file) {
   } catch {
     cachedData = undefined;
   }
-  const bytes = readFileSync(file);
-  // An ASCII program decodes as Latin-1 at memory speed, and V8 keeps it at one byte a character.
-  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-  const script = new vm.Script(Module.wrap(source), {
+  // Read straight into a string (no Buffer left for the garbage collector); V8 keeps an ASCII
+  // program, which the build makes, at one byte a character.
+  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), {
     filename: file,
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
