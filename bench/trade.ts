@@ -1,3 +1,8 @@
+/**
+ * The trade benches: acks one after another, 60 submissions at once, the 300-order burst.
+ * TRADE_BENCH_PARTS picks some of them (comma-separated: acks, concurrent, burst), e.g.
+ * `TRADE_BENCH_PARTS=concurrent npm run bench -- trade` runs only the 60-at-once part.
+ */
 import { initORM, type Orm } from '../src/db/orm';
 import { TradeRepository } from '../src/db/repositories/trade-repository';
 import { clientOrderIdForView, isTerminal } from '../src/domain/order';
@@ -502,8 +507,11 @@ async function runBursts(kinds: readonly TestDatabaseKind[]): Promise<BenchRow[]
 }
 
 export async function benchTrade(): Promise<BenchRow[]> {
-  const rows = await benchAckTimes();
-  for (const kind of testDatabaseTargets().filter((k) => k.available)) rows.push(...(await benchConcurrentAcks(kind)));
-  rows.push(...(await runBursts(testDatabaseTargets().filter((kind) => kind.available))));
+  const parts = process.env.TRADE_BENCH_PARTS?.split(',').map((p) => p.trim());
+  const runs = (part: 'acks' | 'concurrent' | 'burst') => !parts || parts.includes(part);
+  const kinds = testDatabaseTargets().filter((k) => k.available);
+  const rows = runs('acks') ? await benchAckTimes() : [];
+  if (runs('concurrent')) for (const kind of kinds) rows.push(...(await benchConcurrentAcks(kind)));
+  if (runs('burst')) rows.push(...(await runBursts(kinds)));
   return rows;
 }

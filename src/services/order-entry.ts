@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker';
 import { isLedgerOnly } from '../broker/broker';
-import type { PortfolioRepository } from '../db/repositories/portfolio-repository';
+import type { Portfolio, PortfolioRepository } from '../db/repositories/portfolio-repository';
 import type { Sellable, TradeRepository } from '../db/repositories/trade-repository';
 import { BrokerError, describeError } from '../domain/errors';
 import {
@@ -19,10 +19,11 @@ import {
   parseSide,
   validateOrderForm,
 } from '../domain/order-form';
-import { DEFAULT_PORTFOLIO, withDefaultPortfolio } from '../domain/portfolio-name';
+import { DEFAULT_PORTFOLIO, portfolioNameKey, withDefaultPortfolio } from '../domain/portfolio-name';
 import { normalizeSymbol } from '../domain/symbol';
 import type { Trade } from '../domain/trade';
 import type { Logger } from '../logger';
+import { AckPriority } from './ack-priority';
 import type { OrderApprovals } from './order-approvals';
 import { within } from './time-budget';
 
@@ -40,6 +41,17 @@ export interface OrderContext {
   problems: string[];
 }
 
+/** A submitted order form, from Slack or the API. */
+export interface OrderSubmission {
+  userId: string;
+  clientOrderId: string;
+  /** Which front door the order came through; ledger-only mode records every order as 'ledger'. */
+  source: 'slack' | 'api';
+  /** Where its confirmation is posted (the trader's DM when absent). */
+  channelId?: string;
+  form: OrderFormInput;
+}
+
 export type ReviewResult =
   | { kind: 'invalid'; errors: OrderFormErrors }
   | { kind: 'duplicate'; trade: Trade }
@@ -52,6 +64,9 @@ export type ReviewResult =
  */
 export class OrderEntryService {
   private readonly now: () => Date;
+  private readonly ackPriority = new AckPriority();
+  /** Portfolio ensures under way by name: a burst's first orders share one instead of each running it. */
+  private readonly ensuring = new Map<string, Promise<Portfolio>>();
 
   constructor(
     private readonly trades: TradeRepository,
@@ -159,15 +174,16 @@ export class OrderEntryService {
    * double-clicked submission (or a retried API request) carries the same client order id, finds
    * its existing row and is reported as a duplicate.
    */
-  async review(args: {
-    userId: string;
-    clientOrderId: string;
-    /** Which front door the order came through; ledger-only mode records every order as 'ledger'. */
-    source: 'slack' | 'api';
-    /** Where its confirmation is posted (the trader's DM when absent). */
-    channelId?: string;
-    form: OrderFormInput;
-  }): Promise<ReviewResult> {
+  review(args: OrderSubmission): Promise<ReviewResult> {
+    return this.ackPriority.review(() => this.reviewNow(args));
+  }
+
+  /** Resolves when no review is under way (bounded): work after an ack waits here so acks go first. */
+  afterAcks(): Promise<void> {
+    return this.ackPriority.afterAcks();
+  }
+
+  private async reviewNow(args: OrderSubmission): Promise<ReviewResult> {
     const { clientOrderId } = args;
     const symbol = normalizeSymbol(args.form.symbol);
     const portfolioName = args.form.portfolio.trim() || DEFAULT_PORTFOLIO;
@@ -228,7 +244,7 @@ export class OrderEntryService {
         'Nothing was sent — try again in a moment.';
       return { kind: 'invalid', errors: order.qty ? { quantity: sentence } : { amount: sentence } };
     }
-    const portfolio = await this.portfolios.ensure(order.portfolio, args.userId);
+    const portfolio = await this.ensurePortfolio(order.portfolio, args.userId);
     const recorded = await this.trades.recordPending(
       {
         clientOrderId,
@@ -266,6 +282,16 @@ export class OrderEntryService {
       'order recorded',
     );
     return { kind: 'accepted', trade: recorded.trade };
+  }
+
+  private ensurePortfolio(name: string, userId: string): Promise<Portfolio> {
+    const key = portfolioNameKey(name);
+    let ensured = this.ensuring.get(key);
+    if (!ensured) {
+      ensured = this.portfolios.ensure(name, userId).finally(() => this.ensuring.delete(key));
+      this.ensuring.set(key, ensured);
+    }
+    return ensured;
   }
 
   private async holdingOf(portfolioName: string, symbol: string, price: Dec | undefined): Promise<Sellable> {

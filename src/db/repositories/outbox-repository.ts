@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/knex';
 import type { Notification, NotificationTopic } from '../../domain/notifications';
 import { OutboxEntryEntity, type OutboxEntryRecord } from '../entities';
 import type { Orm } from '../orm';
+import type { RawSession } from './raw-statements';
 
 export interface OutboxEntry {
   id: number;
@@ -61,6 +62,32 @@ export async function appendNotifications(
     .onConflict('coalesceKey')
     .merge({ version: raw('"outbox"."version" + 1'), payload: raw('excluded."payload"'), updatedAt: now })
     .execute('run');
+  return notifications.length;
+}
+
+const APPEND_NOTIFICATION_SQL =
+  'insert into "outbox" ("topic", "stream", "coalesce_key", "payload", "version", "attempts", ' +
+  '"available_at", "created_at", "updated_at") values (?, ?, ?, ?, 1, 0, ?, ?, ?) ' +
+  'on conflict ("coalesce_key") do update set "version" = "outbox"."version" + 1, ' +
+  '"payload" = excluded."payload", "updated_at" = excluded."updated_at"';
+
+/** appendNotifications for a raw transaction (see raw-statements): the same rows, the same bump. */
+export async function appendNotificationsRaw(
+  session: RawSession,
+  notifications: readonly Notification[],
+  now: Date,
+): Promise<number> {
+  for (const n of notifications) {
+    await session.run('append_notification', APPEND_NOTIFICATION_SQL, [
+      n.topic,
+      n.stream,
+      n.coalesceKey ?? null,
+      JSON.stringify(n.payload),
+      now,
+      now,
+      now,
+    ]);
+  }
   return notifications.length;
 }
 

@@ -28,8 +28,9 @@ import {
   type TradeRecord,
 } from '../entities';
 import { isPostgres, type Orm } from '../orm';
-import { appendNotifications } from './outbox-repository';
+import { appendNotifications, appendNotificationsRaw } from './outbox-repository';
 import { applyFillToPositions } from './position-repository';
+import { type RawSession, withRawSession } from './raw-statements';
 
 /**
  * Rows of one portfolio, matched on the trimmed, lower-cased name like portfolio keys, because rows
@@ -92,6 +93,120 @@ function toTrade(row: TradeRecord): Trade {
     alpacaUpdatedAt: row.alpacaUpdatedAt ?? null,
     submitLeaseOwner: row.submitLeaseOwner ?? null,
     submitLeaseUntil: row.submitLeaseUntil ?? null,
+  };
+}
+
+const PENDING_TRADE_COLUMNS =
+  '"trade_id", "client_order_id", "source", "status", "symbol", "side", "quantity", "notional", "gmv", ' +
+  '"order_type", "time_in_force", "limit_price", "stop_price", "extended_hours", "portfolio_name", "user_id", ' +
+  '"slack_channel_id", "market_open_at_submit", "timestamp", "created_at", "updated_at"';
+const PENDING_TRADE_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?';
+
+const INSERT_PENDING_TRADE_SQL =
+  `insert into "trades" (${PENDING_TRADE_COLUMNS}) values (${PENDING_TRADE_VALUES}) ` +
+  'on conflict ("client_order_id") do nothing returning "id"';
+
+const NEXT_TRADE_ID_SQL = `select nextval(pg_get_serial_sequence('trades', 'id')) as "id"`;
+
+/** The row (its id given) and its notifications in one statement; "inserted" is 0 when the row already existed. */
+const INSERT_PENDING_TRADE_WITH_OUTBOX_PG_SQL =
+  `with "t" as (insert into "trades" ("id", ${PENDING_TRADE_COLUMNS}) values (?, ${PENDING_TRADE_VALUES}) ` +
+  'on conflict ("client_order_id") do nothing returning "id"), ' +
+  '"o" as (insert into "outbox" ("topic", "stream", "coalesce_key", "payload", "version", "attempts", ' +
+  '"available_at", "created_at", "updated_at") ' +
+  'select "n"."topic", "n"."stream", "n"."coalesce_key", "n"."payload", 1, 0, ?, ?, ? ' +
+  'from unnest(?::text[], ?::text[], ?::text[], ?::text[]) as "n" ("topic", "stream", "coalesce_key", "payload") ' +
+  'where exists (select 1 from "t") ' +
+  'on conflict ("coalesce_key") do update set "version" = "outbox"."version" + 1, ' +
+  '"payload" = excluded."payload", "updated_at" = excluded."updated_at") ' +
+  'select count(*)::int as "inserted" from "t"';
+
+type CreatedPending = { trade: Trade; notified: number } | undefined;
+
+/** SQLite: the row and its notifications in one transaction of prepared statements. */
+function insertPendingSqlite(
+  session: RawSession,
+  pending: Omit<Trade, 'id'>,
+  values: unknown[],
+  at: Date,
+): Promise<CreatedPending> {
+  return session.transaction(async () => {
+    const inserted = await session.all<{ id: number }>('insert_pending_trade', INSERT_PENDING_TRADE_SQL, values);
+    if (inserted.length === 0) return undefined;
+    const trade: Trade = { ...pending, id: Number(inserted[0]!.id) };
+    return { trade, notified: await appendNotificationsRaw(session, notificationsFor(undefined, trade), at) };
+  });
+}
+
+/**
+ * PostgreSQL: the id is drawn first so the notifications can name it, then the row and its
+ * notifications go as one statement (atomic on its own): two round trips, no transaction.
+ */
+async function insertPendingPostgres(
+  session: RawSession,
+  pending: Omit<Trade, 'id'>,
+  values: unknown[],
+  at: Date,
+): Promise<CreatedPending> {
+  const [next] = await session.all<{ id: string | number }>('next_trade_id', NEXT_TRADE_ID_SQL, []);
+  const trade: Trade = { ...pending, id: Number(next!.id) };
+  const notifications = notificationsFor(undefined, trade);
+  const [result] = await session.all<{ inserted: number }>(
+    'insert_pending_trade_with_outbox',
+    INSERT_PENDING_TRADE_WITH_OUTBOX_PG_SQL,
+    [
+      trade.id,
+      ...values,
+      at,
+      at,
+      at,
+      notifications.map((n) => n.topic),
+      notifications.map((n) => n.stream),
+      notifications.map((n) => n.coalesceKey ?? null),
+      notifications.map((n) => JSON.stringify(n.payload)),
+    ],
+  );
+  return result!.inserted > 0 ? { trade, notified: notifications.length } : undefined;
+}
+
+/** A new pending row as toTrade would read it back (decimals as stored), all but its id. */
+function pendingTrade(row: NewTrade, at: Date): Omit<Trade, 'id'> {
+  const stored = (value: Dec | null | undefined) => decOrNull(storedDec(value));
+  return {
+    tradeId: row.tradeId ?? randomUUID(),
+    clientOrderId: row.clientOrderId,
+    source: row.source,
+    status: 'pending_submit',
+    symbol: row.symbol,
+    side: row.side,
+    quantity: stored(row.quantity),
+    notional: stored(row.notional),
+    gmv: stored(row.gmv),
+    orderType: row.orderType,
+    timeInForce: row.timeInForce,
+    limitPrice: stored(row.limitPrice),
+    stopPrice: stored(row.stopPrice),
+    extendedHours: row.extendedHours,
+    portfolioName: row.portfolioName,
+    userId: row.userId,
+    timestamp: at,
+    createdAt: at,
+    updatedAt: at,
+    submittedAt: null,
+    marketOpenAtSubmit: row.marketOpenAtSubmit ?? null,
+    slackChannelId: row.slackChannelId ?? null,
+    slackMessageTs: null,
+    errorCode: null,
+    errorKind: null,
+    errorMessage: null,
+    alpacaOrderId: null,
+    alpacaStatus: null,
+    alpacaFilledQty: null,
+    alpacaFilledPrice: null,
+    alpacaFilledAt: null,
+    alpacaUpdatedAt: null,
+    submitLeaseOwner: null,
+    submitLeaseUntil: null,
   };
 }
 
@@ -234,6 +349,7 @@ export class TradeRepository {
    * so two sells submitted at once cannot both sell the same shares.
    */
   async recordPending(row: NewTrade, sell?: SellCheck, approval?: ApprovalRequestRow): Promise<InsertPendingResult> {
+    if (!approval && !(sell && row.side === 'sell')) return this.recordPlainPending(row);
     const at = this.now();
     return this.transaction(async (em, written) => {
       const existing = await em.findOne(TradeEntity, { clientOrderId: row.clientOrderId });
@@ -298,6 +414,50 @@ export class TradeRepository {
       written.count += await appendNotifications(em, notificationsFor(undefined, trade), at);
       return { kind: 'created', trade };
     });
+  }
+
+  /**
+   * Most orders (no sell check, no approval) are one INSERT … ON CONFLICT DO NOTHING and their
+   * notifications, in prepared SQL: this runs before Slack's ack, for every order of a burst.
+   */
+  private async recordPlainPending(row: NewTrade): Promise<InsertPendingResult> {
+    const at = this.now();
+    const pending = pendingTrade(row, at);
+    const values = [
+      pending.tradeId,
+      pending.clientOrderId,
+      pending.source,
+      pending.status,
+      pending.symbol,
+      toStoredSide(pending.side),
+      storedDec(pending.quantity),
+      storedDec(pending.notional),
+      storedDec(pending.gmv),
+      pending.orderType,
+      pending.timeInForce,
+      storedDec(pending.limitPrice),
+      storedDec(pending.stopPrice),
+      pending.extendedHours,
+      pending.portfolioName,
+      pending.userId,
+      pending.slackChannelId,
+      pending.marketOpenAtSubmit,
+      at,
+      at,
+      at,
+    ];
+    const created = await withRawSession(this.orm, (session) =>
+      session.postgres
+        ? insertPendingPostgres(session, pending, values, at)
+        : insertPendingSqlite(session, pending, values, at),
+    );
+    if (created) {
+      if (created.notified > 0) this.onNotified();
+      return { kind: 'created', trade: created.trade };
+    }
+    const existing = await this.findByClientOrderId(row.clientOrderId);
+    if (!existing) throw new Error(`No order with client_order_id ${row.clientOrderId} after a conflict on it`);
+    return { kind: 'existing', trade: existing };
   }
 
   async findById(id: number): Promise<Trade | null> {

@@ -56,7 +56,11 @@ export function tradeModalSubmission(deps: ListenerDeps) {
     if (review.kind === 'duplicate' || review.trade.status === 'pending_approval') return;
     // Its "Sending" confirmation is already in the outbox, written with the row.
     const trade = review.trade;
-    await deps.inFlight.run(() => deps.submitter.submit(trade.id));
+    await deps.inFlight.run(async () => {
+      // Other submissions still being reviewed are acked first; the pacer still decides when Alpaca is called.
+      await deps.orderEntry.afterAcks();
+      return deps.submitter.submit(trade.id);
+    });
   };
 }
 
