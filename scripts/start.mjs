@@ -25,8 +25,8 @@ runWithCodeCache(join(dir, `${entry}.cjs`));
 /**
  * Runs a CommonJS program as `require` would, but keeps V8's compiled code beside it: Node 20 has
  * no compile cache of its own, and compiling the bundle is most of a start. The first run writes
- * the cache (a few seconds in, or at exit if sooner); later runs start from it. V8 checks the cache
- * against the source and its own version and flags, and a rejected cache is simply written again.
+ * the cache (a few seconds in, and at exit); later runs start from it and never write it. V8 checks
+ * the cache against the source and its own version and flags, and a rejected cache is written again.
  */
 function runWithCodeCache(file) {
   const cacheFile = `${file}.v8-cache`;
@@ -44,10 +44,7 @@ function runWithCodeCache(file) {
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   if (cachedData === undefined || script.cachedDataRejected) {
-    let written = false;
     const write = () => {
-      if (written) return;
-      written = true;
       const temp = `${cacheFile}.${process.pid}`;
       try {
         writeFileSync(temp, script.createCachedData());
@@ -56,6 +53,8 @@ function runWithCodeCache(file) {
         // A read-only install starts without the cache: slower, never broken.
       }
     };
+    // Written early, so even a run that is killed leaves one, and again at exit, when it also holds
+    // what the run compiled since (the order path among it), so later first orders skip compiling too.
     setTimeout(write, CODE_CACHE_AFTER_MS).unref();
     process.once('exit', write);
   }
