@@ -1,5 +1,5 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,24 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * `npm run api-key` do: the compiled build, made first when the sources changed.
  */
 export function programArgs(program: 'main' | 'migrate' | 'api-key', ...args: string[]): string[] {
-  return [join(REPO_ROOT, 'scripts', 'start.mjs'), program, ...args];
+  return [
+    ...nodeOptionsOf(program === 'main' ? 'start' : program),
+    join(REPO_ROOT, 'scripts', 'start.mjs'),
+    program,
+    ...args,
+  ];
+}
+
+/** The options package.json's script passes to `node` before scripts/start.mjs (`npm start`'s heap settings). */
+function nodeOptionsOf(script: string): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const words = scripts[script]?.split(/\s+/) ?? [];
+  const start = words.indexOf('scripts/start.mjs');
+  if (words[0] !== 'node' || start < 0)
+    throw new Error(`package.json's "${script}" script does not run scripts/start.mjs`);
+  return words.slice(1, start);
 }
 
 /**
