@@ -96,11 +96,33 @@ function toTrade(row: TradeRecord): Trade {
   };
 }
 
-const PENDING_TRADE_COLUMNS =
-  '"trade_id", "client_order_id", "source", "status", "symbol", "side", "quantity", "notional", "gmv", ' +
-  '"order_type", "time_in_force", "limit_price", "stop_price", "extended_hours", "portfolio_name", "user_id", ' +
-  '"slack_channel_id", "market_open_at_submit", "timestamp", "created_at", "updated_at"';
-const PENDING_TRADE_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?';
+/** The columns a new pending row sets, each with the record property it stores. */
+const PENDING_COLUMNS = [
+  ['trade_id', 'tradeId'],
+  ['client_order_id', 'clientOrderId'],
+  ['source', 'source'],
+  ['status', 'status'],
+  ['symbol', 'symbol'],
+  ['side', 'side'],
+  ['quantity', 'quantity'],
+  ['notional', 'notional'],
+  ['gmv', 'gmv'],
+  ['order_type', 'orderType'],
+  ['time_in_force', 'timeInForce'],
+  ['limit_price', 'limitPrice'],
+  ['stop_price', 'stopPrice'],
+  ['extended_hours', 'extendedHours'],
+  ['portfolio_name', 'portfolioName'],
+  ['user_id', 'userId'],
+  ['slack_channel_id', 'slackChannelId'],
+  ['market_open_at_submit', 'marketOpenAtSubmit'],
+  ['timestamp', 'timestamp'],
+  ['created_at', 'createdAt'],
+  ['updated_at', 'updatedAt'],
+] as const satisfies readonly (readonly [string, keyof TradeRecord])[];
+type PendingRecord = Pick<TradeRecord, (typeof PENDING_COLUMNS)[number][1]>;
+const PENDING_TRADE_COLUMNS = PENDING_COLUMNS.map(([column]) => `"${column}"`).join(', ');
+const PENDING_TRADE_VALUES = PENDING_COLUMNS.map(() => '?').join(', ');
 
 const INSERT_PENDING_TRADE_SQL =
   `insert into "trades" (${PENDING_TRADE_COLUMNS}) values (${PENDING_TRADE_VALUES}) ` +
@@ -169,44 +191,30 @@ async function insertPendingPostgres(
   return result!.inserted > 0 ? { trade, notified: notifications.length } : undefined;
 }
 
-/** A new pending row as toTrade would read it back (decimals as stored), all but its id. */
-function pendingTrade(row: NewTrade, at: Date): Omit<Trade, 'id'> {
-  const stored = (value: Dec | null | undefined) => decOrNull(storedDec(value));
+/** A new pending row as stored (decimals as their stored strings), all but its id. */
+function pendingRecord(row: NewTrade, at: Date): PendingRecord {
   return {
     tradeId: row.tradeId ?? randomUUID(),
     clientOrderId: row.clientOrderId,
     source: row.source,
     status: 'pending_submit',
     symbol: row.symbol,
-    side: row.side,
-    quantity: stored(row.quantity),
-    notional: stored(row.notional),
-    gmv: stored(row.gmv),
+    side: toStoredSide(row.side),
+    quantity: storedDec(row.quantity),
+    notional: storedDec(row.notional),
+    gmv: storedDec(row.gmv),
     orderType: row.orderType,
     timeInForce: row.timeInForce,
-    limitPrice: stored(row.limitPrice),
-    stopPrice: stored(row.stopPrice),
+    limitPrice: storedDec(row.limitPrice),
+    stopPrice: storedDec(row.stopPrice),
     extendedHours: row.extendedHours,
     portfolioName: row.portfolioName,
     userId: row.userId,
+    slackChannelId: row.slackChannelId ?? null,
+    marketOpenAtSubmit: row.marketOpenAtSubmit ?? null,
     timestamp: at,
     createdAt: at,
     updatedAt: at,
-    submittedAt: null,
-    marketOpenAtSubmit: row.marketOpenAtSubmit ?? null,
-    slackChannelId: row.slackChannelId ?? null,
-    slackMessageTs: null,
-    errorCode: null,
-    errorKind: null,
-    errorMessage: null,
-    alpacaOrderId: null,
-    alpacaStatus: null,
-    alpacaFilledQty: null,
-    alpacaFilledPrice: null,
-    alpacaFilledAt: null,
-    alpacaUpdatedAt: null,
-    submitLeaseOwner: null,
-    submitLeaseUntil: null,
   };
 }
 
@@ -422,30 +430,10 @@ export class TradeRepository {
    */
   private async recordPlainPending(row: NewTrade): Promise<InsertPendingResult> {
     const at = this.now();
-    const pending = pendingTrade(row, at);
-    const values = [
-      pending.tradeId,
-      pending.clientOrderId,
-      pending.source,
-      pending.status,
-      pending.symbol,
-      toStoredSide(pending.side),
-      storedDec(pending.quantity),
-      storedDec(pending.notional),
-      storedDec(pending.gmv),
-      pending.orderType,
-      pending.timeInForce,
-      storedDec(pending.limitPrice),
-      storedDec(pending.stopPrice),
-      pending.extendedHours,
-      pending.portfolioName,
-      pending.userId,
-      pending.slackChannelId,
-      pending.marketOpenAtSubmit,
-      at,
-      at,
-      at,
-    ];
+    const record = pendingRecord(row, at);
+    // The order as toTrade would read it back, all but the id the insert gives it.
+    const { id: _, ...pending } = toTrade({ id: 0, ...record } as TradeRecord);
+    const values = PENDING_COLUMNS.map(([, property]) => record[property]);
     const created = await withRawSession(this.orm, (session) =>
       session.postgres
         ? insertPendingPostgres(session, pending, values, at)
