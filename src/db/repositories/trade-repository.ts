@@ -378,29 +378,7 @@ export class TradeRepository {
       }
       const result = await em
         .createQueryBuilder(TradeEntity)
-        .insert({
-          tradeId: row.tradeId ?? randomUUID(),
-          clientOrderId: row.clientOrderId,
-          source: row.source,
-          status: approval ? AWAITING_APPROVAL : 'pending_submit',
-          symbol: row.symbol,
-          side: toStoredSide(row.side),
-          quantity: storedDec(row.quantity),
-          notional: storedDec(row.notional),
-          gmv: storedDec(row.gmv),
-          orderType: row.orderType,
-          timeInForce: row.timeInForce,
-          limitPrice: storedDec(row.limitPrice),
-          stopPrice: storedDec(row.stopPrice),
-          extendedHours: row.extendedHours,
-          portfolioName: row.portfolioName,
-          userId: row.userId,
-          slackChannelId: row.slackChannelId ?? null,
-          marketOpenAtSubmit: row.marketOpenAtSubmit ?? null,
-          timestamp: at,
-          createdAt: at,
-          updatedAt: at,
-        })
+        .insert({ ...pendingRecord(row, at), status: approval ? AWAITING_APPROVAL : 'pending_submit' })
         .onConflict('clientOrderId')
         .ignore()
         .execute('run');
