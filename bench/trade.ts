@@ -3,6 +3,9 @@
  * TRADE_BENCH_PARTS picks some of them (comma-separated: acks, concurrent, burst), e.g.
  * `TRADE_BENCH_PARTS=concurrent npm run bench -- trade` runs only the 60-at-once part.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureBuilt } from '../scripts/build.mjs';
 import { initORM, type Orm } from '../src/db/orm';
 import { TradeRepository } from '../src/db/repositories/trade-repository';
 import { clientOrderIdForView, isTerminal } from '../src/domain/order';
@@ -171,8 +174,21 @@ const CONCURRENT_ACK_GOAL_MS = 100;
  * 60 order forms from 20 traders submitted at once, the app in its own process: the ack latency
  * Slack sees (stand-in clock, send → ack frame) and what the app process spent doing it.
  */
-async function benchConcurrentAcks(kind: TestDatabaseKind): Promise<BenchRow[]> {
-  const bench = `60 submissions at once (${kind.name})`;
+/**
+ * 60 at once, twice: on the first start after a build, with no code cache yet (everything compiles
+ * as it first runs), then on a restart, whose code cache the first run wrote at exit with the order
+ * path in it.
+ */
+async function benchConcurrentAcksCachedOrNot(kind: TestDatabaseKind): Promise<BenchRow[]> {
+  await rm(join(await ensureBuilt(), 'main.cjs.v8-cache'), { force: true });
+  return [
+    ...(await benchConcurrentAcks(kind, 'first start after a build, no code cache')),
+    ...(await benchConcurrentAcks(kind, 'restart, code cache from that first run')),
+  ];
+}
+
+async function benchConcurrentAcks(kind: TestDatabaseKind, start: string): Promise<BenchRow[]> {
+  const bench = `60 submissions at once (${kind.name}; ${start})`;
   const db = await kind.create();
   let t: SpawnedApp | undefined;
   try {
@@ -522,7 +538,7 @@ export async function benchTrade(): Promise<BenchRow[]> {
   const runs = (part: 'acks' | 'concurrent' | 'burst') => !parts || parts.includes(part);
   const kinds = testDatabaseTargets().filter((k) => k.available);
   const rows = runs('acks') ? await benchAckTimes() : [];
-  if (runs('concurrent')) for (const kind of kinds) rows.push(...(await benchConcurrentAcks(kind)));
+  if (runs('concurrent')) for (const kind of kinds) rows.push(...(await benchConcurrentAcksCachedOrNot(kind)));
   if (runs('burst')) rows.push(...(await runBursts(kinds)));
   return rows;
 }
