@@ -1,7 +1,10 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 
-/** Longest a submission's follow-up work waits for other submissions' acks. */
-const MAX_WAIT_MS = 250;
+/**
+ * Longest a submission's follow-up work waits for other submissions' acks: 300 forms submitted at
+ * once take about a second to ack on SQLite, whose one connection the follow-up work would share.
+ */
+const MAX_WAIT_MS = 2_000;
 
 /**
  * Acks first. Submissions arriving together share one event loop and one database pool (SQLite

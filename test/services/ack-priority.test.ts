@@ -35,6 +35,18 @@ describe('AckPriority', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  it('by default holds follow-up work through a second of back-to-back reviews, as a 300-order burst brings', async () => {
+    const priority = new AckPriority();
+    // Overlapping reviews for a second: always at least one under way, as when submissions queue on a busy CPU.
+    const reviews = Array.from({ length: 10 }, (_, i) =>
+      priority.review(() => new Promise((resolve) => setTimeout(resolve, 100 * (i + 1)))),
+    );
+    const started = performance.now();
+    await priority.afterAcks();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    await Promise.all(reviews);
+  });
+
   it('with no review under way, follow-up work goes at once', async () => {
     const started = performance.now();
     await new AckPriority(5_000).afterAcks();
