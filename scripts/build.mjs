@@ -101,7 +101,7 @@ export async function ensureBuilt() {
       minifyWhitespace: true,
       minifySyntax: true,
       keepNames: true,
-      // Licence comments go to a file beside the program, which stays ASCII (start.mjs reads it as such).
+      // Licence comments go to a file beside the program, which stays ASCII: one byte a character in V8.
       legalComments: 'linked',
       define: { 'import.meta.url': 'importMetaUrl' },
       banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
