@@ -1,27 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { dec } from '../../src/domain/money';
-import {
-  MAX_PORTFOLIO_NAME_LENGTH,
-  type OrderFormInput,
-  type OrderFormResult,
-  validateOrderForm,
-} from '../../src/domain/order-form';
+import { MAX_PORTFOLIO_NAME_LENGTH, type OrderFormResult, validateOrderForm } from '../../src/domain/order-form';
+import { orderFormInput } from '../support/trading';
 
 /** The portfolio field of the order form: the name an order is booked under is the normalised one. */
 
-const form = (portfolio: string): OrderFormInput => ({
-  portfolio,
-  symbol: 'AAPL',
-  side: 'buy',
-  quantity: '1',
-  amount: '',
-  orderType: 'market',
-  limitPrice: '',
-  stopPrice: '',
-  timeInForce: 'day',
-  extendedHours: false,
-  gmv: '',
-});
+const form = (portfolio: string) => orderFormInput({ portfolio });
 
 const validate = (portfolio: string): OrderFormResult =>
   validateOrderForm(form(portfolio), {

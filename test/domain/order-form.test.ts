@@ -14,25 +14,13 @@ import {
   type OrderFormResult,
   validateOrderForm,
 } from '../../src/domain/order-form';
+import { orderFormInput } from '../support/trading';
 
 const AAPL: OrderAsset = { symbol: 'AAPL', tradable: true, fractionable: true, status: 'active' };
 const BRK_A: OrderAsset = { symbol: 'BRK.A', tradable: true, fractionable: false, status: 'active' };
 
 function form(overrides: Partial<OrderFormInput> = {}): OrderFormInput {
-  return {
-    portfolio: 'Growth',
-    symbol: 'AAPL',
-    side: 'buy',
-    quantity: '10',
-    amount: '',
-    orderType: 'market',
-    limitPrice: '',
-    stopPrice: '',
-    timeInForce: 'day',
-    extendedHours: false,
-    gmv: '',
-    ...overrides,
-  };
+  return orderFormInput({ portfolio: 'Growth', quantity: '10', ...overrides });
 }
 
 function context(overrides: Partial<OrderFormContext> = {}): OrderFormContext {

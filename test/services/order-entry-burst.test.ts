@@ -2,24 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { OutboxEntryEntity } from '../../src/db/entities';
 import { initORM, migrateToLatest } from '../../src/db/orm';
 import { clientOrderIdForView } from '../../src/domain/order';
-import type { OrderFormInput } from '../../src/domain/order-form';
 import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standin';
 import { type CoreInstance, startCore } from '../support/core';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
-
-const buyForm = (portfolio: string): OrderFormInput => ({
-  portfolio,
-  symbol: 'AAPL',
-  side: 'buy',
-  quantity: '1',
-  amount: '',
-  orderType: 'market',
-  limitPrice: '',
-  stopPrice: '',
-  timeInForce: 'day',
-  extendedHours: false,
-  gmv: '',
-});
+import { orderFormInput } from '../support/trading';
 
 for (const kind of testDatabaseTargets()) {
   describe.skipIf(!kind.available)(`order submissions arriving together on ${databaseSuiteName(kind)}`, () => {
@@ -52,7 +38,7 @@ for (const kind of testDatabaseTargets()) {
             userId: `U0BURST${i % 4}`,
             clientOrderId: clientOrderIdForView(`V-BURST-${i}`),
             source: 'slack',
-            form: buyForm('Burst Book'),
+            form: orderFormInput({ portfolio: 'Burst Book' }),
           }),
         ),
       );
@@ -75,7 +61,7 @@ for (const kind of testDatabaseTargets()) {
         userId: 'U0REDELIVER',
         clientOrderId: clientOrderIdForView('V-REDELIVERED'),
         source: 'slack' as const,
-        form: buyForm('Redelivered'),
+        form: orderFormInput({ portfolio: 'Redelivered' }),
       };
       const results = await Promise.all([core.entry.review(submission), core.entry.review(submission)]);
       expect(results.map((r) => r.kind).sort()).toEqual(['accepted', 'duplicate']);

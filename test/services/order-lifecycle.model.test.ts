@@ -19,6 +19,7 @@ import { databaseSuiteName, type TestDatabaseKind, testDatabaseTargets } from '.
 import { storedFillQty } from '../support/fills';
 import { LogCapture } from '../support/launch';
 import { DEFAULT_CHANNEL_ID, type SlackStandIn, startSlackStandIn } from '../support/slack-standin';
+import { orderFormInput } from '../support/trading';
 
 /**
  * A model-based test of the order lifecycle: random interleavings of submissions (with ambiguous
@@ -150,19 +151,7 @@ const FAULTS: Record<Exclude<Fault, 'none'>, Parameters<AlpacaStandIn['inject']>
 };
 
 function buyForm(qty: number): OrderFormInput {
-  return {
-    portfolio: 'Model',
-    symbol: 'AAPL',
-    side: 'buy',
-    quantity: String(qty),
-    amount: '',
-    orderType: 'market',
-    limitPrice: '',
-    stopPrice: '',
-    timeInForce: 'day',
-    extendedHours: false,
-    gmv: '',
-  };
+  return orderFormInput({ portfolio: 'Model', quantity: String(qty) });
 }
 
 interface Instance {

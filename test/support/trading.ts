@@ -1,8 +1,27 @@
 import { expect } from 'vitest';
+import type { OrderFormInput } from '../../src/domain/order-form';
 import { pricingFieldsFor } from '../../src/domain/order-prefill';
 import { TRADE_FIELDS } from '../../src/slack/trade/order-modal';
 import type { LaunchedApp } from './launch';
 import { DEFAULT_CHANNEL_ID, DEFAULT_USER_ID, type StoredMessage, type StoredView } from './slack-standin';
+
+/** The order form as the services read it: a day market buy of 1 AAPL unless `overrides` say otherwise. */
+export function orderFormInput(overrides: Partial<OrderFormInput> = {}): OrderFormInput {
+  return {
+    portfolio: '',
+    symbol: 'AAPL',
+    side: 'buy',
+    quantity: '1',
+    amount: '',
+    orderType: 'market',
+    limitPrice: '',
+    stopPrice: '',
+    timeInForce: 'day',
+    extendedHours: false,
+    gmv: '',
+    ...overrides,
+  };
+}
 
 /** The order form as a trader fills it; blank fields are sent empty, like Slack does. */
 export interface OrderFields {
