@@ -9,6 +9,7 @@ import { type AlpacaStandIn, startAlpacaStandIn } from '../support/alpaca-standi
 import { type CoreInstance, startCore } from '../support/core';
 import { databaseSuiteName, type TestDatabase, testDatabaseTargets } from '../support/databases';
 import { seedFill, storedFillQty } from '../support/fills';
+import { orderFormInput } from '../support/trading';
 
 let sequence = 0;
 
@@ -59,20 +60,7 @@ const filled = (clientOrderId: string) =>
   });
 
 function sellForm(fields: Partial<OrderFormInput>): OrderFormInput {
-  return {
-    portfolio: 'Sells',
-    symbol: 'AAPL',
-    side: 'sell',
-    quantity: '',
-    amount: '',
-    orderType: 'market',
-    limitPrice: '',
-    stopPrice: '',
-    timeInForce: 'day',
-    extendedHours: false,
-    gmv: '',
-    ...fields,
-  };
+  return orderFormInput({ portfolio: 'Sells', side: 'sell', quantity: '', ...fields });
 }
 
 for (const kind of testDatabaseTargets()) {
